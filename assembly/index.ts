@@ -1,0 +1,16 @@
+// The exported kernel entry points, nothing else. Every pointer is a byte offset
+// into this module's memory, owned by the JS caller (src/backend/wasm/heap.ts).
+
+export { matmul, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
+export { peakProbeChains, peakProbeLoadSplat } from "./peak";
+export { rngFillU32 } from "./rng";
+
+/** First byte free for the caller's heap (after static data). */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** 1 in the relaxed-SIMD build, 0 in the plain one (lets a passed-in module be identified). */
+export function isRelaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

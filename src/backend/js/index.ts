@@ -1,0 +1,13 @@
+// The pure-JS backend: the same kernels as assembly/, in plain TypeScript.
+
+import type { Backend } from '../types.js';
+import { matmulJs } from './gemm.js';
+
+export function createJsBackend(): Backend {
+  return {
+    name: 'js',
+    features: { simd: false, relaxedSimd: false },
+    memory: () => ({ wasmBytes: 0, liveBytes: 0 }),
+    matmul: matmulJs,
+  };
+}

@@ -1,0 +1,22 @@
+// A backend is the set of kernels of every op family; src/ops/ validates, a
+// backend computes. Both backends implement the same interface so tests can run
+// one body against each.
+
+import type { Features } from './wasm/instantiate.js';
+import type { MatmulKernels } from '../ops/matmul.js';
+
+export type BackendName = 'wasm' | 'js';
+
+/** Memory held by a backend (tfjs's `tf.memory()` for weft). */
+export interface MemoryInfo {
+  /** Size of the WASM linear memory in bytes (0 for the JS backend). */
+  wasmBytes: number;
+  /** Bytes of WASM memory held by live buffers; 0 between calls. */
+  liveBytes: number;
+}
+
+export interface Backend extends MatmulKernels {
+  readonly name: BackendName;
+  readonly features: Features;
+  memory(): MemoryInfo;
+}

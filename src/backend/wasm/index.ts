@@ -1,0 +1,29 @@
+// The WASM backend: one instantiated kernel module plus the wrappers of each op.
+
+import type { Backend } from '../types.js';
+import { WasmContext } from './context.js';
+import { matmulWasm } from './gemm.js';
+import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
+import { WeftError } from '../../errors.js';
+
+export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly.Module): Promise<Backend> {
+  let compiled: WebAssembly.Module;
+  if (module !== undefined) {
+    if (!supportsSimd()) throw new WeftError('UNSUPPORTED', 'this runtime has no WebAssembly SIMD');
+    compiled = module;
+  } else {
+    compiled = await compileEmbedded(chooseVariant(choice));
+  }
+  const kernels = await instantiateKernels(compiled);
+  const relaxed = kernels.isRelaxed() === 1;
+  if (module !== undefined && choice !== 'auto' && relaxed !== (choice === 'relaxed')) {
+    throw new WeftError('OPTION', `module: the module passed is the ${relaxed ? 'relaxed' : 'plain'} SIMD build, but simd: "${choice}" was asked for`);
+  }
+  const ctx = new WasmContext(kernels);
+  return {
+    name: 'wasm',
+    features: { simd: true, relaxedSimd: relaxed },
+    memory: () => ({ wasmBytes: ctx.heap.memoryBytes, liveBytes: ctx.heap.liveBytes }),
+    matmul: (problem) => matmulWasm(ctx, problem),
+  };
+}

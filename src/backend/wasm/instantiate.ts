@@ -1,0 +1,92 @@
+// Feature detection and instantiation of the embedded kernel modules.
+// Both builds (plain SIMD, relaxed SIMD) are embedded as base64 strings by
+// scripts/build.mjs; nothing is decoded or compiled until createWeft() asks.
+
+import { WeftError } from '../../errors.js';
+import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './embedded.generated.js';
+import type { KernelExports } from './exports.js';
+
+export type SimdChoice = 'auto' | 'relaxed' | 'simd';
+
+/** What the chosen module uses. */
+export interface Features {
+  simd: boolean;
+  relaxedSimd: boolean;
+}
+
+// Smallest modules that use one instruction each: () -> v128 returning
+// v128.const 0 (SIMD), or f32x4.relaxed_madd of three v128.const (relaxed SIMD).
+function probeModule(body: number[]): Uint8Array<ArrayBuffer> {
+  const code = [0x01, body.length, ...body];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+    0x0a, code.length, ...code, // code section
+  ]);
+}
+const V128_ZERO = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+
+/** True when this runtime compiles WebAssembly SIMD (v128). */
+export function supportsSimd(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(probeModule([0x00, ...V128_ZERO, 0x0b]));
+}
+
+/** True when this runtime compiles relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd). */
+export function supportsRelaxedSimd(): boolean {
+  const madd = [0xfd, 0x85, 0x02]; // f32x4.relaxed_madd
+  return (
+    typeof WebAssembly === 'object' &&
+    WebAssembly.validate(probeModule([0x00, ...V128_ZERO, ...V128_ZERO, ...V128_ZERO, ...madd, 0x0b]))
+  );
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The embedded bytes of one build. */
+export function embeddedModuleBytes(variant: 'simd' | 'relaxed'): Uint8Array<ArrayBuffer> {
+  return decodeBase64(variant === 'relaxed' ? RELAXED_WASM_BASE64 : SIMD_WASM_BASE64);
+}
+
+/** Pick the build for a `simd` option, throwing UNSUPPORTED when the runtime cannot run it. */
+export function chooseVariant(choice: SimdChoice): 'simd' | 'relaxed' {
+  if (!supportsSimd()) {
+    throw new WeftError(
+      'UNSUPPORTED',
+      'this runtime has no WebAssembly SIMD; use createWeft({ backend: "js" }) for the pure-JS backend',
+    );
+  }
+  const relaxed = supportsRelaxedSimd();
+  if (choice === 'relaxed' && !relaxed) {
+    throw new WeftError(
+      'UNSUPPORTED',
+      'simd: "relaxed" asked for, but this runtime cannot compile relaxed SIMD ' +
+        '(Node 20 needs --experimental-wasm-relaxed-simd; Node 22+ and Chromium 114+ have it)',
+    );
+  }
+  if (choice === 'simd') return 'simd';
+  return relaxed ? 'relaxed' : 'simd';
+}
+
+/** Instantiate a kernel module; the module declares its own memory and needs only `env.abort`. */
+export async function instantiateKernels(module: WebAssembly.Module): Promise<KernelExports> {
+  const imports = {
+    env: {
+      abort(_message: number, _file: number, line: number, column: number): never {
+        throw new Error(`weft internal error: WASM kernel aborted at ${line}:${column}`);
+      },
+    },
+  };
+  const instance = await WebAssembly.instantiate(module, imports);
+  return instance.exports as unknown as KernelExports;
+}
+
+/** Compile the embedded bytes of `variant`. */
+export async function compileEmbedded(variant: 'simd' | 'relaxed'): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(embeddedModuleBytes(variant));
+}

@@ -1,0 +1,34 @@
+// `weft` command line: subcommands dispatch to their modules.
+import { runBenchCommand } from './bench.js';
+
+const USAGE = `usage: weft <command> [options]
+
+commands:
+  bench [--quick] [--out report/]   WASM vs pure-JS (vs peers) benchmark report
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'bench':
+      return runBenchCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`weft: unknown command "${command}"\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`weft: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,44 @@
+/** Error codes every weft function may throw (see API.md, "Tensors"). */
+export const ErrorCode = {
+  /** A shape, rank or length does not match what the function needs. */
+  SHAPE: 'SHAPE',
+  /** A value has the wrong type (e.g. data that is not a Float32Array). */
+  DTYPE: 'DTYPE',
+  /** A value is outside its allowed range (an id >= V, a non-finite number). */
+  RANGE: 'RANGE',
+  /** An option is unknown in value or of the wrong type. */
+  OPTION: 'OPTION',
+  /** The request does not fit in memory (WASM linear memory or a JS typed array). */
+  MEMORY: 'MEMORY',
+  /** The runtime cannot do what was asked (e.g. relaxed SIMD without support). */
+  UNSUPPORTED: 'UNSUPPORTED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The one error type weft throws for bad input; `code` says which kind. */
+export class WeftError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'WeftError';
+    this.code = code;
+  }
+}
+
+/** Describe a value for an error message: its type, and its shape if it has one. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => describe(v)).join(', ')}]`;
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
+  if (typeof value === 'object') {
+    const shape = (value as { shape?: unknown }).shape;
+    if (Array.isArray(shape)) return `tensor of shape ${describe(shape)}`;
+    return value.constructor?.name ?? 'object';
+  }
+  return typeof value;
+}

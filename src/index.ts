@@ -1,0 +1,81 @@
+// weft: SIMD WebAssembly kernels with a pure-JS twin. createWeft() is the entry
+// point; nothing compiles or allocates until it is called.
+
+import { WeftError, describe } from './errors.js';
+import { Tensor, tensor, zeros } from './tensor.js';
+import { randn } from './rng.js';
+import { MatmulOptions, matmul } from './ops/matmul.js';
+import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
+import type { Features, SimdChoice } from './backend/wasm/instantiate.js';
+import { createJsBackend } from './backend/js/index.js';
+import { createWasmBackend } from './backend/wasm/index.js';
+
+export { WeftError, ErrorCode } from './errors.js';
+export type { Tensor } from './tensor.js';
+export type { MatmulOptions } from './ops/matmul.js';
+export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
+export type { BackendName, MemoryInfo } from './backend/types.js';
+
+export interface CreateWeftOptions {
+  /** 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference. */
+  backend?: BackendName;
+  /** Which WASM build: 'auto' (default, relaxed when the runtime compiles it), 'relaxed', 'simd'. */
+  simd?: SimdChoice;
+  /** A precompiled weft kernel module (for strict CSP pages), instead of the embedded bytes. */
+  module?: WebAssembly.Module;
+}
+
+/** A weft instance: one backend and the whole API on it. */
+export interface Weft {
+  readonly backend: BackendName;
+  /** What the WASM module uses ({ simd: false, relaxedSimd: false } for the JS backend). */
+  readonly features: Features;
+  /** Validate and wrap data as a tensor (no copy). */
+  tensor(data: Float32Array, shape: readonly number[]): Tensor;
+  /** A zero-filled tensor. */
+  zeros(shape: readonly number[]): Tensor;
+  /** Standard normal samples; the same seed gives the same tensor on every backend. */
+  randn(shape: readonly number[], seed: number): Tensor;
+  /**
+   * a [M, K] (or [B, M, K]) @ b [K, N] (or [B, K, N]) + bias [N] -> [M, N] (or [B, M, N]).
+   * A 2-D operand broadcasts over the other's batch.
+   */
+  matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
+  /** Bytes of WASM memory in use (liveBytes is 0 between calls). */
+  memory(): MemoryInfo;
+}
+
+const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
+const SIMD_CHOICES: readonly SimdChoice[] = ['auto', 'relaxed', 'simd'];
+
+/** Create a weft instance. Compiles the WASM module (wasm backend) or does nothing more (js). */
+export async function createWeft(options: CreateWeftOptions = {}): Promise<Weft> {
+  if (typeof options !== 'object' || options === null) {
+    throw new WeftError('OPTION', `createWeft: options must be an object, got ${describe(options)}`);
+  }
+  const backendName = options.backend ?? 'wasm';
+  if (!BACKENDS.includes(backendName)) {
+    throw new WeftError('OPTION', `createWeft: backend must be "wasm" or "js", got ${describe(backendName)}`);
+  }
+  const simd = options.simd ?? 'auto';
+  if (!SIMD_CHOICES.includes(simd)) {
+    throw new WeftError('OPTION', `createWeft: simd must be "auto", "relaxed" or "simd", got ${describe(simd)}`);
+  }
+  if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
+    throw new WeftError('OPTION', `createWeft: module must be a WebAssembly.Module, got ${describe(options.module)}`);
+  }
+  const backend = backendName === 'js' ? createJsBackend() : await createWasmBackend(simd, options.module);
+  return bindApi(backend);
+}
+
+function bindApi(backend: Backend): Weft {
+  return {
+    backend: backend.name,
+    features: backend.features,
+    tensor,
+    zeros,
+    randn,
+    matmul: (a, b, options) => matmul(backend, a, b, options),
+    memory: () => backend.memory(),
+  };
+}

@@ -1,0 +1,105 @@
+// weft.matmul: validation and dispatch of the shared GEMM.
+// a: [M, K] or [B, M, K] ([.., K, M] with transposeA); b: [K, N] or [B, K, N]
+// ([.., N, K] with transposeB); bias: [N]. A 2-D operand broadcasts over the batch.
+
+import { WeftError, describe } from '../errors.js';
+import { Tensor, checkElementCount, checkTensor, optionalBoolean } from '../tensor.js';
+
+/** One matmul, batch-strided: element (bi, m, k) of A at bi*aBatchStride + m*aRowStride + k*aColStride. */
+export interface MatmulProblem {
+  a: Float32Array;
+  b: Float32Array;
+  bias?: Float32Array;
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  aBatchStride: number;
+  aRowStride: number;
+  aColStride: number;
+  bBatchStride: number;
+  bRowStride: number;
+  bColStride: number;
+}
+
+export interface MatmulKernels {
+  /** C [batch, M, N] = A @ B (+ bias), fresh array. */
+  matmul(problem: MatmulProblem): Float32Array;
+}
+
+export interface MatmulOptions {
+  /** Treat a's last two dimensions as [K, M]. Default false. */
+  transposeA?: boolean;
+  /** Treat b's last two dimensions as [N, K]. Default false. */
+  transposeB?: boolean;
+  /** Added to every output row: [N]. */
+  bias?: Tensor;
+}
+
+/** Validate a matmul call and describe it as a strided problem plus its output shape. */
+export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}): { problem: MatmulProblem; shape: number[] } {
+  const ta = checkTensor('matmul: a', a, [2, 3]);
+  const tb = checkTensor('matmul: b', b, [2, 3]);
+  if (typeof options !== 'object' || options === null) {
+    throw new WeftError('OPTION', `matmul: options must be an object, got ${describe(options)}`);
+  }
+  const transposeA = optionalBoolean('matmul: transposeA', options.transposeA, false);
+  const transposeB = optionalBoolean('matmul: transposeB', options.transposeB, false);
+
+  const [aRows, aCols] = ta.shape.slice(-2);
+  const [bRows, bCols] = tb.shape.slice(-2);
+  const M = transposeA ? aCols : aRows;
+  const K = transposeA ? aRows : aCols;
+  const Kb = transposeB ? bCols : bRows;
+  const N = transposeB ? bRows : bCols;
+  if (K !== Kb) {
+    throw new WeftError(
+      'SHAPE',
+      `matmul: inner dimensions differ: a ${describe(ta.shape)}${transposeA ? ' (transposed)' : ''} has K = ${K}, ` +
+        `b ${describe(tb.shape)}${transposeB ? ' (transposed)' : ''} has K = ${Kb}`,
+    );
+  }
+  const aBatch = ta.shape.length === 3 ? ta.shape[0] : 0;
+  const bBatch = tb.shape.length === 3 ? tb.shape[0] : 0;
+  if (aBatch && bBatch && aBatch !== bBatch) {
+    throw new WeftError('SHAPE', `matmul: batch sizes differ: a has ${aBatch}, b has ${bBatch}`);
+  }
+  const batched = aBatch > 0 || bBatch > 0;
+  const batch = batched ? Math.max(aBatch, bBatch) : 1;
+
+  let bias: Float32Array | undefined;
+  if (options.bias !== undefined) {
+    const tbias = checkTensor('matmul: bias', options.bias, [1]);
+    if (tbias.shape[0] !== N) {
+      throw new WeftError('SHAPE', `matmul: bias must have shape [${N}], got ${describe(tbias.shape)}`);
+    }
+    bias = tbias.data;
+  }
+  const shape = batched ? [batch, M, N] : [M, N];
+  // Fail on impossible outputs before any work (MEMORY, not a crash later).
+  checkElementCount('matmul: output', batch * M * N);
+  return {
+    shape,
+    problem: {
+      a: ta.data,
+      b: tb.data,
+      bias,
+      batch,
+      M,
+      N,
+      K,
+      aBatchStride: aBatch ? M * K : 0,
+      aRowStride: transposeA ? 1 : K,
+      aColStride: transposeA ? M : 1,
+      bBatchStride: bBatch ? K * N : 0,
+      bRowStride: transposeB ? 1 : N,
+      bColStride: transposeB ? K : 1,
+    },
+  };
+}
+
+/** weft.matmul for a backend. */
+export function matmul(kernels: MatmulKernels, a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
+  const { problem, shape } = planMatmul(a, b, options);
+  return { data: kernels.matmul(problem), shape };
+}

@@ -1,0 +1,33 @@
+// Headless Chromium for the browser tests: Debian's package, driven by
+// playwright-core (which cannot download browsers here). Without Chromium the
+// tests skip with a message, unless WEFT_REQUIRE_BROWSER=1 (set by .ci/run).
+
+import { existsSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+
+const CANDIDATES = [process.env.WEFT_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+export const chromiumPath = CANDIDATES.find((p): p is string => !!p && existsSync(p));
+export const browserRequired = process.env.WEFT_REQUIRE_BROWSER === '1';
+
+export const SKIP_MESSAGE =
+  'browser tests skipped: no Chromium found (install Debian\'s "chromium" package: ' +
+  'sudo apt-get install chromium, or set WEFT_CHROMIUM=/path/to/chrome); CI sets WEFT_REQUIRE_BROWSER=1 so they cannot skip there';
+
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // the machine's network is closed: keep Chromium from trying to phone home
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}

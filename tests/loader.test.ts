@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { createWeft, WeftError } from '../src/index.js';
+import {
+  compileEmbedded,
+  embeddedModuleBytes,
+  supportsRelaxedSimd,
+  supportsSimd,
+} from '../src/backend/wasm/instantiate.js';
+import { RELAXED_PROJECT, expectWeftErrorAsync } from './helpers.js';
+
+describe('loading', () => {
+  it('the tiny probes agree with validating the real modules', () => {
+    expect(supportsSimd()).toBe(true);
+    expect(WebAssembly.validate(embeddedModuleBytes('simd'))).toBe(true);
+    expect(WebAssembly.validate(embeddedModuleBytes('relaxed'))).toBe(supportsRelaxedSimd());
+  });
+
+  it('the default picks the best build this runtime compiles and reports it', async () => {
+    const weft = await createWeft();
+    expect(weft.backend).toBe('wasm');
+    expect(weft.features).toEqual({ simd: true, relaxedSimd: supportsRelaxedSimd() });
+    expect((await createWeft({ simd: 'simd' })).features).toEqual({ simd: true, relaxedSimd: false });
+  });
+
+  it('the relaxed project really compiles the relaxed build', () => {
+    if (RELAXED_PROJECT) expect(supportsRelaxedSimd()).toBe(true);
+  });
+
+  it.runIf(!supportsRelaxedSimd())('asking for relaxed without runtime support is UNSUPPORTED', async () => {
+    await expectWeftErrorAsync(() => createWeft({ simd: 'relaxed' }), 'UNSUPPORTED', /experimental-wasm-relaxed-simd/);
+  });
+
+  it('the JS backend has the same API and no SIMD features', async () => {
+    const js = await createWeft({ backend: 'js' });
+    expect(js.backend).toBe('js');
+    expect(js.features).toEqual({ simd: false, relaxedSimd: false });
+    const wasm = await createWeft();
+    expect(Object.keys(js).sort()).toEqual(Object.keys(wasm).sort());
+  });
+
+  it('accepts a precompiled module (strict-CSP pages) and checks it against the simd option', async () => {
+    const module = await compileEmbedded('simd');
+    const weft = await createWeft({ module });
+    expect(weft.features.relaxedSimd).toBe(false);
+    const c = weft.matmul(weft.tensor(new Float32Array([2]), [1, 1]), weft.tensor(new Float32Array([5]), [1, 1]));
+    expect(Array.from(c.data)).toEqual([10]);
+    await expectWeftErrorAsync(() => createWeft({ module, simd: 'relaxed' }), 'OPTION', /plain SIMD build/);
+  });
+
+  it('rejects unknown options with OPTION', async () => {
+    await expectWeftErrorAsync(() => createWeft({ backend: 'gpu' as never }), 'OPTION', /backend/);
+    await expectWeftErrorAsync(() => createWeft({ simd: 'avx' as never }), 'OPTION', /simd/);
+    await expectWeftErrorAsync(() => createWeft({ module: new Uint8Array(4) as never }), 'OPTION', /module/);
+    await expect(createWeft({ backend: 'gpu' as never })).rejects.toBeInstanceOf(WeftError);
+  });
+
+  it('the built package imports by its own name (exports map) with nothing compiled at import', async () => {
+    const pkg = await import('weft');
+    expect(typeof pkg.createWeft).toBe('function');
+    expect(pkg.ErrorCode.MEMORY).toBe('MEMORY');
+    const weft = await pkg.createWeft({ simd: 'simd' });
+    const c = weft.matmul(weft.tensor(new Float32Array([1, 2]), [1, 2]), weft.tensor(new Float32Array([3, 4]), [2, 1]));
+    expect(Array.from(c.data)).toEqual([11]);
+  });
+});

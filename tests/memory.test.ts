@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { createWeft } from '../src/index.js';
+import { WasmHeap } from '../src/backend/wasm/heap.js';
+import { withFrame } from '../src/backend/wasm/frame.js';
+import { RELAXED_PROJECT, expectWeftError } from './helpers.js';
+
+describe('WasmHeap', () => {
+  it('reuses freed gaps first-fit and keeps blocks 64-byte aligned', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const heap = new WasmHeap(memory, 100);
+    const a = heap.alloc(10);
+    const b = heap.alloc(100);
+    const c = heap.alloc(64);
+    expect([a % 64, b % 64, c % 64]).toEqual([0, 0, 0]);
+    expect(a).toBe(128);
+    expect(b).toBe(a + 64);
+    expect(c).toBe(b + 128);
+    heap.free(b);
+    expect(heap.alloc(70)).toBe(b); // fits the 128-byte gap
+    expect(heap.alloc(64)).toBe(c + 64); // the gap is full now
+    expect(heap.liveBytes).toBe(64 + 128 + 64 + 64);
+  });
+
+  it('grows memory when no gap fits, and reports MEMORY when it cannot grow', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 3 });
+    const heap = new WasmHeap(memory, 0);
+    const big = heap.alloc(100_000);
+    expect(memory.buffer.byteLength).toBe(2 * 65536);
+    expectWeftError(() => heap.alloc(200_000, 'a test buffer'), 'MEMORY', /test buffer/);
+    expect(heap.liveBytes).toBe(Math.ceil(100_000 / 64) * 64);
+    heap.free(big);
+    expect(heap.liveBytes).toBe(0);
+    expectWeftError(() => heap.alloc(2 ** 33), 'MEMORY', /4 GiB/);
+  });
+
+  it('frees every buffer of a call when the kernel throws', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const heap = new WasmHeap(memory, 0);
+    expect(() =>
+      withFrame(heap, memory, (frame) => {
+        frame.input(new Float32Array([1, 2, 3]));
+        frame.allocF32(1000);
+        throw new Error('kernel failed');
+      }),
+    ).toThrow('kernel failed');
+    expect(heap.liveBytes).toBe(0);
+  });
+
+  it('copies survive memory growth between allocations', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const heap = new WasmHeap(memory, 0);
+    const out = withFrame(heap, memory, (frame) => {
+      const first = frame.input(new Float32Array([1.5, 2.5]));
+      frame.alloc(5 * 65536); // forces growth: views taken before it are detached
+      return frame.readF32(first, 2);
+    });
+    expect(Array.from(out)).toEqual([1.5, 2.5]);
+  });
+});
+
+describe.skipIf(RELAXED_PROJECT)('WASM backend memory across calls', () => {
+  it('10,000 matmul calls do not grow memory, and nothing stays live', async () => {
+    const weft = await createWeft({ simd: 'simd' });
+    const a = weft.randn([9, 13], 1);
+    const b = weft.randn([13, 5], 2);
+    weft.matmul(a, b);
+    const after1 = weft.memory();
+    for (let i = 0; i < 10_000; i++) weft.matmul(a, b);
+    const after10k = weft.memory();
+    expect(after10k.wasmBytes).toBe(after1.wasmBytes);
+    expect(after10k.liveBytes).toBe(0);
+  });
+
+  it('a failed call leaks nothing and the instance stays usable', async () => {
+    const weft = await createWeft({ simd: 'simd' });
+    const before = weft.memory();
+    // 2^15 x 2^15 floats is exactly the 4 GiB wasm32 limit, so with the inputs it cannot fit
+    expectWeftError(() => weft.matmul(weft.zeros([32768, 1]), weft.zeros([1, 32768])), 'MEMORY', /4 GiB/);
+    expect(weft.memory().liveBytes).toBe(0);
+    expect(weft.memory().wasmBytes).toBe(before.wasmBytes);
+    const c = weft.matmul(weft.tensor(new Float32Array([1, 2]), [1, 2]), weft.tensor(new Float32Array([3, 4]), [2, 1]));
+    expect(Array.from(c.data)).toEqual([11]);
+  });
+});
