@@ -101,8 +101,9 @@ function packABlock(a: usize, aRow: i32, aCol: i32, row0: i32, rows: i32, k0: i3
 // Preconditions: aTile is k-major with 4 floats per k, bPanel 8 floats per k, 1 <= nr <= 8.
 // 4 x 8 keeps 8 accumulators + 2 B vectors + 1 splat in registers; 6 x 8 spilled
 // in V8 (15 usable xmm): 1024^3 went 25.8 -> 50.6 GFLOP/s relaxed, 27.5 -> 39.3 plain.
+// Exported for the attention tiles (assembly/attention_tile.ts), which run it on their own panels.
 // @ts-ignore: decorator
-@inline function gemm_4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcBytes: usize, nr: i32, accumulate: bool): void {
+@inline export function gemm_4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcBytes: usize, nr: i32, accumulate: bool): void {
   const c0 = c, c1 = c0 + ldcBytes, c2 = c1 + ldcBytes, c3 = c2 + ldcBytes;
   const zero = f32x4.splat(0);
   let acc00 = zero, acc01 = zero, acc10 = zero, acc11 = zero;

@@ -5,6 +5,7 @@ import { WeftError, describe } from './errors.js';
 import { Tensor, tensor, zeros } from './tensor.js';
 import { randn } from './rng.js';
 import { MatmulOptions, matmul } from './ops/matmul.js';
+import { AttentionApi, createAttentionApi } from './ops/attention_api.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
 import type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 import { createJsBackend } from './backend/js/index.js';
@@ -13,6 +14,7 @@ import { createWasmBackend } from './backend/wasm/index.js';
 export { WeftError, ErrorCode } from './errors.js';
 export type { Tensor } from './tensor.js';
 export type { MatmulOptions } from './ops/matmul.js';
+export type * from './ops/attention_types.js';
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
 
@@ -43,6 +45,8 @@ export interface Weft {
   matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
   /** Bytes of WASM memory in use (liveBytes is 0 between calls). */
   memory(): MemoryInfo;
+  /** Exact, sliding-window and linear attention with backward passes (layout [B, heads, T, d]). */
+  readonly attention: AttentionApi;
 }
 
 const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
@@ -77,5 +81,6 @@ function bindApi(backend: Backend): Weft {
     randn,
     matmul: (a, b, options) => matmul(backend, a, b, options),
     memory: () => backend.memory(),
+    attention: createAttentionApi(backend),
   };
 }

@@ -2,6 +2,7 @@
 
 import type { Backend } from '../types.js';
 import { matmulJs } from './gemm.js';
+import { attentionKernelsJs } from './attention.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -9,5 +10,6 @@ export function createJsBackend(): Backend {
     features: { simd: false, relaxedSimd: false },
     memory: () => ({ wasmBytes: 0, liveBytes: 0 }),
     matmul: matmulJs,
+    ...attentionKernelsJs,
   };
 }

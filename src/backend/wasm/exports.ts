@@ -20,4 +20,19 @@ export interface KernelExports {
   peakProbeLoadSplat(iterations: number, operands: number): number;
 
   rngFillU32(state: number, out: number, n: number): void;
+
+  attentionWindowedForward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
+    left: number, right: number, dilation: number, globals: number, G: number,
+    out: number, lse: number, scratch: number,
+  ): void;
+  attentionFullForward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
+    out: number, lse: number, scratch: number,
+  ): void;
+  /** max |x| of n floats (NaN / Infinity when one is not finite). */
+  maxAbsF32(address: number, n: number): number;
+  attentionForwardScratchFloats(S: number, d: number, dv: number, G: number): number;
 }

@@ -1,0 +1,77 @@
+// WASM wrappers of assembly/attention_full.ts and attention_windowed.ts: copy q, k, v
+// (and the key mask, the global positions) in, run the kernel, copy out, lse out.
+
+import type { AttentionOutput, SoftmaxAttentionProblem } from '../../ops/attention.js';
+import { MaxAbs, maxAbsJs } from '../../ops/attention_checks.js';
+import type { CallFrame } from './frame.js';
+import type { WasmContext } from './context.js';
+
+/** The kernels' stand-in for an unbounded window edge (assembly/attention_tile.ts UNBOUNDED). */
+const UNBOUNDED = 2 ** 30;
+
+function edge(w: number): number {
+  return Math.min(w, UNBOUNDED);
+}
+
+interface SoftmaxInputs {
+  q: number;
+  k: number;
+  v: number;
+  keyMask: number;
+  globals: number;
+}
+
+/** Copy the operands in, then run the call's value checks on the copies (SIMD scan). */
+function copyInputs(ctx: WasmContext, frame: CallFrame, p: SoftmaxAttentionProblem): SoftmaxInputs {
+  const copies = new Map<Float32Array, number>();
+  const input = (data: Float32Array, what: string) => {
+    const address = frame.input(data, what);
+    copies.set(data, address);
+    return address;
+  };
+  const inputs = {
+    q: input(p.q, 'attention q'),
+    k: input(p.k, 'attention k'),
+    v: input(p.v, 'attention v'),
+    keyMask: p.keyMask ? frame.input(p.keyMask, 'attention keyMask') : 0,
+    globals: p.band.globals.length > 0 ? frame.input(p.band.globals, 'attention globalTokens') : 0,
+  };
+  p.checkValues(wasmMaxAbs(ctx, copies));
+  return inputs;
+}
+
+/** The SIMD scan of arrays already copied in (address by array); others are scanned in JS. */
+export function wasmMaxAbs(ctx: WasmContext, copies: Map<Float32Array, number>): MaxAbs {
+  return (data) => {
+    const address = copies.get(data);
+    return address === undefined ? maxAbsJs(data) : ctx.kernels.maxAbsF32(address, data.length);
+  };
+}
+
+/** Run the forward kernel into out/lse buffers of the frame; returns their addresses. */
+function runForward(
+  ctx: WasmContext, frame: CallFrame, p: SoftmaxAttentionProblem, inputs: SoftmaxInputs, windowed: boolean,
+): { out: number; lse: number } {
+  const { kernels } = ctx;
+  const G = p.band.globals.length;
+  const out = frame.allocF32(p.B * p.Hq * p.T * p.dv, 'attention out');
+  const lse = frame.allocF32(p.B * p.Hq * p.T, 'attention lse');
+  const scratch = frame.allocF32(kernels.attentionForwardScratchFloats(p.S, p.d, p.dv, G), 'attention scratch');
+  const shape = [p.B, p.Hq, p.Hkv, p.T, p.S, p.d, p.dv] as const;
+  const operands = [inputs.q, inputs.k, inputs.v, inputs.keyMask, p.scale, p.causal ? 1 : 0] as const;
+  if (windowed) {
+    const band = [edge(p.band.left), edge(p.band.right), p.band.dilation, inputs.globals, G] as const;
+    kernels.attentionWindowedForward(...shape, ...operands, ...band, out, lse, scratch);
+  } else {
+    kernels.attentionFullForward(...shape, ...operands, out, lse, scratch);
+  }
+  return { out, lse };
+}
+
+/** attention_full_fwd (windowed = false) and attention_windowed_fwd. */
+export function attentionSoftmaxWasm(ctx: WasmContext, p: SoftmaxAttentionProblem, windowed: boolean): AttentionOutput {
+  return ctx.call((frame) => {
+    const { out, lse } = runForward(ctx, frame, p, copyInputs(ctx, frame, p), windowed);
+    return { out: frame.readF32(out, p.B * p.Hq * p.T * p.dv), lse: frame.readF32(lse, p.B * p.Hq * p.T) };
+  });
+}
