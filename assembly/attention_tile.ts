@@ -17,7 +17,7 @@
 // value update one per 4 value columns (reduction over the block's keys).
 
 import { gemm_4x8 } from "./gemm";
-import { fmaF32x4, storeLanesF32x4 } from "./simd";
+import { fmaF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
 
 /** Rows per tile: the lanes of two f32x4. */
 export const LANES: i32 = 8;
@@ -329,4 +329,155 @@ export function maxAbsF32(ptr: usize, n: i32): f32 {
   const m = f32x4.max(f32x4.max(m0, m1), f32x4.max(m2, m3));
   const pairs = f32x4.max(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
   return f32x4.extract_lane(f32x4.max(pairs, i32x4.shuffle(pairs, pairs, 1, 0, 3, 2)), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Backward tiles (FlashAttention-2 maths, recomputing p from lse). Here a tile is
+// 8 KEYS in the lanes and queries are streamed in blocks of QUERY_BLOCK rows:
+//   s[i][lane]  = sum_c qRow[i][c] kPanel[c][lane]        (qRow: 4-query panels over d, scaled)
+//   p           = exp(s - lse[i]);  dp = sum_c doRow[i][c] vPanel[c][lane]
+//   ds          = p * (dp - D[i]),  D[i] = dout[i] . out[i]
+//   dvT[c][lane] += sum_i doCol[c][i] p[i][lane]          (dv = p^T dout)
+//   dkT[c][lane] += sum_i qCol[c][i] ds[i][lane]          (dk = scale ds^T q)
+//   dq[i][c]    += sum_lane ds[i][lane] kRows[lane][c]    (dq = scale ds k)
+// so four of the five products reduce over d, dv or the query block and only dq
+// over the 8 keys. Layouts: qCol/doCol are 4-column panels over queries
+// ((c/4 * nQpad + i) * 4 + c%4), kPanel/vPanel [width][8], kRows 8-column panels
+// over the 8 keys ((c/8 * 8 + lane) * 8 + c%8), p/ds [QUERY_BLOCK][8].
+
+/** Queries per block of the backward (p and ds scratch are QUERY_BLOCK x 8 floats). */
+export const QUERY_BLOCK: i32 = 64;
+
+/** Scores of a query block against the key tile: s[ii][lane] = qRow[i0 + ii] . kPanel[:, lane], ii < nq (nq % 4 == 0). */
+export function backwardScores(d: i32, qRow: usize, i0: i32, nq: i32, kPanel: usize, s: usize): void {
+  for (let ii = 0; ii < nq; ii += 4) {
+    gemm_4x8(d, qRow + bytes((i0 + ii) * d), kPanel, s + bytes(ii * LANES), LANES << 2, LANES, false);
+  }
+}
+
+/**
+ * Add the key bias lanes (8 floats at `bias`) to backward scores and, when `edge`, -inf outside each
+ * row's band: row i sees key lane j0 + lane iff lo <= j - centers[i0 + ii] <= hi.
+ */
+export function maskBackwardBandScores(
+  s: usize, nq: i32, i0: i32, bias: usize, j0: i32, centers: usize, lo: i32, hi: i32, edge: bool,
+): void {
+  const negInf = f32x4.splat(NEG_INF);
+  const bias0 = v128.load(bias), bias1 = v128.load(bias, 16);
+  const j0v = i32x4.add(i32x4.splat(j0), i32x4(0, 1, 2, 3)), j1v = i32x4.add(j0v, i32x4.splat(4));
+  const loV = i32x4.splat(lo), hiV = i32x4.splat(hi);
+  for (let ii = 0; ii < nq; ii++) {
+    const row = s + bytes(ii * LANES);
+    let s0 = f32x4.add(v128.load(row), bias0);
+    let s1 = f32x4.add(v128.load(row, 16), bias1);
+    if (edge) {
+      const c = i32x4.splat(load<i32>(centers + bytes(i0 + ii)));
+      const d0 = i32x4.sub(j0v, c), d1 = i32x4.sub(j1v, c);
+      s0 = v128.bitselect(s0, negInf, v128.and(i32x4.ge_s(d0, loV), i32x4.le_s(d0, hiV)));
+      s1 = v128.bitselect(s1, negInf, v128.and(i32x4.ge_s(d1, loV), i32x4.le_s(d1, hiV)));
+    }
+    v128.store(row, s0);
+    v128.store(row, s1, 16);
+  }
+}
+
+/**
+ * The backward twin of the forward's global-key mask, keys in the lanes: row i (aligned
+ * position positions[i0 + ii]) sees global g = laneKeys[lane] unless g is in its band
+ * (laneSameClass[lane] and lo*dil <= g - p <= hi*dil), or causal and g > p; plus the bias.
+ */
+export function maskBackwardGlobalScores(
+  s: usize, nq: i32, i0: i32, bias: usize, laneKeys: usize, laneSameClass: usize, positions: usize,
+  lo: i32, hi: i32, dilation: i32, causal: bool,
+): void {
+  const negInf = f32x4.splat(NEG_INF);
+  const bias0 = v128.load(bias), bias1 = v128.load(bias, 16);
+  const g0 = v128.load(laneKeys), g1 = v128.load(laneKeys, 16);
+  const same0 = v128.load(laneSameClass), same1 = v128.load(laneSameClass, 16);
+  const loV = i32x4.splat(<i32>max<i64>(-UNBOUNDED, <i64>lo * dilation));
+  const hiV = i32x4.splat(<i32>min<i64>(UNBOUNDED, <i64>hi * dilation));
+  const zero = i32x4.splat(0);
+  for (let ii = 0; ii < nq; ii++) {
+    const row = s + bytes(ii * LANES);
+    const p = i32x4.splat(load<i32>(positions + bytes(i0 + ii)));
+    const d0 = i32x4.sub(g0, p), d1 = i32x4.sub(g1, p);
+    let see0 = v128.not(v128.and(same0, v128.and(i32x4.ge_s(d0, loV), i32x4.le_s(d0, hiV))));
+    let see1 = v128.not(v128.and(same1, v128.and(i32x4.ge_s(d1, loV), i32x4.le_s(d1, hiV))));
+    if (causal) {
+      see0 = v128.and(see0, i32x4.le_s(d0, zero));
+      see1 = v128.and(see1, i32x4.le_s(d1, zero));
+    }
+    v128.store(row, v128.bitselect(f32x4.add(v128.load(row), bias0), negInf, see0));
+    v128.store(row, v128.bitselect(f32x4.add(v128.load(row, 16), bias1), negInf, see1), 16);
+  }
+}
+
+/**
+ * From masked scores s (overwritten with p) and dp (overwritten with ds):
+ * p = exp(s - lse[i]), ds = p * (dp - D[i]). Rows that saw no key carry lse = +inf (p = 0).
+ */
+export function backwardProbabilities(s: usize, dp: usize, nq: i32, lse: usize, D: usize): void {
+  for (let ii = 0; ii < nq; ii++) {
+    const row = bytes(ii * LANES);
+    const l = v128.load32_splat(lse + bytes(ii)), dRow = v128.load32_splat(D + bytes(ii));
+    const p0 = expF32x4(f32x4.sub(v128.load(s + row), l));
+    const p1 = expF32x4(f32x4.sub(v128.load(s + row, 16), l));
+    v128.store(s + row, p0);
+    v128.store(s + row, p1, 16);
+    v128.store(dp + row, f32x4.mul(p0, f32x4.sub(v128.load(dp + row), dRow)));
+    v128.store(dp + row, f32x4.mul(p1, f32x4.sub(v128.load(dp + row, 16), dRow)), 16);
+  }
+}
+
+/** dp[ii][lane] = sum_c doRow[i0 + ii][c] vPanel[c][lane] for ii < nq. */
+// @ts-ignore: decorator
+@inline export function backwardValueScores(dv: i32, doRow: usize, i0: i32, nq: i32, vPanel: usize, dp: usize): void {
+  for (let ii = 0; ii < nq; ii += 4) {
+    gemm_4x8(dv, doRow + bytes((i0 + ii) * dv), vPanel, dp + bytes(ii * LANES), LANES << 2, LANES, false);
+  }
+}
+
+/** xT[c][lane] += sum_ii cols[c][i0 + ii] y[ii][lane]: the dvT (cols = doCol, y = p) and dkT (qCol, ds) updates. */
+// @ts-ignore: decorator
+@inline export function backwardKeyGradients(widthPad: i32, cols: usize, nQpad: i32, i0: i32, nq: i32, y: usize, xT: usize): void {
+  for (let c = 0; c < widthPad; c += 4) {
+    gemm_4x8(nq, cols + bytes(c * nQpad + i0 * 4), y, xT + bytes(c * LANES), LANES << 2, LANES, true);
+  }
+}
+
+/** dq[i0 + ii][c] += sum_lane ds[ii][lane] kRows[lane][c] (dq row stride d; aT: 32 floats of scratch). */
+export function backwardQueryGradients(d: i32, ds: usize, nq: i32, kRows: usize, dq: usize, i0: i32, aT: usize): void {
+  const ldcBytes = bytes(d);
+  for (let ii = 0; ii < nq; ii += 4) {
+    // the 4 x 8 block of ds, transposed to the micro-kernel's k-major A tile [lane][4]
+    const src = ds + bytes(ii * LANES);
+    storeTransposed4x4(v128.load(src), v128.load(src, 32), v128.load(src, 64), v128.load(src, 96), aT, 16);
+    storeTransposed4x4(v128.load(src, 16), v128.load(src, 48), v128.load(src, 80), v128.load(src, 112), aT + 64, 16);
+    const rowPtr = dq + bytes((i0 + ii) * d);
+    for (let c = 0; c < d; c += 8) {
+      gemm_4x8(LANES, aT, kRows + bytes(c * LANES), rowPtr + bytes(c), ldcBytes, min(8, d - c), true);
+    }
+  }
+}
+
+/**
+ * rows[lane] += xT[:, lane] for lane < rows: row `lane` of width w at
+ * dst + (lane * rowStride) floats. rowsT: 8 x ceil4(w) floats of scratch.
+ */
+export function addTileColumns(xT: usize, w: i32, rows: i32, dst: usize, rowStride: i32, rowsT: usize): void {
+  const wPad = ceil4(w);
+  for (let c = 0; c < wPad; c += 4) {
+    for (let half = 0; half < 2; half++) {
+      const src = xT + bytes(c * LANES + half * 4);
+      storeTransposed4x4(v128.load(src), v128.load(src, 32), v128.load(src, 64), v128.load(src, 96), rowsT + bytes(half * 4 * wPad + c), bytes(wPad));
+    }
+  }
+  for (let lane = 0; lane < rows; lane++) {
+    const row = dst + bytes(lane * rowStride);
+    const src = rowsT + bytes(lane * wPad);
+    for (let c = 0; c < w; c += 4) {
+      const n = min(4, w - c);
+      storeLanesF32x4(row + bytes(c), f32x4.add(loadLanesF32x4(row + bytes(c), n), v128.load(src + bytes(c))), n);
+    }
+  }
 }

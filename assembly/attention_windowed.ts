@@ -19,7 +19,9 @@
 // Causal and keyMask apply to every pair. Cost O(T * (w + G) * (d + dv) + G * S * (d + dv)).
 
 import {
-  KEY_BLOCK, LANES, UNBOUNDED, bytes, ceil4, fillKeyBias, finishTile, floorMod, maskBandScores, packPanels,
+  KEY_BLOCK, LANES, QUERY_BLOCK, UNBOUNDED, addTileColumns, backwardKeyGradients, backwardProbabilities,
+  backwardQueryGradients, backwardScores, backwardValueScores, bytes, ceil4, ceil8, fillKeyBias,
+  maskBackwardBandScores, maskBackwardGlobalScores, finishTile, floorMod, maskBandScores, packPanels,
   packRowsAsLanes, resetTile, storeBlockMax, softmaxBlock, STATE_FLOATS, tileScores, tileValues,
 } from "./attention_tile";
 
@@ -273,4 +275,311 @@ export function attendWindowed(
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Backward: the same band, seen from the keys. Key tiles of 8 (lanes) meet the
+// queries whose band holds them, in blocks of QUERY_BLOCK (attention_tile.ts,
+// "Backward tiles"); p is recomputed from lse. Per residue class the queries are
+// packed twice (4-query panels over d for the scores, 4-column panels over queries
+// for dk/dv) with their lse and D = dout . out; rows of global queries are zeroed in
+// dout there and redone over every key afterwards, as in the forward. dq, dk and dv
+// must be zero on entry: dk and dv accumulate over the query heads of a group.
+
+// Backward scratch regions, in this order, each rounded up to 4 floats.
+const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, B_CENTERS = 6, B_DQ = 7,
+  B_KEY_BIAS = 8, B_K_PANEL = 9, B_V_PANEL = 10, B_K_ROWS = 11, B_P = 12, B_DS = 13, B_DK_T = 14, B_DV_T = 15,
+  B_A_T = 16, B_ROWS_T = 17, B_G_K = 18, B_G_V = 19, B_G_DK = 20, B_G_DV = 21, B_G_BIAS = 22, B_G_Q = 23,
+  B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_REGIONS = 29;
+
+function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
+  const Tq = ceil4(T), dPad = ceil4(d), dvPad = ceil4(dv), Gpad = ceil8(G);
+  switch (region) {
+    case B_Q_ROW: return Tq * d;
+    case B_Q_COL: return dPad * Tq;
+    case B_DO_ROW: return Tq * dv;
+    case B_DO_COL: return dvPad * Tq;
+    case B_LSE: case B_D: case B_CENTERS: return Tq;
+    case B_DQ: return Tq * d;
+    case B_KEY_BIAS: return ceil8(S);
+    case B_K_PANEL: return d * LANES;
+    case B_V_PANEL: return dv * LANES;
+    case B_K_ROWS: return ceil8(d) * LANES;
+    case B_P: case B_DS: return QUERY_BLOCK * LANES;
+    case B_DK_T: return dPad * LANES;
+    case B_DV_T: return dvPad * LANES;
+    case B_A_T: return 4 * LANES;
+    case B_ROWS_T: return LANES * max(dPad, dvPad);
+    case B_G_K: case B_G_DK: return G * d;
+    case B_G_V: case B_G_DV: return G * dv;
+    case B_G_BIAS: return Gpad;
+    case B_G_Q: return min(G, T) * d;
+    case B_G_DO: case B_G_OUT: return min(G, T) * dv;
+    case B_G_LSE: return min(G, T);
+    case B_LANES: return 2 * LANES;
+    case B_PLAN: return <i32>(offsetof<BackwardScratch>() >> 2);
+  }
+  return 0;
+}
+
+function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
+  let floats = 0;
+  for (let r = 0; r < which; r++) floats += ceil4(backwardRegionFloats(r, T, S, d, dv, G));
+  return scratch + bytes(floats);
+}
+
+/** Floats of scratch attendWindowedBackward needs. */
+export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
+  return <i32>(backwardRegion(0, B_REGIONS, T, S, d, dv, G) >> 2);
+}
+
+/** The pointers of one backward call's scratch regions; the table itself lives in region B_PLAN. */
+@unmanaged class BackwardScratch {
+  qRow: usize; qCol: usize; doRow: usize; doCol: usize; lse: usize; D: usize; centers: usize; dq: usize;
+  keyBias: usize; kPanel: usize; vPanel: usize; kRows: usize; p: usize; ds: usize; dkT: usize; dvT: usize;
+  aT: usize; rowsT: usize;
+  /** Lanes of a global-key tile: positions g (8 i32) and whether g shares the queries' residue class (8 i32 masks). */
+  laneKeys: usize; laneSameClass: usize;
+}
+
+/**
+ * Pack nQ query rows (row i at element offset rowOf(i) = row0 + i * rowStride of
+ * the head) for the backward: q scaled in both panel layouts, dout in both, lse
+ * (-inf -> +inf so p = 0) and D = dout . out. Rows i with zeroRow[i] (globals, see
+ * the header) get dout = 0 and D = 0.
+ */
+function packBackwardQueries(
+  nQ: i32, d: i32, dv: i32, scale: f32, qHead: usize, doHead: usize, outHead: usize, lseHead: usize,
+  row0: i32, rowStride: i32, w: BackwardScratch,
+): void {
+  const nQpad = ceil4(nQ);
+  packPanels(4, d, d, nQ, qHead + bytes(row0 * d), 1, d * rowStride, scale, w.qRow);
+  packPanels(4, nQ, nQpad, d, qHead + bytes(row0 * d), d * rowStride, 1, scale, w.qCol);
+  packPanels(4, dv, dv, nQ, doHead + bytes(row0 * dv), 1, dv * rowStride, 1, w.doRow);
+  packPanels(4, nQ, nQpad, dv, doHead + bytes(row0 * dv), dv * rowStride, 1, 1, w.doCol);
+  for (let i = 0; i < nQpad; i++) {
+    let l: f32 = Infinity, D: f32 = 0;
+    if (i < nQ) {
+      const t = row0 + i * rowStride;
+      const lse = load<f32>(lseHead + bytes(t));
+      if (lse != -Infinity) l = lse;
+      const dout = doHead + bytes(t * dv), out = outHead + bytes(t * dv);
+      for (let c = 0; c < dv; c++) D += load<f32>(dout + bytes(c)) * load<f32>(out + bytes(c));
+    }
+    store<f32>(w.lse + bytes(i), l);
+    store<f32>(w.D + bytes(i), D);
+  }
+}
+
+/** Zero query row i of the packed dout (both layouts) and its D: the row's gradient comes from elsewhere. */
+function dropBackwardQuery(i: i32, nQ: i32, dv: i32, w: BackwardScratch): void {
+  const nQpad = ceil4(nQ);
+  for (let c = 0; c < dv; c++) {
+    store<f32>(w.doRow + bytes(((i >> 2) * dv + c) * 4 + (i & 3)), 0);
+    store<f32>(w.doCol + bytes(((c >> 2) * nQpad + i) * 4 + (c & 3)), 0);
+  }
+  store<f32>(w.D + bytes(i), 0);
+}
+
+/**
+ * One key tile (nk keys already packed in w.kPanel / vPanel / kRows, 8 key bias
+ * floats at `bias`, key lanes j0 + 0..7) against the packed queries [iLo, iHi) in blocks;
+ * dkT/dvT are overwritten, dq rows at w.dq accumulate. Band mode: row i sees lane j
+ * iff lo <= j - centers[i] <= hi (when `alwaysEdge`, every block is masked element
+ * by element). Global mode (`dilation` > 0): the lanes are the global keys at
+ * w.laneKeys, centers[i] the rows' aligned positions, and the mask is the forward's
+ * maskGlobalScores (outside the band, causal).
+ */
+function backwardKeyTile(
+  d: i32, dv: i32, nQ: i32, iLo: i32, iHi: i32, j0: i32, nk: i32, lo: i32, hi: i32,
+  bias: usize, alwaysEdge: bool, w: BackwardScratch, dilation: i32 = 0, causal: bool = false,
+): void {
+  const nQpad = ceil4(nQ), dPad = ceil4(d), dvPad = ceil4(dv);
+  memory.fill(w.dkT, 0, bytes(dPad * LANES));
+  memory.fill(w.dvT, 0, bytes(dvPad * LANES));
+  if (iLo >= iHi) return;
+  const iStart = iLo & ~3, iEnd = min(ceil4(iHi), nQpad);
+  for (let ib = iStart - iStart % QUERY_BLOCK; ib < iEnd; ib += QUERY_BLOCK) {
+    const i0 = max(ib, iStart), i1 = min(ib + QUERY_BLOCK, iEnd);
+    const nq = i1 - i0;
+    let edge = alwaysEdge;
+    if (!edge) {
+      const cFirst = load<i32>(w.centers + bytes(i0)), cLast = load<i32>(w.centers + bytes(i1 - 1));
+      edge = <i64>j0 - cLast < lo || <i64>(j0 + nk - 1) - cFirst > hi;
+    }
+    backwardScores(d, w.qRow, i0, nq, w.kPanel, w.p);
+    if (dilation > 0) {
+      maskBackwardGlobalScores(w.p, nq, i0, bias, w.laneKeys, w.laneSameClass, w.centers, lo, hi, dilation, causal);
+    } else {
+      maskBackwardBandScores(w.p, nq, i0, bias, j0, w.centers, lo, hi, edge);
+    }
+    backwardValueScores(dv, w.doRow, i0, nq, w.vPanel, w.ds);
+    backwardProbabilities(w.p, w.ds, nq, w.lse + bytes(i0), w.D + bytes(i0));
+    backwardKeyGradients(dvPad, w.doCol, nQpad, i0, nq, w.p, w.dvT);
+    backwardKeyGradients(dPad, w.qCol, nQpad, i0, nq, w.ds, w.dkT);
+    backwardQueryGradients(d, w.ds, nq, w.kRows, w.dq, i0, w.aT);
+  }
+}
+
+/** Pack nk keys (row j0 + lane at element offset (pos0 + lane * stride) * width) into the tile panels. */
+function packKeyTile(kHead: usize, vHead: usize, pos0: i32, stride: i32, nk: i32, d: i32, dv: i32, scale: f32, w: BackwardScratch): void {
+  packPanels(LANES, d, d, nk, kHead + bytes(pos0 * d), 1, d * stride, 1, w.kPanel);
+  packPanels(LANES, dv, dv, nk, vHead + bytes(pos0 * dv), 1, dv * stride, 1, w.vPanel);
+  packPanels(LANES, nk, LANES, d, kHead + bytes(pos0 * d), d * stride, 1, scale, w.kRows);
+}
+
+/**
+ * Windowed attention backward (see the header and the forward's band). out and
+ * lse are the forward's; scratch: attentionBackwardScratchFloats(T, S, d, dv, G).
+ */
+export function attendWindowedBackward(
+  B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
+  q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
+  left: i32, right: i32, dilation: i32, globals: usize, G: i32,
+  out: usize, lse: usize, dout: usize, dq: usize, dk: usize, dvOut: usize, scratch: usize,
+): void {
+  const w = changetype<BackwardScratch>(backwardRegion(scratch, B_PLAN, T, S, d, dv, G));
+  w.qRow = backwardRegion(scratch, B_Q_ROW, T, S, d, dv, G);
+  w.qCol = backwardRegion(scratch, B_Q_COL, T, S, d, dv, G);
+  w.doRow = backwardRegion(scratch, B_DO_ROW, T, S, d, dv, G);
+  w.doCol = backwardRegion(scratch, B_DO_COL, T, S, d, dv, G);
+  w.lse = backwardRegion(scratch, B_LSE, T, S, d, dv, G);
+  w.D = backwardRegion(scratch, B_D, T, S, d, dv, G);
+  w.centers = backwardRegion(scratch, B_CENTERS, T, S, d, dv, G);
+  w.dq = backwardRegion(scratch, B_DQ, T, S, d, dv, G);
+  w.keyBias = backwardRegion(scratch, B_KEY_BIAS, T, S, d, dv, G);
+  w.kPanel = backwardRegion(scratch, B_K_PANEL, T, S, d, dv, G);
+  w.vPanel = backwardRegion(scratch, B_V_PANEL, T, S, d, dv, G);
+  w.kRows = backwardRegion(scratch, B_K_ROWS, T, S, d, dv, G);
+  w.p = backwardRegion(scratch, B_P, T, S, d, dv, G);
+  w.ds = backwardRegion(scratch, B_DS, T, S, d, dv, G);
+  w.dkT = backwardRegion(scratch, B_DK_T, T, S, d, dv, G);
+  w.dvT = backwardRegion(scratch, B_DV_T, T, S, d, dv, G);
+  w.aT = backwardRegion(scratch, B_A_T, T, S, d, dv, G);
+  w.rowsT = backwardRegion(scratch, B_ROWS_T, T, S, d, dv, G);
+  w.laneKeys = backwardRegion(scratch, B_LANES, T, S, d, dv, G);
+  w.laneSameClass = w.laneKeys + bytes(LANES);
+  const gK = backwardRegion(scratch, B_G_K, T, S, d, dv, G);
+  const gV = backwardRegion(scratch, B_G_V, T, S, d, dv, G);
+  const gdK = backwardRegion(scratch, B_G_DK, T, S, d, dv, G);
+  const gdV = backwardRegion(scratch, B_G_DV, T, S, d, dv, G);
+  const gBias = backwardRegion(scratch, B_G_BIAS, T, S, d, dv, G);
+  const gQ = backwardRegion(scratch, B_G_Q, T, S, d, dv, G);
+  const gDo = backwardRegion(scratch, B_G_DO, T, S, d, dv, G);
+  const gOut = backwardRegion(scratch, B_G_OUT, T, S, d, dv, G);
+  const gLse = backwardRegion(scratch, B_G_LSE, T, S, d, dv, G);
+
+  const group = Hq / Hkv;
+  const offset = S - T;
+  const lo = -min(left, UNBOUNDED);
+  const hi = causal ? 0 : min(right, UNBOUNDED);
+  for (let b = 0; b < B; b++) {
+    const keyMaskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
+    for (let hk = 0; hk < Hkv; hk++) {
+      const kvRow0 = (b * Hkv + hk) * S;
+      const kHead = k + bytes(kvRow0 * d), vHead = v + bytes(kvRow0 * dv);
+      const dkHead = dk + bytes(kvRow0 * d), dvHead = dvOut + bytes(kvRow0 * dv);
+      if (G > 0) {
+        for (let gi = 0; gi < G; gi++) {
+          const g = load<i32>(globals + bytes(gi));
+          memory.copy(gK + bytes(gi * d), kHead + bytes(g * d), bytes(d));
+          memory.copy(gV + bytes(gi * dv), vHead + bytes(g * dv), bytes(dv));
+          let visible = keyMaskRow == 0 || load<u8>(keyMaskRow + <usize>g) != 0;
+          store<f32>(gBias + bytes(gi), visible ? 0 : NEG_INF);
+        }
+        for (let gi = G; gi < ceil8(G); gi++) store<f32>(gBias + bytes(gi), NEG_INF);
+        memory.fill(gdK, 0, bytes(G * d));
+        memory.fill(gdV, 0, bytes(G * dv));
+      }
+      for (let hq = 0; hq < group; hq++) {
+        const row0 = (b * Hq + hk * group + hq) * T;
+        const qHead = q + bytes(row0 * d), doHead = dout + bytes(row0 * dv);
+        const outHead = out + bytes(row0 * dv), lseHead = lse + bytes(row0), dqHead = dq + bytes(row0 * d);
+        for (let r = 0; r < min(dilation, T); r++) {
+          const nQ = (T - r + dilation - 1) / dilation;
+          const rk = floorMod(r + offset, dilation);
+          const jOff = (r + offset - rk) / dilation;
+          const nK = rk < S ? (S - rk + dilation - 1) / dilation : 0;
+          packBackwardQueries(nQ, d, dv, scale, qHead, doHead, outHead, lseHead, r, dilation, w);
+          for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), min(i, nQ - 1) + jOff);
+          for (let gi = 0; gi < G; gi++) {
+            // global queries of this class: their rows come from the pass over every key
+            const t = load<i32>(globals + bytes(gi)) - offset;
+            if (t >= 0 && t < T && t % dilation == r) dropBackwardQuery(t / dilation, nQ, dv, w);
+          }
+          memory.fill(w.dq, 0, bytes(ceil4(nQ) * d));
+          fillKeyBias(nK, ceil8(nK), keyMaskRow, rk, dilation, w.keyBias);
+          for (let j0 = 0; j0 < nK; j0 += LANES) {
+            const nk = min(LANES, nK - j0);
+            packKeyTile(kHead, vHead, rk + j0 * dilation, dilation, nk, d, dv, scale, w);
+            // queries whose band [c + lo, c + hi] meets keys j0 .. j0 + nk - 1
+            const iLo = <i32>max<i64>(0, <i64>j0 - jOff - hi);
+            const iHi = <i32>min<i64>(nQ, <i64>j0 + nk - 1 - jOff - lo + 1);
+            backwardKeyTile(d, dv, nQ, iLo, iHi, j0, nk, lo, hi, w.keyBias + bytes(j0), false, w);
+            addTileColumns(w.dkT, d, nk, dkHead + bytes((rk + j0 * dilation) * d), d * dilation, w.rowsT);
+            addTileColumns(w.dvT, dv, nk, dvHead + bytes((rk + j0 * dilation) * dv), dv * dilation, w.rowsT);
+          }
+          if (G > 0) {
+            // every query meets the global keys outside its band
+            for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), r + min(i, nQ - 1) * dilation + offset);
+            for (let g0 = 0; g0 < G; g0 += LANES) {
+              const nk = min(LANES, G - g0);
+              packKeyTile(gK + bytes(g0 * d), gV + bytes(g0 * dv), 0, 1, nk, d, dv, scale, w);
+              for (let lane = 0; lane < LANES; lane++) {
+                const g = load<i32>(globals + bytes(g0 + min(lane, nk - 1)));
+                store<i32>(w.laneKeys + bytes(lane), g);
+                store<i32>(w.laneSameClass + bytes(lane), floorMod(g - rk, dilation) == 0 ? -1 : 0);
+              }
+              backwardKeyTile(d, dv, nQ, 0, nQ, g0, nk, lo, hi, gBias + bytes(g0), true, w, dilation, causal);
+              addTileColumns(w.dkT, d, nk, gdK + bytes(g0 * d), d, w.rowsT);
+              addTileColumns(w.dvT, dv, nk, gdV + bytes(g0 * dv), dv, w.rowsT);
+            }
+          }
+          for (let i = 0; i < nQ; i++) {
+            memory.copy(dqHead + bytes((r + i * dilation) * d), w.dq + bytes(i * d), bytes(d));
+          }
+        }
+        if (G > 0) {
+          // rows of global queries: every key of the sequence
+          let nG = 0;
+          for (let gi = 0; gi < G; gi++) {
+            const g = load<i32>(globals + bytes(gi));
+            const t = g - offset;
+            if (t < 0 || t >= T) continue;
+            memory.copy(gQ + bytes(nG * d), qHead + bytes(t * d), bytes(d));
+            memory.copy(gDo + bytes(nG * dv), doHead + bytes(t * dv), bytes(dv));
+            memory.copy(gOut + bytes(nG * dv), outHead + bytes(t * dv), bytes(dv));
+            store<f32>(gLse + bytes(nG), load<f32>(lseHead + bytes(t)));
+            store<i32>(w.centers + bytes(nG), g);
+            nG++;
+          }
+          if (nG == 0) continue;
+          packBackwardQueries(nG, d, dv, scale, gQ, gDo, gOut, gLse, 0, 1, w);
+          for (let i = nG; i < ceil4(nG); i++) store<i32>(w.centers + bytes(i), load<i32>(w.centers + bytes(nG - 1)));
+          memory.fill(w.dq, 0, bytes(ceil4(nG) * d));
+          fillKeyBias(S, ceil8(S), keyMaskRow, 0, 1, w.keyBias);
+          for (let j0 = 0; j0 < S; j0 += LANES) {
+            const nk = min(LANES, S - j0);
+            packKeyTile(kHead, vHead, j0, 1, nk, d, dv, scale, w);
+            backwardKeyTile(d, dv, nG, 0, nG, j0, nk, -UNBOUNDED, causal ? 0 : UNBOUNDED, w.keyBias + bytes(j0), causal, w);
+            addTileColumns(w.dkT, d, nk, dkHead + bytes(j0 * d), d, w.rowsT);
+            addTileColumns(w.dvT, dv, nk, dvHead + bytes(j0 * dv), dv, w.rowsT);
+          }
+          for (let i = 0; i < nG; i++) {
+            addRow(dqHead + bytes((load<i32>(w.centers + bytes(i)) - offset) * d), w.dq + bytes(i * d), d);
+          }
+        }
+      }
+      for (let gi = 0; gi < G; gi++) {
+        const g = load<i32>(globals + bytes(gi));
+        addRow(dkHead + bytes(g * d), gdK + bytes(gi * d), d);
+        addRow(dvHead + bytes(g * dv), gdV + bytes(gi * dv), dv);
+      }
+    }
+  }
+}
+
+/** dst[0..n) += src[0..n). */
+function addRow(dst: usize, src: usize, n: i32): void {
+  for (let c = 0; c < n; c++) store<f32>(dst + bytes(c), load<f32>(dst + bytes(c)) + load<f32>(src + bytes(c)));
 }

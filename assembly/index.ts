@@ -14,6 +14,9 @@ export function heapBase(): usize {
 export function isRelaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
-export { attentionFullForward } from "./attention_full";
-export { attendWindowed as attentionWindowedForward, attentionForwardScratchFloats } from "./attention_windowed";
+export { attentionFullForward, attentionFullBackward } from "./attention_full";
+export {
+  attendWindowed as attentionWindowedForward, attendWindowedBackward as attentionWindowedBackward,
+  attentionForwardScratchFloats, attentionBackwardScratchFloats,
+} from "./attention_windowed";
 export { maxAbsF32 } from "./attention_tile";

@@ -1,8 +1,9 @@
 // WASM wrappers of assembly/attention_full.ts and attention_windowed.ts: copy q, k, v
-// (and the key mask, the global positions) in, run the kernel, copy out, lse out.
+// (and the key mask, the global positions) in, run the kernel, copy out and lse (or
+// dq, dk, dv) out.
 
-import type { AttentionOutput, SoftmaxAttentionProblem } from '../../ops/attention.js';
-import { MaxAbs, maxAbsJs } from '../../ops/attention_checks.js';
+import type { AttentionGradientArrays, AttentionOutput, SoftmaxAttentionProblem } from '../../ops/attention.js';
+import { CheckedGradients, MaxAbs, maxAbsJs } from '../../ops/attention_checks.js';
 import type { CallFrame } from './frame.js';
 import type { WasmContext } from './context.js';
 
@@ -73,5 +74,41 @@ export function attentionSoftmaxWasm(ctx: WasmContext, p: SoftmaxAttentionProble
   return ctx.call((frame) => {
     const { out, lse } = runForward(ctx, frame, p, copyInputs(ctx, frame, p), windowed);
     return { out: frame.readF32(out, p.B * p.Hq * p.T * p.dv), lse: frame.readF32(lse, p.B * p.Hq * p.T) };
+  });
+}
+
+/** attention_full_bwd (windowed = false) and attention_windowed_bwd. */
+export function attentionSoftmaxBackwardWasm(
+  ctx: WasmContext, p: SoftmaxAttentionProblem, g: CheckedGradients, windowed: boolean,
+): AttentionGradientArrays {
+  const { kernels } = ctx;
+  return ctx.call((frame) => {
+    const inputs = copyInputs(ctx, frame, p);
+    const copies = new Map<Float32Array, number>();
+    const input = (data: Float32Array, what: string) => {
+      const address = frame.input(data, what);
+      copies.set(data, address);
+      return address;
+    };
+    const dout = input(g.dout, 'attention dout');
+    const given = g.out && g.lse ? { out: input(g.out, 'attention out'), lse: input(g.lse, 'attention lse') } : undefined;
+    g.checkValues(wasmMaxAbs(ctx, copies));
+    const { out, lse } = given ?? runForward(ctx, frame, p, inputs, windowed);
+    const G = p.band.globals.length;
+    const sizes = { dq: p.B * p.Hq * p.T * p.d, dk: p.B * p.Hkv * p.S * p.d, dv: p.B * p.Hkv * p.S * p.dv };
+    const dq = frame.allocZeroed(sizes.dq * 4, 'attention dq');
+    const dk = frame.allocZeroed(sizes.dk * 4, 'attention dk');
+    const dv = frame.allocZeroed(sizes.dv * 4, 'attention dv');
+    const scratch = frame.allocF32(kernels.attentionBackwardScratchFloats(p.T, p.S, p.d, p.dv, G), 'attention backward scratch');
+    const shape = [p.B, p.Hq, p.Hkv, p.T, p.S, p.d, p.dv] as const;
+    const operands = [inputs.q, inputs.k, inputs.v, inputs.keyMask, p.scale, p.causal ? 1 : 0] as const;
+    const gradients = [out, lse, dout, dq, dk, dv, scratch] as const;
+    if (windowed) {
+      const band = [edge(p.band.left), edge(p.band.right), p.band.dilation, inputs.globals, G] as const;
+      kernels.attentionWindowedBackward(...shape, ...operands, ...band, ...gradients);
+    } else {
+      kernels.attentionFullBackward(...shape, ...operands, ...gradients);
+    }
+    return { dq: frame.readF32(dq, sizes.dq), dk: frame.readF32(dk, sizes.dk), dv: frame.readF32(dv, sizes.dv) };
   });
 }

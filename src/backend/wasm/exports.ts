@@ -32,6 +32,18 @@ export interface KernelExports {
     q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
     out: number, lse: number, scratch: number,
   ): void;
+  attentionFullBackward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
+    out: number, lse: number, dout: number, dq: number, dk: number, dv_: number, scratch: number,
+  ): void;
+  attentionWindowedBackward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
+    left: number, right: number, dilation: number, globals: number, G: number,
+    out: number, lse: number, dout: number, dq: number, dk: number, dv_: number, scratch: number,
+  ): void;
+  attentionBackwardScratchFloats(T: number, S: number, d: number, dv: number, G: number): number;
   /** max |x| of n floats (NaN / Infinity when one is not finite). */
   maxAbsF32(address: number, n: number): number;
   attentionForwardScratchFloats(S: number, d: number, dv: number, G: number): number;
