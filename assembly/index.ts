@@ -20,3 +20,7 @@ export {
   attentionForwardScratchFloats, attentionBackwardScratchFloats,
 } from "./attention_windowed";
 export { maxAbsF32 } from "./attention_tile";
+export {
+  attentionLinearForward, attentionLinearScratchFloats, attentionLinearBackward, attentionLinearBackwardScratchFloats,
+  attentionLinearStep,
+} from "./attention_linear";

@@ -3,45 +3,9 @@
 // builds against the JS twin at sizes that cross every tile and block edge.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createWeft, type Tensor, type Weft } from '../src/index.js';
+import { createWeft, type Weft } from '../src/index.js';
 import { backendsUnderTest, expectClose } from './helpers.js';
-import { NaiveOptions, naiveAttention, randomMask } from './attention_reference.js';
-
-/** d(sum(out * dout)) / dx for every element of q, k and v, by central differences in f64. */
-export function finiteDifferenceGradients(
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
-  dout: Tensor,
-  forward: (q: Tensor, k: Tensor, v: Tensor) => Float64Array,
-): { dq: Float64Array; dk: Float64Array; dv: Float64Array } {
-  const f64 = (t: Tensor) => ({ data: Float64Array.from(t.data), shape: t.shape }) as unknown as Tensor;
-  const operands = [f64(q), f64(k), f64(v)];
-  const loss = () => {
-    const out = forward(operands[0], operands[1], operands[2]);
-    let sum = 0;
-    for (let i = 0; i < out.length; i++) sum += out[i] * dout.data[i];
-    return sum;
-  };
-  // h = 1e-4 on O(1) inputs: truncation O(h^2) ~ 1e-8, f64 rounding ~ 1e-16 / h = 1e-12
-  const h = 1e-4;
-  return Object.fromEntries(
-    ['dq', 'dk', 'dv'].map((name, which) => {
-      const data = operands[which].data as unknown as Float64Array;
-      const grad = new Float64Array(data.length);
-      for (let i = 0; i < data.length; i++) {
-        const x = data[i];
-        data[i] = x + h;
-        const up = loss();
-        data[i] = x - h;
-        const down = loss();
-        data[i] = x;
-        grad[i] = (up - down) / (2 * h);
-      }
-      return [name, grad];
-    }),
-  ) as { dq: Float64Array; dk: Float64Array; dv: Float64Array };
-}
+import { NaiveOptions, finiteDifferenceGradients, naiveAttention, randomMask } from './attention_reference.js';
 
 // f32 gradients are sums of at most S + G terms of size O(1) each rounded at 6e-8:
 // well under 1e-5 here, so 1e-4 leaves room without hiding a wrong term (O(0.1)).

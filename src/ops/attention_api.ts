@@ -1,5 +1,10 @@
 // weft.attention: the namespace bound to one backend.
 
+import type { Tensor } from '../tensor.js';
+import {
+  LinearAttentionArgs, LinearAttentionKernels, LinearBackwardExtras, LinearStream, LinearStreamOptions,
+  attentionFavorFeatures, attentionLinear, attentionLinearBackward, attentionLinearStream,
+} from './attention_linear.js';
 
 import {
   AttentionGradients, AttentionResult, FullAttentionArgs, SoftmaxAttentionKernels, SoftmaxBackwardExtras,
@@ -7,7 +12,7 @@ import {
 } from './attention.js';
 
 /** Every attention kernel a backend provides. */
-export interface AttentionKernels extends SoftmaxAttentionKernels {}
+export interface AttentionKernels extends SoftmaxAttentionKernels, LinearAttentionKernels {}
 
 export interface AttentionApi {
   /** Exact attention, tiled with an online softmax: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv] -> out [B, Hq, T, dv], lse [B, Hq, T]. */
@@ -18,6 +23,14 @@ export interface AttentionApi {
   fullBackward(args: FullAttentionArgs & SoftmaxBackwardExtras): AttentionGradients;
   /** Gradients of windowed. */
   windowedBackward(args: WindowedAttentionArgs & SoftmaxBackwardExtras): AttentionGradients;
+  /** Kernelized attention (elu1, relu, FAVOR+), bidirectional or causal: O(T * F * dv). -> { out [B, Hq, T, dv] } */
+  linear(args: LinearAttentionArgs): { out: Tensor };
+  /** Gradients of linear. */
+  linearBackward(args: LinearAttentionArgs & LinearBackwardExtras): AttentionGradients;
+  /** Causal linear attention one token at a time; T steps equal one causal linear call. */
+  linearStream(options: LinearStreamOptions): LinearStream;
+  /** The FAVOR+ random features W [numFeatures, dim] that linear uses for this seed. */
+  favorFeatures(options: { dim: number; numFeatures?: number; seed?: number }): Tensor;
 }
 
 export function createAttentionApi(kernels: AttentionKernels): AttentionApi {
@@ -26,6 +39,10 @@ export function createAttentionApi(kernels: AttentionKernels): AttentionApi {
     windowed: (args) => attentionWindowed(kernels, args),
     fullBackward: (args) => attentionFullBackward(kernels, args),
     windowedBackward: (args) => attentionWindowedBackward(kernels, args),
+    linear: (args) => attentionLinear(kernels, args),
+    linearBackward: (args) => attentionLinearBackward(kernels, args),
+    linearStream: (options) => attentionLinearStream(kernels, options),
+    favorFeatures: (options) => attentionFavorFeatures(options),
   };
 }
 

@@ -4,3 +4,6 @@ export type {
   WindowedAttentionArgs,
 } from './attention.js';
 export type { AttentionApi } from './attention_api.js';
+export type {
+  FeatureMap, FeatureOptions, LinearAttentionArgs, LinearBackwardExtras, LinearStream, LinearStreamOptions,
+} from './attention_linear.js';

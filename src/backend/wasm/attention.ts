@@ -22,31 +22,45 @@ interface SoftmaxInputs {
   globals: number;
 }
 
-/** Copy the operands in, then run the call's value checks on the copies (SIMD scan). */
-function copyInputs(ctx: WasmContext, frame: CallFrame, p: SoftmaxAttentionProblem): SoftmaxInputs {
-  const copies = new Map<Float32Array, number>();
-  const input = (data: Float32Array, what: string) => {
-    const address = frame.input(data, what);
-    copies.set(data, address);
+/**
+ * Inputs copied into a frame and remembered, so value checks can scan the copies
+ * with the SIMD kernel (maxAbs); arrays not copied are scanned in JS.
+ */
+export class ScannedInputs {
+  private readonly copies = new Map<Float32Array, number>();
+  private readonly ctx: WasmContext;
+  private readonly frame: CallFrame;
+
+  constructor(ctx: WasmContext, frame: CallFrame) {
+    this.ctx = ctx;
+    this.frame = frame;
+  }
+
+  /** Copy `data` in; returns its address. */
+  input(data: Float32Array, what: string): number {
+    const address = this.frame.input(data, what);
+    this.copies.set(data, address);
     return address;
+  }
+
+  readonly maxAbs: MaxAbs = (data) => {
+    const address = this.copies.get(data);
+    return address === undefined ? maxAbsJs(data) : this.ctx.kernels.maxAbsF32(address, data.length);
   };
+}
+
+/** Copy the operands in, then run the call's value checks on the copies. */
+function copyInputs(ctx: WasmContext, frame: CallFrame, p: SoftmaxAttentionProblem): SoftmaxInputs {
+  const scanned = new ScannedInputs(ctx, frame);
   const inputs = {
-    q: input(p.q, 'attention q'),
-    k: input(p.k, 'attention k'),
-    v: input(p.v, 'attention v'),
+    q: scanned.input(p.q, 'attention q'),
+    k: scanned.input(p.k, 'attention k'),
+    v: scanned.input(p.v, 'attention v'),
     keyMask: p.keyMask ? frame.input(p.keyMask, 'attention keyMask') : 0,
     globals: p.band.globals.length > 0 ? frame.input(p.band.globals, 'attention globalTokens') : 0,
   };
-  p.checkValues(wasmMaxAbs(ctx, copies));
+  p.checkValues(scanned.maxAbs);
   return inputs;
-}
-
-/** The SIMD scan of arrays already copied in (address by array); others are scanned in JS. */
-export function wasmMaxAbs(ctx: WasmContext, copies: Map<Float32Array, number>): MaxAbs {
-  return (data) => {
-    const address = copies.get(data);
-    return address === undefined ? maxAbsJs(data) : ctx.kernels.maxAbsF32(address, data.length);
-  };
 }
 
 /** Run the forward kernel into out/lse buffers of the frame; returns their addresses. */
@@ -84,15 +98,12 @@ export function attentionSoftmaxBackwardWasm(
   const { kernels } = ctx;
   return ctx.call((frame) => {
     const inputs = copyInputs(ctx, frame, p);
-    const copies = new Map<Float32Array, number>();
-    const input = (data: Float32Array, what: string) => {
-      const address = frame.input(data, what);
-      copies.set(data, address);
-      return address;
-    };
-    const dout = input(g.dout, 'attention dout');
-    const given = g.out && g.lse ? { out: input(g.out, 'attention out'), lse: input(g.lse, 'attention lse') } : undefined;
-    g.checkValues(wasmMaxAbs(ctx, copies));
+    const scanned = new ScannedInputs(ctx, frame);
+    const dout = scanned.input(g.dout, 'attention dout');
+    const given = g.out && g.lse
+      ? { out: scanned.input(g.out, 'attention out'), lse: scanned.input(g.lse, 'attention lse') }
+      : undefined;
+    g.checkValues(scanned.maxAbs);
     const { out, lse } = given ?? runForward(ctx, frame, p, inputs, windowed);
     const G = p.band.globals.length;
     const sizes = { dq: p.B * p.Hq * p.T * p.d, dk: p.B * p.Hkv * p.S * p.d, dv: p.B * p.Hkv * p.S * p.dv };
