@@ -21,8 +21,8 @@
 // denominator, and eps is scaled by exp(-c_q - c_K) too, so the result is exactly
 // the formula above in unstabilised units (and independent of chunking).
 
-import { gemmPackB, gemmPacked, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
-import { bytes, ceil4, expF32x4 } from "./attention_tile";
+import { GEMM_NR, gemmPacked, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
+import { bytes, ceil4, expF32x4, packPanels } from "./attention_tile";
 import { hmaxF32x4, hsumF32x4 } from "./simd";
 import { loadLanesF32x4, storeLanesF32x4 } from "./simd";
 
@@ -127,7 +127,7 @@ function setUpLinearCall(
   call.rowMax = linearRegion(base, L_ROW_MAX, d, dv, F);
   // FAVOR+: g = s x W^T is a GEMM with B = s W^T [d, F], packed once per call
   if (featureMap == FEATURE_FAVOR) {
-    gemmPackB(d, F, W, 1, d, call.packedW);
+    packB(d, F, W, 1, d, call.packedW);
     const n = gemmPackedBFloats(d, F);
     for (let i = 0; i < n; i++) store<f32>(call.packedW + bytes(i), load<f32>(call.packedW + bytes(i)) * call.rootScale);
   }
@@ -258,7 +258,7 @@ export function keyFeatures(call: LinearCall, kHead: usize, vHead: usize, s0: i3
     memory.copy(call.vOne + bytes(r * w), vHead + bytes((s0 + r) * dv), bytes(dv));
     store<f32>(call.vOne + bytes(r * w + dv), 1);
   }
-  gemmPackB(n, w, call.vOne, w, 1, call.packedV);
+  packB(n, w, call.vOne, w, 1, call.packedV);
 }
 
 /** KV' += phi(K_c)^T V'_c for the n keys last prepared by keyFeatures. */
@@ -330,7 +330,7 @@ export function attentionLinearForward(
         keyFeatures(call, kHead, vHead, s0, n, maskRow);
         absorbKeys(call, n);
       }
-      if (!causal) gemmPackB(F, w, call.kv, w, 1, call.packedKV);
+      if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
       for (let t0 = 0; t0 < T; t0 += C) {
         const nq = min(C, T - t0);
         // causal: the chunk's own keys [s0, s1), then the prefix they join
@@ -338,9 +338,9 @@ export function attentionLinearForward(
         const nk = causal ? s1 - s0 : 0;
         if (nk > 0) {
           keyFeatures(call, kHead, vHead, s0, nk, maskRow);
-          gemmPackB(F, nk, call.phiK, 1, F, call.packedKT);
+          packB(F, nk, call.phiK, 1, F, call.packedKT);
         }
-        if (causal) gemmPackB(F, w, call.kv, w, 1, call.packedKV);
+        if (causal) packB(F, w, call.kv, w, 1, call.packedKV);
         for (let hq = 0; hq < group; hq++) {
           const h = hk * group + hq;
           const qHead = q + bytes((b * Hq + h) * T * d), outHead = out + bytes((b * Hq + h) * T * dv);
@@ -353,6 +353,12 @@ export function attentionLinearForward(
       }
     }
   }
+}
+
+/** B[K, N] (element (k, n) at b + 4 * (k * bRow + n * bCol)) packed as gemmPackB does, with SIMD transposes. */
+// @ts-ignore: decorator
+@inline function packB(K: i32, N: i32, b: usize, bRow: i32, bCol: i32, packed: usize): void {
+  packPanels(GEMM_NR, K, K, N, b, bRow, bCol, 1, packed);
 }
 
 // @ts-ignore: decorator
@@ -394,7 +400,7 @@ function setUpLinearBackward(
   call.dN = linearRegion(base, L_BACKWARD_REGIONS, d, dv, F);
   call.keyMaxAt = call.dN + bytes(ceil4(group * T * (dv + 1)));
   // FAVOR+ dx = s (g . phi) W - ...: a GEMM with B = W [F, d]
-  if (featureMap == FEATURE_FAVOR) gemmPackB(F, d, W, d, 1, call.packedWt);
+  if (featureMap == FEATURE_FAVOR) packB(F, d, W, d, 1, call.packedWt);
   return call;
 }
 
@@ -425,12 +431,16 @@ export function featureGradient(call: LinearCall, x: usize, n: i32, phi: usize):
     }
     return;
   }
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
   for (let r = 0; r < n; r++) {
     const xRow = x + bytes(r * d), gRow = g + bytes(r * F), dxRow = dx + bytes(r * d);
-    for (let c = 0; c < d; c++) {
-      const xc = load<f32>(xRow + bytes(c)), gc = load<f32>(gRow + bytes(c));
-      const slope: f32 = xc > 0 ? 1 : call.featureMap == FEATURE_RELU ? 0 : Mathf.exp(xc);
-      store<f32>(dxRow + bytes(c), gc * slope);
+    for (let c = 0; c < d; c += 4) {
+      const m = min(4, d - c);
+      const xv = loadLanesF32x4(xRow + bytes(c), m);
+      // d phi / dx: 1 for x > 0; else exp(x) (elu1) or 0 (relu)
+      const below = call.featureMap == FEATURE_RELU ? zero : expF32x4(f32x4.pmin(xv, zero));
+      const slope = v128.bitselect(one, below, f32x4.gt(xv, zero));
+      storeLanesF32x4(dxRow + bytes(c), f32x4.mul(loadLanesF32x4(gRow + bytes(c), m), slope), m);
     }
   }
 }
@@ -477,16 +487,16 @@ function storeRows(call: LinearCall, dst: usize, n: i32, accumulate: bool): void
  */
 function keyGradientsFromSuffix(call: LinearCall, n: i32, dvRows: usize, accumulate: bool): void {
   const F = call.F, dv = call.dv, w = dv + 1;
-  gemmPackB(w, F, call.g, 1, w, call.pack1);
+  packB(w, F, call.g, 1, w, call.pack1);
   gemmPacked(n, F, w, call.vOne, w, 1, call.pack1, call.gradPhi, F, accumulate, call.packA);
-  gemmPackB(F, dv, call.g, w, 1, call.pack1);
+  packB(F, dv, call.g, w, 1, call.pack1);
   gemmPacked(n, dv, F, call.phiK, F, 1, call.pack1, dvRows, dv, true, call.packA);
 }
 
 /** G += phi(Q_c)^T dN'_c for n query rows (features in call.phiQ); `packed` is scratch for dN'_c. */
 function gatherQueries(call: LinearCall, n: i32, dN: usize, packed: usize): void {
   const F = call.F, w = call.dv + 1;
-  gemmPackB(n, w, dN, w, 1, packed);
+  packB(n, w, dN, w, 1, packed);
   gemmPacked(F, w, n, call.phiQ, 1, F, packed, call.g, w, true, call.packA);
 }
 
@@ -527,20 +537,20 @@ export function attentionLinearBackward(
         absorbKeys(call, n);
       }
       store<f32>(call.keyMaxAt, call.keyMax);
-      if (!causal) gemmPackB(F, w, call.kv, w, 1, call.packedKV);
+      if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
       for (let t0 = 0, chunk = 0; t0 < T; t0 += C, chunk++) {
         const nq = min(C, T - t0);
         const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
         const nk = causal ? s1 - s0 : 0;
         if (nk > 0) {
           keyFeatures(call, kHead, vHead, s0, nk, maskRow);
-          gemmPackB(F, nk, call.phiK, 1, F, call.packedKT);
-          gemmPackB(w, nk, call.vOne, 1, w, call.pack2); // V'_c^T, for E = dN' V'^T
-          gemmPackB(nk, F, call.phiK, F, 1, call.packedK); // phi(K_c), for E phi(K_c)
+          packB(F, nk, call.phiK, 1, F, call.packedKT);
+          packB(w, nk, call.vOne, 1, w, call.pack2); // V'_c^T, for E = dN' V'^T
+          packB(nk, F, call.phiK, F, 1, call.packedK); // phi(K_c), for E phi(K_c)
         }
         store<f32>(call.keyMaxAt + bytes(chunk + 1), call.keyMax);
-        if (causal) gemmPackB(F, w, call.kv, w, 1, call.packedKV);
-        gemmPackB(w, F, call.kv, 1, w, call.pack1); // KV'^T, for dphi(Q) = dN' KV'^T
+        if (causal) packB(F, w, call.kv, w, 1, call.packedKV);
+        packB(w, F, call.kv, 1, w, call.pack1); // KV'^T, for dphi(Q) = dN' KV'^T
         for (let hq = 0; hq < group; hq++) {
           const row0 = (b * Hq + hk * group + hq) * T;
           const qHead = q + bytes(row0 * d), doutHead = dout + bytes(row0 * dv);
@@ -584,8 +594,8 @@ export function attentionLinearBackward(
         if (nk > 0) {
           call.keyMax = unit; // the chunk's keys in the units they were absorbed with
           keyFeatures(call, kHead, vHead, s0, nk, maskRow);
-          gemmPackB(F, nk, call.phiK, 1, F, call.packedKT);
-          gemmPackB(w, nk, call.vOne, 1, w, call.pack2);
+          packB(F, nk, call.phiK, 1, F, call.packedKT);
+          packB(w, nk, call.vOne, 1, w, call.pack2);
           memory.fill(call.gradPhi, 0, bytes(nk * F));
           for (let hq = 0; hq < group; hq++) {
             const row0 = (b * Hq + hk * group + hq) * T;
@@ -594,11 +604,11 @@ export function attentionLinearBackward(
             // dphi(K_c) += (dN'_c V'_c^T (.) lower)^T phi(Q_c);  dv_c += (phi(Q_c) phi(K_c)^T (.) lower)^T dnum_c
             gemmPacked(nq, nk, w, dN, w, 1, call.pack2, call.e, nk, false, call.packA);
             maskCausal(call.e, nq, nk, t0, s0, offset);
-            gemmPackB(nq, F, call.phiQ, F, 1, call.pack1);
+            packB(nq, F, call.phiQ, F, 1, call.pack1);
             gemmPacked(nk, F, nq, call.e, 1, nk, call.pack1, call.gradPhi, F, true, call.packA);
             gemmPacked(nq, nk, F, call.phiQ, F, 1, call.packedKT, call.a, nk, false, call.packA);
             maskCausal(call.a, nq, nk, t0, s0, offset);
-            gemmPackB(nq, dv, dN, w, 1, call.pack1);
+            packB(nq, dv, dN, w, 1, call.pack1);
             gemmPacked(nk, dv, nq, call.a, 1, nk, call.pack1, dvHead + bytes(s0 * dv), dv, true, call.packA);
           }
           keyGradientsFromSuffix(call, nk, dvHead + bytes(s0 * dv), true);

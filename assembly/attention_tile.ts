@@ -111,7 +111,28 @@ export function packPanels(width: i32, K: i32, Kpad: i32, N: i32, b: usize, bRow
     const cols = min(width, N - n0);
     let out = dst + bytes(p * Kpad * width);
     let k = 0;
-    if (width == 4 && cols == 4) {
+    if (width == 8 && cols == 8) {
+      if (bCol == 1) {
+        // each k row of the panel is two contiguous vectors
+        for (let row = b + <usize>n0 * colBytes; k < K; k++, row += rowBytes, out += 32) {
+          v128.store(out, f32x4.mul(v128.load(row), scaleV));
+          v128.store(out, f32x4.mul(v128.load(row, 16), scaleV), 16);
+        }
+      } else if (bRow == 1) {
+        // the 8 columns are contiguous over k: two 4x4 transposes per 4 k
+        const c0 = b + <usize>n0 * colBytes;
+        for (; k + 4 <= K; k += 4, out += 128) {
+          for (let half = 0; half < 2; half++) {
+            const src = c0 + <usize>(half * 4) * colBytes + bytes(k);
+            storeTransposed4x4(
+              f32x4.mul(v128.load(src), scaleV), f32x4.mul(v128.load(src + colBytes), scaleV),
+              f32x4.mul(v128.load(src + 2 * colBytes), scaleV), f32x4.mul(v128.load(src + 3 * colBytes), scaleV),
+              out + bytes(half * 4), 32,
+            );
+          }
+        }
+      }
+    } else if (width == 4 && cols == 4) {
       if (bCol == 1) {
         // each k row of the panel is one contiguous vector (V packed over keys)
         for (let row = b + <usize>n0 * colBytes; k < K; k++, row += rowBytes, out += 16) {

@@ -3,6 +3,7 @@
 import { createBenchContext, type FamilyTable } from './context.js';
 import { renderTable } from './harness.js';
 import { benchMatmul } from './matmul.js';
+import { benchAttention } from './attention.js';
 
 export interface BenchRunOptions {
   quick: boolean;
@@ -10,7 +11,10 @@ export interface BenchRunOptions {
   out: string;
 }
 
-const FAMILIES: { name: string; run: typeof benchMatmul }[] = [{ name: 'matmul', run: benchMatmul }];
+const FAMILIES: { name: string; run: typeof benchMatmul }[] = [
+  { name: 'matmul', run: benchMatmul },
+  { name: 'attention', run: benchAttention },
+];
 
 export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTable[]> {
   const started = performance.now();
