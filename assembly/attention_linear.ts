@@ -596,11 +596,14 @@ export function attentionLinearBackward(
           keyFeatures(call, kHead, vHead, s0, nk, maskRow);
           packB(F, nk, call.phiK, 1, F, call.packedKT);
           packB(w, nk, call.vOne, 1, w, call.pack2);
-          memory.fill(call.gradPhi, 0, bytes(nk * F));
-          for (let hq = 0; hq < group; hq++) {
-            const row0 = (b * Hq + hk * group + hq) * T;
-            const dN = call.dN + bytes((hq * T + t0) * w);
-            queryFeatures(call, q + bytes(row0 * d), t0, nq);
+          // the later chunks' queries first (G), then this chunk's own, which then join G
+          keyGradientsFromSuffix(call, nk, dvHead + bytes(s0 * dv), false);
+        }
+        for (let hq = 0; hq < group; hq++) {
+          const row0 = (b * Hq + hk * group + hq) * T;
+          const dN = call.dN + bytes((hq * T + t0) * w);
+          queryFeatures(call, q + bytes(row0 * d), t0, nq);
+          if (nk > 0) {
             // dphi(K_c) += (dN'_c V'_c^T (.) lower)^T phi(Q_c);  dv_c += (phi(Q_c) phi(K_c)^T (.) lower)^T dnum_c
             gemmPacked(nq, nk, w, dN, w, 1, call.pack2, call.e, nk, false, call.packA);
             maskCausal(call.e, nq, nk, t0, s0, offset);
@@ -611,14 +614,9 @@ export function attentionLinearBackward(
             packB(nq, dv, dN, w, 1, call.pack1);
             gemmPacked(nk, dv, nq, call.a, 1, nk, call.pack1, dvHead + bytes(s0 * dv), dv, true, call.packA);
           }
-          keyGradientsFromSuffix(call, nk, dvHead + bytes(s0 * dv), true);
-          finishKeyGradients(call, kHead, s0, nk, maskRow, dkHead);
+          gatherQueries(call, nq, dN, call.pack1);
         }
-        for (let hq = 0; hq < group; hq++) {
-          const row0 = (b * Hq + hk * group + hq) * T;
-          queryFeatures(call, q + bytes(row0 * d), t0, nq);
-          gatherQueries(call, nq, call.dN + bytes((hq * T + t0) * w), call.pack1);
-        }
+        if (nk > 0) finishKeyGradients(call, kHead, s0, nk, maskRow, dkHead);
       }
       // the keys every query sees (before the first query's position): final prefix units
       const shared0 = min(max(offset, 0), S);
