@@ -34,6 +34,14 @@ import { loadLanesF32x4, storeLanesF32x4 } from "./simd";
  */
 export const LINEAR_CHUNK: i32 = 32;
 
+/**
+ * Rows per pass where no causal mask applies (bidirectional passes, keys every query
+ * sees): the products then have 128-row operands, 20-30% faster than 32-row ones in
+ * a matmul probe (FAVOR+ at T = 4096, H = 8: bidirectional 119 -> 116 ms, causal
+ * 142 -> 137 ms).
+ */
+export const PASS_CHUNK: i32 = 128;
+
 export const FEATURE_ELU1: i32 = 0;
 export const FEATURE_RELU: i32 = 1;
 export const FEATURE_FAVOR: i32 = 2;
@@ -48,25 +56,25 @@ const L_PACKED_W = 0, L_PACK_A = 1, L_PHI_K = 2, L_V_ONE = 3, L_PACKED_V = 4, L_
   L_PACKED_K = 19, L_BACKWARD_REGIONS = 20;
 
 function linearRegionFloats(region: i32, d: i32, dv: i32, F: i32): i32 {
-  const C = LINEAR_CHUNK, w = dv + 1;
+  const C = LINEAR_CHUNK, P = PASS_CHUNK, w = dv + 1;
   switch (region) {
     case L_PACKED_W: return gemmPackedBFloats(d, F);
     case L_PACK_A: return gemmPackedAFloats();
-    case L_PHI_K: case L_PHI_Q: return C * F;
-    case L_V_ONE: return C * w;
-    case L_PACKED_V: return gemmPackedBFloats(C, w);
+    case L_PHI_K: case L_PHI_Q: return P * F;
+    case L_V_ONE: return P * w;
+    case L_PACKED_V: return gemmPackedBFloats(P, w);
     case L_KV: return F * w;
     case L_PACKED_KV: return gemmPackedBFloats(F, w);
     case L_PACKED_KT: return gemmPackedBFloats(F, C);
     case L_A: return C * C;
-    case L_NUM: return C * w;
-    case L_ROW_MAX: return C;
+    case L_NUM: return P * w;
+    case L_ROW_MAX: return P;
     case L_PACKED_WT: return gemmPackedBFloats(F, d);
-    case L_GRAD_PHI: return C * F;
-    case L_DX: return C * d;
+    case L_GRAD_PHI: return P * F;
+    case L_DX: return P * d;
     case L_E: return C * C;
     case L_PACK_1: case L_PACK_2:
-      return max(max(max(gemmPackedBFloats(w, F), gemmPackedBFloats(C, F)), max(gemmPackedBFloats(w, C), gemmPackedBFloats(C, w))), gemmPackedBFloats(F, w));
+      return max(max(max(gemmPackedBFloats(w, F), gemmPackedBFloats(P, F)), max(gemmPackedBFloats(w, C), gemmPackedBFloats(P, w))), gemmPackedBFloats(F, w));
     case L_G: return F * w;
     case L_PACKED_K: return gemmPackedBFloats(C, F);
   }
@@ -179,16 +187,27 @@ export function featureLogits(call: LinearCall, x: usize, n: i32, phi: usize): v
   }
 }
 
-/** phi[r] = exp(phi[r] - shift_r) / sqrt(F) for rows r < n, shift_r = rowShift[r] + shift (rowShift may be 0). */
+/**
+ * phi[r] = exp(phi[r] - shift_r) / sqrt(F) for rows r < n, shift_r = rowShift[r] + shift
+ * (rowShift may be 0). Two vectors per step and the lane tail only at the row's end:
+ * 30 -> 14 ms of a 150 ms FAVOR+ call (T = 4096, H = 8, F = 256).
+ */
 export function exponentiateFeatures(call: LinearCall, phi: usize, n: i32, rowShift: usize, shift: f32): void {
   const F = call.F;
   const scaleV = f32x4.splat(call.invRootF);
   for (let r = 0; r < n; r++) {
     const c = f32x4.splat(rowShift != 0 ? load<f32>(rowShift + bytes(r)) + shift : shift);
-    const row = phi + bytes(r * F);
-    for (let f = 0; f < F; f += 4) {
+    let p = phi + bytes(r * F);
+    let f = 0;
+    for (; f + 8 <= F; f += 8, p += 32) {
+      const e0 = expF32x4(f32x4.sub(v128.load(p), c));
+      const e1 = expF32x4(f32x4.sub(v128.load(p, 16), c));
+      v128.store(p, f32x4.mul(e0, scaleV));
+      v128.store(p, f32x4.mul(e1, scaleV), 16);
+    }
+    for (; f < F; f += 4, p += 16) {
       const m = min(4, F - f);
-      storeLanesF32x4(row + bytes(f), f32x4.mul(expF32x4(f32x4.sub(loadLanesF32x4(row + bytes(f), m), c)), scaleV), m);
+      storeLanesF32x4(p, f32x4.mul(expF32x4(f32x4.sub(loadLanesF32x4(p, m), c)), scaleV), m);
     }
   }
 }
@@ -268,6 +287,19 @@ export function keyFeatures(call: LinearCall, kHead: usize, vHead: usize, s0: i3
 }
 
 /**
+ * The denominator of row r of num' (call.num): num'[r, dv] + eps exp(-c_q - c_K), the
+ * eps term in the units of the stabilised features (infinite before any key: out = 0).
+ */
+function denominator(call: LinearCall, r: i32): f32 {
+  const w = call.dv + 1;
+  let epsTerm: f32 = call.eps;
+  if (call.featureMap == FEATURE_FAVOR) {
+    epsTerm = call.keyMax == NEG_INF ? <f32>Infinity : call.eps * Mathf.exp(-load<f32>(call.rowMax + bytes(r)) - call.keyMax);
+  }
+  return load<f32>(call.num + bytes(r * w + call.dv)) + epsTerm;
+}
+
+/**
  * out rows t0 .. t0 + n from num' (call.num, [n, dv + 1]):
  * out = num'[:, :dv] / (num'[:, dv] + eps exp(-c_q - c_K)); 0 where that is not positive
  * (a row that sees no key, or relu features all zero with eps = 0).
@@ -276,11 +308,7 @@ export function writeLinearRows(call: LinearCall, outHead: usize, t0: i32, n: i3
   const dv = call.dv, w = dv + 1;
   for (let r = 0; r < n; r++) {
     const num = call.num + bytes(r * w);
-    let epsTerm: f32 = call.eps;
-    if (call.featureMap == FEATURE_FAVOR) {
-      epsTerm = call.keyMax == NEG_INF ? <f32>Infinity : call.eps * Mathf.exp(-load<f32>(call.rowMax + bytes(r)) - call.keyMax);
-    }
-    const den = load<f32>(num + bytes(dv)) + epsTerm;
+    const den = denominator(call, r);
     const inv = f32x4.splat(den > 0 ? 1 / den : 0);
     const dst = outHead + bytes((t0 + r) * dv);
     for (let c = 0; c < dv; c += 4) {
@@ -316,7 +344,7 @@ export function attentionLinearForward(
   scale: f32, eps: f32, causal: bool, out: usize, scratch: usize,
 ): void {
   const call = setUpLinearCall(scratch, d, dv, F, featureMap, W, scale, eps);
-  const group = Hq / Hkv, w = dv + 1, C = LINEAR_CHUNK, offset = S - T;
+  const group = Hq / Hkv, w = dv + 1, C = causal ? LINEAR_CHUNK : PASS_CHUNK, offset = S - T;
   for (let b = 0; b < B; b++) {
     const maskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
     for (let hk = 0; hk < Hkv; hk++) {
@@ -325,8 +353,8 @@ export function attentionLinearForward(
       memory.fill(call.kv, 0, bytes(F * w));
       // keys every query sees: all of them (bidirectional) or those before the first query's position
       const shared = causal ? min(max(offset, 0), S) : S;
-      for (let s0 = 0; s0 < shared; s0 += C) {
-        const n = min(C, shared - s0);
+      for (let s0 = 0; s0 < shared; s0 += PASS_CHUNK) {
+        const n = min(PASS_CHUNK, shared - s0);
         keyFeatures(call, kHead, vHead, s0, n, maskRow);
         absorbKeys(call, n);
       }
@@ -380,7 +408,7 @@ export function attentionLinearForward(
 
 /** Floats of scratch attentionLinearBackward needs (group = Hq / Hkv). */
 export function attentionLinearBackwardScratchFloats(T: i32, group: i32, d: i32, dv: i32, F: i32): i32 {
-  const chunks = (T + LINEAR_CHUNK - 1) / LINEAR_CHUNK;
+  const chunks = (T + LINEAR_CHUNK - 1) / LINEAR_CHUNK; // causal chunks (bidirectional ones are fewer)
   return <i32>((callBytes() + linearRegion(0, L_BACKWARD_REGIONS, d, dv, F)) >> 2) + ceil4(group * T * (dv + 1)) + ceil4(chunks + 1);
 }
 
@@ -453,11 +481,7 @@ function queryChunkGradients(call: LinearCall, doutHead: usize, outHead: usize, 
   const dv = call.dv, w = dv + 1;
   for (let r = 0; r < n; r++) {
     const num = call.num + bytes(r * w);
-    let epsTerm: f32 = call.eps;
-    if (call.featureMap == FEATURE_FAVOR) {
-      epsTerm = call.keyMax == NEG_INF ? <f32>Infinity : call.eps * Mathf.exp(-load<f32>(call.rowMax + bytes(r)) - call.keyMax);
-    }
-    const den = load<f32>(num + bytes(dv)) + epsTerm;
+    const den = denominator(call, r);
     const inv: f32 = den > 0 ? 1 / den : 0;
     const dout = doutHead + bytes((t0 + r) * dv), dst = dN + bytes(r * w);
     let dot: f32 = 0;
@@ -519,7 +543,7 @@ export function attentionLinearBackward(
 ): void {
   const group = Hq / Hkv;
   const call = setUpLinearBackward(scratch, T, group, d, dv, F, featureMap, W, scale, eps);
-  const w = dv + 1, C = LINEAR_CHUNK, offset = S - T;
+  const w = dv + 1, C = causal ? LINEAR_CHUNK : PASS_CHUNK, offset = S - T;
   for (let b = 0; b < B; b++) {
     const maskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
     for (let hk = 0; hk < Hkv; hk++) {
@@ -531,8 +555,8 @@ export function attentionLinearBackward(
       memory.fill(call.kv, 0, bytes(F * w));
       memory.fill(call.g, 0, bytes(F * w));
       const shared = causal ? min(max(offset, 0), S) : S;
-      for (let s0 = 0; s0 < shared; s0 += C) {
-        const n = min(C, shared - s0);
+      for (let s0 = 0; s0 < shared; s0 += PASS_CHUNK) {
+        const n = min(PASS_CHUNK, shared - s0);
         keyFeatures(call, kHead, vHead, s0, n, maskRow);
         absorbKeys(call, n);
       }
@@ -576,8 +600,8 @@ export function attentionLinearBackward(
       // Pass 2: the keys, from the last to the first, with G = the suffix sum of the queries.
       if (!causal) {
         // every key is in the final units; G holds every query
-        for (let s0 = 0; s0 < S; s0 += C) {
-          const n = min(C, S - s0);
+        for (let s0 = 0; s0 < S; s0 += PASS_CHUNK) {
+          const n = min(PASS_CHUNK, S - s0);
           keyFeatures(call, kHead, vHead, s0, n, maskRow);
           keyGradientsFromSuffix(call, n, dvHead + bytes(s0 * dv), false);
           finishKeyGradients(call, kHead, s0, n, maskRow, dkHead);
@@ -623,8 +647,8 @@ export function attentionLinearBackward(
       if (shared0 > 0) {
         const unit = load<f32>(call.keyMaxAt);
         if (chunks > 0) rescaleG(call, unitFactor(unit, load<f32>(call.keyMaxAt + bytes(1))));
-        for (let s0 = 0; s0 < shared0; s0 += C) {
-          const n = min(C, shared0 - s0);
+        for (let s0 = 0; s0 < shared0; s0 += PASS_CHUNK) {
+          const n = min(PASS_CHUNK, shared0 - s0);
           call.keyMax = unit;
           keyFeatures(call, kHead, vHead, s0, n, maskRow);
           keyGradientsFromSuffix(call, n, dvHead + bytes(s0 * dv), false);

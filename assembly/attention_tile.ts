@@ -17,7 +17,9 @@
 // value update one per 4 value columns (reduction over the block's keys).
 
 import { gemm_4x8 } from "./gemm";
-import { fmaF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
+import { fmaF32x4, loadLanesF32x4, storeLanesF32x4, storeTransposed4x4 } from "./simd";
+
+export { storeTransposed4x4 };
 
 /** Rows per tile: the lanes of two f32x4. */
 export const LANES: i32 = 8;
@@ -81,20 +83,6 @@ const BLOCK_MAX: usize = 64;
   // bits(shifted) = bits(magic) + n, so (n + 127) << 23 is 2^n
   const twoN = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4b400000)), 23);
   return v128.andnot(f32x4.mul(p, twoN), underflow);
-}
-
-/**
- * Store the transpose of the 4x4 block whose rows are r0..r3: row i of the result
- * (lane i of every r) at dst + i * strideBytes.
- */
-// @ts-ignore: decorator
-@inline export function storeTransposed4x4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, strideBytes: usize): void {
-  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(dst + strideBytes, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
-  v128.store(dst + 2 * strideBytes, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * strideBytes, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
 /**

@@ -31,6 +31,12 @@ const NEG_INF: f32 = -Infinity;
 const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5, STATE = 6, ROWS = 7,
   CENTERS = 8, G_K = 9, G_V = 10, G_K_TILES = 11, G_V_TILES = 12, G_BIAS = 13, ROWS_T = 14, REGIONS = 15;
 
+/** How many of start, start + step, ... are below n. */
+// @ts-ignore: decorator
+@inline function countOnGrid(n: i32, start: i32, step: i32): i32 {
+  return start < n ? (n - start + step - 1) / step : 0;
+}
+
 function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
   const nKpad = ceil4(S), dvPad = ceil4(dv), Gpad = ceil4(G);
   switch (region) {
@@ -204,10 +210,10 @@ export function attendWindowed(
       const vHead = v + bytes((b * Hkv + hk) * S * dv);
       if (G > 0) packGlobalKeys(kHead, vHead, d, dv, globals, G, keyMaskRow, gK, gV, gkTiles, gvTiles, gBias);
       for (let r = 0; r < min(dilation, T); r++) {
-        const nQ = (T - r + dilation - 1) / dilation;
+        // queries r, r + dil, ... meet keys rk, rk + dil, ...; query i's band is centred on key i + jOff
         const rk = floorMod(r + offset, dilation);
         const jOff = (r + offset - rk) / dilation;
-        const nK = rk < S ? (S - rk + dilation - 1) / dilation : 0;
+        const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(S, rk, dilation);
         packKeysValues(kHead, vHead, rk, nK, dilation, d, dv, keyMaskRow, kTiles, vTiles, keyBias);
         for (let hq = 0; hq < group; hq++) {
           const h = hk * group + hq;
@@ -496,10 +502,9 @@ export function attendWindowedBackward(
         const qHead = q + bytes(row0 * d), doHead = dout + bytes(row0 * dv);
         const outHead = out + bytes(row0 * dv), lseHead = lse + bytes(row0), dqHead = dq + bytes(row0 * d);
         for (let r = 0; r < min(dilation, T); r++) {
-          const nQ = (T - r + dilation - 1) / dilation;
           const rk = floorMod(r + offset, dilation);
           const jOff = (r + offset - rk) / dilation;
-          const nK = rk < S ? (S - rk + dilation - 1) / dilation : 0;
+          const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(S, rk, dilation);
           packBackwardQueries(nQ, d, dv, scale, qHead, doHead, outHead, lseHead, r, dilation, w);
           for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), min(i, nQ - 1) + jOff);
           for (let gi = 0; gi < G; gi++) {
