@@ -300,6 +300,20 @@ function denominator(call: LinearCall, r: i32): f32 {
 }
 
 /**
+ * Start a kv head: KV' = 0, no stabiliser yet, then absorb the keys every query sees
+ * (all S of them when bidirectional, those before the first query's position when causal).
+ */
+function absorbSharedKeys(call: LinearCall, kHead: usize, vHead: usize, shared: i32, maskRow: usize): void {
+  call.keyMax = call.featureMap == FEATURE_FAVOR ? NEG_INF : 0;
+  memory.fill(call.kv, 0, bytes(call.F * (call.dv + 1)));
+  for (let s0 = 0; s0 < shared; s0 += PASS_CHUNK) {
+    const n = min(PASS_CHUNK, shared - s0);
+    keyFeatures(call, kHead, vHead, s0, n, maskRow);
+    absorbKeys(call, n);
+  }
+}
+
+/**
  * out rows t0 .. t0 + n from num' (call.num, [n, dv + 1]):
  * out = num'[:, :dv] / (num'[:, dv] + eps exp(-c_q - c_K)); 0 where that is not positive
  * (a row that sees no key, or relu features all zero with eps = 0).
@@ -349,15 +363,7 @@ export function attentionLinearForward(
     const maskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
     for (let hk = 0; hk < Hkv; hk++) {
       const kHead = k + bytes((b * Hkv + hk) * S * d), vHead = v + bytes((b * Hkv + hk) * S * dv);
-      call.keyMax = featureMap == FEATURE_FAVOR ? NEG_INF : 0;
-      memory.fill(call.kv, 0, bytes(F * w));
-      // keys every query sees: all of them (bidirectional) or those before the first query's position
-      const shared = causal ? min(max(offset, 0), S) : S;
-      for (let s0 = 0; s0 < shared; s0 += PASS_CHUNK) {
-        const n = min(PASS_CHUNK, shared - s0);
-        keyFeatures(call, kHead, vHead, s0, n, maskRow);
-        absorbKeys(call, n);
-      }
+      absorbSharedKeys(call, kHead, vHead, causal ? min(max(offset, 0), S) : S, maskRow);
       if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
       for (let t0 = 0; t0 < T; t0 += C) {
         const nq = min(C, T - t0);
@@ -551,15 +557,8 @@ export function attentionLinearBackward(
       const kHead = k + bytes(kvRow0 * d), vHead = v + bytes(kvRow0 * dv);
       const dkHead = dk + bytes(kvRow0 * d), dvHead = dvOut + bytes(kvRow0 * dv);
       // Pass 1: the forward again, with dN' and dq per query chunk.
-      call.keyMax = featureMap == FEATURE_FAVOR ? NEG_INF : 0;
-      memory.fill(call.kv, 0, bytes(F * w));
       memory.fill(call.g, 0, bytes(F * w));
-      const shared = causal ? min(max(offset, 0), S) : S;
-      for (let s0 = 0; s0 < shared; s0 += PASS_CHUNK) {
-        const n = min(PASS_CHUNK, shared - s0);
-        keyFeatures(call, kHead, vHead, s0, n, maskRow);
-        absorbKeys(call, n);
-      }
+      absorbSharedKeys(call, kHead, vHead, causal ? min(max(offset, 0), S) : S, maskRow);
       store<f32>(call.keyMaxAt, call.keyMax);
       if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
       for (let t0 = 0, chunk = 0; t0 < T; t0 += C, chunk++) {

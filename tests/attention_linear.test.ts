@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWeft, type Tensor, type Weft } from '../src/index.js';
 import { backendsUnderTest, expectClose, expectWeftError } from './helpers.js';
-import { finiteDifferenceGradients, naiveAttention, naiveLinearAttention, randomMask } from './attention_reference.js';
+import { finiteDifferenceGradients, naiveAttention, naiveLinearAttention, randomMask, repeatHeads } from './attention_reference.js';
 
 type FeatureMap = 'elu1' | 'relu' | 'favor';
 
@@ -69,16 +69,10 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
 
   it('grouped-query attention equals repeating the kv heads', () => {
     const q = weft.randn([2, 6, 17, 5], 1), k = weft.randn([2, 2, 17, 5], 2), v = weft.randn([2, 2, 17, 3], 3);
-    const repeat = (t: Tensor) => {
-      const [B, H, S, w] = t.shape;
-      const data = new Float32Array(B * 6 * S * w);
-      for (let b = 0; b < B; b++) for (let h = 0; h < 6; h++) data.set(t.data.subarray((b * H + Math.floor(h / 3)) * S * w, (b * H + Math.floor(h / 3) + 1) * S * w), (b * 6 + h) * S * w);
-      return { data, shape: [B, 6, S, w] };
-    };
     for (const featureMap of ['elu1', 'favor'] as const)
       for (const causal of [false, true]) {
         const grouped = weft.attention.linear({ q, k, v, causal, featureMap }).out;
-        const repeated = weft.attention.linear({ q, k: repeat(k), v: repeat(v), causal, featureMap }).out;
+        const repeated = weft.attention.linear({ q, k: repeatHeads(k, 6), v: repeatHeads(v, 6), causal, featureMap }).out;
         expectClose(grouped.data, repeated.data, { atol: 1e-6, rtol: 1e-5 }, `${featureMap} causal=${causal}`);
       }
   });

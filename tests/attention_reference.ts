@@ -179,3 +179,16 @@ export function finiteDifferenceGradients(
     }),
   ) as { dq: Float64Array; dk: Float64Array; dv: Float64Array };
 }
+
+/** Repeat each kv head Hq / Hkv times: [B, Hkv, S, w] -> [B, Hq, S, w]. */
+export function repeatHeads(t: Tensor, Hq: number): Tensor {
+  const [B, Hkv, S, w] = t.shape;
+  const group = Hq / Hkv;
+  const data = new Float32Array(B * Hq * S * w);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Hq; h++) {
+      const src = (b * Hkv + Math.floor(h / group)) * S * w;
+      data.set(t.data.subarray(src, src + S * w), (b * Hq + h) * S * w);
+    }
+  return { data, shape: [B, Hq, S, w] };
+}

@@ -4,20 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor, Weft } from '../src/index.js';
 import { backendsUnderTest, expectClose, expectWeftError } from './helpers.js';
-import { attentionTolerance, expectCloseLse, naiveAttention, randomMask } from './attention_reference.js';
-
-/** Repeat each kv head Hq / Hkv times: [B, Hkv, S, w] -> [B, Hq, S, w]. */
-function repeatHeads(t: Tensor, Hq: number): Tensor {
-  const [B, Hkv, S, w] = t.shape;
-  const group = Hq / Hkv;
-  const data = new Float32Array(B * Hq * S * w);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < Hq; h++) {
-      const src = (b * Hkv + Math.floor(h / group)) * S * w;
-      data.set(t.data.subarray(src, src + S * w), (b * Hq + h) * S * w);
-    }
-  return { data, shape: [B, Hq, S, w] };
-}
+import { attentionTolerance, expectCloseLse, naiveAttention, randomMask, repeatHeads } from './attention_reference.js';
 
 describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ label, create }) => {
   let weft: Weft;
