@@ -1,12 +1,14 @@
-// Banded (sliding-window) softmax attention, forward: the driver around the tiles
-// of attention_tile.ts. Full attention is the band that covers every key and runs
-// this same code (attention_full.ts), so a window >= T gives full's bits exactly.
+// Banded (sliding-window) softmax attention, forward and backward: the drivers
+// around the tiles of attention_tile.ts. Full attention is the band that covers
+// every key and runs this same code (attention_full.ts), so a window >= T gives
+// full's bits exactly.
 //
 // Dimensions: B batch, Hq query heads, Hkv kv heads (query head h reads kv head
 // h / (Hq / Hkv)), T queries, S keys, d query/key width, dv value width, G globals.
 // Layout: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv], out [B, Hq, T, dv],
 // lse [B, Hq, T], keyMask u8 [B, S] (0 = padding) or 0, globals i32 [G] sorted unique
-// key positions. Strides in elements. Outputs are overwritten.
+// key positions. Strides in elements. The forward overwrites out and lse; the
+// backward's contract is in its section below.
 //
 // Band: query t sits at key position p = t + (S - T) (bottom-right aligned, as
 // causal) and sees keys s = p + k * dilation for -left <= k <= right (right = 0 when

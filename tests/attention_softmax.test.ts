@@ -2,7 +2,7 @@
 // f64 references of attention_reference.ts at awkward sizes.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Tensor, Weft } from '../src/index.js';
+import { createWeft, type Tensor, type Weft } from '../src/index.js';
 import { backendsUnderTest, expectClose, expectWeftError } from './helpers.js';
 import { attentionTolerance, expectCloseLse, naiveAttention, randomMask, repeatHeads } from './attention_reference.js';
 
@@ -43,6 +43,31 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
           }
         });
       }
+
+  it('carries the online softmax across key blocks (S = 600, past two 256-key blocks)', async () => {
+    // rows with a large logit late in the sequence force the running max to grow between blocks
+    const q = weft.randn([1, 2, 17, 5], 50);
+    const kData = weft.randn([1, 1, 600, 5], 51).data;
+    for (let c = 0; c < 5; c++) kData[550 * 5 + c] *= 6;
+    const k = weft.tensor(kData, [1, 1, 600, 5]);
+    const v = weft.randn([1, 1, 600, 3], 52);
+    const keyMask = randomMask(600, 0.9, 53);
+    for (const causal of [false, true]) {
+      const { out, lse } = weft.attention.full({ q, k, v, causal, keyMask });
+      const ref = naiveAttention(q, k, v, { causal, keyMask });
+      expectClose(out.data, ref.out, attentionTolerance(600), `full causal=${causal}`);
+      expectCloseLse(lse.data, ref.lse, attentionTolerance(600), `lse causal=${causal}`);
+    }
+    const q600 = weft.randn([1, 2, 600, 5], 54);
+    const win = weft.attention.windowed({ q: q600, k, v, keyMask, window: [300, 280], globalTokens: Int32Array.from([7, 590]) });
+    const ref = naiveAttention(q600, k, v, { keyMask, window: [300, 280], globals: [7, 590] });
+    expectClose(win.out.data, ref.out, attentionTolerance(600), 'windowed');
+    const args = { q: q600, k, v, keyMask, window: [300, 280] as [number, number], dout: weft.randn([1, 2, 600, 3], 55) };
+    const grads = weft.attention.windowedBackward(args);
+    const twin = (await createWeft({ backend: 'js' })).attention.windowedBackward(args);
+    // sums over ~580 keys or queries of O(1) f32 terms
+    for (const key of ['dq', 'dk', 'dv'] as const) expectClose(grads[key].data, twin[key].data, { atol: 3e-4, rtol: 1e-3 }, key);
+  });
 
   // [T, S, d, window, dilation, causal, globals]
   const bands: [number, number, number, [number, number], number, boolean, number[]][] = [
