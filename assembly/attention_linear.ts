@@ -314,6 +314,20 @@ function absorbSharedKeys(call: LinearCall, kHead: usize, vHead: usize, shared: 
 }
 
 /**
+ * Before a query chunk: (causal) the features of its own nk keys from s0 with
+ * phi(K_c)^T packed for intraChunk, and the prefix KV' (which they may have
+ * rescaled) packed for reading.
+ */
+function startQueryChunk(call: LinearCall, kHead: usize, vHead: usize, s0: i32, nk: i32, causal: bool, maskRow: usize): void {
+  const F = call.F, w = call.dv + 1;
+  if (nk > 0) {
+    keyFeatures(call, kHead, vHead, s0, nk, maskRow);
+    packB(F, nk, call.phiK, 1, F, call.packedKT);
+  }
+  if (causal) packB(F, w, call.kv, w, 1, call.packedKV);
+}
+
+/**
  * out rows t0 .. t0 + n from num' (call.num, [n, dv + 1]):
  * out = num'[:, :dv] / (num'[:, dv] + eps exp(-c_q - c_K)); 0 where that is not positive
  * (a row that sees no key, or relu features all zero with eps = 0).
@@ -370,11 +384,7 @@ export function attentionLinearForward(
         // causal: the chunk's own keys [s0, s1), then the prefix they join
         const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
         const nk = causal ? s1 - s0 : 0;
-        if (nk > 0) {
-          keyFeatures(call, kHead, vHead, s0, nk, maskRow);
-          packB(F, nk, call.phiK, 1, F, call.packedKT);
-        }
-        if (causal) packB(F, w, call.kv, w, 1, call.packedKV);
+        startQueryChunk(call, kHead, vHead, s0, nk, causal, maskRow);
         for (let hq = 0; hq < group; hq++) {
           const h = hk * group + hq;
           const qHead = q + bytes((b * Hq + h) * T * d), outHead = out + bytes((b * Hq + h) * T * dv);
@@ -565,14 +575,12 @@ export function attentionLinearBackward(
         const nq = min(C, T - t0);
         const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
         const nk = causal ? s1 - s0 : 0;
+        startQueryChunk(call, kHead, vHead, s0, nk, causal, maskRow);
         if (nk > 0) {
-          keyFeatures(call, kHead, vHead, s0, nk, maskRow);
-          packB(F, nk, call.phiK, 1, F, call.packedKT);
           packB(w, nk, call.vOne, 1, w, call.pack2); // V'_c^T, for E = dN' V'^T
           packB(nk, F, call.phiK, F, 1, call.packedK); // phi(K_c), for E phi(K_c)
         }
         store<f32>(call.keyMaxAt + bytes(chunk + 1), call.keyMax);
-        if (causal) packB(F, w, call.kv, w, 1, call.packedKV);
         packB(w, F, call.kv, 1, w, call.pack1); // KV'^T, for dphi(Q) = dN' KV'^T
         for (let hq = 0; hq < group; hq++) {
           const row0 = (b * Hq + hk * group + hq) * T;
