@@ -6,6 +6,11 @@ import { Tensor, tensor, zeros } from './tensor.js';
 import { randn } from './rng.js';
 import { MatmulOptions, matmul } from './ops/matmul.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
+import { Rng } from './rng.js';
+import {
+  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
+  SampledSoftmaxArgs, SampledSoftmaxResult, crossEntropy, full, negativeSampling, sampled,
+} from './ops/softmax.js';
 import type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 import { createJsBackend } from './backend/js/index.js';
 import { createWasmBackend } from './backend/wasm/index.js';
@@ -15,6 +20,10 @@ export type { Tensor } from './tensor.js';
 export type { MatmulOptions } from './ops/matmul.js';
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
+export type {
+  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
+  SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName,
+} from './ops/softmax.js';
 
 export interface CreateWeftOptions {
   /** 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference. */
@@ -43,6 +52,20 @@ export interface Weft {
   matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
   /** Bytes of WASM memory in use (liveBytes is 0 between calls). */
   memory(): MemoryInfo;
+  /** Full, sampled and negative-sampling softmax: losses (mean over rows) and gradients. */
+  readonly softmax: SoftmaxApi;
+}
+
+/** weft.softmax (see the README's "Softmax and sampling"). */
+export interface SoftmaxApi {
+  /** logits [N, V], targets [N] -> mean cross-entropy and dlogits [N, V]. */
+  crossEntropy(args: CrossEntropyArgs): CrossEntropyResult;
+  /** Exact softmax of input [N, h] @ weights [V, h]ᵀ + bias [V]: O(N·V·h), dense gradients. */
+  full(args: FullSoftmaxArgs): FullSoftmaxResult;
+  /** TensorFlow's sampled_softmax_loss: numSampled shared candidates, sparse gradients. */
+  sampled(args: SampledSoftmaxArgs): SampledSoftmaxResult;
+  /** word2vec negative sampling: `negative` draws per row, sparse gradients. */
+  negativeSampling(args: NegativeSamplingArgs): NegativeSamplingResult;
 }
 
 const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
@@ -69,6 +92,8 @@ export async function createWeft(options: CreateWeftOptions = {}): Promise<Weft>
 }
 
 function bindApi(backend: Backend): Weft {
+  // calls without a seed continue this stream (a fresh instance repeats it)
+  const softmaxCtx = { kernels: backend, rng: new Rng(0) };
   return {
     backend: backend.name,
     features: backend.features,
@@ -77,5 +102,11 @@ function bindApi(backend: Backend): Weft {
     randn,
     matmul: (a, b, options) => matmul(backend, a, b, options),
     memory: () => backend.memory(),
+    softmax: {
+      crossEntropy: (args) => crossEntropy(softmaxCtx, args),
+      full: (args) => full(softmaxCtx, args),
+      sampled: (args) => sampled(softmaxCtx, args),
+      negativeSampling: (args) => negativeSampling(softmaxCtx, args),
+    },
   };
 }

@@ -4,6 +4,7 @@
 
 import type { Features } from './wasm/instantiate.js';
 import type { MatmulKernels } from '../ops/matmul.js';
+import type { SoftmaxKernels } from '../ops/softmax.js';
 
 export type BackendName = 'wasm' | 'js';
 
@@ -15,7 +16,7 @@ export interface MemoryInfo {
   liveBytes: number;
 }
 
-export interface Backend extends MatmulKernels {
+export interface Backend extends MatmulKernels, SoftmaxKernels {
   readonly name: BackendName;
   readonly features: Features;
   memory(): MemoryInfo;

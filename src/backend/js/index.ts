@@ -2,6 +2,7 @@
 
 import type { Backend } from '../types.js';
 import { matmulJs } from './gemm.js';
+import { negativeSamplingJs, softmaxCrossEntropyJs, softmaxFullJs, softmaxSampledJs } from './softmax.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -9,5 +10,9 @@ export function createJsBackend(): Backend {
     features: { simd: false, relaxedSimd: false },
     memory: () => ({ wasmBytes: 0, liveBytes: 0 }),
     matmul: matmulJs,
+    softmaxCrossEntropy: softmaxCrossEntropyJs,
+    softmaxFull: softmaxFullJs,
+    softmaxSampled: softmaxSampledJs,
+    negativeSampling: negativeSamplingJs,
   };
 }

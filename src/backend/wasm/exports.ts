@@ -20,4 +20,23 @@ export interface KernelExports {
   peakProbeLoadSplat(iterations: number, operands: number): number;
 
   rngFillU32(state: number, out: number, n: number): void;
+
+  softmaxCrossEntropy(batch: number, classes: number, logits: number, targets: number, scale: number, rowLoss: number, dlogits: number): void;
+  softmaxFullScratchFloats(batch: number, classes: number, hidden: number): number;
+  softmaxFull(
+    batch: number, classes: number, hidden: number,
+    input: number, weights: number, bias: number, targets: number, scale: number,
+    rowLoss: number, dInput: number, dWeights: number, dBias: number, scratch: number,
+  ): void;
+  softmaxSampledScratchFloats(batch: number, hidden: number, numSampled: number): number;
+  softmaxSampled(
+    batch: number, hidden: number, numSampled: number,
+    input: number, rows: number, rowBias: number, targetSlot: number, logQTrue: number, logQSampled: number,
+    removeHits: number, scale: number, rowLoss: number, dInput: number, dRows: number, dBiasRows: number, scratch: number,
+  ): void;
+  negativeSampling(
+    batch: number, hidden: number, negative: number,
+    input: number, rows: number, targetSlot: number, negativeSlot: number, scale: number,
+    rowLoss: number, dInput: number, dRows: number,
+  ): void;
 }

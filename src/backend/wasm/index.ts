@@ -3,6 +3,7 @@
 import type { Backend } from '../types.js';
 import { WasmContext } from './context.js';
 import { matmulWasm } from './gemm.js';
+import { negativeSamplingWasm, softmaxCrossEntropyWasm, softmaxFullWasm, softmaxSampledWasm } from './softmax.js';
 import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
 import { WeftError } from '../../errors.js';
 
@@ -25,5 +26,9 @@ export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly
     features: { simd: true, relaxedSimd: relaxed },
     memory: () => ({ wasmBytes: ctx.heap.memoryBytes, liveBytes: ctx.heap.liveBytes }),
     matmul: (problem) => matmulWasm(ctx, problem),
+    softmaxCrossEntropy: (problem) => softmaxCrossEntropyWasm(ctx, problem),
+    softmaxFull: (problem) => softmaxFullWasm(ctx, problem),
+    softmaxSampled: (problem) => softmaxSampledWasm(ctx, problem),
+    negativeSampling: (problem) => negativeSamplingWasm(ctx, problem),
   };
 }
