@@ -27,7 +27,7 @@ const FULL_BLOCK: i32 = 256;
  * The row is in memory, so the max comes from one pass and exp from a second (one exp
  * per element; a one-pass online form needs two). -Infinity entries get 0.
  */
-function softmaxRowInPlace(row: usize, n: i32, scale: f32): f32 {
+export function softmaxRowInPlace(row: usize, n: i32, scale: f32): f32 {
   let maxv = f32x4.splat(-Infinity);
   let j = 0;
   for (; j + 4 <= n; j += 4) maxv = f32x4.max(maxv, v128.load(f32At(row, j)));

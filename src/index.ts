@@ -11,6 +11,7 @@ import {
   CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
   SampledSoftmaxArgs, SampledSoftmaxResult, crossEntropy, full, negativeSampling, sampled,
 } from './ops/softmax.js';
+import { SkipGramModel, type SkipGramOptions } from './skipgram/model.js';
 import type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 import { createJsBackend } from './backend/js/index.js';
 import { createWasmBackend } from './backend/wasm/index.js';
@@ -24,6 +25,13 @@ export type {
   CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
   SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName,
 } from './ops/softmax.js';
+export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './skipgram/model.js';
+export type { SkipGramOptions } from './skipgram/model.js';
+export type { SkipGramLoss } from './ops/skipgram.js';
+export type { Corpus, CorpusFile, Sentence } from './skipgram/corpus.js';
+export type { TrainOptions, TrainProgress, TrainSummary } from './skipgram/trainer.js';
+export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './skipgram/evaluate.js';
+export type { Similar } from './skipgram/similarity.js';
 
 export interface CreateWeftOptions {
   /** 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference. */
@@ -54,6 +62,15 @@ export interface Weft {
   memory(): MemoryInfo;
   /** Full, sampled and negative-sampling softmax: losses (mean over rows) and gradients. */
   readonly softmax: SoftmaxApi;
+  /** A skip-gram (word2vec) model trained on this backend; `.fromWord2Vec(bytes)` loads vectors. */
+  readonly skipGram: SkipGramFactory;
+}
+
+/** weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
+export interface SkipGramFactory {
+  (options?: SkipGramOptions): SkipGramModel;
+  /** A query-only model from word2vec text or binary bytes (format detected unless `binary` is given). */
+  fromWord2Vec(bytes: Uint8Array, options?: { binary?: boolean }): SkipGramModel;
 }
 
 /** weft.softmax (see the README's "Softmax and sampling"). */
@@ -108,5 +125,8 @@ function bindApi(backend: Backend): Weft {
       sampled: (args) => sampled(softmaxCtx, args),
       negativeSampling: (args) => negativeSampling(softmaxCtx, args),
     },
+    skipGram: Object.assign((options?: SkipGramOptions) => new SkipGramModel(backend, options), {
+      fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),
+    }),
   };
 }

@@ -5,6 +5,7 @@
 import type { Features } from './wasm/instantiate.js';
 import type { MatmulKernels } from '../ops/matmul.js';
 import type { SoftmaxKernels } from '../ops/softmax.js';
+import type { SkipGramKernels } from '../ops/skipgram.js';
 
 export type BackendName = 'wasm' | 'js';
 
@@ -16,7 +17,7 @@ export interface MemoryInfo {
   liveBytes: number;
 }
 
-export interface Backend extends MatmulKernels, SoftmaxKernels {
+export interface Backend extends MatmulKernels, SoftmaxKernels, SkipGramKernels {
   readonly name: BackendName;
   readonly features: Features;
   memory(): MemoryInfo;

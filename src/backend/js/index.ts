@@ -2,6 +2,7 @@
 
 import type { Backend } from '../types.js';
 import { matmulJs } from './gemm.js';
+import { createSkipGramTablesJs } from './skipgram.js';
 import { negativeSamplingJs, softmaxCrossEntropyJs, softmaxFullJs, softmaxSampledJs } from './softmax.js';
 
 export function createJsBackend(): Backend {
@@ -14,5 +15,6 @@ export function createJsBackend(): Backend {
     softmaxFull: softmaxFullJs,
     softmaxSampled: softmaxSampledJs,
     negativeSampling: negativeSamplingJs,
+    createSkipGramTables: createSkipGramTablesJs,
   };
 }

@@ -39,4 +39,13 @@ export interface KernelExports {
     input: number, rows: number, targetSlot: number, negativeSlot: number, scale: number,
     rowLoss: number, dInput: number, dRows: number,
   ): void;
+
+  aliasSample(entries: number, size: number, rng: number, out: number, n: number): void;
+  skipGramScratchBytes(loss: number, vocabSize: number, dim: number, numSampled: number, maxSentence: number): number;
+  skipGramTrain(
+    loss: number, vocabSize: number, dim: number, window: number, negative: number, numSampled: number,
+    syn0: number, syn1: number, keepThreshold: number, aliasEntries: number, noiseProbability: number,
+    sigmoidTable: number, lossTable: number, rng: number, scratch: number, maxSentence: number,
+    ids: number, sentenceEnds: number, alphas: number, sentences: number, stats: number,
+  ): void;
 }

@@ -3,6 +3,7 @@
 import type { Backend } from '../types.js';
 import { WasmContext } from './context.js';
 import { matmulWasm } from './gemm.js';
+import { createSkipGramTablesWasm } from './skipgram.js';
 import { negativeSamplingWasm, softmaxCrossEntropyWasm, softmaxFullWasm, softmaxSampledWasm } from './softmax.js';
 import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
 import { WeftError } from '../../errors.js';
@@ -30,5 +31,6 @@ export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly
     softmaxFull: (problem) => softmaxFullWasm(ctx, problem),
     softmaxSampled: (problem) => softmaxSampledWasm(ctx, problem),
     negativeSampling: (problem) => negativeSamplingWasm(ctx, problem),
+    createSkipGramTables: (setup) => createSkipGramTablesWasm(ctx, setup),
   };
 }
