@@ -3,6 +3,8 @@
 import { createBenchContext, type FamilyTable } from './context.js';
 import { renderTable } from './harness.js';
 import { benchMatmul } from './matmul.js';
+import { benchSoftmax } from './softmax.js';
+import { benchSkipgram } from './skipgram.js';
 
 export interface BenchRunOptions {
   quick: boolean;
@@ -10,7 +12,11 @@ export interface BenchRunOptions {
   out: string;
 }
 
-const FAMILIES: { name: string; run: typeof benchMatmul }[] = [{ name: 'matmul', run: benchMatmul }];
+const FAMILIES: { name: string; run: typeof benchMatmul }[] = [
+  { name: 'matmul', run: benchMatmul },
+  { name: 'softmax', run: benchSoftmax },
+  { name: 'skipgram', run: benchSkipgram },
+];
 
 export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTable[]> {
   const started = performance.now();
