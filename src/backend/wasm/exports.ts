@@ -41,7 +41,7 @@ export interface KernelExports {
   ): void;
 
   aliasSample(entries: number, size: number, rng: number, out: number, n: number): void;
-  skipGramScratchBytes(loss: number, vocabSize: number, dim: number, numSampled: number, maxSentence: number): number;
+  skipGramScratchBytes(loss: number, vocabSize: number, dim: number, numSampled: number, maxSentence: number, negative: number): number;
   skipGramTrain(
     loss: number, vocabSize: number, dim: number, window: number, negative: number, numSampled: number,
     syn0: number, syn1: number, keepThreshold: number, aliasEntries: number, noiseProbability: number,

@@ -39,7 +39,9 @@ class WasmSkipGramTables implements SkipGramTables {
       this.lossTable = this.copyIn(setup.minusLogSigmoidTable, 'skip-gram loss table');
       this.rng = this.copyIn(setup.rngState, 'skip-gram generator state');
       this.stats = this.alloc(3 * 8, 'skip-gram stats');
-      const scratchBytes = ctx.kernels.skipGramScratchBytes(LOSS_CODE[setup.loss], vocabSize, this.stride, setup.numSampled, MAX_SENTENCE_WORDS);
+      const scratchBytes = ctx.kernels.skipGramScratchBytes(
+        LOSS_CODE[setup.loss], vocabSize, this.stride, setup.numSampled, MAX_SENTENCE_WORDS, setup.negative,
+      );
       this.scratch = this.alloc(scratchBytes, 'skip-gram scratch');
       this.bytes(this.syn1, rowsBytes).fill(0);
       this.bytes(this.scratch, scratchBytes).fill(0);
