@@ -313,6 +313,7 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
   it('rejects bad corpora and options with clear errors and no leak', async () => {
     expectWeftError(() => weft.skipGram().buildVocab(''), 'SHAPE', /no words/);
     expectWeftError(() => weft.skipGram().buildVocab([]), 'SHAPE', /no words/);
+    expectWeftError(() => weft.skipGram().buildVocab('corpus.txt'), 'RANGE', /pass \{ path: "corpus.txt" \}/);
     expectWeftError(() => weft.skipGram({ minCount: 50 }).buildVocab('a b a c'), 'RANGE', /minCount: 50 removes every word.*3 distinct.*2 times/);
     expectWeftError(() => weft.skipGram().buildVocab(42 as never), 'DTYPE', /corpus/);
     expectWeftError(() => weft.skipGram().buildVocab([['a', 3 as never]]), 'DTYPE', /sentence 0\[1\]/);

@@ -141,7 +141,11 @@ export class SkipGramModel {
     const counter = new VocabCounter();
     if (isSyncCorpus(corpus)) {
       for (const sentence of syncSentences(corpus)) counter.add(sentence);
-      this.install(counter);
+      try {
+        this.install(counter);
+      } catch (err) {
+        throw withPathHint(err, corpus);
+      }
       return this;
     }
     return (async () => {
@@ -308,6 +312,12 @@ export class SkipGramModel {
     model.loaded = true;
     return model;
   }
+}
+
+/** A one-word string corpus is most likely a file name: say how to read a file. */
+function withPathHint(err: unknown, corpus: SyncCorpus): unknown {
+  if (!(err instanceof WeftError) || typeof corpus !== 'string' || /\s/.test(corpus.trim()) || corpus.length > 4096) return err;
+  return new WeftError(err.code, `${err.message}; the corpus string is one word: to read a file, pass { path: ${JSON.stringify(corpus)} }`);
 }
 
 function checkText(op: string, text: unknown): string {
