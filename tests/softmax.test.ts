@@ -290,6 +290,22 @@ describe.each(backendsUnderTest())('softmax on $label', ({ create }) => {
       });
     }
 
+    it('rebuilds its cached unigram table when the counts change', () => {
+      const input = weft.randn([4, 3], 1);
+      const weights = weft.randn([6, 3], 2);
+      const targets = ids([0, 1, 2, 3]);
+      for (const counts of [new Float64Array(6).fill(1), new Int32Array(6).fill(1), [1, 1, 1, 1, 1, 1]]) {
+        const first = weft.softmax.negativeSampling({ input, weights, targets, negative: 8, counts, seed: 1 });
+        expect(new Set(first.negatives).size).toBeGreaterThan(3);
+        counts.fill(0);
+        counts[5] = 2;
+        const second = weft.softmax.negativeSampling({ input, weights, targets, negative: 8, counts, seed: 1 });
+        expect(new Set(second.negatives)).toEqual(new Set([5]));
+        counts[5] = -1;
+        expectWeftError(() => weft.softmax.negativeSampling({ input, weights, targets, negative: 8, counts, seed: 1 }), 'RANGE', /counts\[5\]/);
+      }
+    });
+
     it('skips a negative equal to the target (word2vec)', () => {
       // V = 2 and a uniform sampler: about half the draws hit the target
       const input = weft.tensor(new Float32Array([0.3, -0.2]), [1, 2]);
