@@ -57,14 +57,6 @@ export function skipGramScratchBytes(loss: i32, vocabSize: i32, dim: i32, numSam
   return <f64>bytes;
 }
 
-/** -log σ(x) from the table; 0 above the grid, -x below it. */
-// @ts-ignore: decorator
-@inline function minusLogSigmoid(table: usize, x: f32): f32 {
-  if (x >= MAX_EXP) return 0;
-  if (x <= -MAX_EXP) return -x;
-  return load<f32>(table + (tableIndex(x) << 2));
-}
-
 /** neu1e += g l2;  l2 += g l1   (one pass over the output row) */
 // @ts-ignore: decorator
 @inline function updateOutputRow(g: f32, l1: usize, l2: usize, neu1e: usize, dim: i32): void {
@@ -129,14 +121,27 @@ export function skipGramScratchBytes(loss: i32, vocabSize: i32, dim: i32, numSam
         break;
       }
     }
-    const label: f32 = d == 0 ? 1 : 0;
-    // g = (label - σ(f)) alpha, σ clamped to 0 / 1 outside the table (word2vec.c)
-    let sig: f32;
-    if (f > MAX_EXP) sig = 1;
-    else if (f < -MAX_EXP) sig = 0;
-    else sig = load<f32>(sigmoidTable + (tableIndex(f) << 2));
-    loss += minusLogSigmoid(lossTable, d == 0 ? f : -f);
-    updateOutputRow((label - sig) * alpha, l1, l2, neu1e, dim);
+    // g = (label - σ(f)) alpha, σ clamped to 0 / 1 outside the table (word2vec.c);
+    // loss -log σ(f) for the center, -log σ(-f) = f - log σ(f) for a noise word
+    let sig: f32, minusLogSig: f32;
+    if (f > MAX_EXP) {
+      sig = 1;
+      minusLogSig = 0;
+    } else if (f < -MAX_EXP) {
+      sig = 0;
+      minusLogSig = -f;
+    } else {
+      const at = tableIndex(f) << 2;
+      sig = load<f32>(sigmoidTable + at);
+      minusLogSig = load<f32>(lossTable + at);
+    }
+    if (d == 0) {
+      loss += minusLogSig;
+      updateOutputRow((1 - sig) * alpha, l1, l2, neu1e, dim);
+    } else {
+      loss += f + minusLogSig;
+      updateOutputRow(-sig * alpha, l1, l2, neu1e, dim);
+    }
   }
   updateInputRow(l1, neu1e, dim);
   return loss;

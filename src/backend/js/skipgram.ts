@@ -123,9 +123,11 @@ class JsSkipGramTables implements SkipGramTables {
         label = 0;
       }
       const f = this.dot(l1, target);
-      const sig = f > MAX_EXP ? 1 : f < -MAX_EXP ? 0 : sigmoidTable[tableIndex(f)];
-      const z = label > 0 ? f : -f;
-      loss += z >= MAX_EXP ? 0 : z <= -MAX_EXP ? -z : minusLogSigmoidTable[tableIndex(z)];
+      // σ(f) and -log σ(f) from the tables, clamped outside them; -log σ(-f) = f - log σ(f)
+      const at = f > MAX_EXP || f < -MAX_EXP ? -1 : tableIndex(f);
+      const sig = at < 0 ? (f > 0 ? 1 : 0) : sigmoidTable[at];
+      const minusLogSig = at < 0 ? (f > 0 ? 0 : -f) : minusLogSigmoidTable[at];
+      loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
       this.updateOutputRow(f32((label - sig) * alpha), l1, target);
     }
     this.updateInputRow(l1);
