@@ -92,3 +92,12 @@ export function optionalBoolean(name: string, value: unknown, fallback: boolean)
   if (typeof value !== 'boolean') throw new WeftError('OPTION', `${name}: expected a boolean, got ${describe(value)}`);
   return value;
 }
+
+/** Throw RANGE at the first NaN or infinity in `data` (a kernel would spread it silently). */
+export function checkFinite(name: string, data: Float32Array): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new WeftError('RANGE', `${name}: values must be finite, got ${data[i]} at index ${i}`);
+    }
+  }
+}
