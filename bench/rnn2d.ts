@@ -8,16 +8,21 @@
 // shows '-' (never an extrapolation).
 
 import type { Tensor, Weft } from '../src/index.js';
-import type { BenchContext, FamilyTable, Implementation } from './context.js';
+import type { BenchContext, FamilyTable, Implementation, Table } from './context.js';
 import { type Cell, fitExponent, gflops, medianMs } from './harness.js';
+import { lineChart } from './plot.js';
 import type { Tf } from './peers/tfjs.js';
-import { type TfRnn2dWeights, tfRnn2dForward, tfRnn2dTrainingStep } from './peers/tfjs_rnn2d.js';
+import { type TfRnn2dWeights, loadTfGradients, tfRnn2dForward, tfRnn2dTrainingStep } from './peers/tfjs_rnn2d.js';
 
 const BATCH = 8;
 const CHANNELS = 3;
 const HIDDEN = [32, 128];
-/** The JS backend runs a size only when one call costs at most this many flops (quick / full). */
+/**
+ * The JS backend runs a size only when one call costs at most this many flops, and
+ * the tfjs training step (~1 s per GFLOP) likewise: keeps `--quick` near 30 s.
+ */
 const JS_FLOP_BUDGET = { quick: 1.5e8, full: 3e9 };
+const TFJS_TRAINING_FLOP_BUDGET = { quick: 2e9, full: Infinity };
 
 const gridSizes = (quick: boolean) => (quick ? [16, 32, 64] : [16, 32, 64, 128]);
 
@@ -58,7 +63,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** A benchmark against a peer computing something else is meaningless: check it once. */
-function checkTfPeer(tf: Tf, weft: Weft): void {
+function checkTfPeer(tf: Tf, weft: Weft, withGradients: boolean): void {
   const c = makeCase(weft, 9, 12);
   const { x, w } = tfWeights(tf, c);
   const { h } = weft.rnn2d.forward(c.args);
@@ -66,14 +71,16 @@ function checkTfPeer(tf: Tf, weft: Weft): void {
   const grads = weft.rnn2d.backward({ ...c.args, h, dh });
   const tfH = tfRnn2dForward(tf, x, w);
   const dhT = tf.tensor(dh.data, dh.shape);
-  const tfGrads = tfRnn2dTrainingStep(tf, x, w, dhT);
-  const pairs: [string, ArrayLike<number>, ArrayLike<number>][] = [
-    ['h', tfH.dataSync(), h.data],
-    ['dwIn', tfGrads[0].dataSync(), grads.dwIn.data],
-    ['dwLeft', tfGrads[1].dataSync(), grads.dwLeft.data],
-    ['dwTop', tfGrads[2].dataSync(), grads.dwTop.data],
-    ['dbias', tfGrads[3].dataSync(), grads.dbias.data],
-  ];
+  const tfGrads = withGradients ? tfRnn2dTrainingStep(tf, x, w, dhT) : [];
+  const pairs: [string, ArrayLike<number>, ArrayLike<number>][] = [['h', tfH.dataSync(), h.data]];
+  if (withGradients) {
+    pairs.push(
+      ['dwIn', tfGrads[0].dataSync(), grads.dwIn.data],
+      ['dwLeft', tfGrads[1].dataSync(), grads.dwLeft.data],
+      ['dwTop', tfGrads[2].dataSync(), grads.dwTop.data],
+      ['dbias', tfGrads[3].dataSync(), grads.dbias.data],
+    );
+  }
   for (const [name, got, want] of pairs) {
     const diff = maxAbsDiff(got, want);
     if (!(diff < 1e-3)) throw new Error(`tfjs rnn2d peer disagrees with weft on ${name}: max |diff| ${diff}`);
@@ -91,7 +98,7 @@ function diagonalMatmulTask(impl: Implementation, n: number, hidden: number): { 
 const wasmImpls = (ctx: BenchContext) => ctx.impls.filter((impl) => impl.label !== 'js');
 const jsImpl = (ctx: BenchContext) => ctx.impls.find((impl) => impl.label === 'js');
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a / b : undefined);
-const budget = (ctx: BenchContext) => (ctx.quick ? JS_FLOP_BUDGET.quick : JS_FLOP_BUDGET.full);
+const budget = (ctx: BenchContext) => JS_FLOP_BUDGET[ctx.quick ? 'quick' : 'full'];
 
 function exponentNotes(label: string, sizes: number[], timesByHidden: Map<number, number[]>): string[] {
   return [...timesByHidden].map(
@@ -100,16 +107,24 @@ function exponentNotes(label: string, sizes: number[], timesByHidden: Map<number
   );
 }
 
-export async function benchRnn2dForward(ctx: BenchContext): Promise<FamilyTable> {
+/** Measured times, kept for the plot: one point per (implementation, size). */
+type Points = Record<string, unknown>[];
+
+interface Section {
+  table: Table;
+  notes: string[];
+}
+
+async function forwardSection(ctx: BenchContext, points: Points): Promise<Section> {
   const best = ctx.impls[0];
   const js = jsImpl(ctx);
   const tf = ctx.tf;
-  if (tf) checkTfPeer(tf, best.weft);
   const sizes = gridSizes(ctx.quick);
   const rows: Cell[][] = [];
   const times = new Map<number, number[]>();
   for (const hidden of HIDDEN)
     for (const n of sizes) {
+      ctx.progress.step(`rnn2d forward n=${n} hid=${hidden}`);
       const c = makeCase(best.weft, n, hidden);
       const tasks: Record<string, () => unknown> = {};
       for (const impl of wasmImpls(ctx)) tasks[impl.label] = () => impl.weft.rnn2d.forward(c.args);
@@ -128,6 +143,9 @@ export async function benchRnn2dForward(ctx: BenchContext): Promise<FamilyTable>
       if (tf && peer) tf.dispose([peer.x, ...Object.values(peer.w)]);
       const bestMs = ms[best.label];
       times.set(hidden, [...(times.get(hidden) ?? []), bestMs]);
+      for (const label of [...ctx.impls.map((i) => i.label), 'tfjs-wasm']) {
+        if (ms[label] !== undefined) points.push({ n, ms: ms[label], series: `${label}, hid ${hidden}` });
+      }
       const g = gflops(c.flops, bestMs);
       rows.push([
         String(n), String(hidden),
@@ -141,26 +159,28 @@ export async function benchRnn2dForward(ctx: BenchContext): Promise<FamilyTable>
       ]);
     }
   return {
-    title: `rnn2d forward, ms per call (B = ${BATCH}, n x n grid, C = ${CHANNELS}, tanh; GFLOP/s and ratios use ${best.label})`,
-    header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'GFLOP/s', '% matmul', 'x js', 'x tfjs'],
-    rows,
+    table: {
+      title: `rnn2d forward, ms per call (B = ${BATCH}, n x n grid, C = ${CHANNELS}, tanh; GFLOP/s and ratios use ${best.label})`,
+      header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'GFLOP/s', '% matmul', 'x js', 'x tfjs'],
+      rows,
+    },
     notes: [
-      `% matmul: against weft.matmul [B*n, 2 hid] @ [2 hid, hid] (the largest diagonal GEMM) on ${best.label}, same run.`,
+      `% matmul: rnn2d GFLOP/s over weft.matmul's on [B*n, 2 hid] @ [2 hid, hid] (the largest diagonal GEMM), ${best.label}, same run.`,
       `tfjs-wasm: per-diagonal composition of tfjs ops (bench/peers/tfjs_rnn2d.ts), checked against weft first.`,
       ...exponentNotes('forward', sizes, times),
     ],
   };
 }
 
-export async function benchRnn2dTraining(ctx: BenchContext): Promise<FamilyTable> {
+async function trainingSection(ctx: BenchContext, tf: Tf | null): Promise<Section> {
   const best = ctx.impls[0];
   const js = jsImpl(ctx);
-  const tf = ctx.tf;
   const sizes = gridSizes(ctx.quick);
   const rows: Cell[][] = [];
   const times = new Map<number, number[]>();
   for (const hidden of HIDDEN)
     for (const n of sizes) {
+      ctx.progress.step(`rnn2d forward+backward n=${n} hid=${hidden}`);
       const c = makeCase(best.weft, n, hidden);
       const { h } = best.weft.rnn2d.forward(c.args);
       const dh = best.weft.randn(h.shape, 9);
@@ -176,7 +196,7 @@ export async function benchRnn2dTraining(ctx: BenchContext): Promise<FamilyTable
       tasks['backward only'] = () => best.weft.rnn2d.backward({ ...c.args, h, dh });
       const peer = tf ? tfWeights(tf, c) : undefined;
       const dhT = tf ? tf.tensor(dh.data, dh.shape) : undefined;
-      if (tf && peer && dhT) {
+      if (tf && peer && dhT && 3 * c.flops <= TFJS_TRAINING_FLOP_BUDGET[ctx.quick ? 'quick' : 'full']) {
         tasks['tfjs-wasm'] = () => {
           const grads = tfRnn2dTrainingStep(tf, peer.x, peer.w, dhT);
           for (const g of grads) g.dataSync();
@@ -199,12 +219,14 @@ export async function benchRnn2dTraining(ctx: BenchContext): Promise<FamilyTable
       ]);
     }
   return {
-    title: `rnn2d forward + backward, ms per step (B = ${BATCH}, C = ${CHANNELS}, tanh; ratios use ${best.label})`,
-    header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'bwd/fwd', 'GFLOP/s', 'x js', 'x tfjs'],
-    rows,
+    table: {
+      title: `rnn2d forward + backward, ms per step (B = ${BATCH}, C = ${CHANNELS}, tanh; ratios use ${best.label})`,
+      header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'bwd/fwd', 'GFLOP/s', 'x js', 'x tfjs'],
+      rows,
+    },
     notes: [
       `bwd/fwd: backward alone over forward alone, ${best.label}. GFLOP/s counts a step as 3 x rnn2d.flops.`,
-      `tfjs-wasm computes the weight gradients but not dx (no gather gradient on tfjs-wasm; see the peer).`,
+      `tfjs-wasm computes the weight gradients but not dx (tfjs-wasm has no gather gradient; see the peer).`,
       ...exponentNotes('forward + backward', sizes, times),
     ],
   };
@@ -237,7 +259,7 @@ function runConvStack(weft: Weft, stack: ConvStack, x: Tensor): Tensor {
   return y;
 }
 
-export async function benchRnn2dVsConv(ctx: BenchContext): Promise<FamilyTable> {
+async function convSection(ctx: BenchContext): Promise<Section> {
   const best = ctx.impls[0];
   const weft = best.weft;
   const tf = ctx.tf;
@@ -247,6 +269,7 @@ export async function benchRnn2dVsConv(ctx: BenchContext): Promise<FamilyTable> 
   const layers = n - 1;
   const rows: Cell[][] = [];
   for (const hidden of ctx.quick ? [32] : HIDDEN) {
+    ctx.progress.step(`rnn2d vs conv stack, hid=${hidden}`);
     const c = makeCase(weft, n, hidden);
     const stack = makeConvStack(weft, layers, hidden);
     const origins = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
@@ -282,12 +305,37 @@ export async function benchRnn2dVsConv(ctx: BenchContext): Promise<FamilyTable> 
     rows.push([`${layers} x conv 3x3`, String(hidden), convParams, convFlops / 1e6, `${2 * layers + 1}x${2 * layers + 1} window: whole image, every pixel`, ms.conv, ms['tfjs conv']]);
   }
   return {
-    title: `2D-RNN vs a 3x3 conv stack with the same receptive field, forward, ${n}x${n}, B = ${BATCH}, C = ${CHANNELS}, tanh (weft ${best.label})`,
-    header: ['model', 'hid', 'params', 'MFLOP', 'receptive field of pixel (i, j)', 'weft ms', 'tfjs-wasm ms'],
-    rows,
+    table: {
+      title: `2D-RNN vs a 3x3 conv stack with the same receptive field, forward, ${n}x${n}, B = ${BATCH}, C = ${CHANNELS}, tanh (weft ${best.label})`,
+      header: ['model', 'hid', 'params', 'MFLOP', 'receptive field of pixel (i, j)', 'weft ms', 'tfjs-wasm ms'],
+      rows,
+    },
     notes: [
-      `4 origins = four scans summed/concatenated (as ReNet/MD-RNNs do): every pixel then sees the whole image, as the conv stack's.`,
-      `The conv stack needs n - 1 layers for that; the RNN's cost is independent of the field it covers.`,
+      `4 origins: four scans (as ReNet / MD-RNNs combine them), so every pixel sees the whole image, as with the conv stack.`,
+      `The conv stack needs n - 1 layers for that field; the RNN's cost does not grow with the field it covers.`,
     ],
+  };
+}
+
+/** The rnn2d family: forward, forward + backward, and the conv comparison. */
+export async function benchRnn2d(ctx: BenchContext): Promise<FamilyTable> {
+  const points: Points = [];
+  const tfTraining = ctx.tf !== null && (await loadTfGradients());
+  if (ctx.tf) checkTfPeer(ctx.tf, ctx.impls[0].weft, tfTraining);
+  const forward = await forwardSection(ctx, points);
+  const training = await trainingSection(ctx, tfTraining ? ctx.tf : null);
+  const conv = await convSection(ctx);
+  return {
+    slug: 'rnn2d',
+    ...forward.table,
+    extraTables: [training.table, conv.table],
+    notes: [...forward.notes, ...training.notes, ...conv.notes],
+    plot: lineChart({
+      title: `rnn2d forward, ms per call vs grid side n (B = ${BATCH}, C = ${CHANNELS}); n^2 is a slope of 2`,
+      x: { field: 'n', title: 'n (grid is n x n)', log: true },
+      y: { field: 'ms', title: 'ms per call', log: true },
+      series: 'series',
+      values: points,
+    }),
   };
 }

@@ -11,6 +11,24 @@
 
 import type { Tf } from './tfjs.js';
 
+let gradients: Promise<boolean> | undefined;
+
+/**
+ * tf.grads needs the gradient registry, which tfjs-core alone leaves empty (its
+ * register_all_gradients is an extensionless ESM file Node cannot load); the union
+ * package @tensorflow/tfjs registers every gradient in the shared global registry.
+ */
+export function loadTfGradients(): Promise<boolean> {
+  gradients ??= import('@tensorflow/tfjs').then(
+    () => true,
+    (err: Error) => {
+      console.log(`(tfjs-wasm training peer skipped: ${err.message.split('\n')[0]})`);
+      return false;
+    },
+  );
+  return gradients;
+}
+
 type Tensor = ReturnType<Tf['tensor']>;
 
 export interface TfRnn2dWeights {
