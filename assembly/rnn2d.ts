@@ -98,11 +98,12 @@ export function rnn2dForward(
   // 2. the wavefront: diagonal d = i + j
   for (let d = 0; d <= height + width - 2; d++) {
     const iLo = max(0, d - width + 1), iHi = min(d, height - 1);
-    // A[r] = [h_left | h_top], r = (i - iLo) * B + b
+    // A[r] = [h_left | h_top], r = b * cells + (i - iLo): batch-major, so each batch item's
+    // cells are one constant-stride stream ((W-1)*D floats apart) the prefetcher follows
     let r = 0;
-    for (let i = iLo; i <= iHi; i++) {
-      const j = d - i;
-      for (let b = 0; b < batch; b++) {
+    for (let b = 0; b < batch; b++) {
+      for (let i = iLo; i <= iHi; i++) {
+        const j = d - i;
         const aRow = gathered + (<usize>(r * k2) << 2);
         if (j > 0) memory.copy(aRow, rowPtr(h, cellOf(b, i, j - 1, height, width, flipRows, flipCols), hidden), hiddenBytes);
         else memory.fill(aRow, 0, hiddenBytes);
@@ -114,9 +115,9 @@ export function rnn2dForward(
     // G = A @ [wLeft^T; wTop^T]; h[cell] = act(P[cell] + G[r])
     gemmPacked(r, hidden, k2, gathered, k2, 1, packedRec, product, hidden, false, packA);
     r = 0;
-    for (let i = iLo; i <= iHi; i++) {
-      const j = d - i;
-      for (let b = 0; b < batch; b++) {
+    for (let b = 0; b < batch; b++) {
+      for (let i = iLo; i <= iHi; i++) {
+        const j = d - i;
         const hRow = rowPtr(h, cellOf(b, i, j, height, width, flipRows, flipCols), hidden);
         activateRow(hRow, hRow, product + (<usize>(r * hidden) << 2), hidden, activation);
         r++;
@@ -188,9 +189,9 @@ export function rnn2dBackward(
   for (let d = height + width - 2; d >= 0; d--) {
     const iLo = max(0, d - width + 1), iHi = min(d, height - 1);
     let r = 0;
-    for (let i = iLo; i <= iHi; i++) {
-      const j = d - i;
-      for (let b = 0; b < batch; b++) {
+    for (let b = 0; b < batch; b++) {
+      for (let i = iLo; i <= iHi; i++) {
+        const j = d - i;
         const aRow = gathered + (<usize>(r * k2) << 2);
         if (j + 1 < width) memory.copy(aRow, rowPtr(dpre, cellOf(b, i, j + 1, height, width, flipRows, flipCols), hidden), hiddenBytes);
         else memory.fill(aRow, 0, hiddenBytes);
@@ -202,9 +203,9 @@ export function rnn2dBackward(
     // G = [dpre_right | dpre_below] @ [wLeft; wTop]; dpre[cell] = (dh[cell] + G[r]) * act'(h[cell])
     gemmPacked(r, hidden, k2, gathered, k2, 1, packedRecT, product, hidden, false, packA);
     r = 0;
-    for (let i = iLo; i <= iHi; i++) {
-      const j = d - i;
-      for (let b = 0; b < batch; b++) {
+    for (let b = 0; b < batch; b++) {
+      for (let i = iLo; i <= iHi; i++) {
+        const j = d - i;
         const cell = cellOf(b, i, j, height, width, flipRows, flipCols);
         activationGradRow(
           rowPtr(dpre, cell, hidden), rowPtr(dh, cell, hidden), product + (<usize>(r * hidden) << 2),

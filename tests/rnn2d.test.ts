@@ -362,8 +362,14 @@ describe.each(backendsUnderTest())('rnn2d on $label', ({ create }) => {
     expectWeftError(bwd({ h: weft.zeros([1, 3, 4]) }), 'SHAPE', /h: expected rank 4/);
     expectWeftError(bwd({ dh: undefined }), 'DTYPE', /dh/);
     const preActivation = h.data.map((v) => v * 3);
-    expectWeftError(bwd({ h: weft.tensor(preActivation, h.shape) }), 'RANGE', /h must be the forward's output, in \[-1, 1\]/);
+    expectWeftError(bwd({ h: weft.tensor(preActivation, h.shape) }), 'RANGE', /h: must be the forward's output.*\[-1, 1\]/);
     expectWeftError(bwd({ activation: 'relu', h: weft.tensor(h.data.map((v) => -Math.abs(v) - 0.1), h.shape) }), 'RANGE', /relu/);
+    const nanDh = dh.data.slice();
+    nanDh[7] = NaN;
+    expectWeftError(bwd({ dh: weft.tensor(nanDh, dh.shape) }), 'RANGE', /dh: values must be finite, got NaN at index 7/);
+    const infH = h.data.slice();
+    infH[2] = -Infinity;
+    expectWeftError(bwd({ activation: 'identity', h: weft.tensor(infH, h.shape) }), 'RANGE', /h: values must be finite.*index 2/);
     // an output of 2048 * 2048 * 300 floats (5 GB) cannot exist: MEMORY before any work
     const wide = {
       x: weft.zeros([1, 2048, 2048, 1]),

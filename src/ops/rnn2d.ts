@@ -4,7 +4,7 @@
 // h = 0 outside the grid. Other origins run the same recurrence from their corner.
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkFinite, checkTensor, optionalBoolean } from '../tensor.js';
+import { Tensor, checkElementCount, checkFinite, checkTensor, checkWithin, optionalBoolean } from '../tensor.js';
 import { Activation, activationRange, parseActivation } from './activation.js';
 import { checkOptions, choiceOption, countOption } from './options.js';
 
@@ -106,13 +106,20 @@ export interface Rnn2dKernels {
   rnn2dBackward(problem: Rnn2dBackwardProblem): Rnn2dGradientArrays;
 }
 
-function checkShaped(op: string, name: string, value: unknown, shape: readonly number[], why: string): Float32Array {
+/** The data of a tensor of exactly `shape` (`why` explains the shape in the error). */
+function checkShapedTensor(op: string, name: string, value: unknown, shape: readonly number[], why: string): Float32Array {
   const t = checkTensor(`${op}: ${name}`, value, [shape.length]);
   if (t.shape.some((d, axis) => d !== shape[axis])) {
     throw new WeftError('SHAPE', `${op}: ${name} must have shape ${describe(shape)} (${why}), got ${describe(t.shape)}`);
   }
-  checkFinite(`${op}: ${name}`, t.data);
   return t.data;
+}
+
+/** checkShapedTensor, and every value finite. */
+function checkShaped(op: string, name: string, value: unknown, shape: readonly number[], why: string): Float32Array {
+  const data = checkShapedTensor(op, name, value, shape, why);
+  checkFinite(`${op}: ${name}`, data);
+  return data;
 }
 
 /** Validate the forward arguments (shared by backward). */
@@ -170,17 +177,10 @@ export function rnn2dBackward(kernels: Rnn2dKernels, args: Rnn2dBackwardArgs): R
   const { batch, height, width, channels, hidden, activation } = problem;
   const stateShape = [batch, height, width, hidden];
   const why = '[B, H, W, hid] like the forward output';
-  const h = checkShaped(op, 'h', args.h, stateShape, why);
-  const dh = checkShaped(op, 'dh', args.dh, stateShape, why);
+  const h = checkShapedTensor(op, 'h', args.h, stateShape, why);
   const [lo, hi] = activationRange(activation);
-  for (let i = 0; i < h.length; i++) {
-    if (h[i] < lo || h[i] > hi) {
-      throw new WeftError(
-        'RANGE',
-        `${op}: h must be the forward's output, in [${lo}, ${hi}] for activation "${activation}", got ${h[i]} at index ${i}`,
-      );
-    }
-  }
+  checkWithin(`${op}: h`, h, lo, hi, `must be the forward's output, which for activation "${activation}" is`);
+  const dh = checkShaped(op, 'dh', args.dh, stateShape, why);
   const grads = kernels.rnn2dBackward({ ...problem, h, dh });
   return {
     dx: { data: grads.dx, shape: [batch, height, width, channels] },
