@@ -1,8 +1,8 @@
 // Pointwise activations of the 2D-RNN and conv2d kernels, on rows of f32.
 //
 // Codes (shared with src/ops/activation.ts): 0 identity, 1 tanh, 2 relu, 3 sigmoid.
-// Rows are `n` contiguous floats; tails (n % 4) go through the lane helpers, so any
-// n >= 0 works. Outputs are written (=), and may alias an input.
+// Rows are `n` contiguous floats, updated in place; tails (n % 4) go through the lane
+// helpers, so any n >= 0 works. identity is the absence of a call.
 //
 // tanh is Eigen's rational approximation (ptanh_float: odd degree-13 numerator over
 // an even degree-6 denominator, input clamped to +-7.9053 where it reaches 1):
@@ -71,86 +71,62 @@ const TANH_CONSTANTS = memory.data<f32>([
   return one;
 }
 
-// The row loops are written once and instantiated per activation (and per whether
-// there is a second operand) by the dispatchers, so the per-vector code has no
-// branches (tanh rows: 10.6% -> 7.5% of a 64x64, hid-128 forward).
-
-// Two vectors per iteration: the two tanh chains overlap (their latency, not the
-// instruction count, bounds one vector at a time).
+// The row loops are written once and instantiated per activation by one small
+// function each: Binaryen folds identical inlined loops that differ only in a
+// constant back into one loop with a runtime switch, so they are kept apart and the
+// per-vector code has no branches (tanh rows: 10.6% -> 7.5% of a 64x64, hid-128
+// forward). Two vectors per iteration: the two tanh chains overlap (their latency,
+// not the instruction count, bounds one vector at a time).
 // @ts-ignore: decorator
-@inline function activateRowAs(out: usize, a: usize, b: usize, n: i32, kind: i32, withB: bool): void {
+@inline function activateRowAs(row: usize, n: i32, kind: i32): void {
   let k = 0;
   for (; k + 8 <= n; k += 8) {
     const offset = <usize>k << 2;
-    let v0 = v128.load(a + offset), v1 = v128.load(a + offset, 16);
-    if (withB) {
-      v0 = f32x4.add(v0, v128.load(b + offset));
-      v1 = f32x4.add(v1, v128.load(b + offset, 16));
-    }
-    v0 = activateF32x4(v0, kind);
-    v1 = activateF32x4(v1, kind);
-    v128.store(out + offset, v0);
-    v128.store(out + offset, v1, 16);
+    const v0 = activateF32x4(v128.load(row + offset), kind);
+    const v1 = activateF32x4(v128.load(row + offset, 16), kind);
+    v128.store(row + offset, v0);
+    v128.store(row + offset, v1, 16);
   }
   for (; k < n; k += 4) {
     const offset = <usize>k << 2;
     const lanes = min(4, n - k);
-    let v = loadLanesF32x4(a + offset, lanes);
-    if (withB) v = f32x4.add(v, loadLanesF32x4(b + offset, lanes));
-    storeLanesF32x4(out + offset, activateF32x4(v, kind), lanes);
+    storeLanesF32x4(row + offset, activateF32x4(loadLanesF32x4(row + offset, lanes), kind), lanes);
   }
 }
 
 // @ts-ignore: decorator
-@inline function gradRowAs(out: usize, g1: usize, g2: usize, y: usize, n: i32, kind: i32): void {
+@inline function gradRowAs(g: usize, y: usize, n: i32, kind: i32): void {
   let k = 0;
   for (; k + 4 <= n; k += 4) {
     const offset = <usize>k << 2;
-    const g = f32x4.add(v128.load(g1 + offset), v128.load(g2 + offset));
-    v128.store(out + offset, f32x4.mul(g, derivativeFromOutputF32x4(v128.load(y + offset), kind)));
+    v128.store(g + offset, f32x4.mul(v128.load(g + offset), derivativeFromOutputF32x4(v128.load(y + offset), kind)));
   }
   const tail = n - k;
   if (tail > 0) {
     const offset = <usize>k << 2;
-    const g = f32x4.add(loadLanesF32x4(g1 + offset, tail), loadLanesF32x4(g2 + offset, tail));
-    storeLanesF32x4(out + offset, f32x4.mul(g, derivativeFromOutputF32x4(loadLanesF32x4(y + offset, tail), kind)), tail);
+    const scaled = f32x4.mul(loadLanesF32x4(g + offset, tail), derivativeFromOutputF32x4(loadLanesF32x4(y + offset, tail), kind));
+    storeLanesF32x4(g + offset, scaled, tail);
   }
 }
 
-// One function per activation: Binaryen folds identical inlined loops that differ
-// only in a constant back into one loop with a runtime switch, so they are kept apart.
-function tanhRow(out: usize, a: usize, b: usize, n: i32): void { activateRowAs(out, a, b, n, ACT_TANH, true); }
-function tanhRowInPlace(out: usize, a: usize, n: i32): void { activateRowAs(out, a, 0, n, ACT_TANH, false); }
-function reluRow(out: usize, a: usize, b: usize, n: i32): void { activateRowAs(out, a, b, n, ACT_RELU, true); }
-function reluRowInPlace(out: usize, a: usize, n: i32): void { activateRowAs(out, a, 0, n, ACT_RELU, false); }
-function sigmoidRow(out: usize, a: usize, b: usize, n: i32): void { activateRowAs(out, a, b, n, ACT_SIGMOID, true); }
-function sigmoidRowInPlace(out: usize, a: usize, n: i32): void { activateRowAs(out, a, 0, n, ACT_SIGMOID, false); }
-function identityRow(out: usize, a: usize, b: usize, n: i32): void { activateRowAs(out, a, b, n, ACT_IDENTITY, true); }
+function tanhRow(row: usize, n: i32): void { activateRowAs(row, n, ACT_TANH); }
+function reluRow(row: usize, n: i32): void { activateRowAs(row, n, ACT_RELU); }
+function sigmoidRow(row: usize, n: i32): void { activateRowAs(row, n, ACT_SIGMOID); }
 
-/** out[k] = act(a[k] + b[k]), k < n; b == 0 means out[k] = act(a[k]). out may alias a or b. */
-export function activateRow(out: usize, a: usize, b: usize, n: i32, kind: i32): void {
-  if (b != 0) {
-    if (kind == ACT_TANH) tanhRow(out, a, b, n);
-    else if (kind == ACT_RELU) reluRow(out, a, b, n);
-    else if (kind == ACT_SIGMOID) sigmoidRow(out, a, b, n);
-    else identityRow(out, a, b, n);
-  } else {
-    if (kind == ACT_TANH) tanhRowInPlace(out, a, n);
-    else if (kind == ACT_RELU) reluRowInPlace(out, a, n);
-    else if (kind == ACT_SIGMOID) sigmoidRowInPlace(out, a, n);
-    else if (out != a) memory.copy(out, a, <usize>n << 2);
-  }
+/** row[k] = act(row[k]), k < n. */
+export function activateRowInPlace(row: usize, n: i32, kind: i32): void {
+  if (kind == ACT_TANH) tanhRow(row, n);
+  else if (kind == ACT_RELU) reluRow(row, n);
+  else if (kind == ACT_SIGMOID) sigmoidRow(row, n);
 }
 
-function tanhGradRow(out: usize, g1: usize, g2: usize, y: usize, n: i32): void { gradRowAs(out, g1, g2, y, n, ACT_TANH); }
-function reluGradRow(out: usize, g1: usize, g2: usize, y: usize, n: i32): void { gradRowAs(out, g1, g2, y, n, ACT_RELU); }
-function sigmoidGradRow(out: usize, g1: usize, g2: usize, y: usize, n: i32): void { gradRowAs(out, g1, g2, y, n, ACT_SIGMOID); }
-function identityGradRow(out: usize, g1: usize, g2: usize, y: usize, n: i32): void { gradRowAs(out, g1, g2, y, n, ACT_IDENTITY); }
+function tanhGradRow(g: usize, y: usize, n: i32): void { gradRowAs(g, y, n, ACT_TANH); }
+function reluGradRow(g: usize, y: usize, n: i32): void { gradRowAs(g, y, n, ACT_RELU); }
+function sigmoidGradRow(g: usize, y: usize, n: i32): void { gradRowAs(g, y, n, ACT_SIGMOID); }
 
-/** out[k] = (g1[k] + g2[k]) * act'(y[k]) with y the activation's output, k < n. out may alias g1 or g2. */
-export function activationGradRow(out: usize, g1: usize, g2: usize, y: usize, n: i32, kind: i32): void {
-  if (kind == ACT_TANH) tanhGradRow(out, g1, g2, y, n);
-  else if (kind == ACT_RELU) reluGradRow(out, g1, g2, y, n);
-  else if (kind == ACT_SIGMOID) sigmoidGradRow(out, g1, g2, y, n);
-  else identityGradRow(out, g1, g2, y, n);
+/** g[k] *= act'(pre[k]), where y[k] = act(pre[k]) is the activation's output, k < n. */
+export function activationGradRowInPlace(g: usize, y: usize, n: i32, kind: i32): void {
+  if (kind == ACT_TANH) tanhGradRow(g, y, n);
+  else if (kind == ACT_RELU) reluGradRow(g, y, n);
+  else if (kind == ACT_SIGMOID) sigmoidGradRow(g, y, n);
 }

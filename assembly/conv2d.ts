@@ -13,7 +13,7 @@
 // Scratch: conv2dForwardScratchFloats floats, caller-owned.
 
 import { GEMM_MC, gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
-import { ACT_IDENTITY, activateRow } from "./activation";
+import { activateRowInPlace } from "./activation";
 import { lineFloats, packedBFloats } from "./scratch";
 
 /** Floats of scratch conv2dForward needs (f64 so an absurd size cannot wrap). */
@@ -69,11 +69,6 @@ export function conv2dForward(
       for (let r = 0; r < rows; r++) memory.copy(yChunk + <usize>r * outBytes, bias, outBytes);
     }
     gemmPacked(rows, outChannels, patch, patches, patch, 1, packedW, yChunk, outChannels, bias != 0, packA);
-    if (activation != ACT_IDENTITY) {
-      for (let r = 0; r < rows; r++) {
-        const yRow = yChunk + <usize>r * outBytes;
-        activateRow(yRow, yRow, 0, outChannels, activation);
-      }
-    }
+    activateRowInPlace(yChunk, rows * outChannels, activation);
   }
 }
