@@ -14,7 +14,7 @@
 
 import { GEMM_MC, gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
 import { activateRowInPlace } from "./activation";
-import { lineFloats, packedBFloats } from "./scratch";
+import { bufferAfter, lineFloats, packedBFloats } from "./scratch";
 
 /** Floats of scratch conv2dForward needs (f64 so an absurd size cannot wrap). */
 export function conv2dForwardScratchFloats(channels: i32, outChannels: i32, kernelH: i32, kernelW: i32): f64 {
@@ -34,8 +34,8 @@ export function conv2dForward(
 ): void {
   const patch = kernelH * kernelW * channels;
   const packedW = scratch;
-  const patches = packedW + (<usize>lineFloats(packedBFloats(patch, outChannels)) << 2);
-  const packA = patches + (<usize>lineFloats(<f64>GEMM_MC * <f64>patch) << 2);
+  const patches = bufferAfter(packedW, packedBFloats(patch, outChannels));
+  const packA = bufferAfter(patches, <f64>GEMM_MC * <f64>patch);
   const outBytes = <usize>outChannels << 2;
   const channelBytes = <usize>channels << 2;
 

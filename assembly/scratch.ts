@@ -15,3 +15,9 @@ import { GEMM_NR } from "./gemm";
 @inline export function packedBFloats(K: f64, N: f64): f64 {
   return Math.ceil(N / GEMM_NR) * GEMM_NR * K;
 }
+
+/** The sub-buffer that follows one of `floats` floats starting at `start` (line-aligned). */
+// @ts-ignore: decorator
+@inline export function bufferAfter(start: usize, floats: f64): usize {
+  return start + (<usize>lineFloats(floats) << 2);
+}
