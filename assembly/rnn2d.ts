@@ -3,8 +3,8 @@
 //
 // Dimensions: B batch, H rows, W columns, C input channels, D hidden (hid).
 // Layout of the arguments (row-major, strides in elements): x [B, H, W, C],
-// h / dh [B, H, W, D], wIn [D, C], wLeftTop [2, D, D] (wLeft then wTop, PyTorch
-// nn.Linear layout: W @ v), bias [D]. A "cell" is one (b, i, j).
+// h / dh [B, H, W, D], wIn [D, C], wLeft / wTop [D, D] (PyTorch nn.Linear layout:
+// W @ v), bias [D]. A "cell" is one (b, i, j).
 //
 // Origins: the kernels scan in local coordinates (i, j) from the top-left and map
 // them to memory with flipRows / flipCols (memory row = H-1-i when flipRows), so the
@@ -35,7 +35,7 @@
 //   with K over cells: dwIn += G^T skew(x); per diagonal, dwLeft += G[d, cells with a
 //   left neighbour]^T skew(h)[d-1, those neighbours], likewise dwTop; dbias += sum G;
 //   dx = unskew(G @ wIn).
-// Outputs: h and dx are written (=); dwIn, dwLeftTop and dbias are accumulated (+=),
+// Outputs: h and dx are written (=); dwIn, dwLeft, dwTop and dbias are accumulated (+=),
 // so the caller zeroes them for a plain gradient.
 // Scratch: a caller-owned buffer of rnn2d{Forward,Backward}ScratchFloats floats.
 
@@ -134,7 +134,7 @@ export function rnn2dForwardScratchFloats(batch: i32, height: i32, width: i32, c
 /** Forward scan; h [B, H, W, D] is written. See the file header. bias == 0: no bias. */
 export function rnn2dForward(
   batch: i32, height: i32, width: i32, channels: i32, hidden: i32,
-  x: usize, wIn: usize, wLeftTop: usize, bias: usize,
+  x: usize, wIn: usize, wLeft: usize, wTop: usize, bias: usize,
   activation: i32, flipRows: bool, flipCols: bool,
   h: usize, scratch: usize,
 ): void {
@@ -146,7 +146,6 @@ export function rnn2dForward(
   const xSkewed = bufferAfter(packedTop, packedBFloats(hidden, hidden));
   const states = bufferAfter(xSkewed, <f64>cells * channels);
   const packA = bufferAfter(states, <f64>cells * hidden);
-  const wLeft = wLeftTop, wTop = wLeftTop + (<usize>(hidden * hidden) << 2);
 
   diagonalOffsets(batch, height, width, offsets);
   skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);
@@ -225,13 +224,13 @@ function gemmAccumulateLongK(
 
 /**
  * Backward scan. Needs the forward's h. Writes dx [B, H, W, C]; accumulates dwIn [D, C],
- * dwLeftTop [2, D, D] (dwLeft then dwTop) and dbias [D]. See the file header.
+ * dwLeft and dwTop [D, D] and dbias [D]. See the file header.
  */
 export function rnn2dBackward(
   batch: i32, height: i32, width: i32, channels: i32, hidden: i32,
-  x: usize, wIn: usize, wLeftTop: usize, h: usize, dh: usize,
+  x: usize, wIn: usize, wLeft: usize, wTop: usize, h: usize, dh: usize,
   activation: i32, flipRows: bool, flipCols: bool,
-  dx: usize, dwIn: usize, dwLeftTop: usize, dbias: usize, scratch: usize,
+  dx: usize, dwIn: usize, dwLeft: usize, dwTop: usize, dbias: usize, scratch: usize,
 ): void {
   const cells = batch * height * width;
   const offsets = scratch;
@@ -242,8 +241,6 @@ export function rnn2dBackward(
   const grads = bufferAfter(hSkewed, <f64>cells * hidden);
   const packedChunk = bufferAfter(grads, <f64>cells * hidden);
   const packA = bufferAfter(packedChunk, backwardPackedFloats(hidden, channels));
-  const wLeft = wLeftTop, wTop = wLeftTop + (<usize>(hidden * hidden) << 2);
-  const dwLeft = dwLeftTop, dwTop = dwLeftTop + (<usize>(hidden * hidden) << 2);
 
   diagonalOffsets(batch, height, width, offsets);
   skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);

@@ -23,15 +23,15 @@ export interface KernelExports {
 
   rnn2dForward(
     batch: number, height: number, width: number, channels: number, hidden: number,
-    x: number, wIn: number, wLeftTop: number, bias: number,
+    x: number, wIn: number, wLeft: number, wTop: number, bias: number,
     activation: number, flipRows: number, flipCols: number,
     h: number, scratch: number,
   ): void;
   rnn2dBackward(
     batch: number, height: number, width: number, channels: number, hidden: number,
-    x: number, wIn: number, wLeftTop: number, h: number, dh: number,
+    x: number, wIn: number, wLeft: number, wTop: number, h: number, dh: number,
     activation: number, flipRows: number, flipCols: number,
-    dx: number, dwIn: number, dwLeftTop: number, dbias: number, scratch: number,
+    dx: number, dwIn: number, dwLeft: number, dwTop: number, dbias: number, scratch: number,
   ): void;
   rnn2dForwardScratchFloats(batch: number, height: number, width: number, channels: number, hidden: number): number;
   rnn2dBackwardScratchFloats(batch: number, height: number, width: number, channels: number, hidden: number): number;
