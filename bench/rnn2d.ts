@@ -144,7 +144,7 @@ async function forwardSection(ctx: BenchContext, points: Points): Promise<Sectio
       const bestMs = ms[best.label];
       times.set(hidden, [...(times.get(hidden) ?? []), bestMs]);
       for (const label of [...ctx.impls.map((i) => i.label), 'tfjs-wasm']) {
-        if (ms[label] !== undefined) points.push({ n, ms: ms[label], series: `${label}, hid ${hidden}` });
+        if (ms[label] !== undefined) points.push({ n, ms: ms[label], series: `${label} h=${hidden}` });
       }
       const g = gflops(c.flops, bestMs);
       rows.push([
