@@ -19,7 +19,7 @@ const CHANNELS = 3;
 const HIDDEN = [32, 128];
 /**
  * The JS backend runs a size only when one call costs at most this many flops, and
- * the tfjs training step (~1 s per GFLOP) likewise: keeps `--quick` near 30 s.
+ * the tfjs training step (~1 s per GFLOP) likewise: `--quick` takes 30-40 s.
  */
 const JS_FLOP_BUDGET = { quick: 1.5e8, full: 3e9 };
 const TFJS_TRAINING_FLOP_BUDGET = { quick: 2e9, full: Infinity };
@@ -280,6 +280,14 @@ async function convSection(ctx: BenchContext): Promise<Section> {
     };
     const tfStack = tf ? stack.weights.map((w) => tf.transpose(tf.tensor(w.data, w.shape), [1, 2, 3, 0])) : [];
     const tfX = tf ? tf.tensor(c.args.x.data, c.args.x.shape) : undefined;
+    const peer = tf ? tfWeights(tf, c) : undefined;
+    if (tf && peer) {
+      tasks['tfjs rnn'] = () => {
+        const h = tfRnn2dForward(tf, peer.x, peer.w);
+        h.dataSync();
+        h.dispose();
+      };
+    }
     if (tf && tfX) {
       tasks['tfjs conv'] = () => {
         const y = tf.tidy(() => {
@@ -292,7 +300,7 @@ async function convSection(ctx: BenchContext): Promise<Section> {
       };
     }
     const ms = await medianMs(tasks, ctx.timing);
-    if (tf && tfX) tf.dispose([tfX, ...tfStack]);
+    if (tf && tfX && peer) tf.dispose([tfX, ...tfStack, peer.x, ...Object.values(peer.w)]);
     const rnnParams = weft.rnn2d.paramCount({ inputChannels: CHANNELS, hidden });
     let convParams = 0, convFlops = 0;
     for (let l = 0; l < layers; l++) {
@@ -300,7 +308,7 @@ async function convSection(ctx: BenchContext): Promise<Section> {
       convParams += weft.conv2d.paramCount(conv);
       convFlops += weft.conv2d.flops({ ...conv, batch: BATCH, height: n, width: n, padding: 'same' });
     }
-    rows.push([`2D-RNN, 1 origin`, String(hidden), rnnParams, c.flops / 1e6, `quadrant up to (i+1)x(j+1); all at the far corner`, ms.rnn, undefined]);
+    rows.push([`2D-RNN, 1 origin`, String(hidden), rnnParams, c.flops / 1e6, `quadrant up to (i+1)x(j+1); all at the far corner`, ms.rnn, ms['tfjs rnn']]);
     rows.push([`2D-RNN, 4 origins`, String(hidden), 4 * rnnParams, (4 * c.flops) / 1e6, `whole image, every pixel`, ms.rnn4, undefined]);
     rows.push([`${layers} x conv 3x3`, String(hidden), convParams, convFlops / 1e6, `${2 * layers + 1}x${2 * layers + 1} window: whole image, every pixel`, ms.conv, ms['tfjs conv']]);
   }
