@@ -138,7 +138,7 @@ const gradientTolerance = (cells: number) => {
   return { atol: t, rtol: t };
 };
 
-describe.each(backendsUnderTest())('rnn2d on $label', ({ create }) => {
+describe.each(backendsUnderTest())('rnn2d on $label', ({ label, create }) => {
   let weft: Weft;
   let js: Weft;
   beforeAll(async () => {
@@ -222,8 +222,10 @@ describe.each(backendsUnderTest())('rnn2d on $label', ({ create }) => {
       }
     });
 
+  // the JS backend is checked against finite differences above; here the WASM builds
+  // are checked against it at sizes where finite differences would be slow
   for (const dims of [[2, 5, 3, 1, 17], [1, 1, 7, 3, 3], [2, 7, 1, 2, 3], [3, 4, 9, 5, 9], [1, 9, 9, 2, 33]])
-    it(`backward matches the JS reference at ${dims.join('x')}, every origin and activation`, () => {
+    it.skipIf(label === 'js')(`backward matches the JS reference at ${dims.join('x')}, every origin and activation`, () => {
       const p = randomParams(weft, dims, dims[4] * 31 + dims[1]);
       const cells = dims[0] * dims[1] * dims[2];
       for (const [index, origin] of ORIGINS.entries()) {
