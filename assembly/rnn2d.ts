@@ -112,7 +112,7 @@ function skewRows(
   }
 }
 
-// Scratch carving, shared by the size functions and the kernels so they cannot drift.
+// The diagonal offsets table: H + W i32 (the first scratch buffer of both kernels).
 // @ts-ignore: decorator
 @inline function offsetsFloats(height: i32, width: i32): f64 {
   return <f64>height + <f64>width;
