@@ -56,6 +56,15 @@ function tfWeights(tf: Tf, c: Rnn2dCase): { x: ReturnType<Tf['tensor']>; w: TfRn
   return { x: t(c.args.x), w: { wIn: t(c.args.wIn), wLeft: t(c.args.wLeft), wTop: t(c.args.wTop), bias: t(c.args.bias) } };
 }
 
+/** One tfjs forward, read back to JS as weft's output is. */
+function tfForwardTask(tf: Tf, peer: ReturnType<typeof tfWeights>): () => void {
+  return () => {
+    const h = tfRnn2dForward(tf, peer.x, peer.w);
+    h.dataSync();
+    h.dispose();
+  };
+}
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0;
   for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
@@ -282,11 +291,7 @@ async function convSection(ctx: BenchContext): Promise<Section> {
     const tfX = tf ? tf.tensor(c.args.x.data, c.args.x.shape) : undefined;
     const peer = tf ? tfWeights(tf, c) : undefined;
     if (tf && peer) {
-      tasks['tfjs rnn'] = () => {
-        const h = tfRnn2dForward(tf, peer.x, peer.w);
-        h.dataSync();
-        h.dispose();
-      };
+      tasks['tfjs rnn'] = tfForwardTask(tf, peer);
     }
     if (tf && tfX) {
       tasks['tfjs conv'] = () => {
