@@ -140,11 +140,7 @@ async function forwardSection(ctx: BenchContext, points: Points): Promise<Sectio
       if (js && c.flops <= budget(ctx)) tasks.js = () => js.weft.rnn2d.forward(c.args);
       const peer = tf ? tfWeights(tf, c) : undefined;
       if (tf && peer) {
-        tasks['tfjs-wasm'] = () => {
-          const h = tfRnn2dForward(tf, peer.x, peer.w);
-          h.dataSync();
-          h.dispose();
-        };
+        tasks['tfjs-wasm'] = tfForwardTask(tf, peer);
       }
       const matmul = diagonalMatmulTask(best, n, hidden);
       tasks.matmul = matmul.task;
