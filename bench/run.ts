@@ -4,6 +4,7 @@
 import { createBenchContext, type BenchContext, type FamilyTable } from './context.js';
 import { renderTable } from './harness.js';
 import { benchMatmul } from './matmul.js';
+import { benchRnn2d } from './rnn2d.js';
 import { Progress } from './progress.js';
 import { writeReport } from './report.js';
 
@@ -15,7 +16,7 @@ export interface BenchRunOptions {
 
 type Family = (ctx: BenchContext) => Promise<FamilyTable>;
 
-const FAMILIES: Family[] = [benchMatmul];
+const FAMILIES: Family[] = [benchMatmul, benchRnn2d];
 
 export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTable[]> {
   const started = performance.now();

@@ -4,6 +4,8 @@
 
 import type { Features } from './wasm/instantiate.js';
 import type { MatmulKernels } from '../ops/matmul.js';
+import type { Rnn2dKernels } from '../ops/rnn2d.js';
+import type { Conv2dKernels } from '../ops/conv2d.js';
 
 export type BackendName = 'wasm' | 'js';
 
@@ -15,7 +17,7 @@ export interface MemoryInfo {
   liveBytes: number;
 }
 
-export interface Backend extends MatmulKernels {
+export interface Backend extends MatmulKernels, Rnn2dKernels, Conv2dKernels {
   readonly name: BackendName;
   readonly features: Features;
   memory(): MemoryInfo;
