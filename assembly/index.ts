@@ -19,3 +19,5 @@ export function heapBase(): usize {
 export function isRelaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
+export { rnn2dForward, rnn2dBackward, rnn2dForwardScratchFloats, rnn2dBackwardScratchFloats } from "./rnn2d";
+export { conv2dForward, conv2dForwardScratchFloats } from "./conv2d";

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, FamilyTable } from './context.js';
 import type { Cell } from './harness.js';
 import { text8Corpus } from './text8.js';
+import { groupedBarChart } from './plot.js';
 import { type GensimResult, runGensim } from './peers/gensim.js';
 
 const SETTINGS = { dim: 100, window: 5, negative: 5, sample: 1e-4, minCount: 5, alpha: 0.025, seed: 1 };
@@ -43,13 +44,14 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const title = `skip-gram training, one thread (dim ${SETTINGS.dim}, window ${SETTINGS.window}, negative ${SETTINGS.negative}, ` +
     `sample ${SETTINGS.sample}, minCount ${SETTINGS.minCount}, ${epochs} epochs${ctx.quick ? ', QUICK: corpus slice' : ''})`;
   const header = ['implementation', 'words/s', 'x gensim', 'words/CPU-s', 'x gensim (CPU)', 'train s', 'analogy %', 'correct/total', 'WS353 rho'];
-  if (!corpus) return { title, header, rows: [], notes: ['skipped: corpus packages missing'] };
+  if (!corpus) return { slug: 'skipgram', title, header, rows: [], notes: ['skipped: corpus packages missing'] };
   const questions = readFileSync(questionsPath, 'utf8');
   const pairs = readFileSync(pairsPath, 'utf8');
 
   const rows: Row[] = [];
   let vocabSize = 0;
   for (const impl of ctx.impls) {
+    ctx.progress.step(`skip-gram training, weft ${impl.label}`);
     const model = impl.weft.skipGram({ ...SETTINGS, epochs });
     await model.buildVocab({ path: corpus.path });
     vocabSize = model.vocab.length;
@@ -67,6 +69,7 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const peers: [string, 'file' | 'iterable'][] = ctx.quick ? [['gensim (corpus_file)', 'file']] : [['gensim (corpus_file)', 'file'], ['gensim (LineSentence)', 'iterable']];
   let gensim: GensimResult | null = null;
   for (const [label, mode] of peers) {
+    ctx.progress.step(`skip-gram training, ${label}`);
     const result = runGensim({ ...SETTINGS, epochs, corpusPath: corpus.path, questionsPath, pairsPath, mode });
     if (!result) break;
     gensim ??= result;
@@ -85,9 +88,20 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   ]);
   const best = rows[0], js = rows.find((r) => r.label === 'weft js');
   return {
+    slug: 'skipgram',
     title,
     header,
     rows: table,
+    plot: groupedBarChart({
+      title: `skip-gram training words/s, one thread (${corpus.label.split(' (')[0]}, ${epochs} epochs)`,
+      category: { field: 'clock', title: '', order: ['wall clock', 'per CPU-second'] },
+      y: { field: 'rate', title: 'corpus words / s' },
+      series: 'impl',
+      values: rows.flatMap((r) => [
+        { clock: 'wall clock', impl: r.label, rate: r.wordsPerSec },
+        { clock: 'per CPU-second', impl: r.label, rate: r.cpuWordsPerSec },
+      ]),
+    }),
     notes: [
       `corpus: ${corpus.label}; vocabulary ${vocabSize} words${gensim ? ` (gensim: ${gensim.vocab})` : ''}`,
       ...(js ? [`pure JS is ${(best.wordsPerSec / js.wordsPerSec).toFixed(1)}x slower than ${best.label}`] : []),

@@ -10,6 +10,7 @@ import { createWeft, type Weft } from '../src/index.js';
 import { randn } from '../src/rng.js';
 import type { BenchContext, FamilyTable } from './context.js';
 import { type Cell, medianMs } from './harness.js';
+import { lineChart } from './plot.js';
 
 const BATCH = 64;
 const HIDDEN = 128;
@@ -45,7 +46,9 @@ const ops = {
 export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
   const best = ctx.impls[0];
   const rows: Cell[][] = [];
+  const points: Record<string, unknown>[] = [];
   for (const V of SOFTMAX_VOCAB_SIZES) {
+    ctx.progress.step(`softmax gradients V=${V}`);
     const p = problem(V);
     const ms: Record<string, Record<string, number>> = { full: {}, sampled: {}, negative: {} };
     for (const op of ['full', 'sampled', 'negative'] as const) {
@@ -67,6 +70,7 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
     }
     for (const op of ['full', 'sampled', 'negative'] as const) {
       const speedup = ms.full[best.label] / ms[op][best.label];
+      for (const [label, t] of Object.entries(ms[op])) points.push({ V, ms: t, series: `${op} ${label}` });
       rows.push([
         op === 'full' ? `${V / 1000}K` : '',
         op === 'full' ? 'full softmax' : op === 'sampled' ? `sampled (S=${NUM_SAMPLED})` : `negative (k=${NEGATIVE})`,
@@ -77,6 +81,14 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
     }
   }
   return {
+    slug: 'softmax',
+    plot: lineChart({
+      title: `softmax gradients, ms per call vs V (N=${BATCH}, h=${HIDDEN}): full is O(V), sampled and negative are not`,
+      x: { field: 'V', title: 'classes V', log: true },
+      y: { field: 'ms', title: 'ms per call', log: true },
+      series: 'series',
+      values: points,
+    }),
     title: `softmax gradients, ms per call (N=${BATCH} rows, h=${HIDDEN}; loss + dInput + weight gradients)`,
     header: ['V', 'method', ...ctx.impls.map((i) => `${i.label} ms`), `x faster than full (${best.label})`, `js / ${best.label}`],
     rows,

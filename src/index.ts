@@ -5,6 +5,11 @@ import { WeftError, describe } from './errors.js';
 import { Tensor, tensor, zeros } from './tensor.js';
 import { randn } from './rng.js';
 import { MatmulOptions, matmul } from './ops/matmul.js';
+import {
+  Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dParamArgs,
+  rnn2dBackward, rnn2dFlops, rnn2dForward, rnn2dParamCount,
+} from './ops/rnn2d.js';
+import { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dParamArgs, conv2dFlops, conv2dForward, conv2dParamCount } from './ops/conv2d.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
 import { Rng } from './rng.js';
 import {
@@ -19,6 +24,11 @@ import { createWasmBackend } from './backend/wasm/index.js';
 export { WeftError, ErrorCode } from './errors.js';
 export type { Tensor } from './tensor.js';
 export type { MatmulOptions } from './ops/matmul.js';
+export type { Activation } from './ops/activation.js';
+export type {
+  Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dOrigin, Rnn2dParamArgs,
+} from './ops/rnn2d.js';
+export type { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dPadding, Conv2dParamArgs } from './ops/conv2d.js';
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
 export type {
@@ -60,10 +70,39 @@ export interface Weft {
   matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
   /** Bytes of WASM memory in use (liveBytes is 0 between calls). */
   memory(): MemoryInfo;
+  /** The 2D-RNN scan (see Rnn2dApi). */
+  readonly rnn2d: Rnn2dApi;
+  /** Stride-1 2-D convolution, the baseline the 2D-RNN is compared with (see Conv2dApi). */
+  readonly conv2d: Conv2dApi;
   /** Full, sampled and negative-sampling softmax: losses (mean over rows) and gradients. */
   readonly softmax: SoftmaxApi;
   /** A skip-gram (word2vec) model trained on this backend; `.fromWord2Vec(bytes)` loads vectors. */
   readonly skipGram: SkipGramFactory;
+}
+
+/**
+ * 2D RNN over a grid: with the default origin 'top-left',
+ * `h[b,i,j] = act(wIn @ x[b,i,j] + wLeft @ h[b,i,j-1] + wTop @ h[b,i-1,j] + bias)`, h = 0 outside.
+ */
+export interface Rnn2dApi {
+  /** x [B, H, W, C], wIn [hid, C], wLeft / wTop [hid, hid], bias? [hid] -> h [B, H, W, hid]. */
+  forward(args: Rnn2dForwardArgs): { h: Tensor };
+  /** The forward's arguments plus its output h and dL/dh [B, H, W, hid] -> every gradient. */
+  backward(args: Rnn2dBackwardArgs): Rnn2dGradients;
+  /** `hid*C + 2*hid*hid (+ hid)`. */
+  paramCount(args: Rnn2dParamArgs): number;
+  /** Forward flops, a multiply-add counted as 2: `2 * B * H * W * hid * (C + 2 * hid)`. */
+  flops(args: Rnn2dFlopsArgs): number;
+}
+
+/** Stride-1 convolution: x [B, H, W, C], w [O, kh, kw, C] -> y [B, OH, OW, O]. */
+export interface Conv2dApi {
+  /** y = act(conv(x, w) + bias), padding 'valid' (default) or 'same'. */
+  forward(args: Conv2dForwardArgs): { y: Tensor };
+  /** `O*kh*kw*C (+ O)`. */
+  paramCount(args: Conv2dParamArgs): number;
+  /** Forward flops, a multiply-add counted as 2: `2 * B * OH * OW * O * kh * kw * C`. */
+  flops(args: Conv2dFlopsArgs): number;
 }
 
 /** weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
@@ -119,6 +158,17 @@ function bindApi(backend: Backend): Weft {
     randn,
     matmul: (a, b, options) => matmul(backend, a, b, options),
     memory: () => backend.memory(),
+    rnn2d: {
+      forward: (args) => rnn2dForward(backend, args),
+      backward: (args) => rnn2dBackward(backend, args),
+      paramCount: rnn2dParamCount,
+      flops: rnn2dFlops,
+    },
+    conv2d: {
+      forward: (args) => conv2dForward(backend, args),
+      paramCount: conv2dParamCount,
+      flops: conv2dFlops,
+    },
     softmax: {
       crossEntropy: (args) => crossEntropy(softmaxCtx, args),
       full: (args) => full(softmaxCtx, args),

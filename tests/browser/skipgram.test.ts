@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createWeft } from '../../src/index.js';
 import { chromiumPath, launchChromium } from './chromium.js';
-import { serveStatic, type StaticServer } from './static-server.js';
+import { serveStatic, type StaticServer } from '../../src/cli/static-server.js';
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>weft skip-gram</title><link rel="icon" href="data:,">
 <script src="/dist/weft.iife.js"></script></head><body></body></html>`;

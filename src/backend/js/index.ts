@@ -2,6 +2,8 @@
 
 import type { Backend } from '../types.js';
 import { matmulJs } from './gemm.js';
+import { rnn2dBackwardJs, rnn2dForwardJs } from './rnn2d.js';
+import { conv2dForwardJs } from './conv2d.js';
 import { createSkipGramTablesJs } from './skipgram.js';
 import { negativeSamplingJs, softmaxCrossEntropyJs, softmaxFullJs, softmaxSampledJs } from './softmax.js';
 
@@ -11,6 +13,9 @@ export function createJsBackend(): Backend {
     features: { simd: false, relaxedSimd: false },
     memory: () => ({ wasmBytes: 0, liveBytes: 0 }),
     matmul: matmulJs,
+    rnn2dForward: rnn2dForwardJs,
+    rnn2dBackward: rnn2dBackwardJs,
+    conv2dForward: conv2dForwardJs,
     softmaxCrossEntropy: softmaxCrossEntropyJs,
     softmaxFull: softmaxFullJs,
     softmaxSampled: softmaxSampledJs,

@@ -21,6 +21,27 @@ export interface KernelExports {
 
   rngFillU32(state: number, out: number, n: number): void;
 
+  rnn2dForward(
+    batch: number, height: number, width: number, channels: number, hidden: number,
+    x: number, wIn: number, wLeft: number, wTop: number, bias: number,
+    activation: number, flipRows: number, flipCols: number,
+    h: number, scratch: number,
+  ): void;
+  rnn2dBackward(
+    batch: number, height: number, width: number, channels: number, hidden: number,
+    x: number, wIn: number, wLeft: number, wTop: number, h: number, dh: number,
+    activation: number, flipRows: number, flipCols: number,
+    dx: number, dwIn: number, dwLeft: number, dwTop: number, dbias: number, scratch: number,
+  ): void;
+  rnn2dForwardScratchFloats(batch: number, height: number, width: number, channels: number, hidden: number): number;
+  rnn2dBackwardScratchFloats(batch: number, height: number, width: number, channels: number, hidden: number): number;
+
+  conv2dForward(
+    batch: number, height: number, width: number, channels: number, outChannels: number,
+    kernelH: number, kernelW: number, padTop: number, padLeft: number, outH: number, outW: number,
+    x: number, w: number, bias: number, activation: number, y: number, scratch: number,
+  ): void;
+  conv2dForwardScratchFloats(channels: number, outChannels: number, kernelH: number, kernelW: number): number;
   softmaxCrossEntropy(batch: number, classes: number, logits: number, targets: number, scale: number, rowLoss: number, dlogits: number): void;
   softmaxFullScratchFloats(batch: number, classes: number, hidden: number): number;
   softmaxFull(
