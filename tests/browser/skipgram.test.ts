@@ -4,13 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { createWeft } from '../../src/index.js';
-import { chromiumPath, launchChromium } from './chromium.js';
-import { serveStatic, type StaticServer } from '../../src/cli/static-server.js';
-
-const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>weft skip-gram</title><link rel="icon" href="data:,">
-<script src="/dist/weft.iife.js"></script></head><body></body></html>`;
+import { chromiumPath, openIifePage, type IifePage } from './chromium.js';
 
 const CORPUS = readFileSync(join(import.meta.dirname, '../../data/lee_background.cor'), 'utf8')
   .split('\n')
@@ -22,27 +17,19 @@ const OPTIONS = { dim: 20, window: 4, negative: 3, minCount: 3, epochs: 2, seed:
 type WeftModule = typeof import('../../src/index.js');
 
 describe.skipIf(!chromiumPath)('skip-gram in Chromium', () => {
-  let browser: Browser;
-  let server: StaticServer;
-  let page: Page;
-  const errors: string[] = [];
+  let chromium: IifePage;
 
   beforeAll(async () => {
-    server = await serveStatic({ '/dist/': join(import.meta.dirname, '../../dist') }, { '/': PAGE });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(server.url + '/');
+    chromium = await openIifePage('weft skip-gram');
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await chromium?.close();
   });
 
   for (const variant of ['simd', 'relaxed'] as const) {
     it(`trains the same vectors as Node, bit for bit (${variant} build)`, async () => {
-      const fromBrowser = await page.evaluate(
+      const fromBrowser = await chromium.page.evaluate(
         async ({ variant, corpus, options }) => {
           const w = (window as unknown as { weft: WeftModule }).weft;
           const weft = await w.createWeft({ simd: variant });
@@ -66,7 +53,7 @@ describe.skipIf(!chromiumPath)('skip-gram in Chromium', () => {
       expect(fromBrowser.vocab).toEqual(model.vocab);
       expect(fromBrowser.bits).toEqual(Array.from(new Uint32Array(model.vectors().data.buffer)));
       expect(fromBrowser.dRows).toEqual(Array.from(new Uint32Array(sampled.dRows.data.buffer)));
-      expect(errors).toEqual([]);
+      expect(chromium.errors).toEqual([]);
     });
   }
 });
