@@ -4,6 +4,11 @@
 export { matmul, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
 export { peakProbeChains, peakProbeLoadSplat } from "./peak";
 export { rngFillU32 } from "./rng";
+export {
+  softmaxCrossEntropy, softmaxFull, softmaxFullScratchFloats, softmaxSampled, softmaxSampledScratchFloats, negativeSampling,
+} from "./softmax";
+export { aliasSample } from "./sampling";
+export { skipGramTrain, skipGramScratchBytes } from "./skipgram";
 
 /** First byte free for the caller's heap (after static data). */
 export function heapBase(): usize {

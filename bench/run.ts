@@ -7,6 +7,8 @@ import { benchMatmul } from './matmul.js';
 import { benchRnn2d } from './rnn2d.js';
 import { Progress } from './progress.js';
 import { writeReport } from './report.js';
+import { benchSoftmax } from './softmax.js';
+import { benchSkipgram } from './skipgram.js';
 
 export interface BenchRunOptions {
   quick: boolean;
@@ -16,7 +18,7 @@ export interface BenchRunOptions {
 
 type Family = (ctx: BenchContext) => Promise<FamilyTable>;
 
-const FAMILIES: Family[] = [benchMatmul, benchRnn2d];
+const FAMILIES: Family[] = [benchMatmul, benchRnn2d, benchSoftmax, benchSkipgram];
 
 export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTable[]> {
   const started = performance.now();

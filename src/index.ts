@@ -11,6 +11,12 @@ import {
 } from './ops/rnn2d.js';
 import { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dParamArgs, conv2dFlops, conv2dForward, conv2dParamCount } from './ops/conv2d.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
+import { Rng } from './rng.js';
+import {
+  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
+  SampledSoftmaxArgs, SampledSoftmaxResult, crossEntropy, full, negativeSampling, sampled,
+} from './ops/softmax.js';
+import { SkipGramModel, type SkipGramOptions } from './skipgram/model.js';
 import type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 import { createJsBackend } from './backend/js/index.js';
 import { createWasmBackend } from './backend/wasm/index.js';
@@ -25,6 +31,17 @@ export type {
 export type { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dPadding, Conv2dParamArgs } from './ops/conv2d.js';
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
+export type {
+  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
+  SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName,
+} from './ops/softmax.js';
+export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './skipgram/model.js';
+export type { SkipGramOptions } from './skipgram/model.js';
+export type { SkipGramLoss } from './ops/skipgram.js';
+export type { Corpus, CorpusFile, Sentence } from './skipgram/corpus.js';
+export type { TrainOptions, TrainProgress, TrainSummary } from './skipgram/trainer.js';
+export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './skipgram/evaluate.js';
+export type { Similar } from './skipgram/similarity.js';
 
 export interface CreateWeftOptions {
   /** 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference. */
@@ -57,6 +74,10 @@ export interface Weft {
   readonly rnn2d: Rnn2dApi;
   /** Stride-1 2-D convolution, the baseline the 2D-RNN is compared with (see Conv2dApi). */
   readonly conv2d: Conv2dApi;
+  /** Full, sampled and negative-sampling softmax: losses (mean over rows) and gradients. */
+  readonly softmax: SoftmaxApi;
+  /** A skip-gram (word2vec) model trained on this backend; `.fromWord2Vec(bytes)` loads vectors. */
+  readonly skipGram: SkipGramFactory;
 }
 
 /**
@@ -84,6 +105,25 @@ export interface Conv2dApi {
   flops(args: Conv2dFlopsArgs): number;
 }
 
+/** weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
+export interface SkipGramFactory {
+  (options?: SkipGramOptions): SkipGramModel;
+  /** A query-only model from word2vec text or binary bytes (format detected unless `binary` is given). */
+  fromWord2Vec(bytes: Uint8Array, options?: { binary?: boolean }): SkipGramModel;
+}
+
+/** weft.softmax (see the README's "Softmax and sampling"). */
+export interface SoftmaxApi {
+  /** logits [N, V], targets [N] -> mean cross-entropy and dlogits [N, V]. */
+  crossEntropy(args: CrossEntropyArgs): CrossEntropyResult;
+  /** Exact softmax of input [N, h] @ weights [V, h]ᵀ + bias [V]: O(N·V·h), dense gradients. */
+  full(args: FullSoftmaxArgs): FullSoftmaxResult;
+  /** TensorFlow's sampled_softmax_loss: numSampled shared candidates, sparse gradients. */
+  sampled(args: SampledSoftmaxArgs): SampledSoftmaxResult;
+  /** word2vec negative sampling: `negative` draws per row, sparse gradients. */
+  negativeSampling(args: NegativeSamplingArgs): NegativeSamplingResult;
+}
+
 const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
 const SIMD_CHOICES: readonly SimdChoice[] = ['auto', 'relaxed', 'simd'];
 
@@ -108,6 +148,8 @@ export async function createWeft(options: CreateWeftOptions = {}): Promise<Weft>
 }
 
 function bindApi(backend: Backend): Weft {
+  // calls without a seed continue this stream (a fresh instance repeats it)
+  const softmaxCtx = { kernels: backend, rng: new Rng(0) };
   return {
     backend: backend.name,
     features: backend.features,
@@ -127,5 +169,14 @@ function bindApi(backend: Backend): Weft {
       paramCount: conv2dParamCount,
       flops: conv2dFlops,
     },
+    softmax: {
+      crossEntropy: (args) => crossEntropy(softmaxCtx, args),
+      full: (args) => full(softmaxCtx, args),
+      sampled: (args) => sampled(softmaxCtx, args),
+      negativeSampling: (args) => negativeSampling(softmaxCtx, args),
+    },
+    skipGram: Object.assign((options?: SkipGramOptions) => new SkipGramModel(backend, options), {
+      fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),
+    }),
   };
 }

@@ -6,6 +6,8 @@ import type { Features } from './wasm/instantiate.js';
 import type { MatmulKernels } from '../ops/matmul.js';
 import type { Rnn2dKernels } from '../ops/rnn2d.js';
 import type { Conv2dKernels } from '../ops/conv2d.js';
+import type { SoftmaxKernels } from '../ops/softmax.js';
+import type { SkipGramKernels } from '../ops/skipgram.js';
 
 export type BackendName = 'wasm' | 'js';
 
@@ -17,7 +19,7 @@ export interface MemoryInfo {
   liveBytes: number;
 }
 
-export interface Backend extends MatmulKernels, Rnn2dKernels, Conv2dKernels {
+export interface Backend extends MatmulKernels, Rnn2dKernels, Conv2dKernels, SoftmaxKernels, SkipGramKernels {
   readonly name: BackendName;
   readonly features: Features;
   memory(): MemoryInfo;

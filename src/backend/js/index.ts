@@ -4,6 +4,8 @@ import type { Backend } from '../types.js';
 import { matmulJs } from './gemm.js';
 import { rnn2dBackwardJs, rnn2dForwardJs } from './rnn2d.js';
 import { conv2dForwardJs } from './conv2d.js';
+import { createSkipGramTablesJs } from './skipgram.js';
+import { negativeSamplingJs, softmaxCrossEntropyJs, softmaxFullJs, softmaxSampledJs } from './softmax.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -14,5 +16,10 @@ export function createJsBackend(): Backend {
     rnn2dForward: rnn2dForwardJs,
     rnn2dBackward: rnn2dBackwardJs,
     conv2dForward: conv2dForwardJs,
+    softmaxCrossEntropy: softmaxCrossEntropyJs,
+    softmaxFull: softmaxFullJs,
+    softmaxSampled: softmaxSampledJs,
+    negativeSampling: negativeSamplingJs,
+    createSkipGramTables: createSkipGramTablesJs,
   };
 }

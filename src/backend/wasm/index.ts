@@ -5,6 +5,8 @@ import { WasmContext } from './context.js';
 import { matmulWasm } from './gemm.js';
 import { rnn2dBackwardWasm, rnn2dForwardWasm } from './rnn2d.js';
 import { conv2dForwardWasm } from './conv2d.js';
+import { createSkipGramTablesWasm } from './skipgram.js';
+import { negativeSamplingWasm, softmaxCrossEntropyWasm, softmaxFullWasm, softmaxSampledWasm } from './softmax.js';
 import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
 import { WeftError } from '../../errors.js';
 
@@ -30,5 +32,10 @@ export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly
     rnn2dForward: (problem) => rnn2dForwardWasm(ctx, problem),
     rnn2dBackward: (problem) => rnn2dBackwardWasm(ctx, problem),
     conv2dForward: (problem) => conv2dForwardWasm(ctx, problem),
+    softmaxCrossEntropy: (problem) => softmaxCrossEntropyWasm(ctx, problem),
+    softmaxFull: (problem) => softmaxFullWasm(ctx, problem),
+    softmaxSampled: (problem) => softmaxSampledWasm(ctx, problem),
+    negativeSampling: (problem) => negativeSamplingWasm(ctx, problem),
+    createSkipGramTables: (setup) => createSkipGramTablesWasm(ctx, setup),
   };
 }
