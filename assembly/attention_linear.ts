@@ -22,9 +22,9 @@
 // the formula above in unstabilised units (and independent of chunking).
 
 import { GEMM_NR, gemmPacked, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
-import { bytes, ceil4, expF32x4, packPanels } from "./attention_tile";
-import { hmaxF32x4, hsumF32x4 } from "./simd";
-import { loadLanesF32x4, storeLanesF32x4 } from "./simd";
+import { bytes, ceil4, packPanels } from "./attention_tile";
+import { expF32x4 } from "./exp_f32x4";
+import { hmaxF32x4, hsumF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
 
 /**
  * Tokens per chunk of the causal prefix sums (and of the key / query passes). The

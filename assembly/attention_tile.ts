@@ -18,8 +18,7 @@
 
 import { gemm_4x8 } from "./gemm";
 import { fmaF32x4, loadLanesF32x4, storeLanesF32x4, storeTransposed4x4 } from "./simd";
-
-export { storeTransposed4x4 };
+import { expF32x4 } from "./exp_f32x4";
 
 /** Rows per tile: the lanes of two f32x4. */
 export const LANES: i32 = 8;
@@ -60,33 +59,6 @@ const BLOCK_MAX: usize = 64;
 @inline export function floorMod(a: i32, m: i32): i32 {
   const r = a % m;
   return r < 0 ? r + m : r;
-}
-
-/**
- * exp(x) lane-wise, Cephes expf: x = n ln2 + r, exp(r) by a degree-6 polynomial,
- * 2^n through the exponent bits. Relative error ~2 ulp; x < -87.3 (and -inf) gives 0.
- * n is rounded by adding 1.5 * 2^23 (its bits then hold n), and the clamps use
- * pmin/pmax (one instruction each, where the NaN-exact min/max take several):
- * softmaxBlock went 19.5 -> 11 ms of an 87 ms windowed call.
- */
-// @ts-ignore: decorator
-@inline export function expF32x4(x: v128): v128 {
-  const magic = f32x4.splat(12582912.0); // 1.5 * 2^23
-  const underflow = f32x4.lt(x, f32x4.splat(-87.3));
-  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
-  const shifted = fmaF32x4(xc, f32x4.splat(1.44269504), magic);
-  const n = f32x4.sub(shifted, magic);
-  let r = fmaF32x4(n, f32x4.splat(-0.693359375), xc);
-  r = fmaF32x4(n, f32x4.splat(2.12194440e-4), r);
-  let p = fmaF32x4(f32x4.splat(1.9875691500e-4), r, f32x4.splat(1.3981999507e-3));
-  p = fmaF32x4(p, r, f32x4.splat(8.3334519073e-3));
-  p = fmaF32x4(p, r, f32x4.splat(4.1665795894e-2));
-  p = fmaF32x4(p, r, f32x4.splat(1.6666665459e-1));
-  p = fmaF32x4(p, r, f32x4.splat(5.0000001201e-1));
-  p = fmaF32x4(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
-  // bits(shifted) = bits(magic) + n, so (n + 127) << 23 is 2^n
-  const twoN = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4b400000)), 23);
-  return v128.andnot(f32x4.mul(p, twoN), underflow);
 }
 
 /**

@@ -240,6 +240,52 @@ export function gemmPacked(
   }
 }
 
+// c[0..N) (= | +=) sum_k aRow[k * aCol] * B[k, 0..N), B row-major (unit column stride).
+// For rows too few to pay for packing B (a mat-vec reads B once; packing would
+// read and write it once more): 32 columns at a time in 8 accumulators, then 4, then a scalar tail.
+function gemvRow(N: i32, K: i32, a: usize, aColBytes: usize, b: usize, bRowBytes: usize, c: usize, accumulate: bool): void {
+  let j = 0;
+  for (; j + 32 <= N; j += 32) {
+    const zero = f32x4.splat(0);
+    let s0 = zero, s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero, s7 = zero;
+    let ap = a, bp = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      const av = v128.load32_splat(ap);
+      s0 = fmaF32x4(av, v128.load(bp), s0); s1 = fmaF32x4(av, v128.load(bp, 16), s1);
+      s2 = fmaF32x4(av, v128.load(bp, 32), s2); s3 = fmaF32x4(av, v128.load(bp, 48), s3);
+      s4 = fmaF32x4(av, v128.load(bp, 64), s4); s5 = fmaF32x4(av, v128.load(bp, 80), s5);
+      s6 = fmaF32x4(av, v128.load(bp, 96), s6); s7 = fmaF32x4(av, v128.load(bp, 112), s7);
+      ap += aColBytes;
+      bp += bRowBytes;
+    }
+    const cp = c + (<usize>j << 2);
+    if (accumulate) {
+      s0 = f32x4.add(s0, v128.load(cp)); s1 = f32x4.add(s1, v128.load(cp, 16));
+      s2 = f32x4.add(s2, v128.load(cp, 32)); s3 = f32x4.add(s3, v128.load(cp, 48));
+      s4 = f32x4.add(s4, v128.load(cp, 64)); s5 = f32x4.add(s5, v128.load(cp, 80));
+      s6 = f32x4.add(s6, v128.load(cp, 96)); s7 = f32x4.add(s7, v128.load(cp, 112));
+    }
+    v128.store(cp, s0); v128.store(cp, s1, 16); v128.store(cp, s2, 32); v128.store(cp, s3, 48);
+    v128.store(cp, s4, 64); v128.store(cp, s5, 80); v128.store(cp, s6, 96); v128.store(cp, s7, 112);
+  }
+  for (; j < N; j += 4) {
+    const lanes = min(4, N - j);
+    let s = f32x4.splat(0);
+    let ap = a, bp = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      s = fmaF32x4(v128.load32_splat(ap), loadLanesF32x4(bp, lanes), s);
+      ap += aColBytes;
+      bp += bRowBytes;
+    }
+    const cp = c + (<usize>j << 2);
+    if (accumulate) s = f32x4.add(s, loadLanesF32x4(cp, lanes));
+    storeLanesF32x4(cp, s, lanes);
+  }
+}
+
+/** Rows below which matmul multiplies from B in place instead of packing it (1x512x512: 4.8 -> see bench). */
+export const GEMM_SMALL_M: i32 = 4;
+
 /**
  * Batched C[b] = A[b] @ B[b] (+ bias), b < batch. A batch stride of 0 broadcasts
  * that operand (B is then packed once). `bias` (N floats) or 0; C is [batch, M, N]
@@ -253,6 +299,19 @@ export function matmul(
   bias: usize, c: usize, packB: usize, packA: usize,
 ): void {
   const cBatchBytes = <usize>(M * N) << 2;
+  if (M < GEMM_SMALL_M && bCol == 1) {
+    for (let bi = 0; bi < batch; bi++) {
+      const ab = a + (<usize>(bi * aBatch) << 2);
+      const bb = b + (<usize>(bi * bBatch) << 2);
+      const cb = c + <usize>bi * cBatchBytes;
+      for (let m = 0; m < M; m++) {
+        const cRow = cb + (<usize>(m * N) << 2);
+        if (bias != 0) memory.copy(cRow, bias, <usize>N << 2);
+        gemvRow(N, K, ab + (<usize>(m * aRow) << 2), <usize>aCol << 2, bb, <usize>bRow << 2, cRow, bias != 0);
+      }
+    }
+    return;
+  }
   for (let bi = 0; bi < batch; bi++) {
     if (bi == 0 || bBatch != 0) {
       gemmPackB(K, N, b + (<usize>(bi * bBatch) << 2), bRow, bCol, packB);

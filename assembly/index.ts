@@ -4,6 +4,11 @@
 export { matmul, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
 export { peakProbeChains, peakProbeLoadSplat } from "./peak";
 export { rngFillU32 } from "./rng";
+export {
+  softmaxCrossEntropy, softmaxFull, softmaxFullScratchFloats, softmaxSampled, softmaxSampledScratchFloats, negativeSampling,
+} from "./softmax";
+export { aliasSample } from "./sampling";
+export { skipGramTrain, skipGramScratchBytes } from "./skipgram";
 
 /** First byte free for the caller's heap (after static data). */
 export function heapBase(): usize {
@@ -14,6 +19,8 @@ export function heapBase(): usize {
 export function isRelaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
+export { rnn2dForward, rnn2dBackward, rnn2dForwardScratchFloats, rnn2dBackwardScratchFloats } from "./rnn2d";
+export { conv2dForward, conv2dForwardScratchFloats } from "./conv2d";
 export { attentionFullForward, attentionFullBackward } from "./attention_full";
 export {
   attendWindowed as attentionWindowedForward, attendWindowedBackward as attentionWindowedBackward,

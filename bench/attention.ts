@@ -8,6 +8,7 @@
 
 import type { Tensor, Weft } from '../src/index.js';
 import type { BenchContext, FamilyTable, Implementation } from './context.js';
+import { lineChart } from './plot.js';
 import { type Cell, fitExponent, fmt, gflops, medianMs } from './harness.js';
 import type { Tf } from './peers/tfjs.js';
 
@@ -153,6 +154,7 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
     const x: Inputs = { q: weft.randn([1, H, T, D], 1), k: weft.randn([1, H, T, D], 2), v: weft.randn([1, H, T, D], 3), dout: weft.randn([1, H, T, D], 4) };
     for (const kernel of list) {
       if (T > kernel.maxT || (ctx.quick && kernel.name.endsWith('bwd') && T > 1024)) continue;
+      ctx.progress.step(`attention ${kernel.name} T=${T}`);
       for (const impl of wasmImpls) {
         const predicted = predict(kernel, impl.label, T) ?? 0;
         record(kernel.name, impl.label, T, await timeCall(() => kernel.run(impl.weft, x), predicted, ctx));
@@ -169,6 +171,7 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
     // tfjs materialises H x T x T scores (8 GiB at T = 16K): up to 4096, within the budget
     const tfPredicted = predict('tfjs', 'tfjs', T);
     if (tf && T <= 4096 && (T === sizes[0] || (tfPredicted !== undefined && tfPredicted < tfjsBudgetMs))) {
+      ctx.progress.step(`attention tfjs-wasm full T=${T}`);
       const peer = tfjsFull(tf, x, T);
       if (T === sizes[0]) peer.run(); // tfjs-wasm compiles its kernels on the first call
       record('tfjs full', 'tfjs', T, await timeCall(peer.run, tfPredicted ?? 0, ctx));
@@ -181,6 +184,7 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
   const matmulGflops = gflops(2 * 1024 ** 3, (await medianMs({ mm: () => best.weft.matmul(a, b) }, ctx.timing)).mm);
 
   const rows: Cell[][] = [];
+  const backwardRows: Cell[][] = [];
   const notes: string[] = [];
   const fit = (kernel: string) => {
     const points = sizes.filter((T) => T >= 1024).map((T) => [T, lookup(kernel, best.label, T)] as const).filter(([, m]) => m !== undefined);
@@ -192,7 +196,7 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
       if (bestMs === undefined) continue;
       const jsMs = lookup(kernel.name, 'js', T);
       const tfMs = kernel.name.endsWith('bwd') ? undefined : lookup('tfjs full', 'tfjs', T);
-      rows.push([
+      (kernel.name.endsWith('bwd') ? backwardRows : rows).push([
         kernel.name,
         T,
         ...wasmImpls.map((impl) => lookup(kernel.name, impl.label, T)),
@@ -224,10 +228,26 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
     return m === undefined ? '-' : `${fmt(gflops(k.flops(sizes[sizes.length - 1]), m))} GFLOP/s = ${fmt((100 * gflops(k.flops(sizes[sizes.length - 1]), m)) / matmulGflops)}%`;
   };
   notes.push(`matmul 1024^3 in this run: ${fmt(matmulGflops)} GFLOP/s (${best.label}); windowed at T=${sizes[sizes.length - 1]}: [128,128] ${windowedShare('windowed [128,128]')}, [256,0] ${windowedShare('windowed [256,0] causal')} of it (target >= 50%)`);
+  const header = ['kernel', 'T', ...wasmImpls.map((i: Implementation) => i.label), 'js', 'GFLOP/s', 'x js', 'x tfjs', 'slope'];
+  const points = [...list.filter((k) => !k.name.endsWith('bwd')).map((k) => k.name), 'tfjs full'].flatMap((name) =>
+    sizes.flatMap((T) => {
+      const m = lookup(name, name === 'tfjs full' ? 'tfjs' : best.label, T);
+      return m === undefined ? [] : [{ T, ms: m, series: name === 'tfjs full' ? 'tfjs-wasm full' : name }];
+    }),
+  );
   return {
-    title: `attention, ms per call (B=1, H=${H}, d=${D}, one core; T = tokens)`,
-    header: ['kernel', 'T', ...wasmImpls.map((i: Implementation) => i.label), 'js', 'GFLOP/s', 'x js', 'x tfjs', 'slope'],
+    slug: 'attention',
+    title: `attention forward, ms per call (B=1, H=${H}, d=${D}, one core; T = tokens)`,
+    header,
     rows,
+    extraTables: [{ title: `attention backward (dq, dk, dv), ms per call (B=1, H=${H}, d=${D})`, header, rows: backwardRows }],
     notes,
+    plot: lineChart({
+      title: `attention forward, ms per call vs T (${best.label}, H=${H}, d=${D}): full is O(T^2), windowed and linear O(T)`,
+      x: { field: 'T', title: 'tokens T', log: true },
+      y: { field: 'ms', title: 'ms per call', log: true },
+      series: 'series',
+      values: points,
+    }),
   };
 }

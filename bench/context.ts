@@ -6,6 +6,8 @@ import { supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
 import { FULL, QUICK, type Cell, type TimingOptions } from './harness.js';
 import { loadTfjsWasm, type Tf } from './peers/tfjs.js';
 import { measurePeak, type Peak } from './peak.js';
+import { Progress } from './progress.js';
+import type { VegaLiteSpec } from './plot.js';
 
 export interface Implementation {
   /** Column label: 'wasm-relaxed', 'wasm-simd' or 'js'. */
@@ -20,22 +22,38 @@ export interface BenchContext {
   impls: Implementation[];
   peak: Peak;
   tf: Tf | null;
+  /** Say what is being measured (a progress line on a TTY). */
+  progress: Progress;
 }
 
-/** One family's result: a table for the terminal and the report. */
-export interface FamilyTable {
+/** A titled table. */
+export interface Table {
   title: string;
   header: string[];
   rows: Cell[][];
-  notes?: string[];
 }
 
-export async function createBenchContext(quick: boolean): Promise<BenchContext> {
+/** One family's result: tables for the terminal and the report, and its plot. */
+export interface FamilyTable extends Table {
+  /** File-name key of the family (report/<slug>.svg). */
+  slug: string;
+  /** Further tables of the family (e.g. 2D-RNN vs conv). */
+  extraTables?: Table[];
+  notes?: string[];
+  /** A vega-lite spec rendered to report/<slug>.svg. */
+  plot?: VegaLiteSpec;
+}
+
+export async function createBenchContext(quick: boolean, progress: Progress): Promise<BenchContext> {
   const impls: Implementation[] = [];
   if (supportsRelaxedSimd()) impls.push({ label: 'wasm-relaxed', weft: await createWeft({ simd: 'relaxed' }) });
   else console.log('(wasm-relaxed skipped: run node with --experimental-wasm-relaxed-simd on Node 20)');
   impls.push({ label: 'wasm-simd', weft: await createWeft({ simd: 'simd' }) });
   impls.push({ label: 'js', weft: await createWeft({ backend: 'js' }) });
   const timing = quick ? QUICK : FULL;
-  return { quick, timing, impls, peak: await measurePeak(quick), tf: await loadTfjsWasm() };
+  progress.step('peak probe');
+  const peak = await measurePeak(quick);
+  progress.step('loading tfjs-wasm');
+  const tf = await loadTfjsWasm();
+  return { quick, timing, impls, peak, tf, progress };
 }

@@ -3,6 +3,7 @@
 
 import type { BenchContext, FamilyTable } from './context.js';
 import { gflops, medianMs } from './harness.js';
+import { groupedBarChart } from './plot.js';
 
 /** [M, N, K]: square sizes, a tall-skinny GEMM (2D-RNN input projection shape) and a mat-vec. */
 export const MATMUL_SIZES: [number, number, number][] = [
@@ -13,11 +14,17 @@ export const MATMUL_SIZES: [number, number, number][] = [
   [1, 512, 512],
 ];
 
+/** Peak GFLOP/s of the build behind an implementation label (undefined for JS). */
+export function peakOf(ctx: BenchContext, label: string): number | undefined {
+  return label === 'wasm-relaxed' ? ctx.peak.relaxed : label === 'wasm-simd' ? ctx.peak.simd : undefined;
+}
+
 export async function benchMatmul(ctx: BenchContext): Promise<FamilyTable> {
   const rows = [];
-  const peakOf = (label: string) => (label === 'wasm-relaxed' ? ctx.peak.relaxed : label === 'wasm-simd' ? ctx.peak.simd : undefined);
+  const points: Record<string, unknown>[] = [];
   const best = ctx.impls[0];
   for (const [M, N, K] of MATMUL_SIZES) {
+    ctx.progress.step(`matmul ${M}x${N}x${K}`);
     const a = best.weft.randn([M, K], 1);
     const b = best.weft.randn([K, N], 2);
     const tasks: Record<string, () => unknown> = {};
@@ -33,11 +40,11 @@ export async function benchMatmul(ctx: BenchContext): Promise<FamilyTable> {
       };
     }
     const ms = await medianMs(tasks, ctx.timing);
-    if (tf) tf.disposeVariables();
     const flops = 2 * M * N * K;
     const g = (label: string) => (ms[label] === undefined ? undefined : gflops(flops, ms[label]));
     const bestG = g(best.label)!;
-    const peak = peakOf(best.label);
+    const peak = peakOf(ctx, best.label);
+    for (const label of Object.keys(ms)) points.push({ size: `${M}x${N}x${K}`, impl: label, gflops: g(label) });
     rows.push([
       `${M}x${N}x${K}`,
       ...ctx.impls.map((impl) => g(impl.label)),
@@ -47,9 +54,20 @@ export async function benchMatmul(ctx: BenchContext): Promise<FamilyTable> {
       g('tfjs-wasm') ? bestG / g('tfjs-wasm')! : undefined,
     ]);
   }
+  const rules = [{ y: ctx.peak.simd, label: `peak mul+add ${ctx.peak.simd.toFixed(1)}` }];
+  if (ctx.peak.relaxed) rules.push({ y: ctx.peak.relaxed, label: `peak relaxed madd ${ctx.peak.relaxed.toFixed(1)}` });
   return {
+    slug: 'matmul',
     title: `matmul, GFLOP/s (M x N x K, one core; ratios use ${best.label})`,
     header: ['size', ...ctx.impls.map((i) => i.label), 'tfjs-wasm', '% peak', 'x js', 'x tfjs'],
     rows,
+    plot: groupedBarChart({
+      title: 'matmul GFLOP/s per size (M x N x K), one core; dashed: measured peaks',
+      category: { field: 'size', title: 'M x N x K', order: MATMUL_SIZES.map(([M, N, K]) => `${M}x${N}x${K}`) },
+      y: { field: 'gflops', title: 'GFLOP/s' },
+      series: 'impl',
+      values: points,
+      rules,
+    }),
   };
 }

@@ -1,8 +1,14 @@
-// The benchmark report: peak probe, then each op family, printed as tables.
+// The benchmark report: peak probe, then each op family, printed as tables and
+// written to the report folder (index.md + one SVG per family).
 
-import { createBenchContext, type FamilyTable } from './context.js';
+import { createBenchContext, type BenchContext, type FamilyTable } from './context.js';
 import { renderTable } from './harness.js';
 import { benchMatmul } from './matmul.js';
+import { benchRnn2d } from './rnn2d.js';
+import { Progress } from './progress.js';
+import { writeReport } from './report.js';
+import { benchSoftmax } from './softmax.js';
+import { benchSkipgram } from './skipgram.js';
 import { benchAttention } from './attention.js';
 
 export interface BenchRunOptions {
@@ -11,24 +17,30 @@ export interface BenchRunOptions {
   out: string;
 }
 
-const FAMILIES: { name: string; run: typeof benchMatmul }[] = [
-  { name: 'matmul', run: benchMatmul },
-  { name: 'attention', run: benchAttention },
-];
+type Family = (ctx: BenchContext) => Promise<FamilyTable>;
+
+const FAMILIES: Family[] = [benchMatmul, benchRnn2d, benchSoftmax, benchSkipgram, benchAttention];
 
 export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTable[]> {
   const started = performance.now();
-  const ctx = await createBenchContext(options.quick);
+  const progress = new Progress();
+  const ctx = await createBenchContext(options.quick, progress);
+  progress.clear();
   console.log(`weft benchmarks (${options.quick ? 'quick' : 'full'}), node ${process.version}, ${new Date().toISOString()}`);
   console.log('\n' + ctx.peak.table + '\n');
   const tables: FamilyTable[] = [];
   for (const family of FAMILIES) {
-    const table = await family.run(ctx);
+    const table = await family(ctx);
+    progress.clear();
     tables.push(table);
-    console.log(renderTable(table.title, table.header, table.rows));
+    for (const t of [table, ...(table.extraTables ?? [])]) console.log(renderTable(t.title, t.header, t.rows) + '\n');
     for (const note of table.notes ?? []) console.log(`  ${note}`);
-    console.log('');
   }
-  console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const seconds = (performance.now() - started) / 1000;
+  progress.step('writing the report');
+  const written = await writeReport(options.out, { quick: options.quick, peakTable: ctx.peak.table, families: tables, seconds });
+  progress.clear();
+  console.log(`report: ${written.join(', ')}`);
+  console.log(`done in ${seconds.toFixed(1)} s`);
   return tables;
 }

@@ -53,7 +53,7 @@ await Promise.all([
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },
     // optional peers of the benchmarks: loaded at run time when installed
-    external: ['@tensorflow/*', 'playwright-core'],
+    external: ['@tensorflow/*', 'playwright-core', 'vega', 'vega-lite'],
   }),
 ]);
 const tsc = spawnSync(process.execPath, [rel('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {

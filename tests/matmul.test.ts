@@ -74,6 +74,16 @@ describe.each(backendsUnderTest())('matmul on $label', ({ create }) => {
     );
   });
 
+  it('takes the unpacked mat-vec path for M < 4 with bias, batches and transposed A', () => {
+    for (const [M, N, K] of [[1, 37, 5], [3, 33, 17], [2, 70, 300]]) {
+      const a = weft.randn([2, K, M], M + N);
+      const b = weft.randn([2, K, N], K);
+      const bias = weft.randn([N], 3);
+      const options = { transposeA: true, bias };
+      expectClose(weft.matmul(a, b, options).data, referenceMatmul(a, b, options), dotTolerance(K), `mat-vec ${M}x${N}x${K}`);
+    }
+  });
+
   it('returns zeros (or the bias) when K is 0, and empty outputs when M or N is 0', () => {
     const c = weft.matmul(weft.zeros([3, 0]), weft.zeros([0, 4]));
     expect(Array.from(c.data)).toEqual(new Array(12).fill(0));

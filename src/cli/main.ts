@@ -1,10 +1,14 @@
 // `weft` command line: subcommands dispatch to their modules.
 import { runBenchCommand } from './bench.js';
+import { runSkipgramCommand } from './skipgram.js';
+import { runEvalCommand } from './eval.js';
 
 const USAGE = `usage: weft <command> [options]
 
 commands:
   bench [--quick] [--out report/]   WASM vs pure-JS (vs peers) benchmark report
+  skipgram --train <corpus> --output <vectors> [...]   train word2vec skip-gram vectors (--help for flags)
+  eval --vectors <file> [--analogies <file>] [--pairs <file>]   analogy accuracy, word-pair correlation
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -12,6 +16,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'bench':
       return runBenchCommand(rest);
+    case 'skipgram':
+      return runSkipgramCommand(rest);
+    case 'eval':
+      return runEvalCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -3,14 +3,8 @@
 // included.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { createWeft, type Weft } from '../../src/index.js';
-import { chromiumPath, launchChromium } from './chromium.js';
-import { serveStatic, type StaticServer } from './static-server.js';
-
-const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>weft attention</title><link rel="icon" href="data:,">
-<script src="/dist/weft.iife.js"></script></head><body></body></html>`;
+import { chromiumPath, openIifePage, type IifePage } from './chromium.js';
 
 /** The calls compared, as bit patterns; runs in Node and, serialised, in the page. */
 function attentionBits(weft: Weft): number[][] {
@@ -28,27 +22,19 @@ function attentionBits(weft: Weft): number[][] {
 }
 
 describe.skipIf(!chromiumPath)('weft.attention in Chromium', () => {
-  let browser: Browser;
-  let server: StaticServer;
-  let page: Page;
-  const errors: string[] = [];
+  let chromium: IifePage;
 
   beforeAll(async () => {
-    server = await serveStatic({ '/dist/': join(import.meta.dirname, '../../dist') }, { '/': PAGE });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(server.url + '/');
+    chromium = await openIifePage('weft attention');
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await chromium?.close();
   });
 
   for (const variant of ['simd', 'relaxed'] as const) {
     it(`full, windowed, linear (FAVOR+) and their gradients equal Node's bit for bit on the ${variant} build`, async () => {
-      const fromBrowser = await page.evaluate(
+      const fromBrowser = await chromium.page.evaluate(
         async ({ variant, body }) => {
           const w = (window as unknown as { weft: typeof import('../../src/index.js') }).weft;
           const weft = await w.createWeft({ simd: variant });
@@ -59,7 +45,7 @@ describe.skipIf(!chromiumPath)('weft.attention in Chromium', () => {
       const fromNode = attentionBits(await createWeft({ simd: variant }));
       expect(fromNode.map((b) => b.length)).toEqual([4 * 37 * 5, 4 * 37, 2 * 37 * 8, 4 * 37 * 5, 4 * 37 * 8]);
       expect(fromBrowser).toEqual(fromNode);
-      expect(errors).toEqual([]);
+      expect(chromium.errors).toEqual([]);
     });
   }
 });

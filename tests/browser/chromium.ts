@@ -31,3 +31,36 @@ export async function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/** A Chromium page that loaded dist/weft.iife.js from a local server, with its errors collected. */
+export interface IifePage {
+  page: import('playwright-core').Page;
+  /** Page errors and console errors so far. */
+  errors: string[];
+  /** Close the browser and the server. */
+  close(): Promise<void>;
+}
+
+export async function openIifePage(title: string): Promise<IifePage> {
+  const { serveStatic } = await import('../../src/cli/static-server.js');
+  const { join } = await import('node:path');
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><link rel="icon" href="data:,">
+<script src="/dist/weft.iife.js"></script></head><body></body></html>`;
+  const server = await serveStatic({ '/dist/': join(import.meta.dirname, '../../dist') }, { '/': html });
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  await page.goto(server.url + '/');
+  return {
+    page,
+    errors,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createWeft } from '../../src/index.js';
 import { browserRequired, chromiumPath, launchChromium, SKIP_MESSAGE } from './chromium.js';
-import { serveStatic, type StaticServer } from './static-server.js';
+import { serveStatic, type StaticServer } from '../../src/cli/static-server.js';
 
 if (!chromiumPath) {
   if (browserRequired) throw new Error('WEFT_REQUIRE_BROWSER=1 but no Chromium was found');

@@ -21,6 +21,54 @@ export interface KernelExports {
 
   rngFillU32(state: number, out: number, n: number): void;
 
+  rnn2dForward(
+    batch: number, height: number, width: number, channels: number, hidden: number,
+    x: number, wIn: number, wLeft: number, wTop: number, bias: number,
+    activation: number, flipRows: number, flipCols: number,
+    h: number, scratch: number,
+  ): void;
+  rnn2dBackward(
+    batch: number, height: number, width: number, channels: number, hidden: number,
+    x: number, wIn: number, wLeft: number, wTop: number, h: number, dh: number,
+    activation: number, flipRows: number, flipCols: number,
+    dx: number, dwIn: number, dwLeft: number, dwTop: number, dbias: number, scratch: number,
+  ): void;
+  rnn2dForwardScratchFloats(batch: number, height: number, width: number, channels: number, hidden: number): number;
+  rnn2dBackwardScratchFloats(batch: number, height: number, width: number, channels: number, hidden: number): number;
+
+  conv2dForward(
+    batch: number, height: number, width: number, channels: number, outChannels: number,
+    kernelH: number, kernelW: number, padTop: number, padLeft: number, outH: number, outW: number,
+    x: number, w: number, bias: number, activation: number, y: number, scratch: number,
+  ): void;
+  conv2dForwardScratchFloats(channels: number, outChannels: number, kernelH: number, kernelW: number): number;
+  softmaxCrossEntropy(batch: number, classes: number, logits: number, targets: number, scale: number, rowLoss: number, dlogits: number): void;
+  softmaxFullScratchFloats(batch: number, classes: number, hidden: number): number;
+  softmaxFull(
+    batch: number, classes: number, hidden: number,
+    input: number, weights: number, bias: number, targets: number, scale: number,
+    rowLoss: number, dInput: number, dWeights: number, dBias: number, scratch: number,
+  ): void;
+  softmaxSampledScratchFloats(batch: number, hidden: number, numSampled: number): number;
+  softmaxSampled(
+    batch: number, hidden: number, numSampled: number,
+    input: number, rows: number, rowBias: number, targetSlot: number, logQTrue: number, logQSampled: number,
+    removeHits: number, scale: number, rowLoss: number, dInput: number, dRows: number, dBiasRows: number, scratch: number,
+  ): void;
+  negativeSampling(
+    batch: number, hidden: number, negative: number,
+    input: number, rows: number, targetSlot: number, negativeSlot: number, scale: number,
+    rowLoss: number, dInput: number, dRows: number,
+  ): void;
+
+  aliasSample(entries: number, size: number, rng: number, out: number, n: number): void;
+  skipGramScratchBytes(loss: number, vocabSize: number, dim: number, numSampled: number, maxSentence: number, negative: number): number;
+  skipGramTrain(
+    loss: number, vocabSize: number, dim: number, window: number, negative: number, numSampled: number,
+    syn0: number, syn1: number, keepThreshold: number, aliasEntries: number, noiseProbability: number,
+    sigmoidTable: number, lossTable: number, rng: number, scratch: number, maxSentence: number,
+    ids: number, sentenceEnds: number, alphas: number, sentences: number, stats: number,
+  ): void;
   attentionWindowedForward(
     B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
     q: number, k: number, v: number, keyMask: number, scale: number, causal: number,

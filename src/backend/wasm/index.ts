@@ -3,6 +3,10 @@
 import type { Backend } from '../types.js';
 import { WasmContext } from './context.js';
 import { matmulWasm } from './gemm.js';
+import { rnn2dBackwardWasm, rnn2dForwardWasm } from './rnn2d.js';
+import { conv2dForwardWasm } from './conv2d.js';
+import { createSkipGramTablesWasm } from './skipgram.js';
+import { negativeSamplingWasm, softmaxCrossEntropyWasm, softmaxFullWasm, softmaxSampledWasm } from './softmax.js';
 import { attentionKernelsWasm } from './attention_kernels.js';
 import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
 import { WeftError } from '../../errors.js';
@@ -26,6 +30,14 @@ export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly
     features: { simd: true, relaxedSimd: relaxed },
     memory: () => ({ wasmBytes: ctx.heap.memoryBytes, liveBytes: ctx.heap.liveBytes }),
     matmul: (problem) => matmulWasm(ctx, problem),
+    rnn2dForward: (problem) => rnn2dForwardWasm(ctx, problem),
+    rnn2dBackward: (problem) => rnn2dBackwardWasm(ctx, problem),
+    conv2dForward: (problem) => conv2dForwardWasm(ctx, problem),
+    softmaxCrossEntropy: (problem) => softmaxCrossEntropyWasm(ctx, problem),
+    softmaxFull: (problem) => softmaxFullWasm(ctx, problem),
+    softmaxSampled: (problem) => softmaxSampledWasm(ctx, problem),
+    negativeSampling: (problem) => negativeSamplingWasm(ctx, problem),
+    createSkipGramTables: (setup) => createSkipGramTablesWasm(ctx, setup),
     ...attentionKernelsWasm(ctx),
   };
 }

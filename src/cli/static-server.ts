@@ -1,4 +1,4 @@
-// A static file server on 127.0.0.1 for the browser tests (random free port).
+// A static file server on 127.0.0.1: `weft demo` and the browser tests (port 0 = any free port).
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -18,8 +18,12 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serve `roots` (URL prefix -> folder) and `pages` (URL path -> HTML) on 127.0.0.1. */
-export async function serveStatic(roots: Record<string, string>, pages: Record<string, string> = {}): Promise<StaticServer> {
+/** Serve `roots` (URL prefix -> folder) and `pages` (URL path -> HTML) on 127.0.0.1:`port`. */
+export async function serveStatic(
+  roots: Record<string, string>,
+  pages: Record<string, string> = {},
+  port = 0,
+): Promise<StaticServer> {
   const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     if (pages[path] !== undefined) {
@@ -29,7 +33,7 @@ export async function serveStatic(roots: Record<string, string>, pages: Record<s
     }
     for (const [prefix, folder] of Object.entries(roots)) {
       if (!path.startsWith(prefix)) continue;
-      const file = normalize(join(folder, path.slice(prefix.length)));
+      const file = normalize(join(folder, path.slice(prefix.length) || 'index.html', path.endsWith('/') ? 'index.html' : ''));
       if (!file.startsWith(normalize(folder))) break;
       try {
         const body = await readFile(file);
@@ -43,11 +47,14 @@ export async function serveStatic(roots: Record<string, string>, pages: Record<s
     res.writeHead(404);
     res.end('not found');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const bound = typeof address === 'object' && address ? address.port : port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,0 +1,315 @@
+// 2D-RNN scan: h[b,i,j] = act(wIn x[b,i,j] + wLeft h[b,i,j-1] + wTop h[b,i-1,j] + bias),
+// h = 0 outside the grid, forward and backward, as a wavefront of GEMMs.
+//
+// Dimensions: B batch, H rows, W columns, C input channels, D hidden (hid).
+// Layout of the arguments (row-major, strides in elements): x [B, H, W, C],
+// h / dh [B, H, W, D], wIn [D, C], wLeft / wTop [D, D] (PyTorch nn.Linear layout:
+// W @ v), bias [D]. A "cell" is one (b, i, j).
+//
+// Origins: the kernels scan in local coordinates (i, j) from the top-left and map
+// them to memory with flipRows / flipCols (memory row = H-1-i when flipRows), so the
+// "left" neighbour is the one nearer the origin's column, without flipped copies.
+//
+// Diagonal-major ("skewed") layout: cells on an anti-diagonal d = i + j depend only on
+// diagonal d - 1, so the kernels keep per-cell rows (x, states, gradients) in scratch
+// ordered by diagonal: diagonal d holds cells iLo(d) <= i <= iHi(d), row
+// offsets[d] + (i - iLo(d)) * B + b. Then the left neighbours of a diagonal's cells
+// are one contiguous block of rows of diagonal d-1, and so are the top neighbours
+// (the same block shifted by B rows), and every step reads and writes contiguous
+// memory. (In [B, H, W, D] order a diagonal's cells are (W-1)*D floats apart, and
+// gathering them cost 44 vs 36 ms CPU per forward at B = 8, 128 x 128, hid = 32; 75 vs
+// 67 ms per backward.) The arguments are converted once per call (skewRows),
+// O(cells * (C + D)) copies against O(cells * D^2) of arithmetic.
+//
+// Forward:
+//   1. S = skew(x) @ wIn^T + bias for every cell at once (one GEMM, M = B*H*W).
+//   2. For each diagonal d: S[d, cells with a left neighbour] += S[d-1, their left
+//      neighbours] @ wLeft^T and likewise with wTop^T: two GEMMs over all the
+//      diagonal's cells and batch items that read their A operand in place and
+//      accumulate into S; then S[d] = act(S[d]).
+//   3. h = unskew(S).
+// Backward (reverse wavefront, d from H+W-2 down to 0), G = skew(dh) on entry:
+//   forward: pre[right] += wLeft h[cell], pre[below] += wTop h[cell], so
+//   G[d, cells with a right neighbour] += G[d+1, right neighbours] @ wLeft (and wTop,
+//   below), then G[d] *= act'(skew(h)[d]): G is dpre. Then the weight gradients as GEMMs
+//   with K over cells: dwIn += G^T skew(x); per diagonal, dwLeft += G[d, cells with a
+//   left neighbour]^T skew(h)[d-1, those neighbours], likewise dwTop; dbias += sum G;
+//   dx = unskew(G @ wIn).
+// Outputs: h and dx are written (=); dwIn, dwLeft, dwTop and dbias are accumulated (+=),
+// so the caller zeroes them for a plain gradient.
+// Scratch: a caller-owned buffer of rnn2d{Forward,Backward}ScratchFloats floats.
+
+import { GEMM_KC, gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
+import { bufferAfter, lineFloats, packedBFloats } from "./scratch";
+import { activateRowInPlace, activationGradRowInPlace } from "./activation";
+
+// @ts-ignore: decorator
+@inline function diagonalFirstRow(d: i32, width: i32): i32 {
+  return max(0, d - width + 1);
+}
+
+// @ts-ignore: decorator
+@inline function diagonalLastRow(d: i32, height: i32): i32 {
+  return min(d, height - 1);
+}
+
+// @ts-ignore: decorator
+@inline function rowPtr(base: usize, row: i32, rowFloats: i32): usize {
+  return base + (<usize>row * <usize>rowFloats << 2);
+}
+
+/** offsets[d] = first skewed row of diagonal d, d <= H + W - 1 (the last entry is the total). */
+function diagonalOffsets(batch: i32, height: i32, width: i32, offsets: usize): void {
+  let rows = 0;
+  for (let d = 0; d < height + width - 1; d++) {
+    store<i32>(offsets + (<usize>d << 2), rows);
+    rows += (diagonalLastRow(d, height) - diagonalFirstRow(d, width) + 1) * batch;
+  }
+  store<i32>(offsets + (<usize>(height + width - 1) << 2), rows);
+}
+
+// dst[0..n) = src[0..n): rows are short (C or D floats), where a memory.copy call
+// costs more than the copy.
+// @ts-ignore: decorator
+@inline function copyRow(dst: usize, src: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) v128.store(dst + (<usize>k << 2), v128.load(src + (<usize>k << 2)));
+  for (; k < n; k++) store<f32>(dst + (<usize>k << 2), load<f32>(src + (<usize>k << 2)));
+}
+
+/**
+ * Copy rows of `rowFloats` between [B, H, W, F] order and the skewed order (toSkewed:
+ * src is [B, H, W, F]). Walks the source in order, so only the writes are scattered
+ * (they do not stall like scattered reads): with per-row memory.copy and skewed-order
+ * reads the conversions took 19% of a 128 x 128, hid-32 forward.
+ */
+function skewRows(
+  src: usize, dst: usize, rowFloats: i32, toSkewed: bool,
+  batch: i32, height: i32, width: i32, flipRows: bool, flipCols: bool, offsets: usize,
+): void {
+  if (toSkewed) {
+    let cell = 0;
+    for (let b = 0; b < batch; b++)
+      for (let row = 0; row < height; row++)
+        for (let col = 0; col < width; col++) {
+          const i = flipRows ? height - 1 - row : row;
+          const d = i + (flipCols ? width - 1 - col : col);
+          const skewed = load<i32>(offsets + (<usize>d << 2)) + (i - diagonalFirstRow(d, width)) * batch + b;
+          copyRow(rowPtr(dst, skewed, rowFloats), rowPtr(src, cell, rowFloats), rowFloats);
+          cell++;
+        }
+  } else {
+    let skewed = 0;
+    for (let d = 0; d <= height + width - 2; d++)
+      for (let i = diagonalFirstRow(d, width); i <= diagonalLastRow(d, height); i++) {
+        const row = flipRows ? height - 1 - i : i;
+        const col = flipCols ? width - 1 - (d - i) : d - i;
+        for (let b = 0; b < batch; b++) {
+          copyRow(rowPtr(dst, (b * height + row) * width + col, rowFloats), rowPtr(src, skewed, rowFloats), rowFloats);
+          skewed++;
+        }
+      }
+  }
+}
+
+// The diagonal offsets table: H + W i32 (the first scratch buffer of both kernels).
+// @ts-ignore: decorator
+@inline function offsetsFloats(height: i32, width: i32): f64 {
+  return <f64>height + <f64>width;
+}
+
+/** Floats of scratch rnn2dForward needs (f64 so an absurd size cannot wrap). */
+export function rnn2dForwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
+  const cells = <f64>batch * <f64>height * <f64>width;
+  return (
+    lineFloats(offsetsFloats(height, width)) +
+    lineFloats(packedBFloats(channels, hidden)) +
+    2 * lineFloats(packedBFloats(hidden, hidden)) +
+    lineFloats(cells * channels) +
+    lineFloats(cells * hidden) +
+    lineFloats(<f64>gemmPackedAFloats())
+  );
+}
+
+/** Forward scan; h [B, H, W, D] is written. See the file header. bias == 0: no bias. */
+export function rnn2dForward(
+  batch: i32, height: i32, width: i32, channels: i32, hidden: i32,
+  x: usize, wIn: usize, wLeft: usize, wTop: usize, bias: usize,
+  activation: i32, flipRows: bool, flipCols: bool,
+  h: usize, scratch: usize,
+): void {
+  const cells = batch * height * width;
+  const offsets = scratch;
+  const packedIn = bufferAfter(offsets, offsetsFloats(height, width));
+  const packedLeft = bufferAfter(packedIn, packedBFloats(channels, hidden));
+  const packedTop = bufferAfter(packedLeft, packedBFloats(hidden, hidden));
+  const xSkewed = bufferAfter(packedTop, packedBFloats(hidden, hidden));
+  const states = bufferAfter(xSkewed, <f64>cells * channels);
+  const packA = bufferAfter(states, <f64>cells * hidden);
+
+  diagonalOffsets(batch, height, width, offsets);
+  skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);
+
+  // 1. S[cell] = bias + wIn x[cell]: B[c, n] = wIn[n, c] read through strides
+  gemmPackB(channels, hidden, wIn, 1, channels, packedIn);
+  if (bias != 0) {
+    for (let row = 0; row < cells; row++) memory.copy(rowPtr(states, row, hidden), bias, <usize>hidden << 2);
+  }
+  gemmPacked(cells, hidden, channels, xSkewed, channels, 1, packedIn, states, hidden, bias != 0, packA);
+
+  // 2. the wavefront; B operands wLeft^T and wTop^T: B[k, n] = w[n, k]
+  gemmPackB(hidden, hidden, wLeft, 1, hidden, packedLeft);
+  gemmPackB(hidden, hidden, wTop, 1, hidden, packedTop);
+  for (let d = 0; d <= height + width - 2; d++) {
+    const iLo = diagonalFirstRow(d, width), iHi = diagonalLastRow(d, height);
+    const here = load<i32>(offsets + (<usize>d << 2));
+    if (d > 0) {
+      const pLo = diagonalFirstRow(d - 1, width), pHi = diagonalLastRow(d - 1, height);
+      const prev = load<i32>(offsets + (<usize>(d - 1) << 2));
+      // left of (i, j) is (i, j-1) on d-1: cells iLo..min(iHi, pHi) (the cell in column 0 has none)
+      const withLeft = min(iHi, pHi) - iLo + 1;
+      gemmPacked(
+        withLeft * batch, hidden, hidden, rowPtr(states, prev + (iLo - pLo) * batch, hidden), hidden, 1,
+        packedLeft, rowPtr(states, here, hidden), hidden, true, packA,
+      );
+      // top of (i, j) is (i-1, j) on d-1: cells max(iLo, 1)..iHi (the cell in row 0 has none)
+      const firstWithTop = max(iLo, 1);
+      gemmPacked(
+        (iHi - firstWithTop + 1) * batch, hidden, hidden, rowPtr(states, prev + (firstWithTop - 1 - pLo) * batch, hidden), hidden, 1,
+        packedTop, rowPtr(states, here + (firstWithTop - iLo) * batch, hidden), hidden, true, packA,
+      );
+    }
+    const block = rowPtr(states, here, hidden);
+    activateRowInPlace(block, (iHi - iLo + 1) * batch * hidden, activation);
+  }
+
+  // 3. back to [B, H, W, D]
+  skewRows(states, h, hidden, false, batch, height, width, flipRows, flipCols, offsets);
+}
+
+// The backward's packed-B buffer: KC-row chunks of x or h, or all of wIn.
+// @ts-ignore: decorator
+@inline function backwardPackedFloats(hidden: i32, channels: i32): f64 {
+  return max(packedBFloats(GEMM_KC, max(hidden, channels)), packedBFloats(hidden, channels));
+}
+
+/** Floats of scratch rnn2dBackward needs (f64 so an absurd size cannot wrap). */
+export function rnn2dBackwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
+  const cells = <f64>batch * <f64>height * <f64>width;
+  return (
+    lineFloats(offsetsFloats(height, width)) +
+    2 * lineFloats(packedBFloats(hidden, hidden)) +
+    lineFloats(cells * channels) +
+    2 * lineFloats(cells * hidden) +
+    lineFloats(backwardPackedFloats(hidden, channels)) +
+    lineFloats(<f64>gemmPackedAFloats())
+  );
+}
+
+// c[M, N] += a[M, K] @ b[K, N] for a long reduction (K = cells): B is packed one
+// KC-row chunk at a time into `packedB` (gemmPackedBFloats(GEMM_KC, N) floats), so
+// scratch stays small and each chunk is reused from L1/L2 by every A tile.
+function gemmAccumulateLongK(
+  M: i32, N: i32, K: i32,
+  a: usize, aRow: i32, aCol: i32,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, ldc: i32, packedB: usize, packA: usize,
+): void {
+  for (let k0 = 0; k0 < K; k0 += GEMM_KC) {
+    const kc = min(GEMM_KC, K - k0);
+    gemmPackB(kc, N, b + (<usize>k0 * <usize>bRow << 2), bRow, bCol, packedB);
+    gemmPacked(M, N, kc, a + (<usize>k0 * <usize>aCol << 2), aRow, aCol, packedB, c, ldc, true, packA);
+  }
+}
+
+/**
+ * Backward scan. Needs the forward's h. Writes dx [B, H, W, C]; accumulates dwIn [D, C],
+ * dwLeft and dwTop [D, D] and dbias [D]. See the file header.
+ */
+export function rnn2dBackward(
+  batch: i32, height: i32, width: i32, channels: i32, hidden: i32,
+  x: usize, wIn: usize, wLeft: usize, wTop: usize, h: usize, dh: usize,
+  activation: i32, flipRows: bool, flipCols: bool,
+  dx: usize, dwIn: usize, dwLeft: usize, dwTop: usize, dbias: usize, scratch: usize,
+): void {
+  const cells = batch * height * width;
+  const offsets = scratch;
+  const packedLeft = bufferAfter(offsets, offsetsFloats(height, width));
+  const packedTop = bufferAfter(packedLeft, packedBFloats(hidden, hidden));
+  const xSkewed = bufferAfter(packedTop, packedBFloats(hidden, hidden));
+  const hSkewed = bufferAfter(xSkewed, <f64>cells * channels);
+  const grads = bufferAfter(hSkewed, <f64>cells * hidden);
+  const packedChunk = bufferAfter(grads, <f64>cells * hidden);
+  const packA = bufferAfter(packedChunk, backwardPackedFloats(hidden, channels));
+
+  diagonalOffsets(batch, height, width, offsets);
+  skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);
+  skewRows(h, hSkewed, hidden, true, batch, height, width, flipRows, flipCols, offsets);
+  skewRows(dh, grads, hidden, true, batch, height, width, flipRows, flipCols, offsets);
+
+  // B operands wLeft and wTop as stored: B[k, n] = w[k, n]
+  gemmPackB(hidden, hidden, wLeft, hidden, 1, packedLeft);
+  gemmPackB(hidden, hidden, wTop, hidden, 1, packedTop);
+  for (let d = height + width - 2; d >= 0; d--) {
+    const iLo = diagonalFirstRow(d, width), iHi = diagonalLastRow(d, height);
+    const here = load<i32>(offsets + (<usize>d << 2));
+    if (d < height + width - 2) {
+      const nLo = diagonalFirstRow(d + 1, width);
+      const next = load<i32>(offsets + (<usize>(d + 1) << 2));
+      // right of (i, j) is (i, j+1) on d+1, for cells max(iLo, nLo)..iHi (not in the last column)
+      const firstWithRight = max(iLo, nLo);
+      gemmPacked(
+        (iHi - firstWithRight + 1) * batch, hidden, hidden, rowPtr(grads, next + (firstWithRight - nLo) * batch, hidden), hidden, 1,
+        packedLeft, rowPtr(grads, here + (firstWithRight - iLo) * batch, hidden), hidden, true, packA,
+      );
+      // below (i, j) is (i+1, j) on d+1, for cells iLo..min(iHi, H-2) (not in the last row)
+      const lastWithBelow = min(iHi, height - 2);
+      gemmPacked(
+        (lastWithBelow - iLo + 1) * batch, hidden, hidden, rowPtr(grads, next + (iLo + 1 - nLo) * batch, hidden), hidden, 1,
+        packedTop, rowPtr(grads, here, hidden), hidden, true, packA,
+      );
+    }
+    // dpre = (dh + the two products) * act'(h), in place
+    const block = rowPtr(grads, here, hidden);
+    activationGradRowInPlace(block, rowPtr(hSkewed, here, hidden), (iHi - iLo + 1) * batch * hidden, activation);
+  }
+
+  // dbias[n] += sum_cell dpre[cell, n]
+  for (let row = 0; row < cells; row++) addRow(dbias, rowPtr(grads, row, hidden), hidden);
+  // dwIn[n, c] += sum_cell dpre[cell, n] x[cell, c]: A = dpre^T (both skewed alike)
+  gemmAccumulateLongK(hidden, channels, cells, grads, 1, hidden, xSkewed, channels, 1, dwIn, channels, packedChunk, packA);
+  // dx[cell, c] = sum_n dpre[cell, n] wIn[n, c], computed skewed into xSkewed (x is done)
+  gemmPackB(hidden, channels, wIn, channels, 1, packedChunk);
+  gemmPacked(cells, channels, hidden, grads, hidden, 1, packedChunk, xSkewed, channels, false, packA);
+  skewRows(xSkewed, dx, channels, false, batch, height, width, flipRows, flipCols, offsets);
+
+  // dwLeft[n, k] += sum dpre[cell, n] h[left(cell), k], dwTop likewise: per diagonal, the
+  // cells with a left (top) neighbour and those neighbours are contiguous blocks
+  for (let d = 1; d <= height + width - 2; d++) {
+    const iLo = diagonalFirstRow(d, width), iHi = diagonalLastRow(d, height);
+    const pLo = diagonalFirstRow(d - 1, width), pHi = diagonalLastRow(d - 1, height);
+    const here = load<i32>(offsets + (<usize>d << 2)), prev = load<i32>(offsets + (<usize>(d - 1) << 2));
+    gemmAccumulateLongK(
+      hidden, hidden, (min(iHi, pHi) - iLo + 1) * batch, rowPtr(grads, here, hidden), 1, hidden,
+      rowPtr(hSkewed, prev + (iLo - pLo) * batch, hidden), hidden, 1, dwLeft, hidden, packedChunk, packA,
+    );
+    const firstWithTop = max(iLo, 1);
+    gemmAccumulateLongK(
+      hidden, hidden, (iHi - firstWithTop + 1) * batch, rowPtr(grads, here + (firstWithTop - iLo) * batch, hidden), 1, hidden,
+      rowPtr(hSkewed, prev + (firstWithTop - 1 - pLo) * batch, hidden), hidden, 1, dwTop, hidden, packedChunk, packA,
+    );
+  }
+}
+
+// sum[k] += row[k], k < n
+function addRow(sum: usize, row: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const offset = <usize>k << 2;
+    v128.store(sum + offset, f32x4.add(v128.load(sum + offset), v128.load(row + offset)));
+  }
+  for (; k < n; k++) {
+    const offset = <usize>k << 2;
+    store<f32>(sum + offset, load<f32>(sum + offset) + load<f32>(row + offset));
+  }
+}

@@ -1,0 +1,298 @@
+// Skip-gram training with word2vec.c / gensim semantics, a whole batch of sentences
+// per call: subsampling, reduced windows, noise draws and SGD updates all run here.
+//
+// Dimensions: V vocabulary, D vector stride (dim rounded up to f32x4; padding lanes
+// stay 0 because every update adds multiples of rows that are 0 there), k negatives,
+// S sampled candidates.
+// Layout: syn0 (input vectors) and syn1 (output vectors) [V, D] row-major. A batch is
+// ids (in-vocabulary ids of its sentences, concatenated), sentenceEnds [sentences]
+// (exclusive ends) and alphas [sentences] (learning rate per sentence). Tables:
+// keepThreshold [V] u32, aliasEntries [V] x (u32, i32), noiseProbability [V] f64,
+// sigmoid / minus-log-sigmoid tables [TABLE + 1] over [-MAX_EXP, MAX_EXP].
+// Updates: syn0 and syn1 in place (SGD, word2vec.c's order); stats [3] f64 accumulate
+// (loss sum, pairs, kept words).
+//
+// Pairs follow word2vec.c: for center position i and context position j, the input row
+// is syn0[context] and the predicted word is the center, so every pair of one center
+// shares its target (and, with sampled softmax, one candidate set: TensorFlow's shared
+// candidates per batch).
+//
+// Draw order (src/backend/js/skipgram.ts makes the same draws in the same order):
+// per sentence, one u32 per word whose keep threshold is below 0xFFFFFFFF; per kept
+// center, one u32 for its reduced window (span = window - u32 % window), then with
+// sampled softmax two per try until S distinct candidates; per pair, with negative
+// sampling, two per negative.
+
+import { rngNextU32 } from "./rng";
+import { fmaF32x4 } from "./simd";
+import { aliasDraw } from "./sampling";
+import { dotRow } from "./rows";
+import { softmaxRowInPlace } from "./softmax";
+
+const LOSS_NEGATIVE: i32 = 0;
+const LOSS_SAMPLED: i32 = 1;
+const LOSS_SOFTMAX: i32 = 2;
+
+const MAX_EXP: f32 = 6;
+const TABLE: i32 = 1000;
+/** Table index of x in (-MAX_EXP, MAX_EXP): word2vec.c's (int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2)). */
+// @ts-ignore: decorator
+@inline function tableIndex(x: f32): usize {
+  return <usize><i32>((x + MAX_EXP) * (<f32>TABLE / MAX_EXP / 2));
+}
+
+// @ts-ignore: decorator
+@inline function align16(bytes: usize): usize {
+  return (bytes + 15) & ~15;
+}
+
+/** Bytes of scratch skipGramTrain needs; it persists between calls (the candidate stamps do). */
+export function skipGramScratchBytes(loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
+  let bytes = align16(<usize>dim << 2) + align16(<usize>maxSentence << 2) + 2 * align16(<usize>(negative + 1) << 2);
+  if (loss == LOSS_SAMPLED) {
+    bytes += align16(<usize>numSampled << 2) * 2 + align16(<usize>(numSampled + 1) << 2) + align16(<usize>vocabSize << 2) + 16;
+  } else if (loss == LOSS_SOFTMAX) {
+    bytes += align16(<usize>vocabSize << 2);
+  }
+  return <f64>bytes;
+}
+
+/** neu1e += g l2;  l2 += g l1   (one pass over the output row) */
+// @ts-ignore: decorator
+@inline function updateOutputRow(g: f32, l1: usize, l2: usize, neu1e: usize, dim: i32): void {
+  const gv = f32x4.splat(g);
+  for (let k = 0; k < dim; k += 4) {
+    const o = <usize>k << 2;
+    const w = v128.load(l2 + o);
+    v128.store(neu1e + o, fmaF32x4(gv, w, v128.load(neu1e + o)));
+    v128.store(l2 + o, fmaF32x4(gv, v128.load(l1 + o), w));
+  }
+}
+
+/** l1 += neu1e */
+// @ts-ignore: decorator
+@inline function updateInputRow(l1: usize, neu1e: usize, dim: i32): void {
+  for (let k = 0; k < dim; k += 4) {
+    const o = <usize>k << 2;
+    v128.store(l1 + o, f32x4.add(v128.load(l1 + o), v128.load(neu1e + o)));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function zeroRow(row: usize, dim: i32): void {
+  for (let k = 0; k < dim; k += 4) v128.store(row + (<usize>k << 2), f32x4.splat(0));
+}
+
+/**
+ * One (context -> center) pair with negative sampling; returns its loss.
+ * word2vec.c draws a noise word, computes its dot product, updates its row, then draws
+ * the next. The dot products only read rows that earlier steps of the pair did not
+ * touch, unless a noise word repeats, so all are computed first (their cache misses
+ * overlap; measured A/B on the benchmark corpus: +12-19% words/s, 721K -> 810K) and a repeated word's is recomputed after its
+ * first update: the result is word2vec.c's sequential loop exactly.
+ */
+// @ts-ignore: decorator
+@inline function pairNegative(
+  l1: usize, center: i32, alpha: f32, negative: i32, vocabSize: i32, dim: i32,
+  syn1: usize, aliasEntries: usize, sigmoidTable: usize, lossTable: usize, rng: usize, neu1e: usize, targets: usize, dots: usize,
+): f32 {
+  const rowBytes = <usize>dim << 2;
+  // targets[0] is the center (label 1), then the noise words that are not the center
+  store<i32>(targets, center);
+  let count = 1;
+  for (let d = 0; d < negative; d++) {
+    const target = aliasDraw(aliasEntries, vocabSize, rng);
+    if (target == center) continue;
+    store<i32>(targets + (<usize>count << 2), target);
+    count++;
+  }
+  for (let d = 0; d < count; d++) {
+    store<f32>(dots + (<usize>d << 2), dotRow(l1, syn1 + <usize>load<i32>(targets + (<usize>d << 2)) * rowBytes, dim));
+  }
+  zeroRow(neu1e, dim);
+  let loss: f32 = 0;
+  for (let d = 0; d < count; d++) {
+    const target = load<i32>(targets + (<usize>d << 2));
+    const l2 = syn1 + <usize>target * rowBytes;
+    let f = load<f32>(dots + (<usize>d << 2));
+    for (let e = 1; e < d; e++) {
+      if (load<i32>(targets + (<usize>e << 2)) == target) {
+        f = dotRow(l1, l2, dim);
+        break;
+      }
+    }
+    // g = (label - σ(f)) alpha, σ clamped to 0 / 1 outside the table (word2vec.c);
+    // loss -log σ(f) for the center, -log σ(-f) = f - log σ(f) for a noise word
+    let sig: f32, minusLogSig: f32;
+    if (f > MAX_EXP) {
+      sig = 1;
+      minusLogSig = 0;
+    } else if (f < -MAX_EXP) {
+      sig = 0;
+      minusLogSig = -f;
+    } else {
+      const at = tableIndex(f) << 2;
+      sig = load<f32>(sigmoidTable + at);
+      minusLogSig = load<f32>(lossTable + at);
+    }
+    if (d == 0) {
+      loss += minusLogSig;
+      updateOutputRow((1 - sig) * alpha, l1, l2, neu1e, dim);
+    } else {
+      loss += f + minusLogSig;
+      updateOutputRow(-sig * alpha, l1, l2, neu1e, dim);
+    }
+  }
+  updateInputRow(l1, neu1e, dim);
+  return loss;
+}
+
+/**
+ * Draw S distinct candidates for one center (stamp[c] == serial marks a drawn id) and
+ * their log expected counts, TensorFlow's unique sampling: log(p S) when no draw was
+ * rejected, else log(1 - (1 - p)^tries). Returns the center's own log Q.
+ */
+function drawCandidates(
+  center: i32, numSampled: i32, vocabSize: i32, aliasEntries: usize, noiseProbability: usize, rng: usize,
+  candidates: usize, logQ: usize, stamps: usize, serialSlot: usize,
+): f32 {
+  let serial = load<i32>(serialSlot) + 1;
+  if (serial == i32.MAX_VALUE) {
+    memory.fill(stamps, 0, <usize>vocabSize << 2);
+    serial = 1;
+  }
+  store<i32>(serialSlot, serial);
+  let tries = 0;
+  let count = 0;
+  while (count < numSampled) {
+    const c = aliasDraw(aliasEntries, vocabSize, rng);
+    tries++;
+    const stamp = stamps + (<usize>c << 2);
+    if (load<i32>(stamp) != serial) {
+      store<i32>(stamp, serial);
+      store<i32>(candidates + (<usize>count << 2), c);
+      count++;
+    }
+  }
+  for (let j = 0; j < numSampled; j++) {
+    const p = load<f64>(noiseProbability + (<usize>load<i32>(candidates + (<usize>j << 2)) << 3));
+    store<f32>(logQ + (<usize>j << 2), logExpectedCount(p, numSampled, tries));
+  }
+  return logExpectedCount(load<f64>(noiseProbability + (<usize>center << 3)), numSampled, tries);
+}
+
+// @ts-ignore: decorator
+@inline function logExpectedCount(p: f64, numSampled: i32, tries: i32): f32 {
+  return <f32>Math.log(tries == numSampled ? p * numSampled : -Math.expm1(<f64>tries * Math.log1p(-p)));
+}
+
+/** One pair with a softmax over [center, candidates] (hits excluded), logits corrected by -log Q. */
+function pairSampled(
+  l1: usize, center: i32, alpha: f32, numSampled: i32, dim: i32, syn1: usize,
+  candidates: usize, logQ: usize, centerLogQ: f32, logits: usize, neu1e: usize,
+): f32 {
+  const rowBytes = <usize>dim << 2;
+  zeroRow(neu1e, dim);
+  store<f32>(logits, dotRow(l1, syn1 + <usize>center * rowBytes, dim) - centerLogQ);
+  for (let j = 0; j < numSampled; j++) {
+    const c = load<i32>(candidates + (<usize>j << 2));
+    const logit: f32 = c == center ? -Infinity : dotRow(l1, syn1 + <usize>c * rowBytes, dim) - load<f32>(logQ + (<usize>j << 2));
+    store<f32>(logits + (<usize>(j + 1) << 2), logit);
+  }
+  const centerLogit = load<f32>(logits);
+  const loss = softmaxRowInPlace(logits, numSampled + 1, 1) - centerLogit;
+  // g = alpha (label - p): label 1 for the center, 0 for candidates
+  updateOutputRow(alpha * (1 - load<f32>(logits)), l1, syn1 + <usize>center * rowBytes, neu1e, dim);
+  for (let j = 0; j < numSampled; j++) {
+    const c = load<i32>(candidates + (<usize>j << 2));
+    if (c == center) continue;
+    updateOutputRow(-alpha * load<f32>(logits + (<usize>(j + 1) << 2)), l1, syn1 + <usize>c * rowBytes, neu1e, dim);
+  }
+  updateInputRow(l1, neu1e, dim);
+  return loss;
+}
+
+/** One pair with the exact softmax over all V words: O(V D). */
+function pairSoftmax(l1: usize, center: i32, alpha: f32, vocabSize: i32, dim: i32, syn1: usize, logits: usize, neu1e: usize): f32 {
+  const rowBytes = <usize>dim << 2;
+  zeroRow(neu1e, dim);
+  for (let v = 0; v < vocabSize; v++) store<f32>(logits + (<usize>v << 2), dotRow(l1, syn1 + <usize>v * rowBytes, dim));
+  const centerLogit = load<f32>(logits + (<usize>center << 2));
+  const loss = softmaxRowInPlace(logits, vocabSize, 1) - centerLogit;
+  for (let v = 0; v < vocabSize; v++) {
+    const label: f32 = v == center ? 1 : 0;
+    updateOutputRow(alpha * (label - load<f32>(logits + (<usize>v << 2))), l1, syn1 + <usize>v * rowBytes, neu1e, dim);
+  }
+  updateInputRow(l1, neu1e, dim);
+  return loss;
+}
+
+/** Train on one batch of sentences (see the header for layouts and the draw order). */
+export function skipGramTrain(
+  loss: i32, vocabSize: i32, dim: i32, window: i32, negative: i32, numSampled: i32,
+  syn0: usize, syn1: usize, keepThreshold: usize, aliasEntries: usize, noiseProbability: usize,
+  sigmoidTable: usize, lossTable: usize, rng: usize, scratch: usize, maxSentence: i32,
+  ids: usize, sentenceEnds: usize, alphas: usize, sentences: i32, stats: usize,
+): void {
+  const rowBytes = <usize>dim << 2;
+  const neu1e = scratch;
+  const kept = neu1e + align16(rowBytes);
+  const pairTargets = kept + align16(<usize>maxSentence << 2); // negative sampling: [k + 1] ids
+  const pairDots = pairTargets + align16(<usize>(negative + 1) << 2); // and their dot products
+  const extra = pairDots + align16(<usize>(negative + 1) << 2);
+  // sampled softmax: candidates [S], log Q [S], logits [S + 1], stamps [V], serial
+  const candidates = extra;
+  const logQ = candidates + align16(<usize>numSampled << 2);
+  const logits = loss == LOSS_SOFTMAX ? extra : logQ + align16(<usize>numSampled << 2);
+  const stamps = logits + align16(<usize>(numSampled + 1) << 2);
+  const serialSlot = stamps + align16(<usize>vocabSize << 2);
+
+  let lossSum: f64 = 0;
+  let pairs: f64 = 0;
+  let keptWords: f64 = 0;
+  let start = 0;
+  for (let s = 0; s < sentences; s++) {
+    const end = load<i32>(sentenceEnds + (<usize>s << 2));
+    const alpha = load<f32>(alphas + (<usize>s << 2));
+    // subsampling: keep w when a u32 draw <= keepThreshold[w]
+    let n = 0;
+    for (let p = start; p < end; p++) {
+      const w = load<i32>(ids + (<usize>p << 2));
+      const threshold = load<u32>(keepThreshold + (<usize>w << 2));
+      if (threshold != 0xffffffff && rngNextU32(rng) > threshold) continue;
+      store<i32>(kept + (<usize>n << 2), w);
+      n++;
+    }
+    keptWords += n;
+    for (let i = 0; i < n; i++) {
+      const center = load<i32>(kept + (<usize>i << 2));
+      const span = window - <i32>(rngNextU32(rng) % <u32>window);
+      let centerLogQ: f32 = 0;
+      if (loss == LOSS_SAMPLED) {
+        centerLogQ = drawCandidates(center, numSampled, vocabSize, aliasEntries, noiseProbability, rng, candidates, logQ, stamps, serialSlot);
+      }
+      const first = max(0, i - span);
+      const last = min(n - 1, i + span);
+      for (let j = first; j <= last; j++) {
+        if (j == i) continue;
+        const l1 = syn0 + <usize>load<i32>(kept + (<usize>j << 2)) * rowBytes;
+        let pairLoss: f32;
+        if (loss == LOSS_NEGATIVE) {
+          pairLoss = pairNegative(
+            l1, center, alpha, negative, vocabSize, dim, syn1, aliasEntries, sigmoidTable, lossTable, rng, neu1e, pairTargets, pairDots,
+          );
+        } else if (loss == LOSS_SAMPLED) {
+          pairLoss = pairSampled(l1, center, alpha, numSampled, dim, syn1, candidates, logQ, centerLogQ, logits, neu1e);
+        } else {
+          pairLoss = pairSoftmax(l1, center, alpha, vocabSize, dim, syn1, logits, neu1e);
+        }
+        lossSum += pairLoss;
+        pairs++;
+      }
+    }
+    start = end;
+  }
+  store<f64>(stats, load<f64>(stats) + lossSum);
+  store<f64>(stats, load<f64>(stats, 8) + pairs, 8);
+  store<f64>(stats, load<f64>(stats, 16) + keptWords, 16);
+}

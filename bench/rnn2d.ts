@@ -1,0 +1,350 @@
+// 2D-RNN benchmarks: forward, and forward + backward, for n x n grids (B = 8, C = 3,
+// tanh, top-left), weft's two WASM builds against the pure-JS backend, the tfjs-wasm
+// per-diagonal peer (bench/peers/tfjs_rnn2d.ts) and the shared matmul at the shape of
+// the scan's largest diagonal GEMM, all measured interleaved in one run. Then the
+// homework's "compare with a convnet": a stack of 3x3 convs of the same width whose
+// receptive field covers the image, at n = 32.
+// Only what was measured is printed: a size too slow for the JS backend in this mode
+// shows '-' (never an extrapolation).
+
+import type { Tensor, Weft } from '../src/index.js';
+import type { BenchContext, FamilyTable, Implementation, Table } from './context.js';
+import { type Cell, fitExponent, gflops, medianMs } from './harness.js';
+import { lineChart } from './plot.js';
+import type { Tf } from './peers/tfjs.js';
+import { type TfRnn2dWeights, loadTfGradients, tfRnn2dForward, tfRnn2dTrainingStep } from './peers/tfjs_rnn2d.js';
+
+const BATCH = 8;
+const CHANNELS = 3;
+const HIDDEN = [32, 128];
+/**
+ * The JS backend runs a size only when one call costs at most this many flops, and
+ * the tfjs training step (~1 s per GFLOP) likewise: `--quick` takes 30-40 s.
+ */
+const JS_FLOP_BUDGET = { quick: 1.5e8, full: 3e9 };
+const TFJS_TRAINING_FLOP_BUDGET = { quick: 2e9, full: Infinity };
+
+const gridSizes = (quick: boolean) => (quick ? [16, 32, 64] : [16, 32, 64, 128]);
+
+interface Rnn2dCase {
+  n: number;
+  hidden: number;
+  flops: number;
+  args: { x: Tensor; wIn: Tensor; wLeft: Tensor; wTop: Tensor; bias: Tensor };
+}
+
+function makeCase(weft: Weft, n: number, hidden: number): Rnn2dCase {
+  const scaled = (t: Tensor, s: number) => weft.tensor(t.data.map((v) => v * s), t.shape);
+  // contracting recurrence (as a trained one): the states stay in tanh's linear range
+  const recurrent = 0.6 / Math.sqrt(2 * hidden);
+  return {
+    n,
+    hidden,
+    flops: weft.rnn2d.flops({ batch: BATCH, height: n, width: n, inputChannels: CHANNELS, hidden }),
+    args: {
+      x: weft.randn([BATCH, n, n, CHANNELS], n),
+      wIn: scaled(weft.randn([hidden, CHANNELS], 1), 1 / Math.sqrt(CHANNELS)),
+      wLeft: scaled(weft.randn([hidden, hidden], 2), recurrent),
+      wTop: scaled(weft.randn([hidden, hidden], 3), recurrent),
+      bias: scaled(weft.randn([hidden], 4), 0.1),
+    },
+  };
+}
+
+function tfWeights(tf: Tf, c: Rnn2dCase): { x: ReturnType<Tf['tensor']>; w: TfRnn2dWeights } {
+  const t = (v: Tensor) => tf.tensor(v.data, v.shape);
+  return { x: t(c.args.x), w: { wIn: t(c.args.wIn), wLeft: t(c.args.wLeft), wTop: t(c.args.wTop), bias: t(c.args.bias) } };
+}
+
+/** One tfjs forward, read back to JS as weft's output is. */
+function tfForwardTask(tf: Tf, peer: ReturnType<typeof tfWeights>): () => void {
+  return () => {
+    const h = tfRnn2dForward(tf, peer.x, peer.w);
+    h.dataSync();
+    h.dispose();
+  };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0;
+  for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
+  return worst;
+}
+
+/** A benchmark against a peer computing something else is meaningless: check it once. */
+function checkTfPeer(tf: Tf, weft: Weft, withGradients: boolean): void {
+  const c = makeCase(weft, 9, 12);
+  const { x, w } = tfWeights(tf, c);
+  const { h } = weft.rnn2d.forward(c.args);
+  const dh = weft.randn(h.shape, 5);
+  const grads = weft.rnn2d.backward({ ...c.args, h, dh });
+  const tfH = tfRnn2dForward(tf, x, w);
+  const dhT = tf.tensor(dh.data, dh.shape);
+  const tfGrads = withGradients ? tfRnn2dTrainingStep(tf, x, w, dhT) : [];
+  const pairs: [string, ArrayLike<number>, ArrayLike<number>][] = [['h', tfH.dataSync(), h.data]];
+  if (withGradients) {
+    pairs.push(
+      ['dwIn', tfGrads[0].dataSync(), grads.dwIn.data],
+      ['dwLeft', tfGrads[1].dataSync(), grads.dwLeft.data],
+      ['dwTop', tfGrads[2].dataSync(), grads.dwTop.data],
+      ['dbias', tfGrads[3].dataSync(), grads.dbias.data],
+    );
+  }
+  for (const [name, got, want] of pairs) {
+    const diff = maxAbsDiff(got, want);
+    if (!(diff < 1e-3)) throw new Error(`tfjs rnn2d peer disagrees with weft on ${name}: max |diff| ${diff}`);
+  }
+  tf.dispose([tfH, dhT, x, ...Object.values(w), ...tfGrads]);
+}
+
+/** matmul GFLOP/s of the scan's largest diagonal GEMM: [B*n, 2 hid] @ [2 hid, hid]. */
+function diagonalMatmulTask(impl: Implementation, n: number, hidden: number): { task: () => unknown; flops: number } {
+  const a = impl.weft.randn([BATCH * n, 2 * hidden], 7);
+  const b = impl.weft.randn([2 * hidden, hidden], 8);
+  return { task: () => impl.weft.matmul(a, b), flops: 2 * BATCH * n * 2 * hidden * hidden };
+}
+
+const wasmImpls = (ctx: BenchContext) => ctx.impls.filter((impl) => impl.label !== 'js');
+const jsImpl = (ctx: BenchContext) => ctx.impls.find((impl) => impl.label === 'js');
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a / b : undefined);
+const budget = (ctx: BenchContext) => JS_FLOP_BUDGET[ctx.quick ? 'quick' : 'full'];
+
+function exponentNotes(label: string, sizes: number[], timesByHidden: Map<number, number[]>): string[] {
+  return [...timesByHidden].map(
+    ([hidden, times]) =>
+      `${label}, hid ${hidden}: time ~ n^${fitExponent(sizes, times).toFixed(2)} (least-squares fit over n = ${sizes.join(', ')})`,
+  );
+}
+
+/** Measured times, kept for the plot: one point per (implementation, size). */
+type Points = Record<string, unknown>[];
+
+interface Section {
+  table: Table;
+  notes: string[];
+}
+
+async function forwardSection(ctx: BenchContext, points: Points): Promise<Section> {
+  const best = ctx.impls[0];
+  const js = jsImpl(ctx);
+  const tf = ctx.tf;
+  const sizes = gridSizes(ctx.quick);
+  const rows: Cell[][] = [];
+  const times = new Map<number, number[]>();
+  for (const hidden of HIDDEN)
+    for (const n of sizes) {
+      ctx.progress.step(`rnn2d forward n=${n} hid=${hidden}`);
+      const c = makeCase(best.weft, n, hidden);
+      const tasks: Record<string, () => unknown> = {};
+      for (const impl of wasmImpls(ctx)) tasks[impl.label] = () => impl.weft.rnn2d.forward(c.args);
+      if (js && c.flops <= budget(ctx)) tasks.js = () => js.weft.rnn2d.forward(c.args);
+      const peer = tf ? tfWeights(tf, c) : undefined;
+      if (tf && peer) {
+        tasks['tfjs-wasm'] = tfForwardTask(tf, peer);
+      }
+      const matmul = diagonalMatmulTask(best, n, hidden);
+      tasks.matmul = matmul.task;
+      const ms = await medianMs(tasks, ctx.timing);
+      if (tf && peer) tf.dispose([peer.x, ...Object.values(peer.w)]);
+      const bestMs = ms[best.label];
+      times.set(hidden, [...(times.get(hidden) ?? []), bestMs]);
+      for (const label of [...ctx.impls.map((i) => i.label), 'tfjs-wasm']) {
+        if (ms[label] !== undefined) points.push({ n, ms: ms[label], series: `${label} h=${hidden}` });
+      }
+      const g = gflops(c.flops, bestMs);
+      rows.push([
+        String(n), String(hidden),
+        ...wasmImpls(ctx).map((impl) => ms[impl.label]),
+        ms.js,
+        ms['tfjs-wasm'],
+        g,
+        (100 * g) / gflops(matmul.flops, ms.matmul),
+        ratio(ms.js, bestMs),
+        ratio(ms['tfjs-wasm'], bestMs),
+      ]);
+    }
+  return {
+    table: {
+      title: `rnn2d forward, ms per call (B = ${BATCH}, n x n grid, C = ${CHANNELS}, tanh; GFLOP/s and ratios use ${best.label})`,
+      header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'GFLOP/s', '% matmul', 'x js', 'x tfjs'],
+      rows,
+    },
+    notes: [
+      `% matmul: rnn2d GFLOP/s over weft.matmul's on [B*n, 2 hid] @ [2 hid, hid] (the largest diagonal GEMM), ${best.label}, same run.`,
+      `tfjs-wasm: per-diagonal composition of tfjs ops (bench/peers/tfjs_rnn2d.ts), checked against weft first.`,
+      ...exponentNotes('forward', sizes, times),
+    ],
+  };
+}
+
+async function trainingSection(ctx: BenchContext, tf: Tf | null): Promise<Section> {
+  const best = ctx.impls[0];
+  const js = jsImpl(ctx);
+  const sizes = gridSizes(ctx.quick);
+  const rows: Cell[][] = [];
+  const times = new Map<number, number[]>();
+  for (const hidden of HIDDEN)
+    for (const n of sizes) {
+      ctx.progress.step(`rnn2d forward+backward n=${n} hid=${hidden}`);
+      const c = makeCase(best.weft, n, hidden);
+      const { h } = best.weft.rnn2d.forward(c.args);
+      const dh = best.weft.randn(h.shape, 9);
+      const step = (weft: Weft) => () => {
+        const out = weft.rnn2d.forward(c.args);
+        return weft.rnn2d.backward({ ...c.args, h: out.h, dh });
+      };
+      const tasks: Record<string, () => unknown> = {};
+      for (const impl of wasmImpls(ctx)) tasks[impl.label] = step(impl.weft);
+      // forward + backward is ~3x the forward's flops
+      if (js && 3 * c.flops <= budget(ctx)) tasks.js = step(js.weft);
+      tasks['forward only'] = () => best.weft.rnn2d.forward(c.args);
+      tasks['backward only'] = () => best.weft.rnn2d.backward({ ...c.args, h, dh });
+      const peer = tf ? tfWeights(tf, c) : undefined;
+      const dhT = tf ? tf.tensor(dh.data, dh.shape) : undefined;
+      if (tf && peer && dhT && 3 * c.flops <= TFJS_TRAINING_FLOP_BUDGET[ctx.quick ? 'quick' : 'full']) {
+        tasks['tfjs-wasm'] = () => {
+          const grads = tfRnn2dTrainingStep(tf, peer.x, peer.w, dhT);
+          for (const g of grads) g.dataSync();
+          tf.dispose(grads);
+        };
+      }
+      const ms = await medianMs(tasks, ctx.timing);
+      if (tf && peer && dhT) tf.dispose([peer.x, dhT, ...Object.values(peer.w)]);
+      const bestMs = ms[best.label];
+      times.set(hidden, [...(times.get(hidden) ?? []), bestMs]);
+      rows.push([
+        String(n), String(hidden),
+        ...wasmImpls(ctx).map((impl) => ms[impl.label]),
+        ms.js,
+        ms['tfjs-wasm'],
+        ms['backward only'] / ms['forward only'],
+        gflops(3 * c.flops, bestMs),
+        ratio(ms.js, bestMs),
+        ratio(ms['tfjs-wasm'], bestMs),
+      ]);
+    }
+  return {
+    table: {
+      title: `rnn2d forward + backward, ms per step (B = ${BATCH}, C = ${CHANNELS}, tanh; ratios use ${best.label})`,
+      header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'bwd/fwd', 'GFLOP/s', 'x js', 'x tfjs'],
+      rows,
+    },
+    notes: [
+      `bwd/fwd: backward alone over forward alone, ${best.label}. GFLOP/s counts a step as 3 x rnn2d.flops.`,
+      `tfjs-wasm computes the weight gradients but not dx (tfjs-wasm has no gather gradient; see the peer).`,
+      ...exponentNotes('forward + backward', sizes, times),
+    ],
+  };
+}
+
+/** A stack of 3x3 'same' convs, C -> hid -> ... -> hid, tanh. */
+interface ConvStack {
+  layers: number;
+  weights: Tensor[];
+  biases: Tensor[];
+}
+
+function makeConvStack(weft: Weft, layers: number, hidden: number): ConvStack {
+  const weights: Tensor[] = [], biases: Tensor[] = [];
+  for (let l = 0; l < layers; l++) {
+    const inC = l === 0 ? CHANNELS : hidden;
+    const w = weft.randn([hidden, 3, 3, inC], 100 + l);
+    const scale = 1 / Math.sqrt(9 * inC);
+    weights.push(weft.tensor(w.data.map((v) => v * scale), w.shape));
+    biases.push(weft.zeros([hidden]));
+  }
+  return { layers, weights, biases };
+}
+
+function runConvStack(weft: Weft, stack: ConvStack, x: Tensor): Tensor {
+  let y = x;
+  for (let l = 0; l < stack.layers; l++) {
+    y = weft.conv2d.forward({ x: y, w: stack.weights[l], bias: stack.biases[l], padding: 'same', activation: 'tanh' }).y;
+  }
+  return y;
+}
+
+async function convSection(ctx: BenchContext): Promise<Section> {
+  const best = ctx.impls[0];
+  const weft = best.weft;
+  const tf = ctx.tf;
+  const n = 32;
+  // pixel (i, j) of L stacked 3x3 convs sees a (2L+1)^2 window: the corner pixels see the
+  // whole n x n image when L = n - 1, as the 2D-RNN's far corner does
+  const layers = n - 1;
+  const rows: Cell[][] = [];
+  for (const hidden of ctx.quick ? [32] : HIDDEN) {
+    ctx.progress.step(`rnn2d vs conv stack, hid=${hidden}`);
+    const c = makeCase(weft, n, hidden);
+    const stack = makeConvStack(weft, layers, hidden);
+    const origins = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
+    const tasks: Record<string, () => unknown> = {
+      rnn: () => weft.rnn2d.forward(c.args),
+      rnn4: () => origins.map((origin) => weft.rnn2d.forward({ ...c.args, origin })),
+      conv: () => runConvStack(weft, stack, c.args.x),
+    };
+    const tfStack = tf ? stack.weights.map((w) => tf.transpose(tf.tensor(w.data, w.shape), [1, 2, 3, 0])) : [];
+    const tfX = tf ? tf.tensor(c.args.x.data, c.args.x.shape) : undefined;
+    const peer = tf ? tfWeights(tf, c) : undefined;
+    if (tf && peer) {
+      tasks['tfjs rnn'] = tfForwardTask(tf, peer);
+    }
+    if (tf && tfX) {
+      tasks['tfjs conv'] = () => {
+        const y = tf.tidy(() => {
+          let t = tfX as ReturnType<Tf['tensor4d']>;
+          for (const w of tfStack) t = tf.tanh(tf.conv2d(t, w as ReturnType<Tf['tensor4d']>, 1, 'same'));
+          return t;
+        });
+        y.dataSync();
+        y.dispose();
+      };
+    }
+    const ms = await medianMs(tasks, ctx.timing);
+    if (tf && tfX && peer) tf.dispose([tfX, ...tfStack, peer.x, ...Object.values(peer.w)]);
+    const rnnParams = weft.rnn2d.paramCount({ inputChannels: CHANNELS, hidden });
+    let convParams = 0, convFlops = 0;
+    for (let l = 0; l < layers; l++) {
+      const conv = { inputChannels: l === 0 ? CHANNELS : hidden, outChannels: hidden, kernel: [3, 3] as [number, number] };
+      convParams += weft.conv2d.paramCount(conv);
+      convFlops += weft.conv2d.flops({ ...conv, batch: BATCH, height: n, width: n, padding: 'same' });
+    }
+    rows.push([`2D-RNN, 1 origin`, String(hidden), rnnParams, c.flops / 1e6, `quadrant up to (i+1)x(j+1); all at the far corner`, ms.rnn, ms['tfjs rnn']]);
+    rows.push([`2D-RNN, 4 origins`, String(hidden), 4 * rnnParams, (4 * c.flops) / 1e6, `whole image, every pixel`, ms.rnn4, undefined]);
+    rows.push([`${layers} x conv 3x3`, String(hidden), convParams, convFlops / 1e6, `${2 * layers + 1}x${2 * layers + 1} window: whole image, every pixel`, ms.conv, ms['tfjs conv']]);
+  }
+  return {
+    table: {
+      title: `2D-RNN vs a 3x3 conv stack with the same receptive field, forward, ${n}x${n}, B = ${BATCH}, C = ${CHANNELS}, tanh (weft ${best.label})`,
+      header: ['model', 'hid', 'params', 'MFLOP', 'receptive field of pixel (i, j)', 'weft ms', 'tfjs-wasm ms'],
+      rows,
+    },
+    notes: [
+      `4 origins: four scans (as ReNet / MD-RNNs combine them), so every pixel sees the whole image, as with the conv stack.`,
+      `The conv stack needs n - 1 layers for that field; the RNN's cost does not grow with the field it covers.`,
+    ],
+  };
+}
+
+/** The rnn2d family: forward, forward + backward, and the conv comparison. */
+export async function benchRnn2d(ctx: BenchContext): Promise<FamilyTable> {
+  const points: Points = [];
+  const tfTraining = ctx.tf !== null && (await loadTfGradients());
+  if (ctx.tf) checkTfPeer(ctx.tf, ctx.impls[0].weft, tfTraining);
+  const forward = await forwardSection(ctx, points);
+  const training = await trainingSection(ctx, tfTraining ? ctx.tf : null);
+  const conv = await convSection(ctx);
+  return {
+    slug: 'rnn2d',
+    ...forward.table,
+    extraTables: [training.table, conv.table],
+    notes: [...forward.notes, ...training.notes, ...conv.notes],
+    plot: lineChart({
+      title: `rnn2d forward, ms per call vs grid side n (B = ${BATCH}, C = ${CHANNELS}); n^2 is a slope of 2`,
+      x: { field: 'n', title: 'n (grid is n x n)', log: true },
+      y: { field: 'ms', title: 'ms per call', log: true },
+      series: 'series',
+      values: points,
+    }),
+  };
+}

@@ -1,0 +1,111 @@
+// Skip-gram training speed and quality: weft's WASM builds and pure-JS backend against
+// gensim (same corpus file, same settings, one worker, same run). Words/s counts every
+// corpus word read (raw words, gensim's corpus_total_words) over the training time
+// (vocabulary building excluded on both sides), by the wall clock and by the process's
+// CPU time: on a shared machine the CPU-time rate is the one that does not depend on
+// what else runs during each measurement. Quality: questions-words analogy accuracy
+// and WordSim-353 Spearman, both with gensim's evaluation conventions.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchContext, FamilyTable } from './context.js';
+import type { Cell } from './harness.js';
+import { text8Corpus } from './text8.js';
+import { groupedBarChart } from './plot.js';
+import { type GensimResult, runGensim } from './peers/gensim.js';
+
+const SETTINGS = { dim: 100, window: 5, negative: 5, sample: 1e-4, minCount: 5, alpha: 0.025, seed: 1 };
+/** --quick: a corpus slice and fewer epochs (labelled in the table). */
+const QUICK = { words: 400_000, epochs: 3 };
+const FULL = { epochs: 5 };
+
+function dataFile(name: string): string {
+  // bench/ and dist/ both sit one level below the repository root
+  return join(fileURLToPath(new URL('..', import.meta.url)), 'data', name);
+}
+
+interface Row {
+  label: string;
+  epochs: number;
+  wordsPerSec: number;
+  cpuWordsPerSec: number;
+  seconds: number;
+  correct: number;
+  total: number;
+  spearman: number;
+}
+
+export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
+  const corpus = text8Corpus(ctx.quick ? QUICK.words : undefined);
+  const epochs = ctx.quick ? QUICK.epochs : FULL.epochs;
+  const questionsPath = dataFile('questions-words.txt');
+  const pairsPath = dataFile('wordsim353.tsv');
+  const title = `skip-gram training, one thread (dim ${SETTINGS.dim}, window ${SETTINGS.window}, negative ${SETTINGS.negative}, ` +
+    `sample ${SETTINGS.sample}, minCount ${SETTINGS.minCount}, ${epochs} epochs${ctx.quick ? ', QUICK: corpus slice' : ''})`;
+  const header = ['implementation', 'words/s', 'x gensim', 'words/CPU-s', 'x gensim (CPU)', 'train s', 'analogy %', 'correct/total', 'WS353 rho'];
+  if (!corpus) return { slug: 'skipgram', title, header, rows: [], notes: ['skipped: corpus packages missing'] };
+  const questions = readFileSync(questionsPath, 'utf8');
+  const pairs = readFileSync(pairsPath, 'utf8');
+
+  const rows: Row[] = [];
+  let vocabSize = 0;
+  for (const impl of ctx.impls) {
+    ctx.progress.step(`skip-gram training, weft ${impl.label}`);
+    const model = impl.weft.skipGram({ ...SETTINGS, epochs });
+    await model.buildVocab({ path: corpus.path });
+    vocabSize = model.vocab.length;
+    const cpu = process.cpuUsage();
+    const summary = await model.train({ path: corpus.path });
+    const { user, system } = process.cpuUsage(cpu);
+    const analogies = model.evaluateAnalogies(questions);
+    rows.push({
+      label: `weft ${impl.label}`, epochs, wordsPerSec: summary.wordsPerSec, seconds: summary.seconds,
+      cpuWordsPerSec: summary.words / ((user + system) / 1e6),
+      correct: analogies.correct, total: analogies.total, spearman: model.evaluateWordPairs(pairs).spearman,
+    });
+    model.dispose();
+  }
+  const peers: [string, 'file' | 'iterable'][] = ctx.quick ? [['gensim (corpus_file)', 'file']] : [['gensim (corpus_file)', 'file'], ['gensim (LineSentence)', 'iterable']];
+  let gensim: GensimResult | null = null;
+  for (const [label, mode] of peers) {
+    ctx.progress.step(`skip-gram training, ${label}`);
+    const result = runGensim({ ...SETTINGS, epochs, corpusPath: corpus.path, questionsPath, pairsPath, mode });
+    if (!result) break;
+    gensim ??= result;
+    rows.push({
+      label: `${label} ${result.version}`, epochs, wordsPerSec: (result.corpusWords * epochs) / result.trainSeconds, seconds: result.trainSeconds,
+      cpuWordsPerSec: (result.corpusWords * epochs) / result.cpuSeconds,
+      correct: result.analogyCorrect, total: result.analogyTotal, spearman: result.spearman,
+    });
+  }
+  const gensimRow = gensim ? rows.find((r) => r.label.startsWith('gensim')) : undefined;
+  const gensimRate = gensimRow?.wordsPerSec;
+  const table: Cell[][] = rows.map((r) => [
+    r.label, r.wordsPerSec, gensimRow ? r.wordsPerSec / gensimRow.wordsPerSec : undefined,
+    r.cpuWordsPerSec, gensimRow ? r.cpuWordsPerSec / gensimRow.cpuWordsPerSec : undefined,
+    r.seconds, (100 * r.correct) / r.total, `${r.correct}/${r.total}`, r.spearman,
+  ]);
+  const best = rows[0], js = rows.find((r) => r.label === 'weft js');
+  return {
+    slug: 'skipgram',
+    title,
+    header,
+    rows: table,
+    plot: groupedBarChart({
+      title: `skip-gram training words/s, one thread (${corpus.label.split(' (')[0]}, ${epochs} epochs)`,
+      category: { field: 'clock', title: '', order: ['wall clock', 'per CPU-second'] },
+      y: { field: 'rate', title: 'corpus words / s' },
+      series: 'impl',
+      values: rows.flatMap((r) => [
+        { clock: 'wall clock', impl: r.label, rate: r.wordsPerSec },
+        { clock: 'per CPU-second', impl: r.label, rate: r.cpuWordsPerSec },
+      ]),
+    }),
+    notes: [
+      `corpus: ${corpus.label}; vocabulary ${vocabSize} words${gensim ? ` (gensim: ${gensim.vocab})` : ''}`,
+      ...(js ? [`pure JS is ${(best.wordsPerSec / js.wordsPerSec).toFixed(1)}x slower than ${best.label}`] : []),
+      ...(gensimRow ? [`${best.label}: ${(best.wordsPerSec / gensimRate!).toFixed(2)}x gensim's words/s (${(best.cpuWordsPerSec / gensimRow.cpuWordsPerSec).toFixed(2)}x per CPU-second), analogy ${((100 * best.correct) / best.total - (100 * gensimRow.correct) / gensimRow.total).toFixed(2)} points from gensim`] : []),
+    ],
+  };
+}

@@ -1,0 +1,101 @@
+// Softmax gradient cost: the exact softmax over V classes (O(N·V·h)) against sampled
+// softmax and negative sampling (O(N·k·h)), loss + every gradient per call, for
+// V = 1K ... 1M at h = 128. Each call includes what a user pays: copying operands into
+// WASM, validation, drawing candidates, gathering the touched rows.
+// The exact softmax at V = 1M is timed on one warm call of a fresh instance of the best
+// WASM build (it needs ~1.2 GB of WASM memory), and the pure-JS one only up to V = 10K
+// (at 100K one call takes seconds): those cells are measured, never extrapolated.
+
+import { createWeft, type Weft } from '../src/index.js';
+import { randn } from '../src/rng.js';
+import type { BenchContext, FamilyTable } from './context.js';
+import { type Cell, medianMs } from './harness.js';
+import { lineChart } from './plot.js';
+
+const BATCH = 64;
+const HIDDEN = 128;
+const NUM_SAMPLED = 64;
+const NEGATIVE = 5;
+export const SOFTMAX_VOCAB_SIZES = [1_000, 10_000, 100_000, 1_000_000];
+/** Largest V the pure-JS exact softmax is timed at. */
+const JS_FULL_LIMIT = 10_000;
+/** Largest V the exact softmax is timed at with tinybench (above: one call). */
+const FULL_REPEAT_LIMIT = 100_000;
+
+function problem(V: number) {
+  const input = randn([BATCH, HIDDEN], 1);
+  const weights = randn([V, HIDDEN], 2);
+  for (let i = 0; i < weights.data.length; i++) weights.data[i] *= 0.1;
+  const targets = new Int32Array(BATCH);
+  for (let i = 0; i < BATCH; i++) targets[i] = (i * 7919) % V;
+  // Zipf counts, ids sorted by frequency (what log-uniform and unigram samplers assume)
+  const counts = Float64Array.from({ length: V }, (_, i) => Math.max(1, Math.round(1e7 / (i + 1))));
+  return { input, weights, targets, counts };
+}
+
+type Problem = ReturnType<typeof problem>;
+
+const ops = {
+  full: (w: Weft, p: Problem) => w.softmax.full({ input: p.input, weights: p.weights, targets: p.targets }),
+  sampled: (w: Weft, p: Problem) =>
+    w.softmax.sampled({ input: p.input, weights: p.weights, targets: p.targets, numSampled: NUM_SAMPLED }),
+  negative: (w: Weft, p: Problem) =>
+    w.softmax.negativeSampling({ input: p.input, weights: p.weights, targets: p.targets, negative: NEGATIVE, counts: p.counts }),
+};
+
+export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
+  const best = ctx.impls[0];
+  const rows: Cell[][] = [];
+  const points: Record<string, unknown>[] = [];
+  for (const V of SOFTMAX_VOCAB_SIZES) {
+    ctx.progress.step(`softmax gradients V=${V}`);
+    const p = problem(V);
+    const ms: Record<string, Record<string, number>> = { full: {}, sampled: {}, negative: {} };
+    for (const op of ['full', 'sampled', 'negative'] as const) {
+      const tasks: Record<string, () => unknown> = {};
+      for (const impl of ctx.impls) {
+        if (op === 'full' && (V > FULL_REPEAT_LIMIT || (impl.label === 'js' && V > JS_FULL_LIMIT))) continue;
+        tasks[impl.label] = () => ops[op](impl.weft, p);
+      }
+      if (Object.keys(tasks).length > 0) Object.assign(ms[op], await medianMs(tasks, ctx.timing));
+    }
+    if (V > FULL_REPEAT_LIMIT) {
+      // a fresh instance whose ~1.2 GB of memory is released afterwards; the first call
+      // also pays for growing that memory, so the second (warm) call is the one timed
+      const fresh = await createWeft({ simd: best.label === 'wasm-relaxed' ? 'relaxed' : 'simd' });
+      ops.full(fresh, p);
+      const t0 = performance.now();
+      ops.full(fresh, p);
+      ms.full[best.label] = performance.now() - t0;
+    }
+    for (const op of ['full', 'sampled', 'negative'] as const) {
+      const speedup = ms.full[best.label] / ms[op][best.label];
+      for (const [label, t] of Object.entries(ms[op])) points.push({ V, ms: t, series: `${op} ${label}` });
+      rows.push([
+        op === 'full' ? `${V / 1000}K` : '',
+        op === 'full' ? 'full softmax' : op === 'sampled' ? `sampled (S=${NUM_SAMPLED})` : `negative (k=${NEGATIVE})`,
+        ...ctx.impls.map((impl) => ms[op][impl.label]),
+        op === 'full' ? '1' : speedup,
+        ms[op].js !== undefined ? ms[op].js / ms[op][best.label] : undefined,
+      ]);
+    }
+  }
+  return {
+    slug: 'softmax',
+    plot: lineChart({
+      title: `softmax gradients, ms per call vs V (N=${BATCH}, h=${HIDDEN}): full is O(V), sampled and negative are not`,
+      x: { field: 'V', title: 'classes V', log: true },
+      y: { field: 'ms', title: 'ms per call', log: true },
+      series: 'series',
+      values: points,
+    }),
+    title: `softmax gradients, ms per call (N=${BATCH} rows, h=${HIDDEN}; loss + dInput + weight gradients)`,
+    header: ['V', 'method', ...ctx.impls.map((i) => `${i.label} ms`), `x faster than full (${best.label})`, `js / ${best.label}`],
+    rows,
+    notes: [
+      `sampled: TF sampled_softmax_loss, log-uniform sampler, ${NUM_SAMPLED} unique shared candidates, -log Q, accidental hits removed;`,
+      `negative: word2vec SGNS, ${NEGATIVE} unigram^0.75 draws per row (includes checking the V counts every call).`,
+      `full at V=1M: the second (warm) call on a fresh ${best.label} instance; pure-JS full only up to V=${JS_FULL_LIMIT / 1000}K ('-').`,
+    ],
+  };
+}

@@ -1,0 +1,94 @@
+// Pure-JS twin of assembly/rnn2d.ts: the plain per-cell recurrence, cell after cell
+// in scan order, each a mat-vec (the reference in tests, the baseline in benchmarks).
+// Layout as there: x [B, H, W, C], h / dh [B, H, W, D], wIn [D, C], wLeft / wTop [D, D].
+// The scan runs in local coordinates (i, j) from the origin; cellOf maps them to memory.
+// Sums are JS numbers (f64) and stored as f32; weight gradients accumulate in f64.
+
+import { allocF32 } from '../../tensor.js';
+import type { Rnn2dBackwardProblem, Rnn2dGradientArrays, Rnn2dProblem } from '../../ops/rnn2d.js';
+import { activationDerivativeFromOutput, activationFn } from './activation.js';
+
+type CellOf = (b: number, i: number, j: number) => number;
+
+function cellMapper(p: Rnn2dProblem): CellOf {
+  const { height, width, flipRows, flipCols } = p;
+  return (b, i, j) => (b * height + (flipRows ? height - 1 - i : i)) * width + (flipCols ? width - 1 - j : j);
+}
+
+export function rnn2dForwardJs(p: Rnn2dProblem): Float32Array {
+  const { x, wIn, wLeft, wTop, bias, batch, height, width, channels: C, hidden: D } = p;
+  const act = activationFn(p.activation);
+  const cellOf = cellMapper(p);
+  const h = allocF32('rnn2d.forward: h', batch * height * width * D);
+  for (let b = 0; b < batch; b++)
+    for (let i = 0; i < height; i++)
+      for (let j = 0; j < width; j++) {
+        const cell = cellOf(b, i, j);
+        const left = j > 0 ? cellOf(b, i, j - 1) * D : -1;
+        const top = i > 0 ? cellOf(b, i - 1, j) * D : -1;
+        for (let n = 0; n < D; n++) {
+          // h[cell, n] = act(bias[n] + wIn[n, :] . x[cell] + wLeft[n, :] . h[left] + wTop[n, :] . h[top])
+          let s = bias ? bias[n] : 0;
+          for (let c = 0; c < C; c++) s += wIn[n * C + c] * x[cell * C + c];
+          if (left >= 0) for (let k = 0; k < D; k++) s += wLeft[n * D + k] * h[left + k];
+          if (top >= 0) for (let k = 0; k < D; k++) s += wTop[n * D + k] * h[top + k];
+          h[cell * D + n] = act(s);
+        }
+      }
+  return h;
+}
+
+export function rnn2dBackwardJs(p: Rnn2dBackwardProblem): Rnn2dGradientArrays {
+  const { x, wIn, wLeft, wTop, h, dh, batch, height, width, channels: C, hidden: D } = p;
+  const derivative = activationDerivativeFromOutput(p.activation);
+  const cellOf = cellMapper(p);
+  const cells = batch * height * width;
+  const dpre = allocF32('rnn2d.backward: dpre', cells * D);
+  const dx = allocF32('rnn2d.backward: dx', cells * C);
+  const dwIn = new Float64Array(D * C), dwLeft = new Float64Array(D * D), dwTop = new Float64Array(D * D);
+  const dbias = new Float64Array(D);
+  const dhTotal = new Float64Array(D);
+  // reverse scan order: a cell's gradient needs its right and lower neighbours' dpre first
+  for (let b = 0; b < batch; b++)
+    for (let i = height - 1; i >= 0; i--)
+      for (let j = width - 1; j >= 0; j--) {
+        const cell = cellOf(b, i, j);
+        // forward: pre[right] += wLeft h[cell], pre[below] += wTop h[cell]
+        for (let n = 0; n < D; n++) dhTotal[n] = dh[cell * D + n];
+        if (j + 1 < width) addTransposedMatVec(dhTotal, wLeft, dpre, cellOf(b, i, j + 1) * D, D);
+        if (i + 1 < height) addTransposedMatVec(dhTotal, wTop, dpre, cellOf(b, i + 1, j) * D, D);
+        for (let n = 0; n < D; n++) dpre[cell * D + n] = dhTotal[n] * derivative(h[cell * D + n]);
+
+        const left = j > 0 ? cellOf(b, i, j - 1) * D : -1;
+        const top = i > 0 ? cellOf(b, i - 1, j) * D : -1;
+        for (let n = 0; n < D; n++) {
+          // forward: pre[cell, n] = bias[n] + wIn[n, :] . x[cell] + wLeft[n, :] . h[left] + wTop[n, :] . h[top]
+          const g = dpre[cell * D + n];
+          dbias[n] += g;
+          for (let c = 0; c < C; c++) dwIn[n * C + c] += g * x[cell * C + c];
+          if (left >= 0) for (let k = 0; k < D; k++) dwLeft[n * D + k] += g * h[left + k];
+          if (top >= 0) for (let k = 0; k < D; k++) dwTop[n * D + k] += g * h[top + k];
+        }
+        for (let c = 0; c < C; c++) {
+          // dx[cell, c] = sum_n dpre[cell, n] wIn[n, c]
+          let s = 0;
+          for (let n = 0; n < D; n++) s += dpre[cell * D + n] * wIn[n * C + c];
+          dx[cell * C + c] = s;
+        }
+      }
+  return {
+    dx,
+    dwIn: Float32Array.from(dwIn),
+    dwLeft: Float32Array.from(dwLeft),
+    dwTop: Float32Array.from(dwTop),
+    dbias: Float32Array.from(dbias),
+  };
+}
+
+// out[n] += sum_k w[k, n] v[offset + k]  (w^T v, w row-major [D, D])
+function addTransposedMatVec(out: Float64Array, w: Float32Array, v: Float32Array, offset: number, D: number): void {
+  for (let k = 0; k < D; k++) {
+    const vk = v[offset + k];
+    for (let n = 0; n < D; n++) out[n] += w[k * D + n] * vk;
+  }
+}

@@ -1,0 +1,223 @@
+// Pure-JS twin of assembly/skipgram.ts: the same SGD loop, the same draws in the
+// same order from the same generator state (see that file's header), so the two
+// backends train the same vectors up to float rounding (f64 arithmetic here, f32
+// SIMD there). Tables are plain typed arrays with row stride dim (no padding).
+
+import { MAX_EXP, SIGMOID_TABLE_SIZE } from '../../ops/skipgram.js';
+import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram.js';
+import { Rng } from '../../rng.js';
+import { mulHigh32 } from '../../sampling.js';
+import { WeftError } from '../../errors.js';
+
+const f32 = Math.fround;
+/** word2vec.c's (int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2)) in f32, as the kernel computes it. */
+const TABLE_SCALE = f32(f32(SIGMOID_TABLE_SIZE / MAX_EXP) / 2);
+function tableIndex(x: number): number {
+  return Math.trunc(f32(f32(x + MAX_EXP) * TABLE_SCALE));
+}
+
+class JsSkipGramTables implements SkipGramTables {
+  private syn0: Float32Array;
+  private syn1: Float32Array;
+  private readonly rng: Rng;
+  private readonly neu1e: Float32Array;
+  private kept: Int32Array;
+  private readonly logits: Float64Array;
+  private disposed = false;
+
+  constructor(private readonly setup: SkipGramSetup) {
+    const { vocabSize, dim, numSampled, loss } = setup;
+    this.syn0 = setup.inputVectors.slice();
+    this.syn1 = new Float32Array(vocabSize * dim);
+    this.rng = new Rng(setup.rngState.slice());
+    this.neu1e = new Float32Array(dim);
+    this.kept = new Int32Array(0);
+    this.logits = new Float64Array(loss === 'softmax' ? vocabSize : loss === 'sampled-softmax' ? numSampled + 1 : 0);
+  }
+
+  private aliasDraw(): number {
+    const { aliasEntries, vocabSize } = this.setup;
+    const column = mulHigh32(this.rng.nextU32(), vocabSize);
+    return this.rng.nextU32() < aliasEntries[2 * column] ? column : aliasEntries[2 * column + 1];
+  }
+
+  trainBatch(batch: SkipGramBatch): SkipGramBatchStats {
+    this.checkLive();
+    const { keepThreshold, window, loss, numSampled } = this.setup;
+    const { ids, sentenceEnds, alphas, sentences } = batch;
+    let kept = this.kept;
+    let lossSum = 0, pairs = 0, keptWords = 0;
+    let start = 0;
+    const candidates = new Int32Array(numSampled);
+    const logQ = new Float64Array(numSampled);
+    for (let s = 0; s < sentences; s++) {
+      const end = sentenceEnds[s];
+      const alpha = alphas[s];
+      if (kept.length < end - start) kept = new Int32Array(end - start);
+      let n = 0;
+      for (let p = start; p < end; p++) {
+        const w = ids[p];
+        const threshold = keepThreshold[w];
+        if (threshold !== 0xffffffff && this.rng.nextU32() > threshold) continue;
+        kept[n++] = w;
+      }
+      keptWords += n;
+      for (let i = 0; i < n; i++) {
+        const center = kept[i];
+        const span = window - (this.rng.nextU32() % window);
+        let centerLogQ = 0;
+        if (loss === 'sampled-softmax') centerLogQ = this.drawCandidates(center, candidates, logQ);
+        const first = Math.max(0, i - span), last = Math.min(n - 1, i + span);
+        for (let j = first; j <= last; j++) {
+          if (j === i) continue;
+          const context = kept[j];
+          if (loss === 'negative') lossSum += this.pairNegative(context, center, alpha);
+          else if (loss === 'sampled-softmax') lossSum += this.pairSampled(context, center, alpha, candidates, logQ, centerLogQ);
+          else lossSum += this.pairSoftmax(context, center, alpha);
+          pairs++;
+        }
+      }
+      start = end;
+    }
+    this.kept = kept;
+    return { lossSum, pairs, keptWords };
+  }
+
+  // neu1e += g syn1[target];  syn1[target] += g syn0[context]
+  private updateOutputRow(g: number, l1: number, target: number): void {
+    const { dim } = this.setup;
+    const { syn0, syn1, neu1e } = this;
+    const l2 = target * dim;
+    for (let k = 0; k < dim; k++) {
+      const w = syn1[l2 + k];
+      neu1e[k] += g * w;
+      syn1[l2 + k] = w + g * syn0[l1 + k];
+    }
+  }
+
+  // syn0[context] += neu1e
+  private updateInputRow(l1: number): void {
+    const { dim } = this.setup;
+    for (let k = 0; k < dim; k++) this.syn0[l1 + k] += this.neu1e[k];
+  }
+
+  private dot(l1: number, target: number): number {
+    const { dim } = this.setup;
+    const { syn0, syn1 } = this;
+    const l2 = target * dim;
+    let f = 0;
+    for (let k = 0; k < dim; k++) f += syn0[l1 + k] * syn1[l2 + k];
+    return f32(f);
+  }
+
+  private pairNegative(context: number, center: number, alpha: number): number {
+    const { dim, negative, sigmoidTable, minusLogSigmoidTable } = this.setup;
+    const l1 = context * dim;
+    this.neu1e.fill(0);
+    let loss = 0;
+    for (let d = 0; d <= negative; d++) {
+      let target = center, label = 1;
+      if (d > 0) {
+        target = this.aliasDraw();
+        if (target === center) continue;
+        label = 0;
+      }
+      const f = this.dot(l1, target);
+      // σ(f) and -log σ(f) from the tables, clamped outside them; -log σ(-f) = f - log σ(f)
+      const at = f > MAX_EXP || f < -MAX_EXP ? -1 : tableIndex(f);
+      const sig = at < 0 ? (f > 0 ? 1 : 0) : sigmoidTable[at];
+      const minusLogSig = at < 0 ? (f > 0 ? 0 : -f) : minusLogSigmoidTable[at];
+      loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
+      this.updateOutputRow(f32((label - sig) * alpha), l1, target);
+    }
+    this.updateInputRow(l1);
+    return loss;
+  }
+
+  private drawCandidates(center: number, candidates: Int32Array, logQ: Float64Array): number {
+    const { numSampled, noiseProbability } = this.setup;
+    const seen = new Set<number>();
+    let tries = 0;
+    while (seen.size < numSampled) {
+      const c = this.aliasDraw();
+      tries++;
+      if (!seen.has(c)) {
+        candidates[seen.size] = c;
+        seen.add(c);
+      }
+    }
+    const logExpected = (p: number) => Math.log(tries === numSampled ? p * numSampled : -Math.expm1(tries * Math.log1p(-p)));
+    for (let j = 0; j < numSampled; j++) logQ[j] = logExpected(noiseProbability[candidates[j]]);
+    return logExpected(noiseProbability[center]);
+  }
+
+  /** logits[0, n) -> softmax probabilities in place; returns log-sum-exp. */
+  private softmax(n: number): number {
+    const { logits } = this;
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) max = Math.max(max, logits[j]);
+    let sum = 0;
+    for (let j = 0; j < n; j++) {
+      logits[j] = Math.exp(logits[j] - max);
+      sum += logits[j];
+    }
+    for (let j = 0; j < n; j++) logits[j] /= sum;
+    return max + Math.log(sum);
+  }
+
+  private pairSampled(context: number, center: number, alpha: number, candidates: Int32Array, logQ: Float64Array, centerLogQ: number): number {
+    const { dim, numSampled } = this.setup;
+    const l1 = context * dim;
+    const { logits } = this;
+    this.neu1e.fill(0);
+    logits[0] = this.dot(l1, center) - centerLogQ;
+    for (let j = 0; j < numSampled; j++) {
+      logits[1 + j] = candidates[j] === center ? -Infinity : this.dot(l1, candidates[j]) - logQ[j];
+    }
+    const centerLogit = logits[0];
+    const loss = this.softmax(numSampled + 1) - centerLogit;
+    this.updateOutputRow(f32(alpha * (1 - logits[0])), l1, center);
+    for (let j = 0; j < numSampled; j++) {
+      if (candidates[j] !== center) this.updateOutputRow(f32(-alpha * logits[1 + j]), l1, candidates[j]);
+    }
+    this.updateInputRow(l1);
+    return loss;
+  }
+
+  private pairSoftmax(context: number, center: number, alpha: number): number {
+    const { dim, vocabSize } = this.setup;
+    const l1 = context * dim;
+    const { logits } = this;
+    this.neu1e.fill(0);
+    for (let v = 0; v < vocabSize; v++) logits[v] = this.dot(l1, v);
+    const centerLogit = logits[center];
+    const loss = this.softmax(vocabSize) - centerLogit;
+    for (let v = 0; v < vocabSize; v++) this.updateOutputRow(f32(alpha * ((v === center ? 1 : 0) - logits[v])), l1, v);
+    this.updateInputRow(l1);
+    return loss;
+  }
+
+  inputVectors(): Float32Array {
+    this.checkLive();
+    return this.syn0.slice();
+  }
+
+  outputVectors(): Float32Array {
+    this.checkLive();
+    return this.syn1.slice();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.syn0 = new Float32Array(0);
+    this.syn1 = new Float32Array(0);
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new WeftError('OPTION', 'skip-gram model: its tables were disposed');
+  }
+}
+
+export function createSkipGramTablesJs(setup: SkipGramSetup): SkipGramTables {
+  return new JsSkipGramTables(setup);
+}

@@ -1,0 +1,128 @@
+// WASM side of the skip-gram trainer: the model tables live in long-lived heap
+// blocks (ctx.heap.alloc) for the model's lifetime and are freed by dispose();
+// each batch is copied in through a call frame and trained by one kernel call.
+// Vector rows are padded to a multiple of 4 floats (aligned f32x4 loads, no tails).
+
+import { LOSS_CODE, MAX_SENTENCE_WORDS } from '../../ops/skipgram.js';
+import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram.js';
+import { WeftError } from '../../errors.js';
+import type { WasmContext } from './context.js';
+
+type Typed = Float32Array | Float64Array | Int32Array | Uint32Array;
+
+class WasmSkipGramTables implements SkipGramTables {
+  private readonly blocks: number[] = [];
+  private readonly stride: number;
+  private readonly syn0: number;
+  private readonly syn1: number;
+  private readonly keepThreshold: number;
+  private readonly aliasEntries: number;
+  private readonly noiseProbability: number;
+  private readonly sigmoidTable: number;
+  private readonly lossTable: number;
+  private readonly rng: number;
+  private readonly stats: number;
+  private readonly scratch: number;
+  private disposed = false;
+
+  constructor(private readonly ctx: WasmContext, private readonly setup: SkipGramSetup) {
+    const { vocabSize, dim } = setup;
+    this.stride = (dim + 3) & ~3;
+    try {
+      const rowsBytes = vocabSize * this.stride * 4;
+      this.syn0 = this.alloc(rowsBytes, 'skip-gram input vectors');
+      this.syn1 = this.alloc(rowsBytes, 'skip-gram output vectors');
+      this.keepThreshold = this.copyIn(setup.keepThreshold, 'skip-gram subsampling table');
+      this.aliasEntries = this.copyIn(setup.aliasEntries, 'skip-gram noise alias table');
+      this.noiseProbability = this.copyIn(setup.noiseProbability, 'skip-gram noise probabilities');
+      this.sigmoidTable = this.copyIn(setup.sigmoidTable, 'skip-gram sigmoid table');
+      this.lossTable = this.copyIn(setup.minusLogSigmoidTable, 'skip-gram loss table');
+      this.rng = this.copyIn(setup.rngState, 'skip-gram generator state');
+      this.stats = this.alloc(3 * 8, 'skip-gram stats');
+      const scratchBytes = ctx.kernels.skipGramScratchBytes(
+        LOSS_CODE[setup.loss], vocabSize, this.stride, setup.numSampled, MAX_SENTENCE_WORDS, setup.negative,
+      );
+      this.scratch = this.alloc(scratchBytes, 'skip-gram scratch');
+      this.bytes(this.syn1, rowsBytes).fill(0);
+      this.bytes(this.scratch, scratchBytes).fill(0);
+      this.writeRows(this.syn0, setup.inputVectors);
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
+  private alloc(bytes: number, what: string): number {
+    const address = this.ctx.heap.alloc(bytes, what);
+    this.blocks.push(address);
+    return address;
+  }
+
+  private copyIn(data: Typed, what: string): number {
+    const address = this.alloc(data.byteLength, what);
+    this.bytes(address, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return address;
+  }
+
+  /** A view valid until the next allocation. */
+  private bytes(address: number, count: number): Uint8Array {
+    return new Uint8Array(this.ctx.kernels.memory.buffer, address, count);
+  }
+
+  private writeRows(address: number, rows: Float32Array): void {
+    const { vocabSize, dim } = this.setup;
+    const view = new Float32Array(this.ctx.kernels.memory.buffer, address, vocabSize * this.stride);
+    for (let v = 0; v < vocabSize; v++) view.set(rows.subarray(v * dim, (v + 1) * dim), v * this.stride);
+  }
+
+  private readRows(address: number): Float32Array {
+    this.checkLive();
+    const { vocabSize, dim } = this.setup;
+    const view = new Float32Array(this.ctx.kernels.memory.buffer, address, vocabSize * this.stride);
+    const out = new Float32Array(vocabSize * dim);
+    for (let v = 0; v < vocabSize; v++) out.set(view.subarray(v * this.stride, v * this.stride + dim), v * dim);
+    return out;
+  }
+
+  trainBatch(batch: SkipGramBatch): SkipGramBatchStats {
+    this.checkLive();
+    const { ctx, setup } = this;
+    return ctx.call((frame) => {
+      const ids = frame.input(batch.ids, 'skip-gram batch ids');
+      const ends = frame.input(batch.sentenceEnds, 'skip-gram batch sentence ends');
+      const alphas = frame.input(batch.alphas, 'skip-gram batch learning rates');
+      new Float64Array(ctx.kernels.memory.buffer, this.stats, 3).fill(0);
+      ctx.kernels.skipGramTrain(
+        LOSS_CODE[setup.loss], setup.vocabSize, this.stride, setup.window, setup.negative, setup.numSampled,
+        this.syn0, this.syn1, this.keepThreshold, this.aliasEntries, this.noiseProbability,
+        this.sigmoidTable, this.lossTable, this.rng, this.scratch, MAX_SENTENCE_WORDS,
+        ids, ends, alphas, batch.sentences, this.stats,
+      );
+      const [lossSum, pairs, keptWords] = new Float64Array(ctx.kernels.memory.buffer, this.stats, 3);
+      return { lossSum, pairs, keptWords };
+    });
+  }
+
+  inputVectors(): Float32Array {
+    return this.readRows(this.syn0);
+  }
+
+  outputVectors(): Float32Array {
+    return this.readRows(this.syn1);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const address of this.blocks) this.ctx.heap.free(address);
+    this.blocks.length = 0;
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new WeftError('OPTION', 'skip-gram model: its tables were disposed');
+  }
+}
+
+export function createSkipGramTablesWasm(ctx: WasmContext, setup: SkipGramSetup): SkipGramTables {
+  return new WasmSkipGramTables(ctx, setup);
+}

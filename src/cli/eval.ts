@@ -1,0 +1,81 @@
+// `weft eval`: analogy accuracy and word-pair correlations of a word2vec vectors
+// file, with gensim's conventions (see src/skipgram/evaluate.ts).
+
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { createWeft } from '../index.js';
+import type { AnalogyResult, WordPairResult } from '../index.js';
+import { numberFlag } from './skipgram.js';
+import type { OutputStream } from './progress.js';
+
+export const EVAL_USAGE = `usage: weft eval --vectors <file> [--analogies <questions-words.txt>] [--pairs <pairs.tsv> ...] [options]
+
+  --vectors <file>        word2vec vectors, text or binary (detected)
+  --analogies <file>      analogy questions (": section" headers, "a b c d" lines)
+  --pairs <file>          word pairs with human scores ("w1<TAB>w2<TAB>score"); repeatable
+  --restrict-vocab <n>    use only the n most frequent words (300000, as gensim)
+  --case-sensitive        compare words as written (default: case-insensitive, as gensim)
+  --json                  print the results as JSON
+`;
+
+interface Report {
+  vectors: { file: string; words: number; dim: number };
+  analogies?: AnalogyResult;
+  pairs: (WordPairResult & { file: string })[];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export async function runEvalCommand(args: string[], io: { stdout: OutputStream; stderr: OutputStream } = process): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      vectors: { type: 'string' },
+      analogies: { type: 'string' },
+      pairs: { type: 'string', multiple: true },
+      'restrict-vocab': { type: 'string' },
+      'case-sensitive': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(EVAL_USAGE);
+    return 0;
+  }
+  if (!values.vectors || (!values.analogies && !values.pairs?.length)) {
+    io.stderr.write(`weft eval: --vectors and at least one of --analogies, --pairs are required\n${EVAL_USAGE}`);
+    return 1;
+  }
+  const options = {
+    restrictVocab: numberFlag('restrict-vocab', values['restrict-vocab'], true),
+    caseInsensitive: !values['case-sensitive'],
+  };
+  const weft = await createWeft();
+  const model = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(values.vectors)));
+  const report: Report = { vectors: { file: values.vectors, words: model.vocab.length, dim: model.dim }, pairs: [] };
+  if (values.analogies) report.analogies = model.evaluateAnalogies(readFileSync(values.analogies, 'utf8'), options);
+  for (const file of values.pairs ?? []) report.pairs.push({ file, ...model.evaluateWordPairs(readFileSync(file, 'utf8'), options) });
+
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [`${values.vectors}: ${report.vectors.words} words, dim ${report.vectors.dim}`];
+  const a = report.analogies;
+  if (a) {
+    lines.push('', `analogies (${basename(values.analogies!)}): ${pct(a.accuracy)} (${a.correct}/${a.total}), ${a.skipped} questions skipped (unknown words)`);
+    const width = Math.max(...a.sections.map((s) => s.section.length));
+    for (const s of a.sections) {
+      lines.push(`  ${s.section.padEnd(width)}  ${s.total > 0 ? pct(s.accuracy).padStart(7) : '      -'}  ${s.correct}/${s.total}`);
+    }
+  }
+  for (const p of report.pairs) {
+    lines.push('', `word pairs (${basename(p.file)}): Spearman ${p.spearman.toFixed(4)}, Pearson ${p.pearson.toFixed(4)}, ` +
+      `${p.pairs} pairs, ${pct(p.oov)} skipped (unknown words)`);
+  }
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

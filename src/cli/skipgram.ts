@@ -1,0 +1,119 @@
+// `weft skipgram`: train word vectors on a text file with word2vec's flags and
+// write them in word2vec's binary or text format.
+
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { createWeft, WeftError } from '../index.js';
+import type { SkipGramLoss, SkipGramOptions } from '../index.js';
+import { ProgressLine, formatDuration, type OutputStream } from './progress.js';
+
+export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --output <vectors> [options]
+
+  --train <file>       text corpus, one sentence per line, words split on whitespace
+  --output <file>      where to write the vectors (word2vec format)
+  --size <n>           vector size (100)
+  --window <n>         max skip length between words (5)
+  --negative <n>       negative samples per pair (5)
+  --min-count <n>      discard words that appear fewer times (5)
+  --max-vocab <n>      keep at most this many words, the most frequent
+  --sample <x>         subsampling threshold for frequent words, 0 = off (1e-3)
+  --iter <n>           training epochs (5)
+  --alpha <x>          initial learning rate (0.025)
+  --min-alpha <x>      final learning rate (0.0001)
+  --loss <name>        negative | sampled-softmax | softmax (negative)
+  --num-sampled <n>    candidates per center word for sampled-softmax (64)
+  --binary <0|1>       1: binary vectors file, 0: text (0)
+  --seed <n>           random seed; the same seed gives the same vectors (1)
+  --threads <n>        only 1 is supported (training is single-threaded)
+  --backend <name>     wasm | js (wasm)
+  --quiet              no progress output
+`;
+
+interface Io {
+  stdout: OutputStream;
+  stderr: OutputStream;
+}
+
+/** A numeric flag, or undefined when absent; WeftError names the flag otherwise. */
+export function numberFlag(name: string, value: string | undefined, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new WeftError('OPTION', `--${name}: expected ${integer ? 'an integer' : 'a number'}, got "${value}"`);
+  }
+  return n;
+}
+
+export async function runSkipgramCommand(args: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      train: { type: 'string' },
+      output: { type: 'string' },
+      size: { type: 'string' },
+      window: { type: 'string' },
+      negative: { type: 'string' },
+      'min-count': { type: 'string' },
+      'max-vocab': { type: 'string' },
+      sample: { type: 'string' },
+      iter: { type: 'string' },
+      alpha: { type: 'string' },
+      'min-alpha': { type: 'string' },
+      loss: { type: 'string' },
+      'num-sampled': { type: 'string' },
+      binary: { type: 'string', default: '0' },
+      seed: { type: 'string' },
+      threads: { type: 'string' },
+      backend: { type: 'string', default: 'wasm' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(SKIPGRAM_USAGE);
+    return 0;
+  }
+  if (!values.train || !values.output) {
+    io.stderr.write(`weft skipgram: --train and --output are required\n${SKIPGRAM_USAGE}`);
+    return 1;
+  }
+  if (values.binary !== '0' && values.binary !== '1') throw new WeftError('OPTION', `--binary: expected 0 or 1, got "${values.binary}"`);
+  const threads = numberFlag('threads', values.threads, true);
+  if (threads !== undefined && threads !== 1) {
+    throw new WeftError('UNSUPPORTED', `--threads: weft trains on one thread (deterministic for a seed), got ${threads}`);
+  }
+  if (values.backend !== 'wasm' && values.backend !== 'js') throw new WeftError('OPTION', `--backend: expected wasm or js, got "${values.backend}"`);
+  const options: SkipGramOptions = {
+    dim: numberFlag('size', values.size, true),
+    window: numberFlag('window', values.window, true),
+    negative: numberFlag('negative', values.negative, true),
+    minCount: numberFlag('min-count', values['min-count'], true),
+    maxVocab: numberFlag('max-vocab', values['max-vocab'], true),
+    sample: numberFlag('sample', values.sample, false),
+    epochs: numberFlag('iter', values.iter, true),
+    alpha: numberFlag('alpha', values.alpha, false),
+    minAlpha: numberFlag('min-alpha', values['min-alpha'], false),
+    loss: values.loss as SkipGramLoss | undefined,
+    numSampled: numberFlag('num-sampled', values['num-sampled'], true),
+    seed: numberFlag('seed', values.seed, true),
+  };
+  const weft = await createWeft({ backend: values.backend });
+  const model = weft.skipGram(options);
+  const corpus = { path: values.train };
+  const log = (line: string) => {
+    if (!values.quiet) io.stderr.write(`${line}\n`);
+  };
+  const started = performance.now();
+  await model.buildVocab(corpus);
+  log(`vocabulary: ${model.vocab.length} words (${((performance.now() - started) / 1000).toFixed(1)} s); ` +
+    `backend ${weft.backend}${weft.features.relaxedSimd ? ' (relaxed SIMD)' : weft.features.simd ? ' (SIMD)' : ''}`);
+  const progress = new ProgressLine(io.stderr);
+  const summary = await model.train(corpus, { onProgress: values.quiet ? undefined : (p) => progress.update(p) });
+  progress.finish();
+  writeFileSync(values.output, model.toWord2Vec({ binary: values.binary === '1' }));
+  log(`trained ${summary.words} words (${summary.effectiveWords} after subsampling) in ${formatDuration(summary.seconds)}, ` +
+    `${Math.round(summary.wordsPerSec)} words/s; wrote ${values.output}`);
+  model.dispose();
+  return 0;
+}

@@ -1,0 +1,465 @@
+// weft.softmax: cross-entropy, the exact softmax over V classes (the O(N·V·h)
+// baseline), TensorFlow-style sampled softmax and word2vec negative sampling.
+// Validation and sampling happen here, once, for both backends: candidates are
+// drawn in JS from the shared generator (O(k) per call), the touched weight rows
+// are gathered into a compact [R, h] table, and the kernel sees only that table,
+// so a call costs O(N·k·h) whatever V is.
+//
+// Shapes: N rows (batch), h hidden size, V classes; input [N, h], weights [V, h]
+// (the nn.Linear layout: logit[i, v] = input[i] . weights[v] + bias[v]).
+// Every loss is the mean over the N rows and every gradient is of that mean.
+
+import { WeftError, describe } from '../errors.js';
+import { Rng, checkSeed } from '../rng.js';
+import { Tensor, checkElementCount, checkTensor, optionalBoolean } from '../tensor.js';
+import { checkChoice, checkFinite, checkIds, checkInteger, checkNumber, checkOptionsObject } from '../args.js';
+import {
+  LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
+} from '../sampling.js';
+
+// ---- kernel interface ---------------------------------------------------------
+
+export interface CrossEntropyProblem {
+  /** [batch, classes] */
+  logits: Float32Array;
+  targets: Int32Array;
+  batch: number;
+  classes: number;
+  /** 1 / batch: the gradient is of the mean loss. */
+  scale: number;
+}
+
+export interface FullSoftmaxProblem {
+  /** [batch, hidden] */
+  input: Float32Array;
+  /** [classes, hidden] */
+  weights: Float32Array;
+  /** [classes] */
+  bias?: Float32Array;
+  targets: Int32Array;
+  batch: number;
+  classes: number;
+  hidden: number;
+  scale: number;
+}
+
+/**
+ * Sampled softmax on a compact table of the R touched rows: rows [0, numSampled)
+ * are the shared candidates in draw order, the others the targets not among them.
+ */
+export interface SampledSoftmaxProblem {
+  input: Float32Array;
+  /** [numRows, hidden] */
+  rowWeights: Float32Array;
+  /** [numRows] */
+  rowBias?: Float32Array;
+  /** [batch]: row of each target in rowWeights. */
+  targetSlot: Int32Array;
+  /** [batch]: log Q of each target (0 without the correction). */
+  logQTrue: Float32Array;
+  /** [numSampled]: log Q of each candidate. */
+  logQSampled: Float32Array;
+  removeAccidentalHits: boolean;
+  batch: number;
+  hidden: number;
+  numSampled: number;
+  numRows: number;
+  scale: number;
+}
+
+/** Negative sampling on a compact table of the R touched rows. */
+export interface NegativeSamplingProblem {
+  input: Float32Array;
+  rowWeights: Float32Array;
+  /** [batch] */
+  targetSlot: Int32Array;
+  /** [batch, negative]: a negative equal to its row's target is skipped (word2vec). */
+  negativeSlot: Int32Array;
+  batch: number;
+  hidden: number;
+  negative: number;
+  numRows: number;
+  scale: number;
+}
+
+export interface RowLosses {
+  /** Loss of each row (before the mean). */
+  rowLoss: Float32Array;
+}
+
+export interface SoftmaxKernels {
+  softmaxCrossEntropy(p: CrossEntropyProblem): RowLosses & { dlogits: Float32Array };
+  softmaxFull(p: FullSoftmaxProblem): RowLosses & { dInput: Float32Array; dWeights: Float32Array; dBias?: Float32Array };
+  softmaxSampled(p: SampledSoftmaxProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array; dBiasRows?: Float32Array };
+  negativeSampling(p: NegativeSamplingProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array };
+}
+
+// ---- public arguments and results ---------------------------------------------
+
+export type SamplerName = 'log-uniform' | 'uniform' | 'unigram';
+const SAMPLERS: readonly SamplerName[] = ['log-uniform', 'uniform', 'unigram'];
+
+export interface CrossEntropyArgs {
+  /** [N, V] */
+  logits: Tensor;
+  /** [N] class ids in [0, V) */
+  targets: Int32Array;
+}
+
+export interface FullSoftmaxArgs {
+  /** [N, h] */
+  input: Tensor;
+  /** [V, h] */
+  weights: Tensor;
+  /** [V] */
+  bias?: Tensor;
+  /** [N] class ids in [0, V) */
+  targets: Int32Array;
+}
+
+export interface SamplerArgs {
+  /** Per-class counts [V] for the 'unigram' sampler (ids need not be sorted). */
+  counts?: ArrayLike<number>;
+  /** Exponent applied to counts by 'unigram'. Default 0.75 (word2vec). */
+  power?: number;
+  /** Seed of this call's draws. Without it, draws continue the weft instance's own stream. */
+  seed?: number;
+}
+
+export interface SampledSoftmaxArgs extends FullSoftmaxArgs, SamplerArgs {
+  /** Distinct candidates shared by the N rows, 1 <= numSampled < V. */
+  numSampled: number;
+  /** Default 'log-uniform' (ids sorted by descending frequency). */
+  sampler?: SamplerName;
+  /** Drop a candidate from the rows whose target it is. Default true. */
+  removeAccidentalHits?: boolean;
+  /** Subtract log(expected count) from every logit. Default true. */
+  subtractLogQ?: boolean;
+}
+
+export interface NegativeSamplingArgs extends SamplerArgs {
+  /** [N, h]: the input (center word) vectors. */
+  input: Tensor;
+  /** [V, h]: the output vectors. */
+  weights: Tensor;
+  /** [N] positive ids in [0, V). */
+  targets: Int32Array;
+  /** Negatives drawn per row. */
+  negative: number;
+  /** Default 'unigram' (needs counts). */
+  sampler?: SamplerName;
+}
+
+export interface CrossEntropyResult {
+  loss: number;
+  /** [N, V] */
+  dlogits: Tensor;
+}
+
+export interface FullSoftmaxResult {
+  loss: number;
+  dInput: Tensor;
+  dWeights: Tensor;
+  /** Present when a bias was given. */
+  dBias?: Tensor;
+}
+
+export interface SampledSoftmaxResult {
+  loss: number;
+  dInput: Tensor;
+  /** Distinct weight rows touched: the candidates in draw order, then the targets not among them. */
+  rows: Int32Array;
+  /** [rows.length, h]: gradient of those rows. */
+  dRows: Tensor;
+  /** [rows.length]: present when a bias was given. */
+  dBiasRows?: Tensor;
+  /** The numSampled candidates (= rows.subarray(0, numSampled)). */
+  sampled: Int32Array;
+}
+
+export interface NegativeSamplingResult {
+  loss: number;
+  dInput: Tensor;
+  /** Distinct weight rows touched, in order of first use. */
+  rows: Int32Array;
+  dRows: Tensor;
+  /** [N, negative]: the ids drawn for each row. */
+  negatives: Int32Array;
+}
+
+/** What the softmax ops need from a weft instance. */
+export interface SoftmaxContext {
+  kernels: SoftmaxKernels;
+  /** Draws of calls without a seed continue this stream. */
+  rng: Rng;
+}
+
+// ---- validation ---------------------------------------------------------------
+
+function checkMatrix(name: string, value: unknown): Tensor {
+  return checkTensor(name, value, [2]);
+}
+
+function checkBatch(op: string, input: Tensor): void {
+  if (input.shape[0] < 1) throw new WeftError('SHAPE', `${op}: input must have at least one row, got shape ${describe(input.shape)}`);
+}
+
+interface LinearArgs {
+  input: Tensor;
+  weights: Tensor;
+  bias?: Tensor;
+  targets: Int32Array;
+  batch: number;
+  hidden: number;
+  classes: number;
+}
+
+function checkLinear(op: string, args: { input?: unknown; weights?: unknown; bias?: unknown; targets?: unknown }, withBias: boolean): LinearArgs {
+  const input = checkMatrix(`${op}: input`, args.input);
+  const weights = checkMatrix(`${op}: weights`, args.weights);
+  checkBatch(op, input);
+  const [batch, hidden] = input.shape;
+  const [classes, weightHidden] = weights.shape;
+  if (weightHidden !== hidden) {
+    throw new WeftError('SHAPE', `${op}: weights must be [V, ${hidden}] to match input ${describe(input.shape)}, got ${describe(weights.shape)}`);
+  }
+  if (classes < 1) throw new WeftError('SHAPE', `${op}: weights must have at least one row (class), got ${describe(weights.shape)}`);
+  let bias: Tensor | undefined;
+  if (withBias && args.bias !== undefined) {
+    bias = checkTensor(`${op}: bias`, args.bias, [1]);
+    if (bias.shape[0] !== classes) throw new WeftError('SHAPE', `${op}: bias must have shape [${classes}], got ${describe(bias.shape)}`);
+  }
+  const targets = checkIds(`${op}: targets`, args.targets, batch, classes, 'V');
+  checkFinite(`${op}: input`, input.data, (i) => `[${Math.floor(i / hidden)}, ${i % hidden}]`);
+  return { input, weights, bias, targets, batch, hidden, classes };
+}
+
+/**
+ * Unigram samplers cached per counts array, rebuilt when its values change. An unchanged
+ * typed array is recognised by comparing raw 32-bit words with the cached copy (which was
+ * validated when cached); that read is memory-bound: ~3 ms per call for 1M float64
+ * counts, against ~0.5 ms for the whole call with the log-uniform sampler.
+ */
+const unigramCache = new WeakMap<object, { copy: ArrayLike<number>; power: number; sampler: WeightedSampler }>();
+
+type CountsArray = Float64Array | Float32Array | Int32Array | Uint32Array;
+
+function isCountsArray(value: unknown): value is CountsArray {
+  return value instanceof Float64Array || value instanceof Float32Array || value instanceof Int32Array || value instanceof Uint32Array;
+}
+
+function words32(a: CountsArray): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
+}
+
+function sameCounts(copy: ArrayLike<number>, counts: ArrayLike<number>): boolean {
+  if (isCountsArray(copy) && isCountsArray(counts) && copy.constructor === counts.constructor) {
+    const a = words32(copy), b = words32(counts);
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < counts.length; i++) if (copy[i] !== counts[i]) return false;
+  return true;
+}
+
+function unigramSampler(op: string, counts: unknown, classes: number, power: number): WeightedSampler {
+  if (counts === undefined) {
+    throw new WeftError('OPTION', `${op}: sampler "unigram" needs counts (one per class, length ${classes})`);
+  }
+  if (typeof counts !== 'object' || counts === null || typeof (counts as ArrayLike<number>).length !== 'number') {
+    throw new WeftError('DTYPE', `${op}: counts must be an array of numbers, got ${describe(counts)}`);
+  }
+  const list = counts as ArrayLike<number>;
+  if (list.length !== classes) throw new WeftError('SHAPE', `${op}: counts must have ${classes} entries (V), got ${list.length}`);
+  const cached = unigramCache.get(list);
+  if (cached !== undefined && cached.power === power && sameCounts(cached.copy, list)) return cached.sampler;
+  let total = 0;
+  for (let i = 0; i < classes; i++) {
+    const c = list[i];
+    if (typeof c !== 'number' || !Number.isFinite(c) || c < 0) {
+      throw new WeftError('RANGE', `${op}: counts[${i}] is ${describe(c)}: expected a finite number >= 0`);
+    }
+    total += c;
+  }
+  if (!(total > 0)) throw new WeftError('RANGE', `${op}: counts sum to ${total}: at least one class needs a positive count`);
+  const sampler = new WeightedSampler(unigramWeights(list, power));
+  unigramCache.set(list, { copy: isCountsArray(list) ? list.slice() : Array.from(list), power, sampler });
+  return sampler;
+}
+
+function chooseSampler(op: string, args: SamplerArgs & { sampler?: unknown }, classes: number, fallback: SamplerName): Sampler {
+  const name = checkChoice(`${op}: sampler`, args.sampler, SAMPLERS, fallback);
+  if (name === 'uniform') return new UniformSampler(classes);
+  if (name === 'log-uniform') return new LogUniformSampler(classes);
+  const power = checkNumber(`${op}: power`, args.power, 0, Infinity, 0.75);
+  return unigramSampler(op, args.counts, classes, power);
+}
+
+function callRng(op: string, ctx: SoftmaxContext, seed: unknown): Rng {
+  return seed === undefined ? ctx.rng : new Rng(checkSeed(`${op}: seed`, seed));
+}
+
+/** Copy rows `ids` of weights [V, h] into a compact [ids.length, h] table, rejecting non-finite values. */
+function gatherRows(op: string, weights: Float32Array, hidden: number, ids: Int32Array): Float32Array {
+  checkElementCount(`${op}: gathered rows`, ids.length * hidden);
+  const out = new Float32Array(ids.length * hidden);
+  for (let r = 0; r < ids.length; r++) {
+    const start = ids[r] * hidden;
+    out.set(weights.subarray(start, start + hidden), r * hidden);
+  }
+  checkFinite(`${op}: weights`, out, (i) => `[${ids[Math.floor(i / hidden)]}, ${i % hidden}]`);
+  return out;
+}
+
+function meanLoss(rowLoss: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < rowLoss.length; i++) sum += rowLoss[i];
+  return sum / rowLoss.length;
+}
+
+// ---- the ops -------------------------------------------------------------------
+
+/** Mean softmax cross-entropy of logits [N, V] against target ids, and its gradient. */
+export function crossEntropy(ctx: SoftmaxContext, args: CrossEntropyArgs): CrossEntropyResult {
+  const op = 'softmax.crossEntropy';
+  checkOptionsObject(op, args);
+  const logits = checkMatrix(`${op}: logits`, args.logits);
+  checkBatch(op, logits);
+  const [batch, classes] = logits.shape;
+  if (classes < 1) throw new WeftError('SHAPE', `${op}: logits must have at least one class, got ${describe(logits.shape)}`);
+  const targets = checkIds(`${op}: targets`, args.targets, batch, classes, 'V');
+  checkFinite(`${op}: logits`, logits.data, (i) => `[${Math.floor(i / classes)}, ${i % classes}]`);
+  const { rowLoss, dlogits } = ctx.kernels.softmaxCrossEntropy({ logits: logits.data, targets, batch, classes, scale: 1 / batch });
+  return { loss: meanLoss(rowLoss), dlogits: { data: dlogits, shape: [batch, classes] } };
+}
+
+/** Exact softmax over all V classes of input @ weightsᵀ + bias: loss and dense gradients. */
+export function full(ctx: SoftmaxContext, args: FullSoftmaxArgs): FullSoftmaxResult {
+  const op = 'softmax.full';
+  checkOptionsObject(op, args);
+  const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
+  checkFinite(`${op}: weights`, weights.data, (i) => `[${Math.floor(i / hidden)}, ${i % hidden}]`);
+  if (bias) checkFinite(`${op}: bias`, bias.data);
+  checkElementCount(`${op}: logits`, batch * classes);
+  const out = ctx.kernels.softmaxFull({
+    input: input.data, weights: weights.data, bias: bias?.data, targets, batch, classes, hidden, scale: 1 / batch,
+  });
+  return {
+    loss: meanLoss(out.rowLoss),
+    dInput: { data: out.dInput, shape: [batch, hidden] },
+    dWeights: { data: out.dWeights, shape: [classes, hidden] },
+    ...(out.dBias ? { dBias: { data: out.dBias, shape: [classes] } } : {}),
+  };
+}
+
+/**
+ * TensorFlow's sampled_softmax_loss: numSampled distinct candidates shared by the
+ * batch, logits corrected by -log Q, accidental hits removed; sparse gradients.
+ */
+export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledSoftmaxResult {
+  const op = 'softmax.sampled';
+  checkOptionsObject(op, args);
+  const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
+  if (classes < 2) throw new WeftError('RANGE', `${op}: sampling needs V >= 2 classes, got V = ${classes}`);
+  const numSampled = checkInteger(`${op}: numSampled`, args.numSampled, 1, Number.MAX_SAFE_INTEGER);
+  if (numSampled >= classes) {
+    throw new WeftError('RANGE', `${op}: numSampled must be < V = ${classes} (use softmax.full for all classes), got ${numSampled}`);
+  }
+  checkElementCount(`${op}: logits`, batch * numSampled);
+  const removeAccidentalHits = optionalBoolean(`${op}: removeAccidentalHits`, args.removeAccidentalHits, true);
+  const subtractLogQ = optionalBoolean(`${op}: subtractLogQ`, args.subtractLogQ, true);
+  const sampler = chooseSampler(op, args, classes, 'log-uniform');
+  if (sampler instanceof WeightedSampler && numSampled > sampler.support) {
+    throw new WeftError('RANGE', `${op}: numSampled = ${numSampled} distinct candidates, but only ${sampler.support} classes have a positive count`);
+  }
+  const rng = callRng(op, ctx, args.seed);
+  const { ids: candidates, tries } = sampleUniqueCandidates(sampler, numSampled, rng);
+
+  // compact rows: candidates first (slots 0..S-1), then targets not among them
+  const slotOf = new Map<number, number>();
+  const rowIds: number[] = Array.from(candidates);
+  candidates.forEach((id, slot) => slotOf.set(id, slot));
+  const targetSlot = new Int32Array(batch);
+  for (let i = 0; i < batch; i++) {
+    let slot = slotOf.get(targets[i]);
+    if (slot === undefined) {
+      slot = rowIds.length;
+      slotOf.set(targets[i], slot);
+      rowIds.push(targets[i]);
+    }
+    targetSlot[i] = slot;
+  }
+  const logQ = (id: number, what: string): number => {
+    if (!subtractLogQ) return 0;
+    const q = expectedCount(sampler.probability(id), numSampled, tries);
+    if (!(q > 0)) throw new WeftError('RANGE', `${op}: ${what} = ${id} has probability 0 under the sampler, so log Q is -Infinity`);
+    return Math.log(q);
+  };
+  const logQSampled = Float32Array.from(candidates, (id) => logQ(id, 'a candidate'));
+  const logQTrue = Float32Array.from(targets, (id, i) => logQ(id, `targets[${i}]`));
+  const rows = Int32Array.from(rowIds);
+  const rowWeights = gatherRows(op, weights.data, hidden, rows);
+  let rowBias: Float32Array | undefined;
+  if (bias) {
+    rowBias = Float32Array.from(rows, (id) => bias.data[id]);
+    checkFinite(`${op}: bias`, rowBias, (r) => `[${rows[r]}]`);
+  }
+  const out = ctx.kernels.softmaxSampled({
+    input: input.data, rowWeights, rowBias, targetSlot, logQTrue, logQSampled, removeAccidentalHits,
+    batch, hidden, numSampled, numRows: rows.length, scale: 1 / batch,
+  });
+  return {
+    loss: meanLoss(out.rowLoss),
+    dInput: { data: out.dInput, shape: [batch, hidden] },
+    rows,
+    dRows: { data: out.dRows, shape: [rows.length, hidden] },
+    ...(out.dBiasRows ? { dBiasRows: { data: out.dBiasRows, shape: [rows.length] } } : {}),
+    sampled: rows.slice(0, numSampled),
+  };
+}
+
+/**
+ * word2vec's negative sampling (SGNS): loss = -log σ(w[t]·x) - Σ_n log σ(-w[n]·x)
+ * with `negative` ids drawn per row; a draw equal to the row's target is skipped.
+ */
+export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs): NegativeSamplingResult {
+  const op = 'softmax.negativeSampling';
+  checkOptionsObject(op, args);
+  const { input, weights, targets, batch, hidden, classes } = checkLinear(op, args, false);
+  const negative = checkInteger(`${op}: negative`, args.negative, 0);
+  checkElementCount(`${op}: negatives`, batch * negative);
+  const sampler = chooseSampler(op, args, classes, 'unigram');
+  const rng = callRng(op, ctx, args.seed);
+  const negatives = new Int32Array(batch * negative);
+  for (let i = 0; i < negatives.length; i++) negatives[i] = sampler.draw(rng);
+
+  const slotOf = new Map<number, number>();
+  const rowIds: number[] = [];
+  const slot = (id: number): number => {
+    let s = slotOf.get(id);
+    if (s === undefined) {
+      s = rowIds.length;
+      slotOf.set(id, s);
+      rowIds.push(id);
+    }
+    return s;
+  };
+  const targetSlot = new Int32Array(batch);
+  const negativeSlot = new Int32Array(batch * negative);
+  for (let i = 0; i < batch; i++) {
+    targetSlot[i] = slot(targets[i]);
+    for (let d = 0; d < negative; d++) negativeSlot[i * negative + d] = slot(negatives[i * negative + d]);
+  }
+  const rows = Int32Array.from(rowIds);
+  const rowWeights = gatherRows(op, weights.data, hidden, rows);
+  const out = ctx.kernels.negativeSampling({
+    input: input.data, rowWeights, targetSlot, negativeSlot, batch, hidden, negative, numRows: rows.length, scale: 1 / batch,
+  });
+  return {
+    loss: meanLoss(out.rowLoss),
+    dInput: { data: out.dInput, shape: [batch, hidden] },
+    rows,
+    dRows: { data: out.dRows, shape: [rows.length, hidden] },
+    negatives,
+  };
+}

@@ -1,0 +1,335 @@
+// weft.skipGram(): the model users hold. Options and their defaults follow the
+// API contract (word2vec / gensim names in the comments); the vocabulary and the
+// training loop live in vocab.ts and trainer.ts, the tables in the backend.
+
+import { WeftError, describe } from '../errors.js';
+import { Rng, checkSeed } from '../rng.js';
+import type { Tensor } from '../tensor.js';
+import type { Backend } from '../backend/types.js';
+import type { SkipGramLoss, SkipGramTables } from '../ops/skipgram.js';
+import { checkChoice, checkInteger, checkNumber, checkOptionsObject } from '../args.js';
+import {
+  type Corpus, type CorpusFile, type Sentence, type SyncCorpus, checkCorpus, isReiterable, isSyncCorpus, sentences, syncSentences,
+} from './corpus.js';
+import { VocabCounter, Vocabulary } from './vocab.js';
+import { buildSetup } from './setup.js';
+import { type TrainOptions, type TrainSummary, trainEpochs } from './trainer.js';
+import { type Similar, VectorSpace, normalise } from './similarity.js';
+import {
+  type AnalogyResult, type EvaluationOptions, type WordPairResult, evaluateAnalogies, evaluateWordPairs,
+} from './evaluate.js';
+import { readWord2Vec, writeWord2Vec } from './word2vec.js';
+
+export interface SkipGramOptions {
+  /** Vector size (word2vec -size, gensim vector_size). Default 100. */
+  dim?: number;
+  /** Largest distance between a center and a context word (-window). Default 5. */
+  window?: number;
+  /** Noise words per pair with loss 'negative' (-negative). Default 5. */
+  negative?: number;
+  /** Drop words seen fewer times (-min-count). Default 5. */
+  minCount?: number;
+  /** Subsampling threshold for frequent words, 0 disables (-sample). Default 1e-3. */
+  sample?: number;
+  /** Initial learning rate (-alpha). Default 0.025. */
+  alpha?: number;
+  /** Final learning rate, reached linearly over all epochs. Default 0.0001. */
+  minAlpha?: number;
+  /** Passes over the corpus (-iter). Default 5. */
+  epochs?: number;
+  /** Seeds the initial vectors and every draw. Default 1. */
+  seed?: number;
+  /** 'negative' (SGNS, default), 'sampled-softmax' or 'softmax' (exact, small vocabularies only). */
+  loss?: SkipGramLoss;
+  /** Keep at most this many words, the most frequent. Default: no limit. */
+  maxVocab?: number;
+  /** Candidates per center word with loss 'sampled-softmax' (drawn from unigram^0.75). Default 64. */
+  numSampled?: number;
+  /** Words handed to the kernel per call (progress granularity; results do not depend on it). Default 65536. */
+  batchWords?: number;
+}
+
+/** Vocabulary size above which loss 'softmax' refuses to train: each pair costs O(V * dim). */
+export const SOFTMAX_VOCAB_LIMIT = 10000;
+
+interface Config {
+  dim: number;
+  window: number;
+  negative: number;
+  minCount: number;
+  sample: number;
+  alpha: number;
+  minAlpha: number;
+  epochs: number;
+  seed: number;
+  loss: SkipGramLoss;
+  maxVocab?: number;
+  numSampled: number;
+  batchWords: number;
+}
+
+const LOSSES: readonly SkipGramLoss[] = ['negative', 'sampled-softmax', 'softmax'];
+
+function checkConfig(options: SkipGramOptions | undefined): Config {
+  const o = checkOptionsObject('skipGram', options);
+  const loss = checkChoice('skipGram: loss', o.loss, LOSSES, 'negative');
+  const alpha = checkNumber('skipGram: alpha', o.alpha, Number.MIN_VALUE, 10, 0.025);
+  return {
+    dim: checkInteger('skipGram: dim', o.dim, 1, 65536, 100),
+    window: checkInteger('skipGram: window', o.window, 1, 100000, 5),
+    negative: checkInteger('skipGram: negative', o.negative, loss === 'negative' ? 1 : 0, 100000, 5),
+    minCount: checkInteger('skipGram: minCount', o.minCount, 0, Number.MAX_SAFE_INTEGER, 5),
+    sample: checkNumber('skipGram: sample', o.sample, 0, 0.999999, 1e-3),
+    alpha,
+    minAlpha: checkNumber('skipGram: minAlpha', o.minAlpha, 0, alpha, Math.min(0.0001, alpha)),
+    epochs: checkInteger('skipGram: epochs', o.epochs, 1, 1e6, 5),
+    seed: o.seed === undefined ? 1 : checkSeed('skipGram', o.seed),
+    loss,
+    maxVocab: o.maxVocab === undefined ? undefined : checkInteger('skipGram: maxVocab', o.maxVocab, 1),
+    numSampled: checkInteger('skipGram: numSampled', o.numSampled, 1, 1e6, 64),
+    batchWords: checkInteger('skipGram: batchWords', o.batchWords, 1, 1 << 24, 65536),
+  };
+}
+
+// Tables the user forgot to dispose are freed when the model is collected.
+const orphanedTables =
+  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<SkipGramTables>((tables) => tables.dispose()) : undefined;
+
+/** A skip-gram model: vocabulary, vectors and (until disposed) its training tables. */
+export class SkipGramModel {
+  private readonly backend: Backend;
+  private readonly config: Config;
+  private vocabulary?: Vocabulary;
+  private frozenWords: readonly string[] = Object.freeze([]);
+  private tables?: SkipGramTables;
+  /** Vectors without tables: loaded from a file, or kept by dispose(). */
+  private detachedVectors?: Float32Array;
+  private space?: VectorSpace;
+  private training = false;
+  private loaded = false;
+
+  constructor(backend: Backend, options?: SkipGramOptions) {
+    this.backend = backend;
+    this.config = checkConfig(options);
+  }
+
+  /** Vector size. */
+  get dim(): number {
+    return this.config.dim;
+  }
+
+  /** Words by descending count (file order for a loaded model). */
+  get vocab(): readonly string[] {
+    return this.frozenWords;
+  }
+
+  /**
+   * Count words and allocate the tables (initial vectors uniform in ±1/dim, as gensim 4).
+   * Synchronous for a string or an iterable; a Promise for { path } or an async iterable.
+   */
+  buildVocab(corpus: SyncCorpus): this;
+  buildVocab(corpus: CorpusFile | AsyncIterable<Sentence>): Promise<this>;
+  buildVocab(corpus: Corpus): this | Promise<this>;
+  buildVocab(corpus: Corpus): this | Promise<this> {
+    if (this.training) throw new WeftError('OPTION', 'buildVocab: this model is training');
+    return this.countVocab(corpus);
+  }
+
+  private countVocab(corpus: Corpus): this | Promise<this> {
+    this.checkTrainable('buildVocab');
+    checkCorpus(corpus);
+    const counter = new VocabCounter();
+    if (isSyncCorpus(corpus)) {
+      for (const sentence of syncSentences(corpus)) counter.add(sentence);
+      try {
+        this.install(counter);
+      } catch (err) {
+        throw withPathHint(err, corpus);
+      }
+      return this;
+    }
+    return (async () => {
+      for await (const sentence of sentences(corpus)) counter.add(sentence);
+      this.install(counter);
+      return this;
+    })();
+  }
+
+  private install(counter: VocabCounter): void {
+    const { config } = this;
+    const vocab = counter.finish(config.minCount, config.maxVocab);
+    if (config.loss === 'softmax' && vocab.size > SOFTMAX_VOCAB_LIMIT) {
+      throw new WeftError(
+        'RANGE',
+        `loss "softmax": the vocabulary has ${vocab.size} words, over the limit of ${SOFTMAX_VOCAB_LIMIT} ` +
+          '(the exact softmax costs O(V * dim) per pair); use loss "negative" or "sampled-softmax", or raise minCount / set maxVocab',
+      );
+    }
+    if (config.loss === 'sampled-softmax' && config.numSampled >= vocab.size) {
+      throw new WeftError('RANGE', `numSampled: ${config.numSampled} candidates need a vocabulary of more words, it has ${vocab.size}`);
+    }
+    const setup = buildSetup(vocab, config, new Rng(config.seed));
+    const tables = this.backend.createSkipGramTables(setup);
+    this.releaseTables();
+    this.tables = tables;
+    orphanedTables?.register(this, tables, this);
+    this.vocabulary = vocab;
+    this.frozenWords = Object.freeze(vocab.words.slice());
+    this.detachedVectors = undefined;
+    this.space = undefined;
+  }
+
+  /**
+   * Train for `epochs` passes (building the vocabulary first if needed). Deterministic
+   * for a seed; onProgress gets { epoch, progress, wordsPerSec, alpha, loss } per batch.
+   */
+  async train(corpus: Corpus, options: TrainOptions = {}): Promise<TrainSummary> {
+    this.checkTrainable('train');
+    checkCorpus(corpus);
+    checkOptionsObject('train', options);
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+      throw new WeftError('OPTION', `train: onProgress must be a function, got ${describe(options.onProgress)}`);
+    }
+    if (options.totalWords !== undefined) checkInteger('train: totalWords', options.totalWords, 1);
+    if (!isReiterable(corpus)) {
+      throw new WeftError('OPTION', 'corpus: a one-shot iterator (e.g. a generator) cannot be read once per epoch; pass an array or a re-iterable object');
+    }
+    if (this.training) throw new WeftError('OPTION', 'train: this model is already training');
+    this.training = true;
+    try {
+      if (!this.vocabulary) await this.countVocab(corpus);
+      const summary = await trainEpochs(this.tables!, this.vocabulary!, corpus, this.config, options);
+      this.space = undefined;
+      return summary;
+    } finally {
+      this.training = false;
+    }
+  }
+
+  /** The vector of a word (a fresh copy), or undefined when it is not in the vocabulary. */
+  vector(word: string): Float32Array | undefined {
+    const id = this.vocabulary?.index.get(word);
+    if (id === undefined) return undefined;
+    const { dim } = this.config;
+    return this.vectorSpace().vectors.slice(id * dim, (id + 1) * dim);
+  }
+
+  /** All vectors [V, dim] in vocab order (a fresh copy). */
+  vectors(): Tensor {
+    return { data: this.vectorSpace().vectors.slice(), shape: [this.vocab.length, this.config.dim] };
+  }
+
+  /** Cosine similarity of two words. */
+  similarity(a: string, b: string): number {
+    return this.vectorSpace().similarity(this.idOf(a, 'similarity'), this.idOf(b, 'similarity'));
+  }
+
+  /** The topN words closest to a word (itself excluded) or to a vector, by cosine. */
+  mostSimilar(query: string | ArrayLike<number>, topN = 10): Similar {
+    const space = this.vectorSpace();
+    checkInteger('mostSimilar: topN', topN, 1);
+    if (typeof query === 'string') {
+      const id = this.idOf(query, 'mostSimilar');
+      return space.nearest(space.combine([{ id, sign: 1 }]), topN, new Set([id]));
+    }
+    if (typeof query !== 'object' || query === null || query.length !== this.config.dim) {
+      throw new WeftError('SHAPE', `mostSimilar: expected a word or a vector of ${this.config.dim} numbers, got ${describe(query)}`);
+    }
+    return space.nearest(normalise(query), topN, new Set());
+  }
+
+  /** Words closest to b - a + c (3CosAdd on unit vectors), excluding a, b and c: "a is to b as c is to ?". */
+  analogy(a: string, b: string, c: string, topN = 1): Similar {
+    const space = this.vectorSpace();
+    checkInteger('analogy: topN', topN, 1);
+    const [ia, ib, ic] = [a, b, c].map((w) => this.idOf(w, 'analogy'));
+    const query = space.combine([{ id: ib, sign: 1 }, { id: ic, sign: 1 }, { id: ia, sign: -1 }]);
+    return space.nearest(query, topN, new Set([ia, ib, ic]));
+  }
+
+  /** Accuracy on analogy questions in questions-words.txt format (gensim's evaluate_word_analogies). */
+  evaluateAnalogies(text: string, options: EvaluationOptions = {}): AnalogyResult {
+    return evaluateAnalogies(this.vectorSpace(), checkText('evaluateAnalogies', text), checkEvaluation('evaluateAnalogies', options));
+  }
+
+  /** Spearman / Pearson correlation with human similarity scores (gensim's evaluate_word_pairs). */
+  evaluateWordPairs(text: string, options: EvaluationOptions & { delimiter?: string } = {}): WordPairResult {
+    return evaluateWordPairs(this.vectorSpace(), checkText('evaluateWordPairs', text), checkEvaluation('evaluateWordPairs', options));
+  }
+
+  /** The vectors in word2vec's text (default) or binary format, readable by gensim and word2vec.c. */
+  toWord2Vec(options: { binary?: boolean } = {}): Uint8Array {
+    const space = this.vectorSpace();
+    return writeWord2Vec({ words: space.words as string[], vectors: space.vectors, dim: this.config.dim }, options.binary ?? false);
+  }
+
+  /** Free the training tables (WASM memory). The vectors stay queryable; training ends. */
+  dispose(): void {
+    if (this.tables) {
+      this.detachedVectors = this.vectorSpace().vectors;
+      this.releaseTables();
+    }
+    this.loaded = true;
+  }
+
+  private releaseTables(): void {
+    if (!this.tables) return;
+    orphanedTables?.unregister(this);
+    this.tables.dispose();
+    this.tables = undefined;
+  }
+
+  private vectorSpace(): VectorSpace {
+    if (!this.vocabulary) throw new WeftError('OPTION', 'skip-gram model: no vocabulary yet; call buildVocab or train first');
+    if (!this.space) {
+      const vectors = this.detachedVectors ?? this.tables!.inputVectors();
+      this.space = new VectorSpace(this.vocabulary.words, vectors, this.config.dim, this.backend);
+    }
+    return this.space;
+  }
+
+  private idOf(word: string, op: string): number {
+    if (typeof word !== 'string') throw new WeftError('DTYPE', `${op}: expected a word (string), got ${describe(word)}`);
+    const id = this.vocabulary?.index.get(word);
+    if (id === undefined) throw new WeftError('RANGE', `${op}: "${word}" is not in the vocabulary`);
+    return id;
+  }
+
+  private checkTrainable(op: string): void {
+    if (this.loaded) {
+      throw new WeftError('UNSUPPORTED', `${op}: this model was loaded from word2vec vectors or disposed; it has no training tables`);
+    }
+  }
+
+  /** A model holding vectors read from a word2vec file (query and evaluate only). */
+  static fromWord2Vec(backend: Backend, bytes: Uint8Array, options: { binary?: boolean } = {}): SkipGramModel {
+    const file = readWord2Vec(bytes, options.binary);
+    const model = new SkipGramModel(backend, { dim: file.dim, minCount: 0 });
+    // file order stands for frequency order (gensim gives counts V, V-1, ...)
+    model.vocabulary = new Vocabulary(file.words, Float64Array.from(file.words, (_, i) => file.words.length - i), file.words.length);
+    model.frozenWords = Object.freeze(file.words.slice());
+    model.detachedVectors = file.vectors;
+    model.loaded = true;
+    return model;
+  }
+}
+
+/** A one-word string corpus is most likely a file name: say how to read a file. */
+function withPathHint(err: unknown, corpus: SyncCorpus): unknown {
+  if (!(err instanceof WeftError) || typeof corpus !== 'string' || /\s/.test(corpus.trim()) || corpus.length > 4096) return err;
+  return new WeftError(err.code, `${err.message}; the corpus string is one word: to read a file, pass { path: ${JSON.stringify(corpus)} }`);
+}
+
+function checkText(op: string, text: unknown): string {
+  if (typeof text !== 'string') throw new WeftError('DTYPE', `${op}: expected the file's text (a string), got ${describe(text)}`);
+  return text;
+}
+
+function checkEvaluation<T extends EvaluationOptions>(op: string, options: T): T {
+  checkOptionsObject(op, options);
+  if (options.restrictVocab !== undefined) checkInteger(`${op}: restrictVocab`, options.restrictVocab, 1);
+  if (options.caseInsensitive !== undefined && typeof options.caseInsensitive !== 'boolean') {
+    throw new WeftError('OPTION', `${op}: caseInsensitive must be a boolean, got ${describe(options.caseInsensitive)}`);
+  }
+  return options;
+}

@@ -1,0 +1,61 @@
+// Everything a backend needs to start training a vocabulary: initial vectors,
+// subsampling thresholds, the noise distribution (unigram^0.75, as an alias table
+// and as probabilities) and word2vec's sigmoid tables.
+
+import { MAX_EXP, SIGMOID_TABLE_SIZE, type SkipGramLoss, type SkipGramSetup } from '../ops/skipgram.js';
+import { Rng } from '../rng.js';
+import { AliasTable, unigramWeights } from '../sampling.js';
+import { allocF32 } from '../tensor.js';
+import { type Vocabulary, keepThresholds } from './vocab.js';
+
+/** word2vec's noise distribution exponent. */
+export const NOISE_POWER = 0.75;
+
+export interface SetupOptions {
+  loss: SkipGramLoss;
+  dim: number;
+  window: number;
+  negative: number;
+  numSampled: number;
+  sample: number;
+}
+
+/** σ and -log σ at x_i = (2i / SIZE - 1) MAX_EXP, i = 0..SIZE (word2vec.c's EXP_TABLE). */
+export function sigmoidTables(): { sigmoid: Float32Array; minusLogSigmoid: Float32Array } {
+  const sigmoid = new Float32Array(SIGMOID_TABLE_SIZE + 1);
+  const minusLogSigmoid = new Float32Array(SIGMOID_TABLE_SIZE + 1);
+  for (let i = 0; i <= SIGMOID_TABLE_SIZE; i++) {
+    const x = ((2 * i) / SIGMOID_TABLE_SIZE - 1) * MAX_EXP;
+    sigmoid[i] = 1 / (1 + Math.exp(-x));
+    minusLogSigmoid[i] = Math.log1p(Math.exp(-x));
+  }
+  return { sigmoid, minusLogSigmoid };
+}
+
+/**
+ * The setup for a vocabulary, drawing the initial input vectors uniform in
+ * [-1/dim, 1/dim) from `rng`, which training then continues. That is gensim 4's range
+ * (word2vec.c uses ±0.5/dim); measured on the benchmark corpus (2M words, dim 100,
+ * 5 epochs, seeds 1-3), analogy accuracy was 3.21 / 3.65 / 3.27% with ±0.5/dim and
+ * 3.91 / 4.06 / 3.80% with ±1/dim, against gensim's 3.98 / 4.17 / 3.98%.
+ */
+export function buildSetup(vocab: Vocabulary, options: SetupOptions, rng: Rng): SkipGramSetup {
+  const { dim } = options;
+  const inputVectors = allocF32('skip-gram input vectors', vocab.size * dim);
+  for (let i = 0; i < inputVectors.length; i++) inputVectors[i] = (2 * rng.nextFloat() - 1) / dim;
+  const weights = unigramWeights(vocab.counts, NOISE_POWER);
+  let total = 0;
+  for (const w of weights) total += w;
+  const { sigmoid, minusLogSigmoid } = sigmoidTables();
+  return {
+    ...options,
+    vocabSize: vocab.size,
+    inputVectors,
+    keepThreshold: keepThresholds(vocab, options.sample),
+    aliasEntries: new AliasTable(weights).entries,
+    noiseProbability: weights.map((w) => w / total),
+    sigmoidTable: sigmoid,
+    minusLogSigmoidTable: minusLogSigmoid,
+    rngState: rng.state.slice(),
+  };
+}

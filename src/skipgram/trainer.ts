@@ -1,0 +1,246 @@
+// The training driver: reads the corpus, maps words to ids (dropping out-of-vocabulary
+// ones, as gensim does before windowing), packs sentences into batches of about
+// `batchWords` ids and hands each batch to the backend, which does the rest
+// (subsampling, windows, noise draws, SGD) in one call. Later epochs replay the first
+// epoch's batches when the corpus cannot change (see replayable()). The learning rate
+// decays linearly from alpha to minAlpha over all epochs' words, per sentence:
+// alpha_s = alpha - (alpha - minAlpha) * (epoch + words before s / words per epoch) / epochs.
+
+import { WeftError } from '../errors.js';
+import { MAX_SENTENCE_WORDS, type SkipGramBatch, type SkipGramTables } from '../ops/skipgram.js';
+import { type Corpus, sentences } from './corpus.js';
+import type { Vocabulary } from './vocab.js';
+
+/** Reported to onProgress after every batch. */
+export interface TrainProgress {
+  /** 1-based epoch. */
+  epoch: number;
+  epochs: number;
+  /** Fraction of the whole run done, 0..1. */
+  progress: number;
+  /** Corpus words (raw, out-of-vocabulary included) per second since train() started. */
+  wordsPerSec: number;
+  /** Learning rate of the last sentence trained. */
+  alpha: number;
+  /** Mean loss per (context, center) pair in this epoch so far. */
+  loss: number;
+  /** Milliseconds since train() started. */
+  elapsedMs: number;
+  /** True on the last report of an epoch. */
+  endOfEpoch: boolean;
+}
+
+export interface TrainOptions {
+  onProgress?: (progress: TrainProgress) => void;
+  /** Corpus words per epoch for the learning-rate schedule; default: the vocabulary corpus's. */
+  totalWords?: number;
+}
+
+export interface TrainSummary {
+  epochs: number;
+  /** Raw corpus words read (all epochs). */
+  words: number;
+  /** Words left after subsampling (all epochs). */
+  effectiveWords: number;
+  /** (context, center) pairs trained. */
+  pairs: number;
+  /** Mean pair loss of each epoch. */
+  epochLoss: number[];
+  seconds: number;
+  wordsPerSec: number;
+}
+
+export interface Schedule {
+  epochs: number;
+  alpha: number;
+  minAlpha: number;
+  batchWords: number;
+}
+
+/** Sentences packed for one kernel call. */
+class BatchBuilder {
+  readonly ids: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly alphas: Float32Array;
+  /** Corpus words read in this epoch before each sentence (for replays). */
+  private readonly wordsBefore: Float64Array;
+  private length = 0;
+  private count = 0;
+
+  constructor(capacity: number) {
+    this.ids = new Int32Array(Math.max(capacity, MAX_SENTENCE_WORDS));
+    // a sentence has at least one id
+    this.ends = new Int32Array(this.ids.length);
+    this.alphas = new Float32Array(this.ids.length);
+    this.wordsBefore = new Float64Array(this.ids.length);
+  }
+
+  get words(): number {
+    return this.length;
+  }
+
+  /** Room for a sentence of n ids? */
+  fits(n: number): boolean {
+    return this.length + n <= this.ids.length;
+  }
+
+  /** Start a sentence at the current end; returns where its ids go. */
+  begin(): number {
+    return this.length;
+  }
+
+  commit(end: number, alpha: number, wordsBefore: number): void {
+    if (end === this.length) return; // no in-vocabulary word
+    this.length = end;
+    this.ends[this.count] = end;
+    this.alphas[this.count] = alpha;
+    this.wordsBefore[this.count] = wordsBefore;
+    this.count++;
+  }
+
+  /** The batch as the kernel takes it (views, valid until the next commit). */
+  batch(): SkipGramBatch {
+    return {
+      ids: this.ids.subarray(0, this.length),
+      sentenceEnds: this.ends.subarray(0, this.count),
+      alphas: this.alphas.subarray(0, this.count),
+      sentences: this.count,
+    };
+  }
+
+  /** A copy to replay in later epochs. */
+  snapshot(epochWords: number): CachedBatch {
+    return {
+      ids: this.ids.slice(0, this.length),
+      sentenceEnds: this.ends.slice(0, this.count),
+      wordsBefore: this.wordsBefore.slice(0, this.count),
+      epochWords,
+    };
+  }
+
+  clear(): void {
+    this.length = 0;
+    this.count = 0;
+  }
+}
+
+/** One batch of the first epoch, kept so later epochs need not read and tokenize again. */
+interface CachedBatch {
+  ids: Int32Array;
+  sentenceEnds: Int32Array;
+  wordsBefore: Float64Array;
+  /** Corpus words read in the epoch once this batch was full. */
+  epochWords: number;
+}
+
+/** Ids kept for replay at most (128 MB); a larger corpus is read again every epoch. */
+const REPLAY_LIMIT_WORDS = 1 << 25;
+
+/**
+ * A string, an array or a file gives the same sentences every epoch, so its ids are
+ * kept from the first epoch (measured: reading and tokenizing was ~13% of an epoch on
+ * the benchmark corpus). Other iterables may change between epochs (a shuffle) and are
+ * read each time.
+ */
+function replayable(corpus: Corpus): boolean {
+  return typeof corpus === 'string' || Array.isArray(corpus) || (typeof corpus === 'object' && corpus !== null && 'path' in corpus && !(Symbol.iterator in corpus) && !(Symbol.asyncIterator in corpus));
+}
+
+const now = () => performance.now();
+const yieldToEventLoop = () =>
+  new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+/** Let timers and I/O run (a progress display, a cancel button) this often. */
+const YIELD_EVERY_MS = 50;
+
+export async function trainEpochs(
+  tables: SkipGramTables, vocab: Vocabulary, corpus: Corpus, schedule: Schedule, options: TrainOptions,
+): Promise<TrainSummary> {
+  const { epochs, alpha: alpha0, minAlpha } = schedule;
+  const totalWords = options.totalWords ?? vocab.corpusWords;
+  const builder = new BatchBuilder(schedule.batchWords);
+  const index = vocab.index;
+  const started = now();
+  let lastYield = started;
+  let words = 0, effectiveWords = 0, pairs = 0;
+  const epochLoss: number[] = [];
+  let alpha = alpha0;
+  let replay: CachedBatch[] | undefined = replayable(corpus) ? [] : undefined;
+  let replayWords = 0;
+  let replayEpochWords = 0;
+  const alphaAt = (epoch: number, epochWords: number) =>
+    Math.max(minAlpha, alpha0 - ((alpha0 - minAlpha) * (epoch + Math.min(1, epochWords / totalWords))) / epochs);
+
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    let epochWords = 0, lossSum = 0, epochPairs = 0;
+    const report = (endOfEpoch: boolean) => {
+      const elapsedMs = now() - started;
+      options.onProgress?.({
+        epoch: epoch + 1,
+        epochs,
+        progress: Math.min(1, (epoch + Math.min(1, epochWords / totalWords)) / epochs),
+        wordsPerSec: elapsedMs > 0 ? ((words + epochWords) * 1000) / elapsedMs : 0,
+        alpha,
+        loss: epochPairs > 0 ? lossSum / epochPairs : 0,
+        elapsedMs,
+        endOfEpoch,
+      });
+    };
+    const train = async (batch: SkipGramBatch) => {
+      const stats = tables.trainBatch(batch);
+      lossSum += stats.lossSum;
+      epochPairs += stats.pairs;
+      effectiveWords += stats.keptWords;
+      report(false);
+      if (now() - lastYield > YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = now();
+      }
+    };
+
+    if (epoch > 0 && replay) {
+      for (const cached of replay) {
+        const alphas = Float32Array.from(cached.wordsBefore, (before) => alphaAt(epoch, before));
+        alpha = alphas[alphas.length - 1];
+        epochWords = cached.epochWords;
+        await train({ ids: cached.ids, sentenceEnds: cached.sentenceEnds, alphas, sentences: alphas.length });
+      }
+      epochWords = replayEpochWords;
+    } else {
+      const flush = async () => {
+        if (builder.words === 0) return;
+        if (replay) {
+          replayWords += builder.words;
+          if (replayWords > REPLAY_LIMIT_WORDS) replay = undefined;
+          else replay.push(builder.snapshot(epochWords));
+        }
+        await train(builder.batch());
+        builder.clear();
+      };
+      for await (const sentence of sentences(corpus)) {
+        alpha = alphaAt(epoch, epochWords);
+        if (!builder.fits(sentence.length)) await flush();
+        let end = builder.begin();
+        for (const token of sentence) {
+          const id = index.get(token);
+          if (id !== undefined) builder.ids[end++] = id;
+        }
+        builder.commit(end, alpha, epochWords);
+        epochWords += sentence.length;
+      }
+      await flush();
+      replayEpochWords = epochWords;
+    }
+    if (epochWords === 0) {
+      throw new WeftError(
+        'OPTION',
+        `corpus: epoch ${epoch + 1} read no words; a one-shot iterator (e.g. a generator) cannot be read once per epoch, pass an array or a re-iterable object`,
+      );
+    }
+    report(true);
+    words += epochWords;
+    pairs += epochPairs;
+    epochLoss.push(epochPairs > 0 ? lossSum / epochPairs : 0);
+  }
+  const seconds = (now() - started) / 1000;
+  return { epochs, words, effectiveWords, pairs, epochLoss, seconds, wordsPerSec: seconds > 0 ? words / seconds : 0 };
+}

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWeft } from '../src/index.js';
+import { runSkipgramCommand } from '../src/cli/skipgram.js';
+import { runEvalCommand } from '../src/cli/eval.js';
+import { ProgressLine, formatDuration, formatProgress } from '../src/cli/progress.js';
+import type { TrainProgress } from '../src/skipgram/trainer.js';
+import { RELAXED_PROJECT, expectWeftErrorAsync } from './helpers.js';
+
+class Capture {
+  text = '';
+  constructor(readonly isTTY = false) {}
+  write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+}
+
+const DATA = join(import.meta.dirname, '../data');
+
+const progress = (over: Partial<TrainProgress>): TrainProgress => ({
+  epoch: 2, epochs: 5, progress: 0.431, wordsPerSec: 412_345, alpha: 0.01432, loss: 2.73121, elapsedMs: 9000, endOfEpoch: false, ...over,
+});
+
+describe('progress line', () => {
+  it('shows percent, words/s, alpha, loss and ETA', () => {
+    expect(formatProgress(progress({}))).toBe('epoch 2/5   43.1%  412.3K words/s  alpha 0.014320  loss 2.7312  ETA 0:12');
+    expect(formatProgress(progress({ progress: 1, wordsPerSec: 1_234_567, elapsedMs: 3_725_000 }))).toContain('1.23M words/s');
+    expect(formatProgress(progress({ progress: 1, elapsedMs: 3_725_000 }))).toContain('took 1:02:05');
+    expect(formatDuration(NaN)).toBe('-:--');
+  });
+
+  it('rewrites one line on a TTY and prints one line per epoch otherwise', () => {
+    const tty = new Capture(true), log = new Capture(false);
+    for (const out of [tty, log]) {
+      const line = new ProgressLine(out);
+      line.update(progress({ epoch: 1, progress: 0.1 }));
+      line.update(progress({ epoch: 1, progress: 0.2, endOfEpoch: true }));
+      line.update(progress({ epoch: 2, progress: 0.3 }));
+      line.finish();
+    }
+    expect(log.text.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(log.text).not.toContain('\r');
+    expect(tty.text.startsWith('\r')).toBe(true);
+    expect(tty.text.endsWith('\n')).toBe(true);
+    expect(tty.text.split('\r').length - 1).toBe(3);
+  });
+});
+
+describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
+    const lee = readFileSync(join(DATA, 'lee_background.cor'), 'utf8').toLowerCase().replace(/[^a-z\n]+/g, ' ');
+    writeFileSync(join(dir, 'lee.txt'), lee);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains with word2vec flags, writes vectors equal to the library’s, and evaluates them', async () => {
+    const stdout = new Capture(), stderr = new Capture();
+    const output = join(dir, 'vectors.bin');
+    const code = await runSkipgramCommand(
+      ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '16', '--window', '4', '--negative', '3',
+        '--min-count', '4', '--sample', '1e-3', '--iter', '2', '--alpha', '0.03', '--binary', '1', '--seed', '7'],
+      { stdout, stderr },
+    );
+    expect(code).toBe(0);
+    expect(stderr.text).toMatch(/^vocabulary: \d+ words/);
+    expect(stderr.text.match(/^epoch \d\/2 .*loss \d/gm)).toHaveLength(2);
+    expect(stderr.text).toMatch(/words\/s; wrote /);
+    const weft = await createWeft();
+    const model = weft.skipGram({ dim: 16, window: 4, negative: 3, minCount: 4, sample: 1e-3, epochs: 2, alpha: 0.03, seed: 7 });
+    await model.train({ path: join(dir, 'lee.txt') });
+    const written = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output)), { binary: true });
+    expect(written.vocab).toEqual(model.vocab);
+    expect(written.vectors().data).toEqual(model.vectors().data);
+
+    const report = new Capture();
+    const analogies = join(DATA, 'questions-words.txt'), pairs = join(DATA, 'wordsim353.tsv');
+    expect(await runEvalCommand(['--vectors', output, '--analogies', analogies, '--pairs', pairs, '--json'], { stdout: report, stderr })).toBe(0);
+    const json = JSON.parse(report.text);
+    expect(json.analogies).toEqual(model.evaluateAnalogies(readFileSync(analogies, 'utf8')));
+    expect(json.pairs[0].spearman).toBeCloseTo(model.evaluateWordPairs(readFileSync(pairs, 'utf8')).spearman, 12);
+    const table = new Capture();
+    await runEvalCommand(['--vectors', output, '--analogies', analogies, '--pairs', pairs], { stdout: table, stderr });
+    expect(table.text).toMatch(/analogies \(questions-words.txt\): [\d.]+% \(\d+\/\d+\)/);
+    expect(table.text).toMatch(/capital-common-countries/);
+    expect(table.text).toMatch(/word pairs \(wordsim353.tsv\): Spearman -?[\d.]+, Pearson/);
+    model.dispose();
+  });
+
+  it('rejects missing and malformed flags', async () => {
+    const io = { stdout: new Capture(), stderr: new Capture() };
+    expect(await runSkipgramCommand(['--train', 'x'], io)).toBe(1);
+    expect(io.stderr.text).toMatch(/--train and --output are required/);
+    const train = ['--train', join(dir, 'lee.txt'), '--output', join(dir, 'x')];
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', 'abc'], io), 'OPTION', /--size: expected an integer, got "abc"/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--binary', '2'], io), 'OPTION', /--binary/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', '4'], io), 'UNSUPPORTED', /one thread/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--loss', 'hs'], io), 'OPTION', /loss/);
+    await expect(runSkipgramCommand([...train, '--cbow', '1'], io)).rejects.toThrow(/cbow/);
+    expect(await runEvalCommand(['--vectors', 'x'], io)).toBe(1);
+  });
+});

@@ -1,0 +1,353 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWeft, type SkipGramModel, type SkipGramOptions, type TrainProgress, type TrainSummary, type Weft } from '../src/index.js';
+import { Rng, seedState } from '../src/rng.js';
+import { AliasTable, unigramWeights } from '../src/sampling.js';
+import { compileEmbedded, instantiateKernels } from '../src/backend/wasm/instantiate.js';
+import { type Corpus, sentences, syncSentences } from '../src/skipgram/corpus.js';
+import { VocabCounter, keepThresholds } from '../src/skipgram/vocab.js';
+import { MAX_SENTENCE_WORDS } from '../src/ops/skipgram.js';
+import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, expectWeftErrorAsync } from './helpers.js';
+
+/** The Lee corpus, lowercased, a-z runs as words, one document per line (~60K words). */
+const LEE = readFileSync(join(import.meta.dirname, '../data/lee_background.cor'), 'utf8')
+  .split('\n')
+  .map((line) => (line.toLowerCase().match(/[a-z]+/g) ?? []).join(' '))
+  .filter((line) => line.length > 0);
+const LEE_TEXT = LEE.join('\n');
+/** The first 60 documents: small enough for the exact softmax and the JS backend. */
+const LEE_SMALL = LEE.slice(0, 60).join('\n');
+
+async function collect(corpus: Corpus): Promise<string[][]> {
+  const out: string[][] = [];
+  for await (const s of sentences(corpus)) out.push(s);
+  return out;
+}
+
+describe('corpus', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'weft-corpus-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads lines of a string, sentences of an iterable, token arrays, and cuts long sentences', async () => {
+    expect(await collect('a b\n\n  c\td  \r\ne\u00a0f')).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f']]);
+    expect(await collect(['x y\nz', ['p', 'q'], ''])).toEqual([['x', 'y', 'z'], ['p', 'q']]);
+    const long = Array.from({ length: 2 * MAX_SENTENCE_WORDS + 5 }, (_, i) => `w${i % 7}`);
+    const pieces = await collect([long]);
+    expect(pieces.map((s) => s.length)).toEqual([MAX_SENTENCE_WORDS, MAX_SENTENCE_WORDS, 5]);
+    expect((await collect(long.join(' '))).map((s) => s.length)).toEqual([MAX_SENTENCE_WORDS, MAX_SENTENCE_WORDS, 5]);
+    async function* lines() {
+      yield 'one two';
+      yield ['three'];
+    }
+    expect(await collect(lines())).toEqual([['one', 'two'], ['three']]);
+  });
+
+  it('streams a file in chunks with tokens and UTF-8 characters across chunk boundaries', async () => {
+    // one 3 MB line (3 chunks) of words with multi-byte letters, then short lines
+    const words = Array.from({ length: 400_000 }, (_, i) => ['été', 'naïve', 'x', 'λόγος', 'word'][i % 5] + (i % 11));
+    const text = words.join(' ') + '\nlast line\n\nend';
+    const path = join(dir, 'corpus.txt');
+    writeFileSync(path, text);
+    const fromFile = await collect({ path });
+    expect(fromFile).toEqual([...syncSentences(text)]);
+    expect(fromFile.length).toBe(Math.ceil(words.length / MAX_SENTENCE_WORDS) + 2);
+    await expectWeftErrorAsync(() => collect({ path: join(dir, 'missing.txt') }), 'OPTION', /cannot read/);
+  });
+});
+
+describe('vocabulary', () => {
+  it('sorts by count with ties in first-appearance order, applies minCount and maxVocab', () => {
+    const counter = new VocabCounter();
+    for (const s of syncSentences('b a c a d\nc e b a f f')) counter.add(s);
+    const vocab = counter.finish(2, undefined);
+    // counts: a 3, b 2, c 2, f 2 (b seen before c before f); d, e dropped
+    expect(vocab.words).toEqual(['a', 'b', 'c', 'f']);
+    expect(Array.from(vocab.counts)).toEqual([3, 2, 2, 2]);
+    expect(vocab.corpusWords).toBe(11);
+    const top = new VocabCounter();
+    for (const s of syncSentences('b a c a d\nc e b a f f')) top.add(s);
+    expect(top.finish(1, 2).words).toEqual(['a', 'b']);
+  });
+
+  it('subsamples with word2vec’s keep probability', () => {
+    const counter = new VocabCounter();
+    counter.add([...Array(1000).fill('the'), ...Array(10).fill('cat'), 'dog']);
+    const vocab = counter.finish(1, undefined);
+    const sample = 1e-3;
+    const thresholds = keepThresholds(vocab, sample);
+    const t = sample * 1011;
+    // p = (sqrt(c / t) + 1) t / c, kept when a u32 draw <= floor(p (2^32 - 1))
+    const p = (c: number) => (Math.sqrt(c / t) + 1) * (t / c);
+    expect(thresholds[0]).toBe(Math.floor(p(1000) * 4294967295));
+    expect(thresholds[1]).toBe(Math.floor(p(10) * 4294967295));
+    expect(p(1)).toBeGreaterThan(1);
+    expect(thresholds[2]).toBe(0xffffffff);
+    expect(Array.from(keepThresholds(vocab, 0))).toEqual([0xffffffff, 0xffffffff, 0xffffffff]);
+  });
+});
+
+describe.skipIf(RELAXED_PROJECT)('alias draws in WASM', () => {
+  it('are the JS draws, bit for bit', async () => {
+    const kernels = await instantiateKernels(await compileEmbedded('simd'));
+    for (const [V, seed] of [[1, 1], [7, 2], [1000, 3]]) {
+      const table = new AliasTable(unigramWeights(Array.from({ length: V }, (_, i) => ((i * 37) % 11) + 1), 0.75));
+      const n = 5000;
+      const base = (kernels.heapBase() + 63) & ~63;
+      const rng = base, entries = base + 64, out = entries + 8 * V;
+      new Uint32Array(kernels.memory.buffer, rng, 4).set(seedState(seed));
+      new Uint32Array(kernels.memory.buffer, entries, 2 * V).set(table.entries);
+      kernels.aliasSample(entries, V, rng, out, n);
+      const js = new Rng(seed);
+      expect(Array.from(new Int32Array(kernels.memory.buffer, out, n))).toEqual(Array.from({ length: n }, () => table.draw(js)));
+    }
+  });
+});
+
+/**
+ * The 200 pairs of distinct words with the highest PMI among pairs seen within 2
+ * positions at least 5 times (names, topics: "hamid karzai", "lung cancer"), and as
+ * many random pairs of the same words.
+ */
+function cooccurringPairs(vocab: readonly string[]): { close: [string, string][]; random: [string, string][] } {
+  const known = new Set(vocab);
+  const counts = new Map<string, number>();
+  const together = new Map<string, number>();
+  let total = 0;
+  for (const line of LEE) {
+    const words = line.split(' ').filter((w) => known.has(w));
+    for (let i = 0; i < words.length; i++) {
+      counts.set(words[i], (counts.get(words[i]) ?? 0) + 1);
+      total++;
+      for (let j = i + 1; j <= i + 2 && j < words.length; j++) {
+        if (words[i] === words[j]) continue;
+        const key = words[i] < words[j] ? `${words[i]} ${words[j]}` : `${words[j]} ${words[i]}`;
+        together.set(key, (together.get(key) ?? 0) + 1);
+      }
+    }
+  }
+  const pmi = ([key, n]: [string, number]) => {
+    const [a, b] = key.split(' ');
+    return Math.log((n * total) / (counts.get(a)! * counts.get(b)!));
+  };
+  const close = [...together].filter(([, n]) => n >= 5).sort((x, y) => pmi(y) - pmi(x)).slice(0, 200)
+    .map(([key]) => key.split(' ') as [string, string]);
+  const words = [...new Set(close.flat())];
+  const rng = new Rng(5);
+  const random = close.map((): [string, string] => [words[rng.nextBelow(words.length)], words[rng.nextBelow(words.length)]]);
+  return { close, random };
+}
+
+/**
+ * How much closer the close pairs are than the random ones: mean cosine after removing
+ * the mean vector (small corpora give every vector a large shared component), and the
+ * fraction of the vocabulary that lies nearer to a than b.
+ */
+function separation(model: SkipGramModel, close: [string, string][], random: [string, string][]): { cosine: number; rank: number } {
+  const { data, shape: [n, dim] } = model.vectors();
+  const index = new Map(model.vocab.map((w, i) => [w, i]));
+  const mean = new Float64Array(dim);
+  for (let v = 0; v < n; v++) for (let k = 0; k < dim; k++) mean[k] += data[v * dim + k] / n;
+  const centered = (a: string, b: string) => {
+    const ia = index.get(a)!, ib = index.get(b)!;
+    let ab = 0, aa = 0, bb = 0;
+    for (let k = 0; k < dim; k++) {
+      const x = data[ia * dim + k] - mean[k], y = data[ib * dim + k] - mean[k];
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    return ab / Math.sqrt(aa * bb);
+  };
+  const nearer = (a: string, b: string) => {
+    const target = model.similarity(a, b);
+    return model.vocab.filter((w) => w !== a && model.similarity(a, w) > target).length / n;
+  };
+  const mean2 = (pairs: [string, string][], f: (a: string, b: string) => number) =>
+    pairs.reduce((s, [a, b]) => s + (a === b ? 0 : f(a, b)), 0) / pairs.length;
+  return {
+    cosine: mean2(close, centered) - mean2(random, centered),
+    rank: mean2(random.slice(0, 100), nearer) - mean2(close.slice(0, 100), nearer),
+  };
+}
+
+/** The JS backend's result for an options set, trained once per file run (the reference). */
+const referenceRuns = new Map<string, Promise<{ vectors: Float32Array; summary: TrainSummary }>>();
+function referenceRun(options: SkipGramOptions, corpus: string) {
+  const key = JSON.stringify(options) + corpus.length;
+  if (!referenceRuns.has(key)) {
+    referenceRuns.set(key, (async () => {
+      const js = await createWeft({ backend: 'js' });
+      const model = js.skipGram(options);
+      const summary = await model.train(corpus);
+      return { vectors: model.vectors().data, summary };
+    })());
+  }
+  return referenceRuns.get(key)!;
+}
+
+const SMALL: SkipGramOptions = { dim: 24, window: 4, negative: 3, minCount: 3, sample: 1e-3, epochs: 2, seed: 11 };
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => {
+  let weft: Weft;
+  beforeAll(async () => {
+    weft = await create();
+  });
+
+  // The JS backend trains the same vectors (next test); 240K words of pure-JS SGD would cost seconds here.
+  it.skipIf(label === 'js')('learns: loss falls and strongly co-occurring words end up closer than random pairs', async () => {
+    const model = weft.skipGram({ dim: 32, window: 5, negative: 5, minCount: 5, sample: 1e-3, epochs: 4, seed: 1 });
+    model.buildVocab(LEE_TEXT);
+    const { close, random } = cooccurringPairs(model.vocab);
+    const before = separation(model, close, random);
+    // untrained: random vectors, no structure
+    expect(Math.abs(before.cosine)).toBeLessThan(0.05);
+    expect(Math.abs(before.rank)).toBeLessThan(0.07);
+    const progress: TrainProgress[] = [];
+    const summary = await model.train(LEE_TEXT, { onProgress: (p) => progress.push(p) });
+    // untrained pairs cost (1 + negative) ln 2 = 4.16; measured 3.24 then 2.68 in epoch 4
+    expect(summary.epochLoss[0]).toBeLessThan(6 * Math.LN2);
+    expect(summary.epochLoss[3]).toBeLessThan(summary.epochLoss[0] - 0.3);
+    // measured: centered cosine 0.44 vs 0.09, rank fraction 0.26 vs 0.58
+    const after = separation(model, close, random);
+    expect(after.cosine, JSON.stringify(after)).toBeGreaterThan(0.2);
+    expect(after.rank, JSON.stringify(after)).toBeGreaterThan(0.15);
+    // progress: every epoch ends once, fraction and learning rate move monotonically
+    expect(progress.filter((p) => p.endOfEpoch).map((p) => p.epoch)).toEqual([1, 2, 3, 4]);
+    for (let i = 1; i < progress.length; i++) {
+      expect(progress[i].progress).toBeGreaterThanOrEqual(progress[i - 1].progress);
+      expect(progress[i].alpha).toBeLessThanOrEqual(progress[i - 1].alpha);
+    }
+    expect(progress.at(-1)!.progress).toBe(1);
+    expect(progress.at(-1)!.alpha).toBeLessThan(0.025 / 4 / 10);
+    expect(progress.every((p) => p.wordsPerSec > 0 && Number.isFinite(p.loss))).toBe(true);
+    expect(summary.words).toBe(4 * LEE_TEXT.split(/\s+/).length);
+    model.dispose();
+    expect(weft.memory().liveBytes).toBe(0);
+  });
+
+  for (const loss of ['negative', 'sampled-softmax', 'softmax'] as const) {
+    it(`trains the same vectors as the JS backend (${loss})`, async () => {
+      // the exact softmax costs O(V) per pair: a shorter corpus and fewer words for it
+      const corpus = loss === 'softmax' ? LEE.slice(0, 15).join('\n') : LEE_SMALL;
+      const options: SkipGramOptions = { ...SMALL, loss, numSampled: 12, minCount: loss === 'softmax' ? 4 : 3 };
+      const reference = await referenceRun(options, corpus);
+      const model = weft.skipGram(options);
+      const summary = await model.train(corpus);
+      // the same draws: identical subsampling, windows and pair counts
+      expect([summary.effectiveWords, summary.pairs]).toEqual([reference.summary.effectiveWords, reference.summary.pairs]);
+      // float rounding only (f32 SIMD sums here, f64 in JS), compounded over ~10^5 SGD steps
+      expect(maxAbsDiff(model.vectors().data, reference.vectors)).toBeLessThan(2e-4);
+      expect(summary.epochLoss[1]).toBeCloseTo(reference.summary.epochLoss[1], 3);
+      model.dispose();
+    });
+  }
+
+  it('is deterministic for a seed and depends neither on the batch size nor on replaying epochs', async () => {
+    const a = weft.skipGram({ ...SMALL, batchWords: 500 });
+    await a.train(LEE_SMALL);
+    const b = weft.skipGram(SMALL);
+    await b.train(LEE_SMALL);
+    expect(a.vectors().data).toEqual(b.vectors().data);
+    // a string is tokenized once and replayed; a plain iterable is read every epoch
+    const lines = LEE_SMALL.split('\n');
+    const streamed = weft.skipGram(SMALL);
+    await streamed.train({ [Symbol.iterator]: () => lines[Symbol.iterator]() });
+    expect(streamed.vectors().data).toEqual(b.vectors().data);
+    streamed.dispose();
+    const c = weft.skipGram({ ...SMALL, seed: 12 });
+    await c.train(LEE_SMALL);
+    expect(maxAbsDiff(a.vectors().data, c.vectors().data)).toBeGreaterThan(1e-3);
+    for (const m of [a, b, c]) m.dispose();
+    expect(weft.memory().liveBytes).toBe(0);
+  });
+
+  it('answers queries after training and after dispose', async () => {
+    const model = weft.skipGram(SMALL);
+    await model.train(LEE_SMALL);
+    const v = model.vector('the')!;
+    expect(v.length).toBe(24);
+    expect(model.vector('no-such-word')).toBeUndefined();
+    const similar = model.mostSimilar('government', 5);
+    expect(similar).toHaveLength(5);
+    expect(similar.map(([w]) => w)).not.toContain('government');
+    for (let i = 1; i < 5; i++) expect(similar[i][1]).toBeLessThanOrEqual(similar[i - 1][1]);
+    // by vector: the word itself comes first with cosine 1
+    const [first] = model.mostSimilar(model.vector('government')!, 1);
+    expect(first[0]).toBe('government');
+    expect(first[1]).toBeCloseTo(1, 5);
+    expect(model.similarity('government', similar[0][0])).toBeCloseTo(similar[0][1], 6);
+    const answer = model.analogy('the', 'government', 'a', 3);
+    expect(answer.map(([w]) => w)).not.toContain('government');
+    model.dispose();
+    expect(weft.memory().liveBytes).toBe(0);
+    expect(model.vector('the')).toEqual(v);
+    await expectWeftErrorAsync(() => model.train(LEE_SMALL), 'UNSUPPORTED', /disposed/);
+  });
+
+  it('builds its vocabulary from a file and from an async iterable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-train-'));
+    try {
+      const path = join(dir, 'lee.txt');
+      writeFileSync(path, LEE_SMALL);
+      const fromFile = weft.skipGram(SMALL);
+      await fromFile.train({ path });
+      const fromText = weft.skipGram(SMALL);
+      await fromText.train(LEE_SMALL);
+      expect(fromFile.vocab).toEqual(fromText.vocab);
+      expect(fromFile.vectors().data).toEqual(fromText.vectors().data);
+      const lines = LEE_SMALL.split('\n');
+      const fromAsync = weft.skipGram(SMALL);
+      await fromAsync.buildVocab({ async *[Symbol.asyncIterator]() { yield* lines; } });
+      expect(fromAsync.vocab).toEqual(fromText.vocab);
+      for (const m of [fromFile, fromText, fromAsync]) m.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects bad corpora and options with clear errors and no leak', async () => {
+    expectWeftError(() => weft.skipGram().buildVocab(''), 'SHAPE', /no words/);
+    expectWeftError(() => weft.skipGram().buildVocab([]), 'SHAPE', /no words/);
+    expectWeftError(() => weft.skipGram().buildVocab('corpus.txt'), 'RANGE', /pass \{ path: "corpus.txt" \}/);
+    expectWeftError(() => weft.skipGram({ minCount: 50 }).buildVocab('a b a c'), 'RANGE', /minCount: 50 removes every word.*3 distinct.*2 times/);
+    expectWeftError(() => weft.skipGram().buildVocab(42 as never), 'DTYPE', /corpus/);
+    expectWeftError(() => weft.skipGram().buildVocab([['a', 3 as never]]), 'DTYPE', /sentence 0\[1\]/);
+    const distinct = Array.from({ length: 10001 }, (_, i) => `w${i}`).join(' ');
+    expectWeftError(() => weft.skipGram({ loss: 'softmax', minCount: 1 }).buildVocab(distinct), 'RANGE', /10001 words, over the limit of 10000/);
+    weft.skipGram({ loss: 'softmax', minCount: 1, maxVocab: 10000, dim: 4 }).buildVocab(distinct).dispose();
+    expectWeftError(() => weft.skipGram({ loss: 'sampled-softmax', numSampled: 3, minCount: 1 }).buildVocab('a b c'), 'RANGE', /numSampled/);
+    expectWeftError(() => weft.skipGram({ dim: 0 }), 'RANGE', /dim/);
+    expectWeftError(() => weft.skipGram({ window: 2.5 }), 'OPTION', /window/);
+    expectWeftError(() => weft.skipGram({ loss: 'hs' as never }), 'OPTION', /loss/);
+    expectWeftError(() => weft.skipGram({ sample: -1 }), 'RANGE', /sample/);
+    expectWeftError(() => weft.skipGram({ alpha: 0.01, minAlpha: 0.1 }), 'RANGE', /minAlpha/);
+    expectWeftError(() => weft.skipGram({ negative: 0 }), 'RANGE', /negative/);
+    expectWeftError(() => weft.skipGram({ seed: NaN }), 'OPTION', /seed/);
+    function* once() {
+      yield 'a b c';
+    }
+    await expectWeftErrorAsync(() => weft.skipGram({ minCount: 1 }).train(once()), 'OPTION', /one-shot iterator/);
+    const model = weft.skipGram({ minCount: 1, epochs: 1 });
+    model.buildVocab('a b c');
+    expectWeftError(() => model.mostSimilar('zzz'), 'RANGE', /"zzz" is not in the vocabulary/);
+    expectWeftError(() => model.mostSimilar([1, 2]), 'SHAPE', /vector of 100/);
+    expectWeftError(() => model.mostSimilar(new Array(100).fill(0)), 'RANGE', /zero/);
+    expectWeftError(() => weft.skipGram().mostSimilar('a'), 'OPTION', /no vocabulary/);
+    await expectWeftErrorAsync(() => model.train({ path: '/no/such/file' }), 'OPTION', /cannot read/);
+    model.dispose();
+    expect(weft.memory().liveBytes).toBe(0);
+    expectWeftError(() => weft.skipGram({ dim: 60000 }).buildVocab(Array.from({ length: 40000 }, (_, i) => `w${i}`).join(' ').repeat(5)), 'MEMORY');
+    expect(weft.memory().liveBytes).toBe(0);
+  });
+});
