@@ -4,7 +4,7 @@
 
 import { expect } from 'vitest';
 import type { Tensor } from '../src/index.js';
-import { expectClose } from './helpers.js';
+import { centralDifferences, expectClose } from './helpers.js';
 
 export interface NaiveOptions {
   scale?: number;
@@ -162,22 +162,8 @@ export function finiteDifferenceGradients(
   };
   // h = 1e-4 on O(1) inputs: truncation O(h^2) ~ 1e-8, f64 rounding ~ 1e-16 / h = 1e-12
   const h = 1e-4;
-  return Object.fromEntries(
-    ['dq', 'dk', 'dv'].map((name, which) => {
-      const data = operands[which].data as unknown as Float64Array;
-      const grad = new Float64Array(data.length);
-      for (let i = 0; i < data.length; i++) {
-        const x = data[i];
-        data[i] = x + h;
-        const up = loss();
-        data[i] = x - h;
-        const down = loss();
-        data[i] = x;
-        grad[i] = (up - down) / (2 * h);
-      }
-      return [name, grad];
-    }),
-  ) as { dq: Float64Array; dk: Float64Array; dv: Float64Array };
+  const [dq, dk, dv] = operands.map((t) => centralDifferences(t.data as unknown as Float64Array, loss, h));
+  return { dq, dk, dv };
 }
 
 /** Repeat each kv head Hq / Hkv times: [B, Hkv, S, w] -> [B, Hq, S, w]. */
