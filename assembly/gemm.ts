@@ -17,7 +17,7 @@
 //      over every A tile of the block (MC x KC, stays in L2).
 // Outputs: C is overwritten on the first K block unless `accumulate`, then added to.
 
-import { fmaF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
+import { fmaF32x4, loadLanesF32x4, storeLanesF32x4, storeTransposed4x4 } from "./simd";
 
 /** Columns per B panel and micro-kernel tile (two f32x4). */
 export const GEMM_NR: i32 = 8;
@@ -73,12 +73,28 @@ export function gemmPackB(K: i32, N: i32, b: usize, bRow: i32, bCol: i32, packed
 // leftover rows one after another, each kc contiguous floats.
 function packABlock(a: usize, aRow: i32, aCol: i32, row0: i32, rows: i32, k0: i32, kc: i32, packed: usize): void {
   const tiles = rows / GEMM_MR;
+  const rowBytes = <usize>aRow << 2, colBytes = <usize>aCol << 2;
   let dst = packed;
   for (let t = 0; t < tiles; t++) {
     const tileRow = row0 + t * GEMM_MR;
-    for (let k = 0; k < kc; k++) {
+    let k = 0;
+    // Vector paths: packing was a third of the multiply when N or K is small
+    // (attention's 32 x 65 x 256 and transposed 256 x 65 x 32 products).
+    if (aRow == 1) {
+      // the tile's 4 rows are contiguous at each k: one vector per k
+      for (let src = a + (<usize>(tileRow + k0 * aCol) << 2); k < kc; k++, src += colBytes, dst += 16) {
+        v128.store(dst, v128.load(src));
+      }
+    } else if (aCol == 1) {
+      // each row is contiguous over k: 4 x 4 transposes
+      const src = a + (<usize>(tileRow * aRow + k0) << 2);
+      for (; k + 4 <= kc; k += 4, dst += 64) {
+        const at = src + (<usize>k << 2);
+        storeTransposed4x4(v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes), v128.load(at + 3 * rowBytes), dst, 16);
+      }
+    }
+    for (; k < kc; k++) {
       const src = a + (<usize>(tileRow * aRow + (k0 + k) * aCol) << 2);
-      const rowBytes = <usize>aRow << 2;
       for (let r = 0; r < GEMM_MR; r++) {
         store<f32>(dst + (<usize>r << 2), load<f32>(src + <usize>r * rowBytes));
       }
@@ -101,8 +117,9 @@ function packABlock(a: usize, aRow: i32, aCol: i32, row0: i32, rows: i32, k0: i3
 // Preconditions: aTile is k-major with 4 floats per k, bPanel 8 floats per k, 1 <= nr <= 8.
 // 4 x 8 keeps 8 accumulators + 2 B vectors + 1 splat in registers; 6 x 8 spilled
 // in V8 (15 usable xmm): 1024^3 went 25.8 -> 50.6 GFLOP/s relaxed, 27.5 -> 39.3 plain.
+// Exported for the attention tiles (assembly/attention_tile.ts), which run it on their own panels.
 // @ts-ignore: decorator
-@inline function gemm_4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcBytes: usize, nr: i32, accumulate: bool): void {
+@inline export function gemm_4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcBytes: usize, nr: i32, accumulate: bool): void {
   const c0 = c, c1 = c0 + ldcBytes, c2 = c1 + ldcBytes, c3 = c2 + ldcBytes;
   const zero = f32x4.splat(0);
   let acc00 = zero, acc01 = zero, acc10 = zero, acc11 = zero;

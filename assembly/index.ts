@@ -21,3 +21,13 @@ export function isRelaxed(): i32 {
 }
 export { rnn2dForward, rnn2dBackward, rnn2dForwardScratchFloats, rnn2dBackwardScratchFloats } from "./rnn2d";
 export { conv2dForward, conv2dForwardScratchFloats } from "./conv2d";
+export { attentionFullForward, attentionFullBackward } from "./attention_full";
+export {
+  attendWindowed as attentionWindowedForward, attendWindowedBackward as attentionWindowedBackward,
+  attentionForwardScratchFloats, attentionBackwardScratchFloats,
+} from "./attention_windowed";
+export { maxAbsF32 } from "./attention_tile";
+export {
+  attentionLinearForward, attentionLinearScratchFloats, attentionLinearBackward, attentionLinearBackwardScratchFloats,
+  attentionLinearStep,
+} from "./attention_linear";

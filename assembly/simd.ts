@@ -47,3 +47,16 @@ export const RELAXED: bool = ASC_FEATURE_RELAXED_SIMD;
   if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(ptr, 8));
   return v;
 }
+
+/**
+ * Store the transpose of the 4x4 block whose rows are r0..r3: row i of the result
+ * (lane i of every r) at dst + i * strideBytes.
+ */
+@inline export function storeTransposed4x4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, strideBytes: usize): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + strideBytes, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * strideBytes, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * strideBytes, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}

@@ -9,6 +9,7 @@ import { Progress } from './progress.js';
 import { writeReport } from './report.js';
 import { benchSoftmax } from './softmax.js';
 import { benchSkipgram } from './skipgram.js';
+import { benchAttention } from './attention.js';
 
 export interface BenchRunOptions {
   quick: boolean;
@@ -18,7 +19,7 @@ export interface BenchRunOptions {
 
 type Family = (ctx: BenchContext) => Promise<FamilyTable>;
 
-const FAMILIES: Family[] = [benchMatmul, benchRnn2d, benchSoftmax, benchSkipgram];
+const FAMILIES: Family[] = [benchMatmul, benchRnn2d, benchSoftmax, benchSkipgram, benchAttention];
 
 export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTable[]> {
   const started = performance.now();

@@ -10,6 +10,7 @@ import {
   rnn2dBackward, rnn2dFlops, rnn2dForward, rnn2dParamCount,
 } from './ops/rnn2d.js';
 import { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dParamArgs, conv2dFlops, conv2dForward, conv2dParamCount } from './ops/conv2d.js';
+import { AttentionApi, createAttentionApi } from './ops/attention_api.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
 import { Rng } from './rng.js';
 import {
@@ -29,6 +30,7 @@ export type {
   Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dOrigin, Rnn2dParamArgs,
 } from './ops/rnn2d.js';
 export type { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dPadding, Conv2dParamArgs } from './ops/conv2d.js';
+export type * from './ops/attention_types.js';
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
 export type {
@@ -70,6 +72,8 @@ export interface Weft {
   matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
   /** Bytes of WASM memory in use (liveBytes is 0 between calls). */
   memory(): MemoryInfo;
+  /** Exact, sliding-window and linear attention with backward passes (layout [B, heads, T, d]). */
+  readonly attention: AttentionApi;
   /** The 2D-RNN scan (see Rnn2dApi). */
   readonly rnn2d: Rnn2dApi;
   /** Stride-1 2-D convolution, the baseline the 2D-RNN is compared with (see Conv2dApi). */
@@ -158,6 +162,7 @@ function bindApi(backend: Backend): Weft {
     randn,
     matmul: (a, b, options) => matmul(backend, a, b, options),
     memory: () => backend.memory(),
+    attention: createAttentionApi(backend),
     rnn2d: {
       forward: (args) => rnn2dForward(backend, args),
       backward: (args) => rnn2dBackward(backend, args),

@@ -127,3 +127,22 @@ export async function expectWeftErrorAsync(fn: () => Promise<unknown>, code: str
   expect((caught as { code?: string }).code, (caught as Error).message).toBe(code);
   if (message) expect((caught as Error).message).toMatch(message);
 }
+
+/**
+ * Central differences (f(x + h) - f(x - h)) / 2h of `loss` for every element of
+ * `data`, perturbed in place (and restored). Use an f64 copy of the operand: f32
+ * would round small steps away.
+ */
+export function centralDifferences(data: Float64Array, loss: () => number, h: number): Float64Array {
+  const grad = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    data[i] = x + h;
+    const up = loss();
+    data[i] = x - h;
+    const down = loss();
+    data[i] = x;
+    grad[i] = (up - down) / (2 * h);
+  }
+  return grad;
+}

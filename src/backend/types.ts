@@ -8,6 +8,7 @@ import type { Rnn2dKernels } from '../ops/rnn2d.js';
 import type { Conv2dKernels } from '../ops/conv2d.js';
 import type { SoftmaxKernels } from '../ops/softmax.js';
 import type { SkipGramKernels } from '../ops/skipgram.js';
+import type { AttentionKernels } from '../ops/attention_api.js';
 
 export type BackendName = 'wasm' | 'js';
 
@@ -19,7 +20,7 @@ export interface MemoryInfo {
   liveBytes: number;
 }
 
-export interface Backend extends MatmulKernels, Rnn2dKernels, Conv2dKernels, SoftmaxKernels, SkipGramKernels {
+export interface Backend extends MatmulKernels, Rnn2dKernels, Conv2dKernels, SoftmaxKernels, SkipGramKernels, AttentionKernels {
   readonly name: BackendName;
   readonly features: Features;
   memory(): MemoryInfo;

@@ -6,6 +6,7 @@ import { rnn2dBackwardJs, rnn2dForwardJs } from './rnn2d.js';
 import { conv2dForwardJs } from './conv2d.js';
 import { createSkipGramTablesJs } from './skipgram.js';
 import { negativeSamplingJs, softmaxCrossEntropyJs, softmaxFullJs, softmaxSampledJs } from './softmax.js';
+import { attentionKernelsJs } from './attention.js';
 
 export function createJsBackend(): Backend {
   return {
@@ -21,5 +22,6 @@ export function createJsBackend(): Backend {
     softmaxSampled: softmaxSampledJs,
     negativeSampling: negativeSamplingJs,
     createSkipGramTables: createSkipGramTablesJs,
+    ...attentionKernelsJs,
   };
 }

@@ -69,4 +69,47 @@ export interface KernelExports {
     sigmoidTable: number, lossTable: number, rng: number, scratch: number, maxSentence: number,
     ids: number, sentenceEnds: number, alphas: number, sentences: number, stats: number,
   ): void;
+  attentionWindowedForward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
+    left: number, right: number, dilation: number, globals: number, G: number,
+    out: number, lse: number, scratch: number,
+  ): void;
+  attentionFullForward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
+    out: number, lse: number, scratch: number,
+  ): void;
+  attentionFullBackward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
+    out: number, lse: number, dout: number, dq: number, dk: number, dv_: number, scratch: number,
+  ): void;
+  attentionWindowedBackward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
+    left: number, right: number, dilation: number, globals: number, G: number,
+    out: number, lse: number, dout: number, dq: number, dk: number, dv_: number, scratch: number,
+  ): void;
+  attentionBackwardScratchFloats(T: number, S: number, d: number, dv: number, G: number): number;
+  attentionLinearForward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, featureMap: number, W: number, F: number,
+    scale: number, eps: number, causal: number, out: number, scratch: number,
+  ): void;
+  attentionLinearScratchFloats(d: number, dv: number, F: number): number;
+  attentionLinearBackward(
+    B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
+    q: number, k: number, v: number, keyMask: number, featureMap: number, W: number, F: number,
+    scale: number, eps: number, causal: number, out: number, dout: number, dq: number, dk: number, dv_: number,
+    scratch: number,
+  ): void;
+  attentionLinearBackwardScratchFloats(T: number, group: number, d: number, dv: number, F: number): number;
+  attentionLinearStep(
+    BH: number, d: number, dv: number, q: number, k: number, v: number, featureMap: number, W: number, F: number,
+    scale: number, eps: number, kvState: number, keyMaxState: number, out: number, scratch: number,
+  ): void;
+  /** max |x| of n floats (NaN / Infinity when one is not finite). */
+  maxAbsF32(address: number, n: number): number;
+  attentionForwardScratchFloats(S: number, d: number, dv: number, G: number): number;
 }

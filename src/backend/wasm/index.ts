@@ -7,6 +7,7 @@ import { rnn2dBackwardWasm, rnn2dForwardWasm } from './rnn2d.js';
 import { conv2dForwardWasm } from './conv2d.js';
 import { createSkipGramTablesWasm } from './skipgram.js';
 import { negativeSamplingWasm, softmaxCrossEntropyWasm, softmaxFullWasm, softmaxSampledWasm } from './softmax.js';
+import { attentionKernelsWasm } from './attention_kernels.js';
 import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
 import { WeftError } from '../../errors.js';
 
@@ -37,5 +38,6 @@ export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly
     softmaxSampled: (problem) => softmaxSampledWasm(ctx, problem),
     negativeSampling: (problem) => negativeSamplingWasm(ctx, problem),
     createSkipGramTables: (setup) => createSkipGramTablesWasm(ctx, setup),
+    ...attentionKernelsWasm(ctx),
   };
 }

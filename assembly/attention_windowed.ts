@@ -1,0 +1,592 @@
+// Banded (sliding-window) softmax attention, forward and backward: the drivers
+// around the tiles of attention_tile.ts. Full attention is the band that covers
+// every key and runs this same code (attention_full.ts), so a window >= T gives
+// full's bits exactly.
+//
+// Dimensions: B batch, Hq query heads, Hkv kv heads (query head h reads kv head
+// h / (Hq / Hkv)), T queries, S keys, d query/key width, dv value width, G globals.
+// Layout: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv], out [B, Hq, T, dv],
+// lse [B, Hq, T], keyMask u8 [B, S] (0 = padding) or 0, globals i32 [G] sorted unique
+// key positions. Strides in elements. The forward overwrites out and lse; the
+// backward's contract is in its section below.
+//
+// Band: query t sits at key position p = t + (S - T) (bottom-right aligned, as
+// causal) and sees keys s = p + k * dilation for -left <= k <= right (right = 0 when
+// causal). Dilation splits the sequence into residue classes: queries t = r + i*dil
+// only meet keys s = rk + j*dil, rk = (r + S - T) mod dil, so each class is a plain
+// band over its own packed keys (j - center_i in [-left, right], center_i = i + jOff).
+// Global tokens: a query at a global position attends every key (its row is redone
+// over the whole sequence after the band pass); every query also attends the global
+// keys outside its band (one extra block of gathered keys, masked per element).
+// Causal and keyMask apply to every pair. Cost O(T * (w + G) * (d + dv) + G * S * (d + dv)).
+
+import {
+  KEY_BLOCK, LANES, QUERY_BLOCK, UNBOUNDED, addTileColumns, backwardKeyGradients, backwardProbabilities,
+  backwardQueryGradients, backwardScores, backwardValueScores, bytes, ceil4, ceil8, fillKeyBias,
+  maskBackwardBandScores, maskBackwardGlobalScores, finishTile, floorMod, maskBandScores, packPanels,
+  packRowsAsLanes, resetTile, storeBlockMax, softmaxBlock, STATE_FLOATS, tileScores, tileValues,
+} from "./attention_tile";
+
+const NEG_INF: f32 = -Infinity;
+
+// Forward scratch regions, in this order, each rounded up to 4 floats (16-byte aligned).
+const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5, STATE = 6, ROWS = 7,
+  CENTERS = 8, G_K = 9, G_V = 10, G_K_TILES = 11, G_V_TILES = 12, G_BIAS = 13, ROWS_T = 14, REGIONS = 15;
+
+/** How many of start, start + step, ... are below n. */
+// @ts-ignore: decorator
+@inline function countOnGrid(n: i32, start: i32, step: i32): i32 {
+  return start < n ? (n - start + step - 1) / step : 0;
+}
+
+function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
+  const nKpad = ceil4(S), dvPad = ceil4(dv), Gpad = ceil4(G);
+  switch (region) {
+    case K_TILES: return nKpad * d;
+    case V_TILES: return dvPad * nKpad;
+    case KEY_BIAS: return nKpad;
+    case Q_PANEL: return d * LANES;
+    case SCORES: return KEY_BLOCK * LANES;
+    case OUT_T: return dvPad * LANES;
+    case STATE: return STATE_FLOATS;
+    case ROWS: return LANES;
+    case CENTERS: return LANES;
+    case G_K: return G * d;
+    case G_V: return G * dv;
+    case G_K_TILES: return Gpad * d;
+    case G_V_TILES: return dvPad * Gpad;
+    case G_BIAS: return Gpad;
+    case ROWS_T: return LANES * dvPad;
+  }
+  return 0;
+}
+
+function region(scratch: usize, which: i32, S: i32, d: i32, dv: i32, G: i32): usize {
+  let floats = 0;
+  for (let r = 0; r < which; r++) floats += ceil4(regionFloats(r, S, d, dv, G));
+  return scratch + bytes(floats);
+}
+
+/** Floats of scratch attendWindowed needs. */
+export function attentionForwardScratchFloats(S: i32, d: i32, dv: i32, G: i32): i32 {
+  return <i32>(region(0, REGIONS, S, d, dv, G) >> 2);
+}
+
+/**
+ * Pack n keys (positions pos0 + j * stride) of one kv head: kTiles, vTiles and the
+ * key bias (keyMask and padding -> -inf).
+ */
+export function packKeysValues(
+  kHead: usize, vHead: usize, pos0: i32, n: i32, stride: i32, d: i32, dv: i32, keyMaskRow: usize,
+  kTiles: usize, vTiles: usize, keyBias: usize,
+): void {
+  const nPad = ceil4(n);
+  packPanels(4, d, d, n, kHead + bytes(pos0 * d), 1, d * stride, 1, kTiles);
+  packPanels(4, n, nPad, dv, vHead + bytes(pos0 * dv), dv * stride, 1, 1, vTiles);
+  fillKeyBias(n, nPad, keyMaskRow, pos0, stride, keyBias);
+}
+
+/**
+ * Run one tile (queries in qPanel, band centers at `centers`, ascending) over the
+ * keys j in [center - lo', center + hi] of nK packed keys, block by block on the
+ * KEY_BLOCK grid. `lo` is the lower edge as a (non-positive) offset.
+ */
+export function attendBand(
+  d: i32, dvPad: i32, nK: i32, kTiles: usize, vTiles: usize, keyBias: usize,
+  centers: usize, lo: i32, hi: i32, qPanel: usize, sT: usize, state: usize, oT: usize,
+): void {
+  const cMin = load<i32>(centers), cMax = load<i32>(centers, 28);
+  const jLo = <i32>max<i64>(0, <i64>cMin + lo);
+  const jHi = <i32>min<i64>(nK - 1, <i64>cMax + hi);
+  if (jLo > jHi) return;
+  const nKpad = ceil4(nK);
+  const jStart = jLo & ~3, jEnd = ceil4(jHi + 1);
+  for (let kb = jStart - jStart % KEY_BLOCK; kb < jEnd; kb += KEY_BLOCK) {
+    const jb = max(kb, jStart), je = min(kb + KEY_BLOCK, jEnd);
+    const nb = je - jb;
+    // interior blocks are inside every lane's band: only the key bias applies
+    const edge = <i64>jb - cMax < lo || <i64>(je - 1) - cMin > hi;
+    tileScores(d, kTiles, jb, nb, qPanel, sT);
+    maskBandScores(sT, nb, jb, keyBias, centers, lo, hi, edge, state);
+    softmaxBlock(sT, nb, state, oT, dvPad);
+    tileValues(dvPad, vTiles, nKpad, jb, nb, sT, oT);
+  }
+}
+
+/** Gather the G global keys and values of one kv head and pack them like a key sequence. */
+function packGlobalKeys(
+  kHead: usize, vHead: usize, d: i32, dv: i32, globals: usize, G: i32, keyMaskRow: usize,
+  gK: usize, gV: usize, gkTiles: usize, gvTiles: usize, gBias: usize,
+): void {
+  const Gpad = ceil4(G);
+  for (let gi = 0; gi < G; gi++) {
+    const g = load<i32>(globals + bytes(gi));
+    memory.copy(gK + bytes(gi * d), kHead + bytes(g * d), bytes(d));
+    memory.copy(gV + bytes(gi * dv), vHead + bytes(g * dv), bytes(dv));
+  }
+  packPanels(4, d, d, G, gK, 1, d, 1, gkTiles);
+  packPanels(4, G, Gpad, dv, gV, dv, 1, 1, gvTiles);
+  for (let gi = 0; gi < Gpad; gi++) {
+    let visible = gi < G;
+    if (visible && keyMaskRow != 0) visible = load<u8>(keyMaskRow + <usize>load<i32>(globals + bytes(gi))) != 0;
+    store<f32>(gBias + bytes(gi), visible ? 0 : NEG_INF);
+  }
+}
+
+/**
+ * Mask a block of scores against gathered global keys: lane query at aligned
+ * position p sees global g unless g is already in its band (same residue class and
+ * lo*dil <= g - p <= hi*dil), or causal and g > p; plus the key bias. Stores the
+ * block max for softmaxBlock.
+ */
+export function maskGlobalScores(
+  sT: usize, nb: i32, j0: i32, gBias: usize, globals: usize, G: i32, positions: usize,
+  rk: i32, dilation: i32, lo: i32, hi: i32, causal: bool, state: usize,
+): void {
+  const negInf = f32x4.splat(NEG_INF);
+  let mx0 = negInf, mx1 = negInf;
+  const p0 = v128.load(positions), p1 = v128.load(positions, 16);
+  const loV = i32x4.splat(<i32>max<i64>(-UNBOUNDED, <i64>lo * dilation));
+  const hiV = i32x4.splat(<i32>min<i64>(UNBOUNDED, <i64>hi * dilation));
+  const zero = i32x4.splat(0);
+  for (let jj = 0; jj < nb; jj++) {
+    const gi = j0 + jj;
+    const g = gi < G ? load<i32>(globals + bytes(gi)) : 0;
+    const row = sT + bytes(jj * LANES);
+    const bias = v128.load32_splat(gBias + bytes(gi));
+    const delta0 = i32x4.sub(i32x4.splat(g), p0), delta1 = i32x4.sub(i32x4.splat(g), p1);
+    let see0 = i32x4.splat(-1), see1 = i32x4.splat(-1);
+    if (floorMod(g - rk, dilation) == 0) {
+      see0 = v128.not(v128.and(i32x4.ge_s(delta0, loV), i32x4.le_s(delta0, hiV)));
+      see1 = v128.not(v128.and(i32x4.ge_s(delta1, loV), i32x4.le_s(delta1, hiV)));
+    }
+    if (causal) {
+      see0 = v128.and(see0, i32x4.le_s(delta0, zero));
+      see1 = v128.and(see1, i32x4.le_s(delta1, zero));
+    }
+    const s0 = v128.bitselect(f32x4.add(v128.load(row), bias), negInf, see0);
+    const s1 = v128.bitselect(f32x4.add(v128.load(row, 16), bias), negInf, see1);
+    v128.store(row, s0);
+    v128.store(row, s1, 16);
+    mx0 = f32x4.pmax(mx0, s0);
+    mx1 = f32x4.pmax(mx1, s1);
+  }
+  storeBlockMax(state, mx0, mx1);
+}
+
+/**
+ * Windowed attention forward (see the header). left/right >= UNBOUNDED mean no edge;
+ * scratch: attentionForwardScratchFloats(S, d, dv, G) floats.
+ */
+export function attendWindowed(
+  B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
+  q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
+  left: i32, right: i32, dilation: i32, globals: usize, G: i32,
+  out: usize, lse: usize, scratch: usize,
+): void {
+  const kTiles = region(scratch, K_TILES, S, d, dv, G);
+  const vTiles = region(scratch, V_TILES, S, d, dv, G);
+  const keyBias = region(scratch, KEY_BIAS, S, d, dv, G);
+  const qPanel = region(scratch, Q_PANEL, S, d, dv, G);
+  const sT = region(scratch, SCORES, S, d, dv, G);
+  const oT = region(scratch, OUT_T, S, d, dv, G);
+  const state = region(scratch, STATE, S, d, dv, G);
+  const rowIdx = region(scratch, ROWS, S, d, dv, G);
+  const centers = region(scratch, CENTERS, S, d, dv, G);
+  const gK = region(scratch, G_K, S, d, dv, G);
+  const gV = region(scratch, G_V, S, d, dv, G);
+  const gkTiles = region(scratch, G_K_TILES, S, d, dv, G);
+  const gvTiles = region(scratch, G_V_TILES, S, d, dv, G);
+  const gBias = region(scratch, G_BIAS, S, d, dv, G);
+  const rowsT = region(scratch, ROWS_T, S, d, dv, G);
+
+  const group = Hq / Hkv;
+  const offset = S - T;
+  const dvPad = ceil4(dv);
+  const lo = -min(left, UNBOUNDED);
+  const hi = causal ? 0 : min(right, UNBOUNDED);
+  for (let b = 0; b < B; b++) {
+    const keyMaskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
+    for (let hk = 0; hk < Hkv; hk++) {
+      const kHead = k + bytes((b * Hkv + hk) * S * d);
+      const vHead = v + bytes((b * Hkv + hk) * S * dv);
+      if (G > 0) packGlobalKeys(kHead, vHead, d, dv, globals, G, keyMaskRow, gK, gV, gkTiles, gvTiles, gBias);
+      for (let r = 0; r < min(dilation, T); r++) {
+        // queries r, r + dil, ... meet keys rk, rk + dil, ...; query i's band is centred on key i + jOff
+        const rk = floorMod(r + offset, dilation);
+        const jOff = (r + offset - rk) / dilation;
+        const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(S, rk, dilation);
+        packKeysValues(kHead, vHead, rk, nK, dilation, d, dv, keyMaskRow, kTiles, vTiles, keyBias);
+        for (let hq = 0; hq < group; hq++) {
+          const h = hk * group + hq;
+          const qHead = q + bytes((b * Hq + h) * T * d);
+          const outHead = out + bytes((b * Hq + h) * T * dv);
+          const lseHead = lse + bytes((b * Hq + h) * T);
+          for (let i0 = 0; i0 < nQ; i0 += LANES) {
+            const rows = min(LANES, nQ - i0);
+            for (let lane = 0; lane < LANES; lane++) {
+              const i = i0 + min(lane, rows - 1); // padding lanes repeat the last row
+              store<i32>(rowIdx + bytes(lane), r + i * dilation);
+              store<i32>(centers + bytes(lane), i + jOff);
+            }
+            packRowsAsLanes(rowIdx, rows, d, qHead, scale, qPanel);
+            resetTile(state, oT, dvPad);
+            attendBand(d, dvPad, nK, kTiles, vTiles, keyBias, centers, lo, hi, qPanel, sT, state, oT);
+            if (G > 0) {
+              // aligned positions t + S - T of the lanes, for the global-key mask
+              for (let lane = 0; lane < LANES; lane++) {
+                store<i32>(centers + bytes(lane), load<i32>(rowIdx + bytes(lane)) + offset);
+              }
+              const Gpad = ceil4(G);
+              for (let jb = 0; jb < Gpad; jb += KEY_BLOCK) {
+                const nb = min(KEY_BLOCK, Gpad - jb);
+                tileScores(d, gkTiles, jb, nb, qPanel, sT);
+                maskGlobalScores(sT, nb, jb, gBias, globals, G, centers, rk, dilation, lo, hi, causal, state);
+                softmaxBlock(sT, nb, state, oT, dvPad);
+                tileValues(dvPad, gvTiles, Gpad, jb, nb, sT, oT);
+              }
+            }
+            finishTile(state, oT, dv, rows, rowIdx, outHead, lseHead, rowsT);
+          }
+        }
+      }
+      if (G > 0) {
+        // Rows of global queries attend to every key: redo them over the whole sequence.
+        if (dilation > 1) packKeysValues(kHead, vHead, 0, S, 1, d, dv, keyMaskRow, kTiles, vTiles, keyBias);
+        for (let hq = 0; hq < group; hq++) {
+          const h = hk * group + hq;
+          const qHead = q + bytes((b * Hq + h) * T * d);
+          const outHead = out + bytes((b * Hq + h) * T * dv);
+          const lseHead = lse + bytes((b * Hq + h) * T);
+          let gi = 0;
+          while (gi < G) {
+            let rows = 0;
+            for (; gi < G && rows < LANES; gi++) {
+              const g = load<i32>(globals + bytes(gi));
+              const t = g - offset;
+              if (t < 0 || t >= T) continue;
+              store<i32>(rowIdx + bytes(rows), t);
+              store<i32>(centers + bytes(rows), g);
+              rows++;
+            }
+            if (rows == 0) break;
+            for (let lane = rows; lane < LANES; lane++) {
+              store<i32>(rowIdx + bytes(lane), load<i32>(rowIdx + bytes(rows - 1)));
+              store<i32>(centers + bytes(lane), load<i32>(centers + bytes(rows - 1)));
+            }
+            packRowsAsLanes(rowIdx, rows, d, qHead, scale, qPanel);
+            resetTile(state, oT, dvPad);
+            attendBand(d, dvPad, S, kTiles, vTiles, keyBias, centers, -UNBOUNDED, causal ? 0 : UNBOUNDED, qPanel, sT, state, oT);
+            finishTile(state, oT, dv, rows, rowIdx, outHead, lseHead, rowsT);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Backward: the same band, seen from the keys. Key tiles of 8 (lanes) meet the
+// queries whose band holds them, in blocks of QUERY_BLOCK (attention_tile.ts,
+// "Backward tiles"); p is recomputed from lse. Per residue class the queries are
+// packed twice (4-query panels over d for the scores, 4-column panels over queries
+// for dk/dv) with their lse and D = dout . out; rows of global queries are zeroed in
+// dout there and redone over every key afterwards, as in the forward. dq, dk and dv
+// must be zero on entry: dk and dv accumulate over the query heads of a group.
+
+// Backward scratch regions, in this order, each rounded up to 4 floats.
+const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, B_CENTERS = 6, B_DQ = 7,
+  B_KEY_BIAS = 8, B_K_PANEL = 9, B_V_PANEL = 10, B_K_ROWS = 11, B_P = 12, B_DS = 13, B_DK_T = 14, B_DV_T = 15,
+  B_A_T = 16, B_ROWS_T = 17, B_G_K = 18, B_G_V = 19, B_G_DK = 20, B_G_DV = 21, B_G_BIAS = 22, B_G_Q = 23,
+  B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_REGIONS = 29;
+
+function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
+  const Tq = ceil4(T), dPad = ceil4(d), dvPad = ceil4(dv), Gpad = ceil8(G);
+  switch (region) {
+    case B_Q_ROW: return Tq * d;
+    case B_Q_COL: return dPad * Tq;
+    case B_DO_ROW: return Tq * dv;
+    case B_DO_COL: return dvPad * Tq;
+    case B_LSE: case B_D: case B_CENTERS: return Tq;
+    case B_DQ: return Tq * d;
+    case B_KEY_BIAS: return ceil8(S);
+    case B_K_PANEL: return d * LANES;
+    case B_V_PANEL: return dv * LANES;
+    case B_K_ROWS: return ceil8(d) * LANES;
+    case B_P: case B_DS: return QUERY_BLOCK * LANES;
+    case B_DK_T: return dPad * LANES;
+    case B_DV_T: return dvPad * LANES;
+    case B_A_T: return 4 * LANES;
+    case B_ROWS_T: return LANES * max(dPad, dvPad);
+    case B_G_K: case B_G_DK: return G * d;
+    case B_G_V: case B_G_DV: return G * dv;
+    case B_G_BIAS: return Gpad;
+    case B_G_Q: return min(G, T) * d;
+    case B_G_DO: case B_G_OUT: return min(G, T) * dv;
+    case B_G_LSE: return min(G, T);
+    case B_LANES: return 2 * LANES;
+    case B_PLAN: return <i32>(offsetof<BackwardScratch>() >> 2);
+  }
+  return 0;
+}
+
+function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
+  let floats = 0;
+  for (let r = 0; r < which; r++) floats += ceil4(backwardRegionFloats(r, T, S, d, dv, G));
+  return scratch + bytes(floats);
+}
+
+/** Floats of scratch attendWindowedBackward needs. */
+export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
+  return <i32>(backwardRegion(0, B_REGIONS, T, S, d, dv, G) >> 2);
+}
+
+/** The pointers of one backward call's scratch regions; the table itself lives in region B_PLAN. */
+@unmanaged class BackwardScratch {
+  qRow: usize; qCol: usize; doRow: usize; doCol: usize; lse: usize; D: usize; centers: usize; dq: usize;
+  keyBias: usize; kPanel: usize; vPanel: usize; kRows: usize; p: usize; ds: usize; dkT: usize; dvT: usize;
+  aT: usize; rowsT: usize;
+  /** Lanes of a global-key tile: positions g (8 i32) and whether g shares the queries' residue class (8 i32 masks). */
+  laneKeys: usize; laneSameClass: usize;
+}
+
+/**
+ * Pack nQ query rows (row i at element offset rowOf(i) = row0 + i * rowStride of
+ * the head) for the backward: q scaled in both panel layouts, dout in both, lse
+ * (-inf -> +inf so p = 0) and D = dout . out. Rows i with zeroRow[i] (globals, see
+ * the header) get dout = 0 and D = 0.
+ */
+function packBackwardQueries(
+  nQ: i32, d: i32, dv: i32, scale: f32, qHead: usize, doHead: usize, outHead: usize, lseHead: usize,
+  row0: i32, rowStride: i32, w: BackwardScratch,
+): void {
+  const nQpad = ceil4(nQ);
+  packPanels(4, d, d, nQ, qHead + bytes(row0 * d), 1, d * rowStride, scale, w.qRow);
+  packPanels(4, nQ, nQpad, d, qHead + bytes(row0 * d), d * rowStride, 1, scale, w.qCol);
+  packPanels(4, dv, dv, nQ, doHead + bytes(row0 * dv), 1, dv * rowStride, 1, w.doRow);
+  packPanels(4, nQ, nQpad, dv, doHead + bytes(row0 * dv), dv * rowStride, 1, 1, w.doCol);
+  for (let i = 0; i < nQpad; i++) {
+    let l: f32 = Infinity, D: f32 = 0;
+    if (i < nQ) {
+      const t = row0 + i * rowStride;
+      const lse = load<f32>(lseHead + bytes(t));
+      if (lse != -Infinity) l = lse;
+      const dout = doHead + bytes(t * dv), out = outHead + bytes(t * dv);
+      for (let c = 0; c < dv; c++) D += load<f32>(dout + bytes(c)) * load<f32>(out + bytes(c));
+    }
+    store<f32>(w.lse + bytes(i), l);
+    store<f32>(w.D + bytes(i), D);
+  }
+}
+
+/** Zero query row i of the packed dout (both layouts) and its D: the row's gradient comes from elsewhere. */
+function dropBackwardQuery(i: i32, nQ: i32, dv: i32, w: BackwardScratch): void {
+  const nQpad = ceil4(nQ);
+  for (let c = 0; c < dv; c++) {
+    store<f32>(w.doRow + bytes(((i >> 2) * dv + c) * 4 + (i & 3)), 0);
+    store<f32>(w.doCol + bytes(((c >> 2) * nQpad + i) * 4 + (c & 3)), 0);
+  }
+  store<f32>(w.D + bytes(i), 0);
+}
+
+/**
+ * One key tile (nk keys already packed in w.kPanel / vPanel / kRows, 8 key bias
+ * floats at `bias`, key lanes j0 + 0..7) against the packed queries [iLo, iHi) in blocks;
+ * dkT/dvT are overwritten, dq rows at w.dq accumulate. Band mode: row i sees lane j
+ * iff lo <= j - centers[i] <= hi (when `alwaysEdge`, every block is masked element
+ * by element). Global mode (`dilation` > 0): the lanes are the global keys at
+ * w.laneKeys, centers[i] the rows' aligned positions, and the mask is the forward's
+ * maskGlobalScores (outside the band, causal).
+ */
+function backwardKeyTile(
+  d: i32, dv: i32, nQ: i32, iLo: i32, iHi: i32, j0: i32, nk: i32, lo: i32, hi: i32,
+  bias: usize, alwaysEdge: bool, w: BackwardScratch, dilation: i32 = 0, causal: bool = false,
+): void {
+  const nQpad = ceil4(nQ), dPad = ceil4(d), dvPad = ceil4(dv);
+  memory.fill(w.dkT, 0, bytes(dPad * LANES));
+  memory.fill(w.dvT, 0, bytes(dvPad * LANES));
+  if (iLo >= iHi) return;
+  const iStart = iLo & ~3, iEnd = min(ceil4(iHi), nQpad);
+  for (let ib = iStart - iStart % QUERY_BLOCK; ib < iEnd; ib += QUERY_BLOCK) {
+    const i0 = max(ib, iStart), i1 = min(ib + QUERY_BLOCK, iEnd);
+    const nq = i1 - i0;
+    let edge = alwaysEdge;
+    if (!edge) {
+      const cFirst = load<i32>(w.centers + bytes(i0)), cLast = load<i32>(w.centers + bytes(i1 - 1));
+      edge = <i64>j0 - cLast < lo || <i64>(j0 + nk - 1) - cFirst > hi;
+    }
+    backwardScores(d, w.qRow, i0, nq, w.kPanel, w.p);
+    if (dilation > 0) {
+      maskBackwardGlobalScores(w.p, nq, i0, bias, w.laneKeys, w.laneSameClass, w.centers, lo, hi, dilation, causal);
+    } else {
+      maskBackwardBandScores(w.p, nq, i0, bias, j0, w.centers, lo, hi, edge);
+    }
+    backwardValueScores(dv, w.doRow, i0, nq, w.vPanel, w.ds);
+    backwardProbabilities(w.p, w.ds, nq, w.lse + bytes(i0), w.D + bytes(i0));
+    backwardKeyGradients(dvPad, w.doCol, nQpad, i0, nq, w.p, w.dvT);
+    backwardKeyGradients(dPad, w.qCol, nQpad, i0, nq, w.ds, w.dkT);
+    backwardQueryGradients(d, w.ds, nq, w.kRows, w.dq, i0, w.aT);
+  }
+}
+
+/** Pack nk keys (row j0 + lane at element offset (pos0 + lane * stride) * width) into the tile panels. */
+function packKeyTile(kHead: usize, vHead: usize, pos0: i32, stride: i32, nk: i32, d: i32, dv: i32, scale: f32, w: BackwardScratch): void {
+  packPanels(LANES, d, d, nk, kHead + bytes(pos0 * d), 1, d * stride, 1, w.kPanel);
+  packPanels(LANES, dv, dv, nk, vHead + bytes(pos0 * dv), 1, dv * stride, 1, w.vPanel);
+  packPanels(LANES, nk, LANES, d, kHead + bytes(pos0 * d), d * stride, 1, scale, w.kRows);
+}
+
+/**
+ * Windowed attention backward (see the header and the forward's band). out and
+ * lse are the forward's; scratch: attentionBackwardScratchFloats(T, S, d, dv, G).
+ */
+export function attendWindowedBackward(
+  B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
+  q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
+  left: i32, right: i32, dilation: i32, globals: usize, G: i32,
+  out: usize, lse: usize, dout: usize, dq: usize, dk: usize, dvOut: usize, scratch: usize,
+): void {
+  const w = changetype<BackwardScratch>(backwardRegion(scratch, B_PLAN, T, S, d, dv, G));
+  w.qRow = backwardRegion(scratch, B_Q_ROW, T, S, d, dv, G);
+  w.qCol = backwardRegion(scratch, B_Q_COL, T, S, d, dv, G);
+  w.doRow = backwardRegion(scratch, B_DO_ROW, T, S, d, dv, G);
+  w.doCol = backwardRegion(scratch, B_DO_COL, T, S, d, dv, G);
+  w.lse = backwardRegion(scratch, B_LSE, T, S, d, dv, G);
+  w.D = backwardRegion(scratch, B_D, T, S, d, dv, G);
+  w.centers = backwardRegion(scratch, B_CENTERS, T, S, d, dv, G);
+  w.dq = backwardRegion(scratch, B_DQ, T, S, d, dv, G);
+  w.keyBias = backwardRegion(scratch, B_KEY_BIAS, T, S, d, dv, G);
+  w.kPanel = backwardRegion(scratch, B_K_PANEL, T, S, d, dv, G);
+  w.vPanel = backwardRegion(scratch, B_V_PANEL, T, S, d, dv, G);
+  w.kRows = backwardRegion(scratch, B_K_ROWS, T, S, d, dv, G);
+  w.p = backwardRegion(scratch, B_P, T, S, d, dv, G);
+  w.ds = backwardRegion(scratch, B_DS, T, S, d, dv, G);
+  w.dkT = backwardRegion(scratch, B_DK_T, T, S, d, dv, G);
+  w.dvT = backwardRegion(scratch, B_DV_T, T, S, d, dv, G);
+  w.aT = backwardRegion(scratch, B_A_T, T, S, d, dv, G);
+  w.rowsT = backwardRegion(scratch, B_ROWS_T, T, S, d, dv, G);
+  w.laneKeys = backwardRegion(scratch, B_LANES, T, S, d, dv, G);
+  w.laneSameClass = w.laneKeys + bytes(LANES);
+  const gK = backwardRegion(scratch, B_G_K, T, S, d, dv, G);
+  const gV = backwardRegion(scratch, B_G_V, T, S, d, dv, G);
+  const gdK = backwardRegion(scratch, B_G_DK, T, S, d, dv, G);
+  const gdV = backwardRegion(scratch, B_G_DV, T, S, d, dv, G);
+  const gBias = backwardRegion(scratch, B_G_BIAS, T, S, d, dv, G);
+  const gQ = backwardRegion(scratch, B_G_Q, T, S, d, dv, G);
+  const gDo = backwardRegion(scratch, B_G_DO, T, S, d, dv, G);
+  const gOut = backwardRegion(scratch, B_G_OUT, T, S, d, dv, G);
+  const gLse = backwardRegion(scratch, B_G_LSE, T, S, d, dv, G);
+
+  const group = Hq / Hkv;
+  const offset = S - T;
+  const lo = -min(left, UNBOUNDED);
+  const hi = causal ? 0 : min(right, UNBOUNDED);
+  for (let b = 0; b < B; b++) {
+    const keyMaskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
+    for (let hk = 0; hk < Hkv; hk++) {
+      const kvRow0 = (b * Hkv + hk) * S;
+      const kHead = k + bytes(kvRow0 * d), vHead = v + bytes(kvRow0 * dv);
+      const dkHead = dk + bytes(kvRow0 * d), dvHead = dvOut + bytes(kvRow0 * dv);
+      if (G > 0) {
+        for (let gi = 0; gi < G; gi++) {
+          const g = load<i32>(globals + bytes(gi));
+          memory.copy(gK + bytes(gi * d), kHead + bytes(g * d), bytes(d));
+          memory.copy(gV + bytes(gi * dv), vHead + bytes(g * dv), bytes(dv));
+          let visible = keyMaskRow == 0 || load<u8>(keyMaskRow + <usize>g) != 0;
+          store<f32>(gBias + bytes(gi), visible ? 0 : NEG_INF);
+        }
+        for (let gi = G; gi < ceil8(G); gi++) store<f32>(gBias + bytes(gi), NEG_INF);
+        memory.fill(gdK, 0, bytes(G * d));
+        memory.fill(gdV, 0, bytes(G * dv));
+      }
+      for (let hq = 0; hq < group; hq++) {
+        const row0 = (b * Hq + hk * group + hq) * T;
+        const qHead = q + bytes(row0 * d), doHead = dout + bytes(row0 * dv);
+        const outHead = out + bytes(row0 * dv), lseHead = lse + bytes(row0), dqHead = dq + bytes(row0 * d);
+        for (let r = 0; r < min(dilation, T); r++) {
+          const rk = floorMod(r + offset, dilation);
+          const jOff = (r + offset - rk) / dilation;
+          const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(S, rk, dilation);
+          packBackwardQueries(nQ, d, dv, scale, qHead, doHead, outHead, lseHead, r, dilation, w);
+          for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), min(i, nQ - 1) + jOff);
+          for (let gi = 0; gi < G; gi++) {
+            // global queries of this class: their rows come from the pass over every key
+            const t = load<i32>(globals + bytes(gi)) - offset;
+            if (t >= 0 && t < T && t % dilation == r) dropBackwardQuery(t / dilation, nQ, dv, w);
+          }
+          memory.fill(w.dq, 0, bytes(ceil4(nQ) * d));
+          fillKeyBias(nK, ceil8(nK), keyMaskRow, rk, dilation, w.keyBias);
+          for (let j0 = 0; j0 < nK; j0 += LANES) {
+            const nk = min(LANES, nK - j0);
+            packKeyTile(kHead, vHead, rk + j0 * dilation, dilation, nk, d, dv, scale, w);
+            // queries whose band [c + lo, c + hi] meets keys j0 .. j0 + nk - 1
+            const iLo = <i32>max<i64>(0, <i64>j0 - jOff - hi);
+            const iHi = <i32>min<i64>(nQ, <i64>j0 + nk - 1 - jOff - lo + 1);
+            backwardKeyTile(d, dv, nQ, iLo, iHi, j0, nk, lo, hi, w.keyBias + bytes(j0), false, w);
+            addTileColumns(w.dkT, d, nk, dkHead + bytes((rk + j0 * dilation) * d), d * dilation, w.rowsT);
+            addTileColumns(w.dvT, dv, nk, dvHead + bytes((rk + j0 * dilation) * dv), dv * dilation, w.rowsT);
+          }
+          if (G > 0) {
+            // every query meets the global keys outside its band
+            for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), r + min(i, nQ - 1) * dilation + offset);
+            for (let g0 = 0; g0 < G; g0 += LANES) {
+              const nk = min(LANES, G - g0);
+              packKeyTile(gK + bytes(g0 * d), gV + bytes(g0 * dv), 0, 1, nk, d, dv, scale, w);
+              for (let lane = 0; lane < LANES; lane++) {
+                const g = load<i32>(globals + bytes(g0 + min(lane, nk - 1)));
+                store<i32>(w.laneKeys + bytes(lane), g);
+                store<i32>(w.laneSameClass + bytes(lane), floorMod(g - rk, dilation) == 0 ? -1 : 0);
+              }
+              backwardKeyTile(d, dv, nQ, 0, nQ, g0, nk, lo, hi, gBias + bytes(g0), true, w, dilation, causal);
+              addTileColumns(w.dkT, d, nk, gdK + bytes(g0 * d), d, w.rowsT);
+              addTileColumns(w.dvT, dv, nk, gdV + bytes(g0 * dv), dv, w.rowsT);
+            }
+          }
+          for (let i = 0; i < nQ; i++) {
+            memory.copy(dqHead + bytes((r + i * dilation) * d), w.dq + bytes(i * d), bytes(d));
+          }
+        }
+        if (G > 0) {
+          // rows of global queries: every key of the sequence
+          let nG = 0;
+          for (let gi = 0; gi < G; gi++) {
+            const g = load<i32>(globals + bytes(gi));
+            const t = g - offset;
+            if (t < 0 || t >= T) continue;
+            memory.copy(gQ + bytes(nG * d), qHead + bytes(t * d), bytes(d));
+            memory.copy(gDo + bytes(nG * dv), doHead + bytes(t * dv), bytes(dv));
+            memory.copy(gOut + bytes(nG * dv), outHead + bytes(t * dv), bytes(dv));
+            store<f32>(gLse + bytes(nG), load<f32>(lseHead + bytes(t)));
+            store<i32>(w.centers + bytes(nG), g);
+            nG++;
+          }
+          if (nG == 0) continue;
+          packBackwardQueries(nG, d, dv, scale, gQ, gDo, gOut, gLse, 0, 1, w);
+          for (let i = nG; i < ceil4(nG); i++) store<i32>(w.centers + bytes(i), load<i32>(w.centers + bytes(nG - 1)));
+          memory.fill(w.dq, 0, bytes(ceil4(nG) * d));
+          fillKeyBias(S, ceil8(S), keyMaskRow, 0, 1, w.keyBias);
+          for (let j0 = 0; j0 < S; j0 += LANES) {
+            const nk = min(LANES, S - j0);
+            packKeyTile(kHead, vHead, j0, 1, nk, d, dv, scale, w);
+            backwardKeyTile(d, dv, nG, 0, nG, j0, nk, -UNBOUNDED, causal ? 0 : UNBOUNDED, w.keyBias + bytes(j0), causal, w);
+            addTileColumns(w.dkT, d, nk, dkHead + bytes(j0 * d), d, w.rowsT);
+            addTileColumns(w.dvT, dv, nk, dvHead + bytes(j0 * dv), dv, w.rowsT);
+          }
+          for (let i = 0; i < nG; i++) {
+            addRow(dqHead + bytes((load<i32>(w.centers + bytes(i)) - offset) * d), w.dq + bytes(i * d), d);
+          }
+        }
+      }
+      for (let gi = 0; gi < G; gi++) {
+        const g = load<i32>(globals + bytes(gi));
+        addRow(dkHead + bytes(g * d), gdK + bytes(gi * d), d);
+        addRow(dvHead + bytes(g * dv), gdV + bytes(gi * dv), dv);
+      }
+    }
+  }
+}
+
+/** dst[0..n) += src[0..n). */
+function addRow(dst: usize, src: usize, n: i32): void {
+  for (let c = 0; c < n; c++) store<f32>(dst + bytes(c), load<f32>(dst + bytes(c)) + load<f32>(src + bytes(c)));
+}

@@ -1,0 +1,208 @@
+// weft.attention.full / windowed and their backward passes: validation and dispatch.
+// Layout [B, heads, T, d]: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv];
+// query head h reads kv head floor(h / (Hq / Hkv)). Causal: query t sees keys
+// s <= t + (S - T). A row that sees no key gives zeros and lse = -Infinity.
+
+import { WeftError, describe } from '../errors.js';
+import { Tensor, allocF32, checkElementCount } from '../tensor.js';
+import {
+  AttentionOperands, AttentionShape, CheckedGradients, ValueChecked, checkGradients, checkOperands,
+  checkOptionsObject, finiteMax, optionalFinite, optionalInteger,
+} from './attention_checks.js';
+
+/** The band of windowed attention; full attention is left = right = Infinity, dilation 1, no globals. */
+export interface AttentionBand {
+  /** Keys before the query's position, counted on the dilated grid (Infinity: all). */
+  left: number;
+  /** Keys after it (Infinity: all; 0 when causal). */
+  right: number;
+  dilation: number;
+  /** Sorted, unique global key positions (< S). */
+  globals: Int32Array;
+}
+
+/** One validated softmax-attention call. */
+export interface SoftmaxAttentionProblem extends AttentionOperands, ValueChecked {
+  scale: number;
+  band: AttentionBand;
+}
+
+export interface AttentionOutput {
+  /** [B, Hq, T, dv] */
+  out: Float32Array;
+  /** [B, Hq, T] */
+  lse: Float32Array;
+}
+
+export interface AttentionGradientArrays {
+  /** [B, Hq, T, d] */
+  dq: Float32Array;
+  /** [B, Hkv, S, d] */
+  dk: Float32Array;
+  /** [B, Hkv, S, dv] */
+  dv: Float32Array;
+}
+
+export interface SoftmaxAttentionKernels {
+  /** Exact attention: out and lse. */
+  attentionFull(p: SoftmaxAttentionProblem): AttentionOutput;
+  /** Banded attention (p.band). */
+  attentionWindowed(p: SoftmaxAttentionProblem): AttentionOutput;
+  attentionFullBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): AttentionGradientArrays;
+  attentionWindowedBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): AttentionGradientArrays;
+}
+
+/** Options every attention call shares. */
+export interface AttentionCommonOptions {
+  /** Multiplies q . k; default 1 / sqrt(d). */
+  scale?: number;
+  /** Query t sees keys s <= t + (S - T). Default false. */
+  causal?: boolean;
+  /** Uint8Array [B, S]: 0 marks a padded key, excluded from numerator and denominator. */
+  keyMask?: Uint8Array;
+}
+
+export interface FullAttentionArgs extends AttentionCommonOptions {
+  /** [B, Hq, T, d] */
+  q: Tensor;
+  /** [B, Hkv, S, d] */
+  k: Tensor;
+  /** [B, Hkv, S, dv] */
+  v: Tensor;
+}
+
+export interface WindowedAttentionArgs extends FullAttentionArgs {
+  /**
+   * Inclusive [left, right]: query t (at key position p = t + S - T) sees keys
+   * s = p + j * dilation for -left <= j <= right. Infinity for no edge; causal forces right = 0.
+   */
+  window: readonly [number, number];
+  /** Spacing of the band's keys; default 1. */
+  dilation?: number;
+  /** Key positions that attend to, and are attended by, every position. */
+  globalTokens?: Int32Array;
+}
+
+/** Backward arguments: the forward's arguments plus dout [B, Hq, T, dv], optionally its out and lse. */
+export interface SoftmaxBackwardExtras {
+  dout: Tensor;
+  out?: Tensor;
+  lse?: Tensor;
+}
+
+export interface AttentionResult {
+  out: Tensor;
+  lse: Tensor;
+}
+
+export interface AttentionGradients {
+  dq: Tensor;
+  dk: Tensor;
+  dv: Tensor;
+}
+
+const FULL_BAND: AttentionBand = { left: Infinity, right: Infinity, dilation: 1, globals: new Int32Array(0) };
+
+// Largest |score| we accept before a single product could overflow f32 (3.4e38).
+const SCORE_LIMIT = 1e37;
+
+function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAttentionProblem {
+  const args = checkOptionsObject(fn, options);
+  const operands = checkOperands(fn, args);
+  const scale = optionalFinite(`${fn}: scale`, args.scale, 1 / Math.sqrt(operands.d));
+  checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
+  const band = windowed ? checkBand(fn, args, operands) : FULL_BAND;
+  const checkValues = (maxAbs: (data: Float32Array) => number) => {
+    const maxQ = finiteMax(`${fn}: q`, operands.q, maxAbs);
+    const maxK = finiteMax(`${fn}: k`, operands.k, maxAbs);
+    finiteMax(`${fn}: v`, operands.v, maxAbs);
+    // |scale * q . k| <= |scale| * d * max|q| * max|k|: refuse inputs whose scores could overflow
+    const bound = Math.abs(scale) * operands.d * maxQ * maxK;
+    if (!(bound <= SCORE_LIMIT)) {
+      throw new WeftError('RANGE', `${fn}: |q| and |k| up to ${maxQ} and ${maxK} could overflow f32 scores (bound ${bound})`);
+    }
+  };
+  return { ...operands, scale, band, checkValues };
+}
+
+function checkBand(fn: string, args: Record<string, unknown>, s: AttentionOperands): AttentionBand {
+  const window = args.window;
+  if (!Array.isArray(window) || window.length !== 2 || window.some((w) => typeof w !== 'number')) {
+    throw new WeftError('OPTION', `${fn}: window must be [left, right] (numbers), got ${describe(window)}`);
+  }
+  for (const [i, w] of (window as number[]).entries()) {
+    if (!(w >= 0) || (w !== Infinity && !Number.isSafeInteger(w))) {
+      throw new WeftError('RANGE', `${fn}: window[${i}] must be an integer >= 0 or Infinity, got ${w}`);
+    }
+  }
+  const dilation = optionalInteger(`${fn}: dilation`, args.dilation, 1, 1);
+  let globals = new Int32Array(0);
+  if (args.globalTokens !== undefined) {
+    if (!(args.globalTokens instanceof Int32Array)) {
+      throw new WeftError('DTYPE', `${fn}: globalTokens must be an Int32Array, got ${describe(args.globalTokens)}`);
+    }
+    for (const g of args.globalTokens) {
+      if (g < 0 || g >= s.S) throw new WeftError('RANGE', `${fn}: globalTokens holds ${g}, outside [0, ${s.S})`);
+    }
+    globals = Int32Array.from(new Set(args.globalTokens)).sort();
+  }
+  // Beyond S + T a window edge reaches every key: store it as Infinity.
+  const edge = (w: number) => (w * dilation >= s.S + s.T ? Infinity : w);
+  return { left: edge(window[0] as number), right: s.causal ? 0 : edge(window[1] as number), dilation, globals };
+}
+
+function wrapOutput(p: AttentionShape, result: AttentionOutput): AttentionResult {
+  return {
+    out: { data: result.out, shape: [p.B, p.Hq, p.T, p.dv] },
+    lse: { data: result.lse, shape: [p.B, p.Hq, p.T] },
+  };
+}
+
+function wrapGradients(p: AttentionShape, g: AttentionGradientArrays): AttentionGradients {
+  return {
+    dq: { data: g.dq, shape: [p.B, p.Hq, p.T, p.d] },
+    dk: { data: g.dk, shape: [p.B, p.Hkv, p.S, p.d] },
+    dv: { data: g.dv, shape: [p.B, p.Hkv, p.S, p.dv] },
+  };
+}
+
+/** weft.attention.full: exact attention -> { out [B, Hq, T, dv], lse [B, Hq, T] }. */
+export function attentionFull(kernels: SoftmaxAttentionKernels, args: FullAttentionArgs): AttentionResult {
+  const p = planSoftmax('attention.full', args, false);
+  return wrapOutput(p, kernels.attentionFull(p));
+}
+
+/** weft.attention.windowed: banded attention -> { out, lse }. */
+export function attentionWindowed(kernels: SoftmaxAttentionKernels, args: WindowedAttentionArgs): AttentionResult {
+  const p = planSoftmax('attention.windowed', args, true);
+  return wrapOutput(p, kernels.attentionWindowed(p));
+}
+
+/** weft.attention.fullBackward -> { dq, dk, dv }. */
+export function attentionFullBackward(
+  kernels: SoftmaxAttentionKernels,
+  args: FullAttentionArgs & SoftmaxBackwardExtras,
+): AttentionGradients {
+  const p = planSoftmax('attention.fullBackward', args, false);
+  const g = checkGradients('attention.fullBackward', args as unknown as Record<string, unknown>, p, true);
+  return wrapGradients(p, kernels.attentionFullBackward(p, g));
+}
+
+/** weft.attention.windowedBackward -> { dq, dk, dv }. */
+export function attentionWindowedBackward(
+  kernels: SoftmaxAttentionKernels,
+  args: WindowedAttentionArgs & SoftmaxBackwardExtras,
+): AttentionGradients {
+  const p = planSoftmax('attention.windowedBackward', args, true);
+  const g = checkGradients('attention.windowedBackward', args as unknown as Record<string, unknown>, p, true);
+  return wrapGradients(p, kernels.attentionWindowedBackward(p, g));
+}
+
+/** Fresh zeroed gradient arrays for a call. */
+export function allocGradients(fn: string, p: AttentionShape): AttentionGradientArrays {
+  return {
+    dq: allocF32(`${fn}: dq`, p.B * p.Hq * p.T * p.d),
+    dk: allocF32(`${fn}: dk`, p.B * p.Hkv * p.S * p.d),
+    dv: allocF32(`${fn}: dv`, p.B * p.Hkv * p.S * p.dv),
+  };
+}
