@@ -3,7 +3,7 @@
 //  2. src/backend/wasm/embedded.generated.ts with both modules as base64,
 //  3. dist/: the ESM bundle, the IIFE bundle (global `weft`), the CLI, and types.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -56,6 +56,13 @@ await Promise.all([
     external: ['@tensorflow/*', 'playwright-core', 'vega', 'vega-lite'],
   }),
 ]);
+// the demo page: static files, its script, the IIFE bundle it loads with a <script> tag, and its corpus
+mkdirSync(rel('dist/demo'), { recursive: true });
+await esbuild.build({ ...common, entryPoints: ['demo/main.ts'], outfile: 'dist/demo/demo.js', format: 'iife', platform: 'browser' });
+for (const file of ['index.html', 'demo.css']) copyFileSync(rel('demo', file), rel('dist/demo', file));
+copyFileSync(rel('dist/weft.iife.js'), rel('dist/demo/weft.iife.js'));
+copyFileSync(rel('data/lee_background.cor'), rel('dist/demo/lee_background.cor'));
+
 const tsc = spawnSync(process.execPath, [rel('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
   stdio: 'inherit',
 });

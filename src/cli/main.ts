@@ -2,6 +2,7 @@
 import { runBenchCommand } from './bench.js';
 import { runSkipgramCommand } from './skipgram.js';
 import { runEvalCommand } from './eval.js';
+import { runDemoCommand } from './demo.js';
 
 const USAGE = `usage: weft <command> [options]
 
@@ -9,6 +10,7 @@ commands:
   bench [--quick] [--out report/]   WASM vs pure-JS (vs peers) benchmark report
   skipgram --train <corpus> --output <vectors> [...]   train word2vec skip-gram vectors (--help for flags)
   eval --vectors <file> [--analogies <file>] [--pairs <file>]   analogy accuracy, word-pair correlation
+  demo [--port 8080]                serve the demo page on 127.0.0.1
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return runSkipgramCommand(rest);
     case 'eval':
       return runEvalCommand(rest);
+    case 'demo':
+      return runDemoCommand(rest);
     case undefined:
     case '-h':
     case '--help':

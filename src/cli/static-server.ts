@@ -33,7 +33,9 @@ export async function serveStatic(
     }
     for (const [prefix, folder] of Object.entries(roots)) {
       if (!path.startsWith(prefix)) continue;
-      const file = normalize(join(folder, path.slice(prefix.length) || 'index.html', path.endsWith('/') ? 'index.html' : ''));
+      let relative = path.slice(prefix.length);
+      if (relative === '' || relative.endsWith('/')) relative += 'index.html';
+      const file = normalize(join(folder, relative));
       if (!file.startsWith(normalize(folder))) break;
       try {
         const body = await readFile(file);

@@ -1,0 +1,105 @@
+// The demo page in real headless Chromium: every panel runs without console
+// errors, the numbers it shows match the API, and a screenshot is kept as a test
+// artifact (test-artifacts/demo.png).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { browserRequired, chromiumPath, launchChromium, SKIP_MESSAGE } from './chromium.js';
+import { serveStatic, type StaticServer } from '../../src/cli/static-server.js';
+
+if (!chromiumPath) {
+  if (browserRequired) throw new Error('WEFT_REQUIRE_BROWSER=1 but no Chromium was found');
+  console.warn(SKIP_MESSAGE);
+}
+
+const root = join(import.meta.dirname, '../..');
+
+describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
+  let browser: Browser;
+  let server: StaticServer;
+  let page: Page;
+  const errors: string[] = [];
+  /** The text of a result cell: key "<row>.<column>" inside table `table` (rnn2d, attention, softmax). */
+  const cell = (table: string, key: string) => page.locator(`#${table}-result [data-key="${key}"]`).innerText();
+  const num = async (table: string, key: string) => Number((await cell(table, key)).replace(/,/g, ''));
+
+  beforeAll(async () => {
+    server = await serveStatic({ '/': join(root, 'dist/demo') });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1100, height: 1800 } });
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    await page.goto(server.url + '/');
+    await page.waitForFunction(() => window.weftDemoReady === true, undefined, { timeout: 100_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('runs every panel without errors and keeps a screenshot', async () => {
+    expect(errors).toEqual([]);
+    await expect(page.locator('#status').innerText()).resolves.toMatch(/backend wasm, relaxed SIMD/);
+    mkdirSync(join(root, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: join(root, 'test-artifacts/demo.png'), fullPage: true });
+  });
+
+  it('2D-RNN panel: counts come from the API, timings are real', async () => {
+    const expected = await page.evaluate(async () => {
+      const weft = await window.weft.createWeft();
+      const [n, c, h] = [32, 3, 32];
+      let convParams = 0;
+      for (let l = 0; l < n - 1; l++) {
+        convParams += weft.conv2d.paramCount({ inputChannels: l === 0 ? c : h, outChannels: h, kernel: [3, 3], bias: true });
+      }
+      return {
+        rnnParams: weft.rnn2d.paramCount({ inputChannels: c, hidden: h, bias: true }),
+        rnnGflop: weft.rnn2d.flops({ batch: 1, height: n, width: n, inputChannels: c, hidden: h }) / 1e9,
+        convParams,
+      };
+    });
+    expect(expected.rnnParams).toBe(32 * 3 + 2 * 32 * 32 + 32);
+    expect(await num('rnn2d', 'rnn.params')).toBe(expected.rnnParams);
+    expect(await num('rnn2d', 'conv.params')).toBe(expected.convParams);
+    expect(await num('rnn2d', 'rnn.gflop')).toBeCloseTo(expected.rnnGflop, 3);
+    expect(await cell('rnn2d', 'conv.rf')).toBe('63×63');
+    expect(await num('rnn2d', 'rnn.ms')).toBeGreaterThan(0);
+    expect(await num('rnn2d', 'conv.ms')).toBeGreaterThan(0);
+  });
+
+  it('attention panel: four kernels timed, windowed/linear differ from full by a finite amount', async () => {
+    for (const key of ['full', 'windowed', 'elu1', 'favor']) expect(await num('attention', `${key}.ms`)).toBeGreaterThan(0);
+    expect(await num('attention', 'full.diff')).toBe(0);
+    // the page's inputs make attention local: a 257-key window is close to exact, while linear
+    // attention (a different kernel, not an approximation of softmax at 256 features) is not
+    const windowedDiff = await num('attention', 'windowed.diff');
+    expect(windowedDiff).toBeGreaterThan(0);
+    expect(windowedDiff).toBeLessThan(0.3);
+    for (const key of ['elu1', 'favor']) {
+      const diff = await num('attention', `${key}.diff`);
+      expect(diff).toBeGreaterThan(windowedDiff);
+      expect(diff).toBeLessThan(3);
+    }
+    // a window that covers all T is exact: re-run the panel with window = T
+    await page.fill('#attention-form input[name=window]', '1024');
+    await page.click('#attention-form button');
+    await expect.poll(() => cell('attention', 'windowed.kernel')).toBe('windowed [1024, 1024]');
+    expect(await num('attention', 'windowed.diff')).toBeLessThan(1e-5);
+  });
+
+  it('skip-gram panel: the full softmax touches V rows, sampling far fewer, and the trained model answers', async () => {
+    expect(await num('softmax', 'full.rows')).toBe(10000);
+    expect(await num('softmax', 'sampled.rows')).toBeLessThanOrEqual(64 + 64);
+    expect(await num('softmax', 'negative.rows')).toBeLessThanOrEqual(64 * 6);
+    expect(await num('softmax', 'sampled.speedup')).toBeGreaterThan(1);
+    await expect(page.locator('#train-status').innerText()).resolves.toMatch(/^trained: /);
+    const neighbours = await page.locator('#neighbours li').allInnerTexts();
+    expect(neighbours).toHaveLength(8);
+    expect(errors).toEqual([]);
+  });
+});
