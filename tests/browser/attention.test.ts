@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeft, type Weft } from '../../src/index.js';
-import { chromiumPath, openIifePage, type IifePage } from './chromium.js';
+import { chromiumPath, openIifePage, type ServedPage } from './chromium.js';
 
 /** The calls compared, as bit patterns; runs in Node and, serialised, in the page. */
 function attentionBits(weft: Weft): number[][] {
@@ -22,7 +22,7 @@ function attentionBits(weft: Weft): number[][] {
 }
 
 describe.skipIf(!chromiumPath)('weft.attention in Chromium', () => {
-  let chromium: IifePage;
+  let chromium: ServedPage;
 
   beforeAll(async () => {
     chromium = await openIifePage('weft attention');

@@ -32,23 +32,27 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A Chromium page that loaded dist/weft.iife.js from a local server, with its errors collected. */
-export interface IifePage {
+/** A Chromium page on a local static server, with its errors collected. */
+export interface ServedPage {
   page: import('playwright-core').Page;
+  /** Base URL of the server. */
+  url: string;
   /** Page errors and console errors so far. */
   errors: string[];
   /** Close the browser and the server. */
   close(): Promise<void>;
 }
 
-export async function openIifePage(title: string): Promise<IifePage> {
+/** Serve `roots` (URL prefix -> folder) and `pages` (path -> HTML) and open `/` in headless Chromium. */
+export async function openServedPage(
+  roots: Record<string, string>,
+  pages: Record<string, string> = {},
+  viewport?: { width: number; height: number },
+): Promise<ServedPage> {
   const { serveStatic } = await import('../../src/cli/static-server.js');
-  const { join } = await import('node:path');
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><link rel="icon" href="data:,">
-<script src="/dist/weft.iife.js"></script></head><body></body></html>`;
-  const server = await serveStatic({ '/dist/': join(import.meta.dirname, '../../dist') }, { '/': html });
+  const server = await serveStatic(roots, pages);
   const browser = await launchChromium();
-  const page = await browser.newPage();
+  const page = await browser.newPage(viewport ? { viewport } : {});
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => {
@@ -57,10 +61,24 @@ export async function openIifePage(title: string): Promise<IifePage> {
   await page.goto(server.url + '/');
   return {
     page,
+    url: server.url,
     errors,
     close: async () => {
       await browser.close();
       await server.close();
     },
   };
+}
+
+/** A page whose only content is dist/weft.iife.js loaded by a <script> tag. */
+export async function openIifePage(title: string): Promise<ServedPage> {
+  const { join } = await import('node:path');
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><link rel="icon" href="data:,">
+<script src="/dist/weft.iife.js"></script></head><body></body></html>`;
+  return openServedPage({ '/dist/': join(import.meta.dirname, '../../dist') }, { '/': html });
+}
+
+if (!chromiumPath) {
+  if (browserRequired) throw new Error('WEFT_REQUIRE_BROWSER=1 but no Chromium was found');
+  console.warn(SKIP_MESSAGE);
 }

@@ -5,41 +5,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { browserRequired, chromiumPath, launchChromium, SKIP_MESSAGE } from './chromium.js';
-import { serveStatic, type StaticServer } from '../../src/cli/static-server.js';
-
-if (!chromiumPath) {
-  if (browserRequired) throw new Error('WEFT_REQUIRE_BROWSER=1 but no Chromium was found');
-  console.warn(SKIP_MESSAGE);
-}
+import type { Page } from 'playwright-core';
+import { chromiumPath, openServedPage, type ServedPage } from './chromium.js';
 
 const root = join(import.meta.dirname, '../..');
 
 describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
-  let browser: Browser;
-  let server: StaticServer;
+  let chromium: ServedPage;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
   /** The text of a result cell: key "<row>.<column>" inside table `table` (rnn2d, attention, softmax). */
   const cell = (table: string, key: string) => page.locator(`#${table}-result [data-key="${key}"]`).innerText();
   const num = async (table: string, key: string) => Number((await cell(table, key)).replace(/,/g, ''));
 
   beforeAll(async () => {
-    server = await serveStatic({ '/': join(root, 'dist/demo') });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1100, height: 1800 } });
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(msg.text());
-    });
-    await page.goto(server.url + '/');
+    chromium = await openServedPage({ '/': join(root, 'dist/demo') }, {}, { width: 1100, height: 1800 });
+    ({ page, errors } = chromium);
     await page.waitForFunction(() => window.weftDemoReady === true, undefined, { timeout: 100_000 });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await chromium?.close();
   });
 
   it('runs every panel without errors and keeps a screenshot', async () => {

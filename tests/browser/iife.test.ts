@@ -2,40 +2,22 @@
 // a matmul, and the result compared bit for bit with Node's.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createWeft } from '../../src/index.js';
-import { browserRequired, chromiumPath, launchChromium, SKIP_MESSAGE } from './chromium.js';
-import { serveStatic, type StaticServer } from '../../src/cli/static-server.js';
-
-if (!chromiumPath) {
-  if (browserRequired) throw new Error('WEFT_REQUIRE_BROWSER=1 but no Chromium was found');
-  console.warn(SKIP_MESSAGE);
-}
-
-const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>weft iife</title><link rel="icon" href="data:,">
-<script src="/dist/weft.iife.js"></script></head><body></body></html>`;
+import { chromiumPath, openIifePage, type ServedPage } from './chromium.js';
 
 describe.skipIf(!chromiumPath)('weft.iife.js in Chromium', () => {
-  let browser: Browser;
-  let server: StaticServer;
+  let chromium: ServedPage;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
 
   beforeAll(async () => {
-    server = await serveStatic({ '/dist/': join(import.meta.dirname, '../../dist') }, { '/': PAGE });
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(msg.text());
-    });
-    await page.goto(server.url + '/');
+    chromium = await openIifePage('weft iife');
+    ({ page, errors } = chromium);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await chromium?.close();
   });
 
   it('exposes a global weft whose createWeft picks the best build', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWeft } from '../../src/index.js';
-import { chromiumPath, openIifePage, type IifePage } from './chromium.js';
+import { chromiumPath, openIifePage, type ServedPage } from './chromium.js';
 
 const CORPUS = readFileSync(join(import.meta.dirname, '../../data/lee_background.cor'), 'utf8')
   .split('\n')
@@ -17,7 +17,7 @@ const OPTIONS = { dim: 20, window: 4, negative: 3, minCount: 3, epochs: 2, seed:
 type WeftModule = typeof import('../../src/index.js');
 
 describe.skipIf(!chromiumPath)('skip-gram in Chromium', () => {
-  let chromium: IifePage;
+  let chromium: ServedPage;
 
   beforeAll(async () => {
     chromium = await openIifePage('weft skip-gram');
