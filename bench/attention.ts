@@ -232,7 +232,9 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
   const points = [...list.filter((k) => !k.name.endsWith('bwd')).map((k) => k.name), 'tfjs full'].flatMap((name) =>
     sizes.flatMap((T) => {
       const m = lookup(name, name === 'tfjs full' ? 'tfjs' : best.label, T);
-      return m === undefined ? [] : [{ T, ms: m, series: name === 'tfjs full' ? 'tfjs-wasm full' : name }];
+      const slope = name === 'tfjs full' ? undefined : fit(name);
+      const series = name === 'tfjs full' ? 'tfjs-wasm full' : slope === undefined ? name : `${name} (slope ${slope.toFixed(2)})`;
+      return m === undefined ? [] : [{ T, ms: m, series }];
     }),
   );
   return {

@@ -35,7 +35,7 @@ export function lineChart(options: {
     encoding: {
       x: { field: options.x.field, type: 'quantitative', title: options.x.title, scale: { type: options.x.log ? 'log' : 'linear' } },
       y: { field: options.y.field, type: 'quantitative', title: options.y.title, scale: { type: options.y.log ? 'log' : 'linear' } },
-      color: { field: options.series, type: 'nominal', title: null },
+      color: { field: options.series, type: 'nominal', title: null, legend: { labelLimit: 320 } },
     },
   };
   const layers: Record<string, unknown>[] = [line];
@@ -76,7 +76,7 @@ export function groupedBarChart(options: {
         x: { field: options.category.field, type: 'nominal', title: options.category.title, sort: options.category.order },
         xOffset: { field: options.series, type: 'nominal' },
         y: { field: options.y.field, type: 'quantitative', title: options.y.title },
-        color: { field: options.series, type: 'nominal', title: null },
+        color: { field: options.series, type: 'nominal', title: null, legend: { labelLimit: 320 } },
       },
     },
   ];
