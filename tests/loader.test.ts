@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createWeft, WeftError } from '../src/index.js';
 import {
   compileEmbedded,
@@ -47,6 +47,14 @@ describe('loading', () => {
     await expectWeftErrorAsync(() => createWeft({ module, simd: 'relaxed' }), 'OPTION', /plain SIMD build/);
   });
 
+  it('refuses a module that is not a weft kernel module', async () => {
+    // () -> i32 exported as "f": a valid module, but not ours
+    const foreign = new WebAssembly.Module(
+      new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 6, 1, 4, 0, 65, 7, 11]),
+    );
+    await expectWeftErrorAsync(() => createWeft({ module: foreign }), 'OPTION', /not a weft kernel module.*memory, heapBase, isRelaxed, matmul/);
+  });
+
   it('rejects unknown options with OPTION', async () => {
     await expectWeftErrorAsync(() => createWeft({ backend: 'gpu' as never }), 'OPTION', /backend/);
     await expectWeftErrorAsync(() => createWeft({ simd: 'avx' as never }), 'OPTION', /simd/);
@@ -55,10 +63,18 @@ describe('loading', () => {
   });
 
   it('the built package imports by its own name (exports map) with nothing compiled at import', async () => {
+    const compile = vi.spyOn(WebAssembly, 'compile');
+    const validate = vi.spyOn(WebAssembly, 'validate');
+    const instantiate = vi.spyOn(WebAssembly, 'instantiate');
     const pkg = await import('weft');
+    expect(compile).not.toHaveBeenCalled();
+    expect(validate).not.toHaveBeenCalled();
+    expect(instantiate).not.toHaveBeenCalled();
     expect(typeof pkg.createWeft).toBe('function');
     expect(pkg.ErrorCode.MEMORY).toBe('MEMORY');
     const weft = await pkg.createWeft({ simd: 'simd' });
+    expect(compile).toHaveBeenCalledTimes(1);
+    vi.restoreAllMocks();
     const c = weft.matmul(weft.tensor(new Float32Array([1, 2]), [1, 2]), weft.tensor(new Float32Array([3, 4]), [2, 1]));
     expect(Array.from(c.data)).toEqual([11]);
   });

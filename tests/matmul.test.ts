@@ -92,6 +92,14 @@ describe.each(backendsUnderTest())('matmul on $label', ({ create }) => {
     expect(weft.matmul(weft.zeros([0, 5]), weft.zeros([5, 3])).shape).toEqual([0, 3]);
   });
 
+  it('keeps an empty batch empty: [0, M, K] @ [K, N] is [0, M, N], and batch sizes 0 vs 5 differ', () => {
+    const empty = weft.matmul(weft.zeros([0, 2, 3]), weft.randn([3, 4], 1));
+    expect(empty.shape).toEqual([0, 2, 4]);
+    expect(empty.data.length).toBe(0);
+    expect(weft.matmul(weft.randn([2, 3], 2), weft.zeros([0, 3, 4])).shape).toEqual([0, 2, 4]);
+    expectWeftError(() => weft.matmul(weft.zeros([0, 2, 3]), weft.zeros([5, 3, 4])), 'SHAPE', /batch sizes differ: a has 0, b has 5/);
+  });
+
   it('never mutates its inputs and returns fresh arrays', () => {
     const a = weft.randn([7, 7], 14);
     const b = weft.randn([7, 7], 15);

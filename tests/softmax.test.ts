@@ -110,6 +110,18 @@ describe.each(backendsUnderTest())('softmax on $label', ({ create }) => {
     weft = await create();
   });
 
+  it('answers a call without arguments with a WeftError, not a TypeError', () => {
+    for (const call of [
+      () => weft.softmax.crossEntropy(undefined as never),
+      () => weft.softmax.full(undefined as never),
+      () => weft.softmax.sampled(undefined as never),
+      () => weft.softmax.negativeSampling(undefined as never),
+    ]) {
+      expectWeftError(call, 'DTYPE', /expected a tensor/);
+    }
+    expectWeftError(() => weft.softmax.full(null as never), 'OPTION', /must be an object/);
+  });
+
   describe('crossEntropy', () => {
     it('matches a hand-computed case', () => {
       // logits [1, 2, 3], target 2: loss = log(e + e^2 + e^3) - 3 = 0.40760596

@@ -59,13 +59,13 @@ export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}):
         `b ${describe(tb.shape)}${transposeB ? ' (transposed)' : ''} has K = ${Kb}`,
     );
   }
-  const aBatch = ta.shape.length === 3 ? ta.shape[0] : 0;
-  const bBatch = tb.shape.length === 3 ? tb.shape[0] : 0;
-  if (aBatch && bBatch && aBatch !== bBatch) {
-    throw new WeftError('SHAPE', `matmul: batch sizes differ: a has ${aBatch}, b has ${bBatch}`);
+  // a batch of 0 is a real (empty) batch, so batched-ness comes from the rank, not the size
+  const aBatched = ta.shape.length === 3, bBatched = tb.shape.length === 3;
+  if (aBatched && bBatched && ta.shape[0] !== tb.shape[0]) {
+    throw new WeftError('SHAPE', `matmul: batch sizes differ: a has ${ta.shape[0]}, b has ${tb.shape[0]}`);
   }
-  const batched = aBatch > 0 || bBatch > 0;
-  const batch = batched ? Math.max(aBatch, bBatch) : 1;
+  const batched = aBatched || bBatched;
+  const batch = aBatched ? ta.shape[0] : bBatched ? tb.shape[0] : 1;
 
   let bias: Float32Array | undefined;
   if (options.bias !== undefined) {
@@ -88,10 +88,10 @@ export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}):
       M,
       N,
       K,
-      aBatchStride: aBatch ? M * K : 0,
+      aBatchStride: aBatched ? M * K : 0,
       aRowStride: transposeA ? 1 : K,
       aColStride: transposeA ? M : 1,
-      bBatchStride: bBatch ? K * N : 0,
+      bBatchStride: bBatched ? K * N : 0,
       bRowStride: transposeB ? 1 : N,
       bColStride: transposeB ? K : 1,
     },

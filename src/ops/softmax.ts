@@ -322,7 +322,7 @@ function meanLoss(rowLoss: Float32Array): number {
 /** Mean softmax cross-entropy of logits [N, V] against target ids, and its gradient. */
 export function crossEntropy(ctx: SoftmaxContext, args: CrossEntropyArgs): CrossEntropyResult {
   const op = 'softmax.crossEntropy';
-  checkOptionsObject(op, args);
+  args = checkOptionsObject(op, args);
   const logits = checkMatrix(`${op}: logits`, args.logits);
   checkBatch(op, logits);
   const [batch, classes] = logits.shape;
@@ -336,7 +336,7 @@ export function crossEntropy(ctx: SoftmaxContext, args: CrossEntropyArgs): Cross
 /** Exact softmax over all V classes of input @ weightsᵀ + bias: loss and dense gradients. */
 export function full(ctx: SoftmaxContext, args: FullSoftmaxArgs): FullSoftmaxResult {
   const op = 'softmax.full';
-  checkOptionsObject(op, args);
+  args = checkOptionsObject(op, args);
   const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
   checkFinite(`${op}: weights`, weights.data, (i) => `[${Math.floor(i / hidden)}, ${i % hidden}]`);
   if (bias) checkFinite(`${op}: bias`, bias.data);
@@ -358,7 +358,7 @@ export function full(ctx: SoftmaxContext, args: FullSoftmaxArgs): FullSoftmaxRes
  */
 export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledSoftmaxResult {
   const op = 'softmax.sampled';
-  checkOptionsObject(op, args);
+  args = checkOptionsObject(op, args);
   const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
   if (classes < 2) throw new WeftError('RANGE', `${op}: sampling needs V >= 2 classes, got V = ${classes}`);
   const numSampled = checkInteger(`${op}: numSampled`, args.numSampled, 1, Number.MAX_SAFE_INTEGER);
@@ -424,7 +424,7 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
  */
 export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs): NegativeSamplingResult {
   const op = 'softmax.negativeSampling';
-  checkOptionsObject(op, args);
+  args = checkOptionsObject(op, args);
   const { input, weights, targets, batch, hidden, classes } = checkLinear(op, args, false);
   const negative = checkInteger(`${op}: negative`, args.negative, 0);
   checkElementCount(`${op}: negatives`, batch * negative);

@@ -4,7 +4,7 @@
 
 import { WeftError, describe } from '../errors.js';
 import { Rng, checkSeed } from '../rng.js';
-import type { Tensor } from '../tensor.js';
+import { type Tensor, optionalBoolean } from '../tensor.js';
 import type { Backend } from '../backend/types.js';
 import type { SkipGramLoss, SkipGramTables } from '../ops/skipgram.js';
 import { checkChoice, checkInteger, checkNumber, checkOptionsObject } from '../args.js';
@@ -259,8 +259,9 @@ export class SkipGramModel {
 
   /** The vectors in word2vec's text (default) or binary format, readable by gensim and word2vec.c. */
   toWord2Vec(options: { binary?: boolean } = {}): Uint8Array {
+    const binary = optionalBoolean('toWord2Vec: binary', checkOptionsObject('toWord2Vec', options).binary, false);
     const space = this.vectorSpace();
-    return writeWord2Vec({ words: space.words as string[], vectors: space.vectors, dim: this.config.dim }, options.binary ?? false);
+    return writeWord2Vec({ words: space.words as string[], vectors: space.vectors, dim: this.config.dim }, binary);
   }
 
   /** Free the training tables (WASM memory). The vectors stay queryable; training ends. */
@@ -303,7 +304,9 @@ export class SkipGramModel {
 
   /** A model holding vectors read from a word2vec file (query and evaluate only). */
   static fromWord2Vec(backend: Backend, bytes: Uint8Array, options: { binary?: boolean } = {}): SkipGramModel {
-    const file = readWord2Vec(bytes, options.binary);
+    const binary = checkOptionsObject('fromWord2Vec', options).binary;
+    if (binary !== undefined) optionalBoolean('fromWord2Vec: binary', binary, false);
+    const file = readWord2Vec(bytes, binary);
     const model = new SkipGramModel(backend, { dim: file.dim, minCount: 0 });
     // file order stands for frequency order (gensim gives counts V, V-1, ...)
     model.vocabulary = new Vocabulary(file.words, Float64Array.from(file.words, (_, i) => file.words.length - i), file.words.length);

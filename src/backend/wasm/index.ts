@@ -11,10 +11,26 @@ import { attentionKernelsWasm } from './attention_kernels.js';
 import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
 import { WeftError } from '../../errors.js';
 
+/** Exports every weft kernel module has; a module without them is not one of ours. */
+const CORE_EXPORTS = ['memory', 'heapBase', 'isRelaxed', 'matmul'];
+
+function checkKernelModule(module: WebAssembly.Module): void {
+  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = CORE_EXPORTS.filter((name) => !exported.has(name));
+  if (missing.length > 0) {
+    throw new WeftError('OPTION', `module: not a weft kernel module (it does not export ${missing.join(', ')})`);
+  }
+  const imports = WebAssembly.Module.imports(module).filter((i) => !(i.module === 'env' && i.name === 'abort'));
+  if (imports.length > 0) {
+    throw new WeftError('OPTION', `module: not a weft kernel module (it imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')})`);
+  }
+}
+
 export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly.Module): Promise<Backend> {
   let compiled: WebAssembly.Module;
   if (module !== undefined) {
     if (!supportsSimd()) throw new WeftError('UNSUPPORTED', 'this runtime has no WebAssembly SIMD');
+    checkKernelModule(module);
     compiled = module;
   } else {
     compiled = await compileEmbedded(chooseVariant(choice));
