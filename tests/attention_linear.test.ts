@@ -253,12 +253,17 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     const q = weft.randn([1, 6, 5, 4], 1), k = weft.randn([1, 2, 5, 4], 2), v = weft.randn([1, 2, 5, 3], 3);
     const linear = (extra: object) => () => weft.attention.linear({ q, k, v, ...extra });
     expectWeftError(linear({ featureMap: 'softmax' }), 'OPTION', /featureMap/);
+    expectWeftError(linear({ featureMap: null }), 'OPTION', /featureMap/); // not the default in disguise
     expectWeftError(linear({ featureMap: 'favor', numFeatures: 0 }), 'RANGE', /numFeatures/);
-    expectWeftError(linear({ featureMap: 'favor', numFeatures: 2.5 }), 'RANGE', /numFeatures/);
+    // non-integer counts and non-finite option values are OPTION, as in every family
+    expectWeftError(linear({ featureMap: 'favor', numFeatures: 2.5 }), 'OPTION', /numFeatures/);
+    expectWeftError(linear({ featureMap: 'favor', numFeatures: '8' }), 'OPTION', /numFeatures/);
     expectWeftError(linear({ featureMap: 'favor', seed: 1.5 }), 'OPTION', /seed/);
     expectWeftError(linear({ eps: -1 }), 'RANGE', /eps/);
-    expectWeftError(linear({ eps: NaN }), 'RANGE', /eps/);
-    expectWeftError(linear({ featureMap: 'favor', scale: Infinity }), 'RANGE', /scale/);
+    expectWeftError(linear({ eps: NaN }), 'OPTION', /eps/);
+    expectWeftError(linear({ eps: Infinity }), 'OPTION', /eps/);
+    expectWeftError(linear({ featureMap: 'favor', scale: Infinity }), 'OPTION', /scale/);
+    expectWeftError(linear({ featureMap: 'favor', scale: -1 }), 'RANGE', /scale/);
     expectWeftError(linear({ k: weft.randn([1, 2, 5, 5], 2) }), 'SHAPE', /same width d/);
     expectWeftError(linear({ k: weft.randn([1, 4, 5, 4], 2), v: weft.randn([1, 4, 5, 3], 2) }), 'SHAPE', /multiple of kv heads/);
     expectWeftError(linear({ keyMask: new Uint8Array(2) }), 'SHAPE', /keyMask/);
@@ -268,8 +273,13 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     expectWeftError(linear({ q: { data: nan, shape: q.shape } }), 'RANGE', /q: values must be finite/);
     expectWeftError(() => weft.attention.linearBackward({ q, k, v, dout: weft.randn([1, 6, 5, 4], 1) }), 'SHAPE', /dout/);
     expectWeftError(() => weft.attention.favorFeatures({ dim: 0 }), 'RANGE', /dim/);
+    expectWeftError(() => weft.attention.favorFeatures({ dim: 2.5 }), 'OPTION', /dim/);
+    expectWeftError(() => weft.attention.favorFeatures({} as never), 'OPTION', /dim is required/);
     expectWeftError(() => weft.attention.linearStream({ dim: 4 } as never), 'OPTION', /heads is required/);
     expectWeftError(() => weft.attention.linearStream({ heads: 2, dim: -1 }), 'RANGE', /dim/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 1.5, dim: 4 }), 'OPTION', /heads/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 2, dim: 4, valueDim: 0.5 }), 'OPTION', /valueDim/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 2, dim: 4, featureMap: null as never }), 'OPTION', /featureMap/);
     const stream = weft.attention.linearStream({ heads: 2, dim: 4, valueDim: 3 });
     expectWeftError(() => stream.step(weft.randn([2, 5], 1), weft.randn([2, 4], 1), weft.randn([2, 3], 1)), 'SHAPE', /q must be/);
     stream.step(weft.randn([3, 2, 4], 1), weft.randn([3, 2, 4], 2), weft.randn([3, 2, 3], 3));

@@ -97,6 +97,31 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     });
   }
 
+  it('a dilation of 2^31 or 2^32 + 1 leaves each query its own position (and the globals), as in the reference', async () => {
+    // Such a dilation puts no other key on the query's grid. The kernels take 32-bit
+    // integers, where 2^32 + 1 used to read as 1 (the whole band) and 2^31 as negative.
+    const js = await createWeft({ backend: 'js' });
+    const [T, S] = [9, 11];
+    const q = weft.randn([1, 2, T, 5], 60), k = weft.randn([1, 1, S, 5], 61), v = weft.randn([1, 1, S, 3], 62);
+    const dout = weft.randn([1, 2, T, 3], 63);
+    for (const dilation of [2 ** 31, 2 ** 32 + 1])
+      for (const causal of [false, true]) {
+        const args = { q, k, v, causal, window: [2, 3] as [number, number], dilation, globalTokens: Int32Array.from([4]) };
+        const { out, lse } = weft.attention.windowed(args);
+        const ref = naiveAttention(q, k, v, { causal, window: [2, 3], dilation, globals: [4] });
+        expectClose(out.data, ref.out, attentionTolerance(S), `out dilation=${dilation} causal=${causal}`);
+        expectCloseLse(lse.data, ref.lse, attentionTolerance(S), `lse dilation=${dilation} causal=${causal}`);
+        const twin = js.attention.windowed(args);
+        expectClose(out.data, twin.out.data, attentionTolerance(S), 'out vs the JS twin');
+        const grads = weft.attention.windowedBackward({ ...args, dout });
+        const twinGrads = js.attention.windowedBackward({ ...args, dout });
+        // sums over at most S + 1 keys of O(1) f32 terms
+        for (const key of ['dq', 'dk', 'dv'] as const) {
+          expectClose(grads[key].data, twinGrads[key].data, { atol: 1e-5, rtol: 1e-4 }, `${key} dilation=${dilation} causal=${causal}`);
+        }
+      }
+  });
+
   it('windowed with a window covering every key gives exactly full', () => {
     for (const causal of [false, true]) {
       const q = weft.randn([1, 6, 130, 5], 1);
@@ -214,8 +239,9 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     expectWeftError(full({ q: weft.randn([1, 6, 5, 0], 1), k: weft.randn([1, 2, 5, 0], 1) }), 'SHAPE', /d >= 1/);
     expectWeftError(full({ keyMask: new Uint8Array(4) }), 'SHAPE', /keyMask must have B \* S = 5/);
     expectWeftError(full({ keyMask: new Int32Array(5) }), 'DTYPE', /keyMask/);
-    expectWeftError(full({ scale: NaN }), 'RANGE', /scale/);
-    expectWeftError(full({ scale: Infinity }), 'RANGE', /scale/);
+    // option values that are not finite numbers (or not integers, for counts) are OPTION, as in every family
+    expectWeftError(full({ scale: NaN }), 'OPTION', /scale/);
+    expectWeftError(full({ scale: Infinity }), 'OPTION', /scale/);
     expectWeftError(full({ scale: '1' }), 'OPTION', /scale/);
     expectWeftError(full({ causal: 1 }), 'OPTION', /causal/);
     const bad = q.data.slice();
@@ -228,11 +254,17 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     expectWeftError(full({ k: { data: huge, shape: k.shape } }), 'RANGE', /overflow/);
     expectWeftError(() => weft.attention.full(null as never), 'OPTION');
     expectWeftError(windowed({ window: [-1, 2] }), 'RANGE', /window\[0\]/);
-    expectWeftError(windowed({ window: [1, 2.5] }), 'RANGE', /window\[1\]/);
-    expectWeftError(windowed({ window: [1, NaN] }), 'RANGE', /window\[1\]/);
+    expectWeftError(windowed({ window: [-Infinity, 2] }), 'RANGE', /window\[0\]/);
+    expectWeftError(windowed({ window: [1, 2.5] }), 'OPTION', /window\[1\]/);
+    expectWeftError(windowed({ window: [1, NaN] }), 'OPTION', /window\[1\]/);
+    expectWeftError(windowed({ window: [1, '2'] }), 'OPTION', /window\[1\]/);
+    expectWeftError(windowed({ window: [1, null] }), 'OPTION', /window\[1\]/);
     expectWeftError(windowed({ window: undefined }), 'OPTION', /window must be \[left, right\]/);
     expectWeftError(windowed({ window: [1] }), 'OPTION', /window/);
     expectWeftError(windowed({ dilation: 0 }), 'RANGE', /dilation/);
+    expectWeftError(windowed({ dilation: 1.5 }), 'OPTION', /dilation/);
+    expectWeftError(windowed({ dilation: Infinity }), 'OPTION', /dilation/);
+    expectWeftError(windowed({ dilation: '2' }), 'OPTION', /dilation/);
     expectWeftError(windowed({ globalTokens: Int32Array.from([5]) }), 'RANGE', /globalTokens holds 5/);
     expectWeftError(windowed({ globalTokens: [1] }), 'DTYPE', /globalTokens/);
     expectWeftError(windowed({ keyMask: new Uint8Array(6) }), 'SHAPE', /keyMask/);

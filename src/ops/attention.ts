@@ -7,8 +7,9 @@ import { WeftError, describe } from '../errors.js';
 import { Tensor, allocF32, checkElementCount } from '../tensor.js';
 import {
   AttentionOperands, AttentionShape, CheckedGradients, ValueChecked, checkGradients, checkOperands,
-  checkOptionsObject, finiteMax, optionalFinite, optionalInteger,
+  checkOptionsObject, finiteMax,
 } from './attention_checks.js';
+import { checkNumber } from '../args.js';
 
 /** The band of windowed attention; full attention is left = right = Infinity, dilation 1, no globals. */
 export interface AttentionBand {
@@ -109,7 +110,7 @@ const SCORE_LIMIT = 1e37;
 function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAttentionProblem {
   const args = checkOptionsObject(fn, options);
   const operands = checkOperands(fn, args);
-  const scale = optionalFinite(`${fn}: scale`, args.scale, 1 / Math.sqrt(operands.d));
+  const scale = checkNumber(`${fn}: scale`, args.scale, -Infinity, Infinity, 1 / Math.sqrt(operands.d));
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
   const band = windowed ? checkBand(fn, args, operands) : FULL_BAND;
   const checkValues = (maxAbs: (data: Float32Array) => number) => {
@@ -127,15 +128,11 @@ function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAt
 
 function checkBand(fn: string, args: Record<string, unknown>, s: AttentionOperands): AttentionBand {
   const window = args.window;
-  if (!Array.isArray(window) || window.length !== 2 || window.some((w) => typeof w !== 'number')) {
-    throw new WeftError('OPTION', `${fn}: window must be [left, right] (numbers), got ${describe(window)}`);
+  if (!Array.isArray(window) || window.length !== 2) {
+    throw new WeftError('OPTION', `${fn}: window must be [left, right] (integers >= 0 or Infinity), got ${describe(window)}`);
   }
-  for (const [i, w] of (window as number[]).entries()) {
-    if (!(w >= 0) || (w !== Infinity && !Number.isSafeInteger(w))) {
-      throw new WeftError('RANGE', `${fn}: window[${i}] must be an integer >= 0 or Infinity, got ${w}`);
-    }
-  }
-  const dilation = optionalInteger(`${fn}: dilation`, args.dilation, 1, 1);
+  const [left, right] = window.map((w: unknown, i) => windowEdge(`${fn}: window[${i}]`, w));
+  const dilation = checkDilation(`${fn}: dilation`, args.dilation, s);
   let globals = new Int32Array(0);
   if (args.globalTokens !== undefined) {
     if (!(args.globalTokens instanceof Int32Array)) {
@@ -148,7 +145,31 @@ function checkBand(fn: string, args: Record<string, unknown>, s: AttentionOperan
   }
   // Beyond S + T a window edge reaches every key: store it as Infinity.
   const edge = (w: number) => (w * dilation >= s.S + s.T ? Infinity : w);
-  return { left: edge(window[0] as number), right: s.causal ? 0 : edge(window[1] as number), dilation, globals };
+  return { left: edge(left), right: s.causal ? 0 : edge(right), dilation, globals };
+}
+
+/** A window edge: an integer >= 0 or Infinity. Not an integer is OPTION, negative RANGE. */
+function windowEdge(name: string, w: unknown): number {
+  if (typeof w !== 'number' || Number.isNaN(w) || (Number.isFinite(w) && !Number.isInteger(w))) {
+    throw new WeftError('OPTION', `${name}: expected an integer >= 0 or Infinity, got ${describe(w)}`);
+  }
+  if (w < 0) throw new WeftError('RANGE', `${name}: expected an integer >= 0 or Infinity, got ${w}`);
+  return w;
+}
+
+/**
+ * The band's dilation, an integer >= 1 (default 1). A dilation of S + T or more
+ * already leaves only the query's own position on its grid (|s - p| < S + T for every
+ * key s and position p), so larger values are clamped to S + T: the meaning is
+ * unchanged and the kernels' 32-bit arithmetic cannot wrap (2^32 + 1 would read as 1).
+ */
+function checkDilation(name: string, value: unknown, s: AttentionShape): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new WeftError('OPTION', `${name}: expected an integer >= 1, got ${describe(value)}`);
+  }
+  if (value < 1) throw new WeftError('RANGE', `${name}: expected an integer >= 1, got ${value}`);
+  return Math.min(value, Math.max(1, s.S + s.T));
 }
 
 function wrapOutput(p: AttentionShape, result: AttentionOutput): AttentionResult {

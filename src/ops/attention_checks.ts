@@ -73,26 +73,6 @@ export function checkOptionsObject(fn: string, options: unknown): Record<string,
   return options as Record<string, unknown>;
 }
 
-/** A finite number option with a default: OPTION when not a number, RANGE when not finite or below `min`. */
-export function optionalFinite(name: string, value: unknown, fallback: number, min = -Infinity): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new WeftError('OPTION', `${name}: expected a number, got ${describe(value)}`);
-  if (!Number.isFinite(value) || value < min) {
-    throw new WeftError('RANGE', `${name}: expected a finite number${min > -Infinity ? ` >= ${min}` : ''}, got ${value}`);
-  }
-  return value;
-}
-
-/** An integer option >= min with a default: OPTION when not a number, RANGE otherwise. */
-export function optionalInteger(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new WeftError('OPTION', `${name}: expected an integer, got ${describe(value)}`);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new WeftError('RANGE', `${name}: expected an integer >= ${min}, got ${value}`);
-  }
-  return value;
-}
-
 /**
  * Validate q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv], keyMask u8 [B, S]
  * and causal (shapes and options; the values are checked by ValueCheck).

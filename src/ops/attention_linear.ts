@@ -7,8 +7,9 @@ import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkSeed } from '../rng.js';
 import {
   AttentionOperands, AttentionShape, CheckedGradients, MaxAbs, ValueChecked, checkGradients, checkOperands,
-  checkOptionsObject, finiteMax, optionalFinite, optionalInteger,
+  checkOptionsObject, finiteMax,
 } from './attention_checks.js';
+import { checkChoice, checkInteger, checkNumber } from '../args.js';
 import type { AttentionGradientArrays, AttentionGradients } from './attention.js';
 import { defaultFeatureCount, favorFeatures } from './attention_favor.js';
 
@@ -117,14 +118,11 @@ const SUM_LIMIT = 1e37;
 const STREAM_TOKENS = 2 ** 20;
 
 function checkFeatures(fn: string, args: Record<string, unknown>, d: number): FeatureSpec {
-  const featureMap = args.featureMap ?? 'elu1';
-  if (!FEATURE_MAPS.includes(featureMap as FeatureMap)) {
-    throw new WeftError('OPTION', `${fn}: featureMap must be "elu1", "relu" or "favor", got ${describe(featureMap)}`);
-  }
-  const eps = optionalFinite(`${fn}: eps`, args.eps, 1e-6, 0);
-  const scale = optionalFinite(`${fn}: scale`, args.scale, 1 / Math.sqrt(d), 0);
-  if (featureMap !== 'favor') return { featureMap: featureMap as FeatureMap, F: d, scale, eps };
-  const F = optionalInteger(`${fn}: numFeatures`, args.numFeatures, defaultFeatureCount(d), 1);
+  const featureMap = checkChoice(`${fn}: featureMap`, args.featureMap, FEATURE_MAPS, 'elu1');
+  const eps = checkNumber(`${fn}: eps`, args.eps, 0, Infinity, 1e-6);
+  const scale = checkNumber(`${fn}: scale`, args.scale, 0, Infinity, 1 / Math.sqrt(d));
+  if (featureMap !== 'favor') return { featureMap, F: d, scale, eps };
+  const F = checkInteger(`${fn}: numFeatures`, args.numFeatures, 1, Number.MAX_SAFE_INTEGER, defaultFeatureCount(d));
   checkElementCount(`${fn}: numFeatures * d`, F * d);
   const seed = args.seed === undefined ? 0 : checkSeed(`${fn}: seed`, args.seed);
   return { featureMap: 'favor', F, W: favorFeatures(d, F, seed), scale, eps };
@@ -183,12 +181,17 @@ export function attentionLinearBackward(
   return wrapGradients(p, kernels.attentionLinearBackward(p, g));
 }
 
+/** A required count option >= 1: OPTION when missing or not an integer, RANGE when below 1. */
+function requiredCount(fn: string, args: Record<string, unknown>, name: string): number {
+  if (args[name] === undefined) throw new WeftError('OPTION', `${fn}: ${name} is required`);
+  return checkInteger(`${fn}: ${name}`, args[name], 1);
+}
+
 /** weft.attention.favorFeatures: the FAVOR+ matrix W [F, d] a call with this seed uses. */
 export function attentionFavorFeatures(options: { dim: number; numFeatures?: number; seed?: number }): Tensor {
   const fn = 'attention.favorFeatures';
   const args = checkOptionsObject(fn, options);
-  const d = optionalInteger(`${fn}: dim`, args.dim, NaN, 1);
-  if (Number.isNaN(d)) throw new WeftError('OPTION', `${fn}: dim is required`);
+  const d = requiredCount(fn, args, 'dim');
   const spec = checkFeatures(fn, { ...args, featureMap: 'favor' }, d);
   return { data: spec.W!.slice(), shape: [spec.F, d] };
 }
@@ -197,13 +200,9 @@ export function attentionFavorFeatures(options: { dim: number; numFeatures?: num
 export function attentionLinearStream(kernels: LinearAttentionKernels, options: LinearStreamOptions): LinearStream {
   const fn = 'attention.linearStream';
   const args = checkOptionsObject(fn, options);
-  const required = (name: string) => {
-    if (args[name] === undefined) throw new WeftError('OPTION', `${fn}: ${name} is required`);
-    return optionalInteger(`${fn}: ${name}`, args[name], 0, 1);
-  };
-  const heads = required('heads');
-  const d = required('dim');
-  const dv = optionalInteger(`${fn}: valueDim`, args.valueDim, d, 0);
+  const heads = requiredCount(fn, args, 'heads');
+  const d = requiredCount(fn, args, 'dim');
+  const dv = checkInteger(`${fn}: valueDim`, args.valueDim, 0, Number.MAX_SAFE_INTEGER, d);
   const features = checkFeatures(fn, args, d);
   const stateFloats = (batch: number) => batch * heads * features.F * (dv + 1);
   let state: LinearStreamState | undefined;
