@@ -7,8 +7,8 @@
 //
 // Full attention is the band that covers every key (left = right = unbounded, no
 // dilation, no globals), so it runs the windowed driver: one code path, and a
-// window >= T reproduces these bits exactly. Key blocks past a tile's causal limit
-// are never computed (the band ends there).
+// window reaching every key ([Infinity, Infinity]) reproduces these bits exactly.
+// Key blocks past a tile's causal limit are never computed (the band ends there).
 
 import { UNBOUNDED } from "./attention_tile";
 import { attendWindowed, attendWindowedBackward } from "./attention_windowed";

@@ -1,7 +1,7 @@
 // Banded (sliding-window) softmax attention, forward and backward: the drivers
 // around the tiles of attention_tile.ts. Full attention is the band that covers
-// every key and runs this same code (attention_full.ts), so a window >= T gives
-// full's bits exactly.
+// every key and runs this same code (attention_full.ts), so a window reaching every
+// key gives full's bits exactly.
 //
 // Dimensions: B batch, Hq query heads, Hkv kv heads (query head h reads kv head
 // h / (Hq / Hkv)), T queries, S keys, d query/key width, dv value width, G globals.

@@ -122,19 +122,28 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
       }
   });
 
-  it('windowed with a window covering every key gives exactly full', () => {
-    for (const causal of [false, true]) {
-      const q = weft.randn([1, 6, 130, 5], 1);
-      const k = weft.randn([1, 2, 130, 5], 2);
-      const v = weft.randn([1, 2, 130, 7], 3);
-      const keyMask = randomMask(130, 0.9, 4);
-      const full = weft.attention.full({ q, k, v, causal, keyMask });
-      for (const window of [[130, 130], [Infinity, Infinity], [500, 129]] as [number, number][]) {
-        const win = weft.attention.windowed({ q, k, v, causal, keyMask, window });
-        expect(win.out.data).toEqual(full.out.data);
-        expect(win.lse.data).toEqual(full.lse.data);
+  it('windowed with a window covering every key gives exactly full, for S = T and S != T', () => {
+    // Query t sits at key position p = t + S - T in [S - T, S - 1], so [left, right] reaches
+    // every key once left >= S - 1 and right >= T - 1: [Infinity, Infinity] always does.
+    for (const [T, S] of [[130, 130], [17, 40], [40, 17]])
+      for (const causal of [false, true]) {
+        const q = weft.randn([1, 6, T, 5], 1);
+        const k = weft.randn([1, 2, S, 5], 2);
+        const v = weft.randn([1, 2, S, 7], 3);
+        const keyMask = randomMask(S, 0.9, 4);
+        const full = weft.attention.full({ q, k, v, causal, keyMask });
+        for (const window of [[Infinity, Infinity], [S - 1, T - 1], [S + T, S + T]] as [number, number][]) {
+          const win = weft.attention.windowed({ q, k, v, causal, keyMask, window });
+          expect(win.out.data, `T=${T} S=${S} causal=${causal} window=[${window}]`).toEqual(full.out.data);
+          expect(win.lse.data).toEqual(full.lse.data);
+        }
       }
-    }
+    // [T, T] is not full once S > T + 1 (T = 2, S = 5: key 0 lies 3 positions before query 0)
+    const q = weft.randn([1, 1, 2, 3], 5), k = weft.randn([1, 1, 5, 3], 6), v = weft.randn([1, 1, 5, 3], 7);
+    const band = weft.attention.windowed({ q, k, v, window: [2, 2] }).out.data;
+    expectClose(band, naiveAttention(q, k, v, { window: [2, 2] }).out, attentionTolerance(5), '[T, T] band');
+    const full = weft.attention.full({ q, k, v }).out.data;
+    expect(Math.max(...band.map((x, i) => Math.abs(x - full[i])))).toBeGreaterThan(0.1);
   });
 
   it('causal windowed equals full attention with a banded key mask, row by row', () => {
