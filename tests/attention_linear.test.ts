@@ -151,21 +151,32 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     }
   });
 
-  it('uses the same FAVOR+ features for the same seed on every backend, and new ones for a new seed', async () => {
-    const js = await createWeft({ backend: 'js' });
+  it('favorFeatures: [F, d], orthogonal rows within a block, the same matrix for a seed and a new one for a new seed', () => {
     const W = weft.attention.favorFeatures({ dim: 5, numFeatures: 12, seed: 42 });
     expect(W.shape).toEqual([12, 5]);
-    expect(W.data).toEqual(js.attention.favorFeatures({ dim: 5, numFeatures: 12, seed: 42 }).data);
+    expect(W.data).toEqual(weft.attention.favorFeatures({ dim: 5, numFeatures: 12, seed: 42 }).data);
     expect(W.data).not.toEqual(weft.attention.favorFeatures({ dim: 5, numFeatures: 12, seed: 43 }).data);
-    // rows of one block are orthogonal
     let dot = 0;
     for (let c = 0; c < 5; c++) dot += W.data[c] * W.data[5 + c];
     expect(Math.abs(dot)).toBeLessThan(1e-5);
     expect(weft.attention.favorFeatures({ dim: 64 }).shape).toEqual([64 * 5, 64]); // d * ceil(ln 64)
+  });
+
+  it.skipIf(label === 'js')('FAVOR+ outputs equal the JS backend\'s for the same seed, and differ for another seed', async () => {
+    const js = await createWeft({ backend: 'js' });
     const q = weft.randn([1, 2, 17, 5], 1), k = weft.randn([1, 2, 17, 5], 2), v = weft.randn([1, 2, 17, 3], 3);
-    const args = { q, k, v, featureMap: 'favor', numFeatures: 12, seed: 42 } as const;
-    expectClose(weft.attention.linear(args).out.data, js.attention.linear(args).out.data, { atol: 1e-5, rtol: 1e-4 });
-    expect(weft.attention.linear({ ...args, seed: 43 }).out.data).not.toEqual(weft.attention.linear(args).out.data);
+    const dout = weft.randn([1, 2, 17, 3], 4);
+    for (const causal of [false, true]) {
+      const args = { q, k, v, causal, featureMap: 'favor', numFeatures: 12, seed: 42 } as const;
+      const mine = weft.attention.linear(args).out.data;
+      // f32 sums over 17 keys and 12 features of O(1) terms against the f64 twin
+      expectClose(mine, js.attention.linear(args).out.data, { atol: 1e-5, rtol: 1e-4 }, `out causal=${causal}`);
+      const grads = weft.attention.linearBackward({ ...args, dout }), twin = js.attention.linearBackward({ ...args, dout });
+      for (const key of ['dq', 'dk', 'dv'] as const) expectClose(grads[key].data, twin[key].data, { atol: 1e-4, rtol: 1e-3 }, key);
+      // another seed draws other features: the outputs move far beyond that tolerance
+      const other = js.attention.linear({ ...args, seed: 43 }).out.data;
+      expect(Math.max(...mine.map((x, i) => Math.abs(x - other[i])))).toBeGreaterThan(1e-2);
+    }
   });
 
   for (const map of ['elu1', 'relu', 'favor'] as FeatureMap[]) {
