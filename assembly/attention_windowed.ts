@@ -26,6 +26,7 @@ import {
   maskBackwardBandScores, maskBackwardGlobalScores, finishTile, floorMod, maskBandScores, packPanels,
   packRowsAsLanes, resetTile, storeBlockMax, softmaxBlock, STATE_FLOATS, tileScores, tileValues,
 } from "./attention_tile";
+import { hmaxF32x4 } from "./simd";
 
 const NEG_INF: f32 = -Infinity;
 
@@ -298,7 +299,7 @@ export function attendWindowed(
 const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, B_CENTERS = 6, B_DQ = 7,
   B_KEY_BIAS = 8, B_K_PANEL = 9, B_V_PANEL = 10, B_K_ROWS = 11, B_P = 12, B_DS = 13, B_DK_T = 14, B_DV_T = 15,
   B_A_T = 16, B_ROWS_T = 17, B_G_K = 18, B_G_V = 19, B_G_DK = 20, B_G_DV = 21, B_G_BIAS = 22, B_G_Q = 23,
-  B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_REGIONS = 29;
+  B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_P_MAX = 29, B_REGIONS = 30;
 
 function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
   const Tq = ceil4(T), dPad = ceil4(d), dvPad = ceil4(dv), Gpad = ceil8(G);
@@ -326,6 +327,7 @@ function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i
     case B_G_LSE: return min(G, T);
     case B_LANES: return 2 * LANES;
     case B_PLAN: return <i32>(offsetof<BackwardScratch>() >> 2);
+    case B_P_MAX: return 4;
   }
   return 0;
 }
@@ -348,6 +350,8 @@ export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, 
   aT: usize; rowsT: usize;
   /** Lanes of a global-key tile: positions g (8 i32) and whether g shares the queries' residue class (8 i32 masks). */
   laneKeys: usize; laneSameClass: usize;
+  /** Lane-wise max of every probability exp(s - lse) (4 floats), returned by the backward. */
+  pMax: usize;
 }
 
 /**
@@ -422,7 +426,7 @@ function backwardKeyTile(
       maskBackwardBandScores(w.p, nq, i0, bias, j0, w.centers, lo, hi, edge);
     }
     backwardValueScores(dv, w.doRow, i0, nq, w.vPanel, w.ds);
-    backwardProbabilities(w.p, w.ds, nq, w.lse + bytes(i0), w.D + bytes(i0));
+    backwardProbabilities(w.p, w.ds, nq, w.lse + bytes(i0), w.D + bytes(i0), w.pMax);
     backwardKeyGradients(dvPad, w.doCol, nQpad, i0, nq, w.p, w.dvT);
     backwardKeyGradients(dPad, w.qCol, nQpad, i0, nq, w.ds, w.dkT);
     backwardQueryGradients(d, w.ds, nq, w.kRows, w.dq, i0, w.aT);
@@ -439,14 +443,18 @@ function packKeyTile(kHead: usize, vHead: usize, pos0: i32, stride: i32, nk: i32
 /**
  * Windowed attention backward (see the header and the forward's band). out and
  * lse are the forward's; scratch: attentionBackwardScratchFloats(T, S, d, dv, G).
+ * Returns the largest probability exp(s - lse) met: at most 1 up to rounding when
+ * lse is the forward's (the caller refuses an lse that makes it larger).
  */
 export function attendWindowedBackward(
   B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
   q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
   left: i32, right: i32, dilation: i32, globals: usize, G: i32,
   out: usize, lse: usize, dout: usize, dq: usize, dk: usize, dvOut: usize, scratch: usize,
-): void {
+): f32 {
   const w = changetype<BackwardScratch>(backwardRegion(scratch, B_PLAN, T, S, d, dv, G));
+  w.pMax = backwardRegion(scratch, B_P_MAX, T, S, d, dv, G);
+  v128.store(w.pMax, f32x4.splat(0));
   w.qRow = backwardRegion(scratch, B_Q_ROW, T, S, d, dv, G);
   w.qCol = backwardRegion(scratch, B_Q_COL, T, S, d, dv, G);
   w.doRow = backwardRegion(scratch, B_DO_ROW, T, S, d, dv, G);
@@ -584,6 +592,7 @@ export function attendWindowedBackward(
       }
     }
   }
+  return hmaxF32x4(v128.load(w.pMax));
 }
 
 /** dst[0..n) += src[0..n). */

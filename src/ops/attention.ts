@@ -10,6 +10,7 @@ import {
   checkOptionsObject, finiteMax,
 } from './attention_checks.js';
 import { checkNumber } from '../args.js';
+import { checkNegInfLse, checkProbabilities } from './attention_lse.js';
 
 /** The band of windowed attention; full attention is left = right = Infinity, dilation 1, no globals. */
 export interface AttentionBand {
@@ -26,6 +27,8 @@ export interface AttentionBand {
 export interface SoftmaxAttentionProblem extends AttentionOperands, ValueChecked {
   scale: number;
   band: AttentionBand;
+  /** |scale| d max|q| max|k|, a bound on every |score|: set by checkValues. */
+  scoreBound: number;
 }
 
 export interface AttentionOutput {
@@ -44,13 +47,18 @@ export interface AttentionGradientArrays {
   dv: Float32Array;
 }
 
+/** A softmax backward's gradients and the largest probability exp(score - lse) it met. */
+export interface SoftmaxGradientArrays extends AttentionGradientArrays {
+  maxProbability: number;
+}
+
 export interface SoftmaxAttentionKernels {
   /** Exact attention: out and lse. */
   attentionFull(p: SoftmaxAttentionProblem): AttentionOutput;
   /** Banded attention (p.band). */
   attentionWindowed(p: SoftmaxAttentionProblem): AttentionOutput;
-  attentionFullBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): AttentionGradientArrays;
-  attentionWindowedBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): AttentionGradientArrays;
+  attentionFullBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): SoftmaxGradientArrays;
+  attentionWindowedBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): SoftmaxGradientArrays;
 }
 
 /** Options every attention call shares. */
@@ -84,7 +92,11 @@ export interface WindowedAttentionArgs extends FullAttentionArgs {
   globalTokens?: Int32Array;
 }
 
-/** Backward arguments: the forward's arguments plus dout [B, Hq, T, dv], optionally its out and lse. */
+/**
+ * Backward arguments: the forward's arguments plus dout [B, Hq, T, dv], optionally its
+ * out and lse (both, or they are recomputed). lse must be the forward's: -Infinity only
+ * for a row that sees no key, and never below a row's largest score (else RANGE).
+ */
 export interface SoftmaxBackwardExtras {
   dout: Tensor;
   out?: Tensor;
@@ -113,7 +125,8 @@ function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAt
   const scale = checkNumber(`${fn}: scale`, args.scale, -Infinity, Infinity, 1 / Math.sqrt(operands.d));
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
   const band = windowed ? checkBand(fn, args, operands) : FULL_BAND;
-  const checkValues = (maxAbs: (data: Float32Array) => number) => {
+  const problem: SoftmaxAttentionProblem = { ...operands, scale, band, scoreBound: NaN, checkValues: () => {} };
+  problem.checkValues = (maxAbs) => {
     const maxQ = finiteMax(`${fn}: q`, operands.q, maxAbs);
     const maxK = finiteMax(`${fn}: k`, operands.k, maxAbs);
     finiteMax(`${fn}: v`, operands.v, maxAbs);
@@ -122,8 +135,9 @@ function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAt
     if (!(bound <= SCORE_LIMIT)) {
       throw new WeftError('RANGE', `${fn}: |q| and |k| up to ${maxQ} and ${maxK} could overflow f32 scores (bound ${bound})`);
     }
+    problem.scoreBound = bound;
   };
-  return { ...operands, scale, band, checkValues };
+  return problem;
 }
 
 function checkBand(fn: string, args: Record<string, unknown>, s: AttentionOperands): AttentionBand {
@@ -204,9 +218,7 @@ export function attentionFullBackward(
   kernels: SoftmaxAttentionKernels,
   args: FullAttentionArgs & SoftmaxBackwardExtras,
 ): AttentionGradients {
-  const p = planSoftmax('attention.fullBackward', args, false);
-  const g = checkGradients('attention.fullBackward', args as unknown as Record<string, unknown>, p, true);
-  return wrapGradients(p, kernels.attentionFullBackward(p, g));
+  return softmaxBackward('attention.fullBackward', args, false, (p, g) => kernels.attentionFullBackward(p, g));
 }
 
 /** weft.attention.windowedBackward -> { dq, dk, dv }. */
@@ -214,9 +226,21 @@ export function attentionWindowedBackward(
   kernels: SoftmaxAttentionKernels,
   args: WindowedAttentionArgs & SoftmaxBackwardExtras,
 ): AttentionGradients {
-  const p = planSoftmax('attention.windowedBackward', args, true);
-  const g = checkGradients('attention.windowedBackward', args as unknown as Record<string, unknown>, p, true);
-  return wrapGradients(p, kernels.attentionWindowedBackward(p, g));
+  return softmaxBackward('attention.windowedBackward', args, true, (p, g) => kernels.attentionWindowedBackward(p, g));
+}
+
+/** Validate a backward call (lse: see SoftmaxBackwardExtras), run it, refuse an lse the kernel found inconsistent. */
+function softmaxBackward(
+  fn: string, args: object, windowed: boolean,
+  run: (p: SoftmaxAttentionProblem, g: CheckedGradients) => SoftmaxGradientArrays,
+): AttentionGradients {
+  const p = planSoftmax(fn, args, windowed);
+  const g = checkGradients(fn, args as Record<string, unknown>, p, true);
+  const givenLse = g.out && g.lse;
+  if (givenLse) checkNegInfLse(fn, p, p.band, givenLse);
+  const grads = run(p, g);
+  if (givenLse) checkProbabilities(fn, grads.maxProbability, p.d, p.scoreBound);
+  return wrapGradients(p, grads);
 }
 
 /** Fresh zeroed gradient arrays for a call. */

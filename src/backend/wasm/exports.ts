@@ -84,13 +84,13 @@ export interface KernelExports {
     B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
     q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
     out: number, lse: number, dout: number, dq: number, dk: number, dv_: number, scratch: number,
-  ): void;
+  ): number;
   attentionWindowedBackward(
     B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
     q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
     left: number, right: number, dilation: number, globals: number, G: number,
     out: number, lse: number, dout: number, dq: number, dk: number, dv_: number, scratch: number,
-  ): void;
+  ): number;
   attentionBackwardScratchFloats(T: number, S: number, d: number, dv: number, G: number): number;
   attentionLinearForward(
     B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
