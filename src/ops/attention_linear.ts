@@ -44,10 +44,13 @@ export interface LinearStepProblem extends ValueChecked {
   features: FeatureSpec;
 }
 
-/** The carried state of a stream, updated in place by a step: per row, KV' [F, dv + 1] and the key stabiliser. */
+/**
+ * The carried state of a stream, updated in place by a step: per row (of BH), KV' [F, dv + 1]
+ * and its FAVOR+ per-feature stabilisers [F] (-Infinity before the first token; unused by elu1 and relu).
+ */
 export interface LinearStreamState {
   kv: Float32Array;
-  keyMax: Float32Array;
+  units: Float32Array;
 }
 
 export interface LinearAttentionKernels {
@@ -229,8 +232,8 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
       if (!state || tq.batch !== batch) {
         checkElementCount(`${fn}: state`, stateFloats(tq.batch));
         batch = tq.batch;
-        const keyMax = new Float32Array(batch * heads).fill(features.featureMap === 'favor' ? -Infinity : 0);
-        state = { kv: new Float32Array(stateFloats(batch)), keyMax };
+        const units = new Float32Array(batch * heads * features.F).fill(features.featureMap === 'favor' ? -Infinity : 0);
+        state = { kv: new Float32Array(stateFloats(batch)), units };
       }
       const problem: LinearStepProblem = {
         q: tq.data, k: tk.data, v: tv.data, BH: batch * heads, d, dv, features,

@@ -107,7 +107,7 @@ export interface KernelExports {
   attentionLinearBackwardScratchFloats(T: number, group: number, d: number, dv: number, F: number): number;
   attentionLinearStep(
     BH: number, d: number, dv: number, q: number, k: number, v: number, featureMap: number, W: number, F: number,
-    scale: number, eps: number, kvState: number, keyMaxState: number, out: number, scratch: number,
+    scale: number, eps: number, kvState: number, unitsState: number, out: number, scratch: number,
   ): void;
   /** max |x| of n floats (NaN / Infinity when one is not finite). */
   maxAbsF32(address: number, n: number): number;
