@@ -40,37 +40,49 @@ const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5
   return start < n ? (n - start + step - 1) / step : 0;
 }
 
-function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
-  const nKpad = ceil4(S), dvPad = ceil4(dv), Gpad = ceil4(G);
+/** Floats of one forward region, in f64 so that an absurd size cannot wrap (the JS heap refuses it with MEMORY). */
+function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  const nKpad = ceil4f(S), dvPad = ceil4f(dv), Gpad = ceil4f(G), L = <f64>LANES;
   switch (region) {
     case K_TILES: return nKpad * d;
     case V_TILES: return dvPad * nKpad;
     case KEY_BIAS: return nKpad;
-    case Q_PANEL: return d * LANES;
-    case SCORES: return KEY_BLOCK * LANES;
-    case OUT_T: return dvPad * LANES;
-    case STATE: return STATE_FLOATS;
-    case ROWS: return LANES;
-    case CENTERS: return LANES;
-    case G_K: return G * d;
-    case G_V: return G * dv;
+    case Q_PANEL: return <f64>d * L;
+    case SCORES: return <f64>KEY_BLOCK * L;
+    case OUT_T: return dvPad * L;
+    case STATE: return <f64>STATE_FLOATS;
+    case ROWS: return L;
+    case CENTERS: return L;
+    case G_K: return <f64>G * d;
+    case G_V: return <f64>G * dv;
     case G_K_TILES: return Gpad * d;
     case G_V_TILES: return dvPad * Gpad;
     case G_BIAS: return Gpad;
-    case ROWS_T: return LANES * dvPad;
+    case ROWS_T: return L * dvPad;
   }
   return 0;
 }
 
-function region(scratch: usize, which: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  let floats = 0;
-  for (let r = 0; r < which; r++) floats += ceil4(regionFloats(r, S, d, dv, G));
-  return scratch + bytes(floats);
+/** n rounded up to a multiple of 4, in f64. */
+// @ts-ignore: decorator
+@inline function ceil4f(n: f64): f64 {
+  return Math.ceil(n / 4) * 4;
 }
 
-/** Floats of scratch attendWindowed needs. */
-export function attentionForwardScratchFloats(S: i32, d: i32, dv: i32, G: i32): i32 {
-  return <i32>(region(0, REGIONS, S, d, dv, G) >> 2);
+/** Floats before forward region `which` (each rounded up to 4 floats). */
+function regionOffset(which: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < which; r++) floats += ceil4f(regionFloats(r, S, d, dv, G));
+  return floats;
+}
+
+function region(scratch: usize, which: i32, S: i32, d: i32, dv: i32, G: i32): usize {
+  return scratch + (<usize>regionOffset(which, S, d, dv, G) << 2);
+}
+
+/** Floats of scratch attendWindowed needs, in f64 (no wrap). */
+export function attentionForwardScratchFloats(S: i32, d: i32, dv: i32, G: i32): f64 {
+  return regionOffset(REGIONS, S, d, dv, G);
 }
 
 /**
@@ -301,8 +313,10 @@ const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, 
   B_A_T = 16, B_ROWS_T = 17, B_G_K = 18, B_G_V = 19, B_G_DK = 20, B_G_DV = 21, B_G_BIAS = 22, B_G_Q = 23,
   B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_P_MAX = 29, B_REGIONS = 30;
 
-function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
-  const Tq = ceil4(T), dPad = ceil4(d), dvPad = ceil4(dv), Gpad = ceil8(G);
+/** Floats of one backward region, in f64 (no wrap). */
+function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  const Tq = ceil4f(T), dPad = ceil4f(d), dvPad = ceil4f(dv), Gpad = Math.ceil(<f64>G / 8) * 8, L = <f64>LANES;
+  const gRows = <f64>min(G, T);
   switch (region) {
     case B_Q_ROW: return Tq * d;
     case B_Q_COL: return dPad * Tq;
@@ -310,37 +324,42 @@ function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i
     case B_DO_COL: return dvPad * Tq;
     case B_LSE: case B_D: case B_CENTERS: return Tq;
     case B_DQ: return Tq * d;
-    case B_KEY_BIAS: return ceil8(S);
-    case B_K_PANEL: return d * LANES;
-    case B_V_PANEL: return dv * LANES;
-    case B_K_ROWS: return ceil8(d) * LANES;
-    case B_P: case B_DS: return QUERY_BLOCK * LANES;
-    case B_DK_T: return dPad * LANES;
-    case B_DV_T: return dvPad * LANES;
-    case B_A_T: return 4 * LANES;
-    case B_ROWS_T: return LANES * max(dPad, dvPad);
-    case B_G_K: case B_G_DK: return G * d;
-    case B_G_V: case B_G_DV: return G * dv;
+    case B_KEY_BIAS: return Math.ceil(<f64>S / 8) * 8;
+    case B_K_PANEL: return <f64>d * L;
+    case B_V_PANEL: return <f64>dv * L;
+    case B_K_ROWS: return Math.ceil(<f64>d / 8) * 8 * L;
+    case B_P: case B_DS: return <f64>QUERY_BLOCK * L;
+    case B_DK_T: return dPad * L;
+    case B_DV_T: return dvPad * L;
+    case B_A_T: return 4 * L;
+    case B_ROWS_T: return L * max(dPad, dvPad);
+    case B_G_K: case B_G_DK: return <f64>G * d;
+    case B_G_V: case B_G_DV: return <f64>G * dv;
     case B_G_BIAS: return Gpad;
-    case B_G_Q: return min(G, T) * d;
-    case B_G_DO: case B_G_OUT: return min(G, T) * dv;
-    case B_G_LSE: return min(G, T);
-    case B_LANES: return 2 * LANES;
-    case B_PLAN: return <i32>(offsetof<BackwardScratch>() >> 2);
+    case B_G_Q: return gRows * d;
+    case B_G_DO: case B_G_OUT: return gRows * dv;
+    case B_G_LSE: return gRows;
+    case B_LANES: return 2 * L;
+    case B_PLAN: return <f64>(offsetof<BackwardScratch>() >> 2);
     case B_P_MAX: return 4;
   }
   return 0;
 }
 
-function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  let floats = 0;
-  for (let r = 0; r < which; r++) floats += ceil4(backwardRegionFloats(r, T, S, d, dv, G));
-  return scratch + bytes(floats);
+/** Floats before backward region `which` (each rounded up to 4 floats). */
+function backwardRegionOffset(which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < which; r++) floats += ceil4f(backwardRegionFloats(r, T, S, d, dv, G));
+  return floats;
 }
 
-/** Floats of scratch attendWindowedBackward needs. */
-export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
-  return <i32>(backwardRegion(0, B_REGIONS, T, S, d, dv, G) >> 2);
+function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
+  return scratch + (<usize>backwardRegionOffset(which, T, S, d, dv, G) << 2);
+}
+
+/** Floats of scratch attendWindowedBackward needs, in f64 (no wrap). */
+export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  return backwardRegionOffset(B_REGIONS, T, S, d, dv, G);
 }
 
 /** The pointers of one backward call's scratch regions; the table itself lives in region B_PLAN. */

@@ -273,6 +273,31 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     expect(weft.memory().liveBytes).toBe(0);
   });
 
+  it('refuses working buffers past 4 GiB with MEMORY before any work, leaks nothing and stays usable', () => {
+    // numFeatures 32768, dv = 131071: KV' [F, dv + 1] is 2^32 floats (its i32 size wrapped to 0 on WASM)
+    const q = weft.randn([1, 1, 1, 1], 1), k = weft.randn([1, 1, 1, 1], 2), v = weft.randn([1, 1, 1, 131071], 3);
+    const args = { q, k, v, featureMap: 'favor', numFeatures: 32768 } as const;
+    expectWeftError(() => weft.attention.linear(args), 'MEMORY', /KV' \[numFeatures, dv \+ 1\]: 4294967296 elements/);
+    expectWeftError(() => weft.attention.linear({ ...args, causal: true }), 'MEMORY', /KV'/);
+    expectWeftError(() => weft.attention.linearBackward({ ...args, dout: weft.randn([1, 1, 1, 131071], 4) }), 'MEMORY', /KV'/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 1, dim: 1, valueDim: 131071, featureMap: 'favor', numFeatures: 32768 }), 'MEMORY', /KV'/);
+    // 2^23 features: the 128 feature rows a pass holds are 2^30 + 2^23 floats
+    expectWeftError(() => weft.attention.linear({ ...args, v: weft.randn([1, 1, 1, 1], 3), numFeatures: 2 ** 23 + 2 ** 16 }), 'MEMORY', /feature rows/);
+    expect(weft.memory().liveBytes).toBe(0);
+    expect(weft.attention.linear({ ...args, numFeatures: 8 }).out.data.every(Number.isFinite)).toBe(true);
+    expect(weft.memory().liveBytes).toBe(0);
+  });
+
+  it.runIf(label === 'js')('FAVOR+ with 200000 features matches the log-space reference (no Math.max(...spread) in the twin)', () => {
+    const q = weft.randn([1, 1, 3, 1], 1), k = weft.randn([1, 1, 3, 1], 2), v = weft.randn([1, 1, 3, 2], 3);
+    for (const causal of [false, true]) {
+      const { out } = weft.attention.linear({ q, k, v, causal, featureMap: 'favor', numFeatures: 200000, seed: 1, eps: 0 });
+      const W = weft.attention.favorFeatures({ dim: 1, numFeatures: 200000, seed: 1 }).data;
+      // f64 sums over 200000 features
+      expectClose(out.data, naiveFavorLogSpace(q, k, v, W, { causal }), { atol: 1e-6, rtol: 1e-6 }, `causal=${causal}`);
+    }
+  });
+
   it('rejects bad input with typed errors and stays usable', () => {
     const q = weft.randn([1, 6, 5, 4], 1), k = weft.randn([1, 2, 5, 4], 2), v = weft.randn([1, 2, 5, 3], 3);
     const linear = (extra: object) => () => weft.attention.linear({ q, k, v, ...extra });

@@ -135,7 +135,7 @@ export function naiveFavorLogSpace(
       return dot - norm / 2;
     });
   const logSumExp = (xs: number[]) => {
-    const m = Math.max(...xs);
+    const m = xs.reduce((a, x) => Math.max(a, x), -Infinity); // (no spread: F may be 200000)
     return m + Math.log(xs.reduce((sum, x) => sum + Math.exp(x - m), 0));
   };
   const out = new Float64Array(B * Hq * T * dv);
@@ -153,7 +153,7 @@ export function naiveFavorLogSpace(
           L.push(logSumExp(uq.map((x, f) => x + uk[j][f])));
         }
         if (seen.length === 0) continue;
-        const m = Math.max(...L);
+        const m = L.reduce((a, x) => Math.max(a, x), -Infinity);
         let den = 0;
         seen.forEach((j, i) => {
           const w = Math.exp(L[i] - m);

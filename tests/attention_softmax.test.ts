@@ -236,6 +236,20 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     expect(a.out.data.buffer.byteLength).toBe(a.out.data.byteLength);
   });
 
+  it('refuses packed copies past 4 GiB with MEMORY before copying anything (S or T = 2^28 + 4, widths padded to 4)', () => {
+    // one 1 GiB array (never touched: the size check comes first) serves as k, v, q and dout
+    const n = 2 ** 28 + 4;
+    const big = new Float32Array(n);
+    const small = weft.randn([1, 1, 1, 1], 1);
+    const long = { data: big, shape: [1, 1, n, 1] };
+    expectWeftError(() => weft.attention.full({ q: small, k: long, v: long }), 'MEMORY', /packed values \[dv, S\]: 1073741840 elements/);
+    expectWeftError(() => weft.attention.windowed({ q: small, k: long, v: long, window: [4, 4] }), 'MEMORY', /packed values/);
+    expectWeftError(() => weft.attention.fullBackward({ q: long, k: small, v: small, dout: long }), 'MEMORY', /packed queries \[d, T\]/);
+    expectWeftError(() => weft.attention.windowedBackward({ q: long, k: small, v: small, dout: long, window: [1, 1] }), 'MEMORY', /packed queries/);
+    expect(weft.memory().liveBytes).toBe(0);
+    expect(weft.attention.full({ q: small, k: small, v: small }).out.data).toEqual(small.data.map(() => small.data[0]));
+  });
+
   it('rejects bad input with typed errors, leaks nothing and stays usable', () => {
     const q = weft.randn([1, 6, 5, 4], 1), k = weft.randn([1, 2, 5, 4], 2), v = weft.randn([1, 2, 5, 3], 3);
     const full = (extra: object) => () => weft.attention.full({ q, k, v, ...extra });

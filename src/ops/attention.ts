@@ -6,8 +6,8 @@
 import { WeftError, describe } from '../errors.js';
 import { Tensor, allocF32, checkElementCount } from '../tensor.js';
 import {
-  AttentionOperands, AttentionShape, CheckedGradients, ValueChecked, checkGradients, checkOperands,
-  checkOptionsObject, finiteMax,
+  AttentionOperands, AttentionShape, CheckedGradients, ValueChecked, ceil4, checkGradients, checkOperands,
+  checkOptionsObject, checkWorkingSizes, finiteMax,
 } from './attention_checks.js';
 import { checkNumber } from '../args.js';
 import { checkNegInfLse, checkProbabilities } from './attention_lse.js';
@@ -124,6 +124,9 @@ function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAt
   const operands = checkOperands(fn, args);
   const scale = checkNumber(`${fn}: scale`, args.scale, -Infinity, Infinity, 1 / Math.sqrt(operands.d));
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
+  // the packed copies of one kv head the kernels tile over (assembly/attention_windowed.ts)
+  const { S, d, dv } = operands;
+  checkWorkingSizes(fn, [['packed keys [S, d]', ceil4(S) * d], ['packed values [dv, S]', ceil4(dv) * ceil4(S)]]);
   const band = windowed ? checkBand(fn, args, operands) : FULL_BAND;
   const problem: SoftmaxAttentionProblem = { ...operands, scale, band, scoreBound: NaN, checkValues: () => {} };
   problem.checkValues = (maxAbs) => {
@@ -236,6 +239,8 @@ function softmaxBackward(
 ): AttentionGradients {
   const p = planSoftmax(fn, args, windowed);
   const g = checkGradients(fn, args as Record<string, unknown>, p, true);
+  // the backward packs one head's queries and dout in two layouts each
+  checkWorkingSizes(fn, [['packed queries [d, T]', ceil4(p.d) * ceil4(p.T)], ['packed dout [dv, T]', ceil4(p.dv) * ceil4(p.T)]]);
   const givenLse = g.out && g.lse;
   if (givenLse) checkNegInfLse(fn, p, p.band, givenLse);
   const grads = run(p, g);

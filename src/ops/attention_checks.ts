@@ -2,7 +2,7 @@
 // the gradients of a backward call. Each check throws WeftError naming the argument.
 
 import { WeftError, describe } from '../errors.js';
-import { MAX_ELEMENTS, Tensor, checkTensor, optionalBoolean } from '../tensor.js';
+import { MAX_ELEMENTS, Tensor, checkElementCount, checkTensor, optionalBoolean } from '../tensor.js';
 
 /** Sizes of one attention call: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv]. */
 export interface AttentionShape {
@@ -139,4 +139,18 @@ export function checkGradients(fn: string, args: Record<string, unknown>, s: Att
     if (lse) finiteMax(`${fn}: lse`, lse, maxAbs, true);
   };
   return { dout, out, lse, checkValues };
+}
+
+/** n rounded up to a multiple of 4 (the kernels pad panels to 4 lanes). */
+export function ceil4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
+/**
+ * MEMORY before any work when one of a call's working buffers ([what, floats], sizes
+ * computed in f64) cannot exist; both backends refuse the same calls, and the WASM
+ * kernels' i32 arithmetic never sees an absurd size.
+ */
+export function checkWorkingSizes(fn: string, buffers: readonly (readonly [string, number])[]): void {
+  for (const [what, floats] of buffers) checkElementCount(`${fn}: ${what}`, floats);
 }

@@ -7,7 +7,7 @@ import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkSeed } from '../rng.js';
 import {
   AttentionOperands, AttentionShape, CheckedGradients, MaxAbs, ValueChecked, checkGradients, checkOperands,
-  checkOptionsObject, finiteMax,
+  checkOptionsObject, checkWorkingSizes, finiteMax,
 } from './attention_checks.js';
 import { checkChoice, checkInteger, checkNumber } from '../args.js';
 import type { AttentionGradientArrays, AttentionGradients } from './attention.js';
@@ -119,13 +119,29 @@ export interface LinearStream {
 const SUM_LIMIT = 1e37;
 // A stream's sums grow with its length: bound them as if over 2^20 tokens.
 const STREAM_TOKENS = 2 ** 20;
+// Rows per pass of the kernels' feature buffers (assembly/attention_linear.ts PASS_CHUNK)
+// and queries per causal block (LINEAR_CHUNK).
+const PASS_ROWS = 128;
+const CAUSAL_BLOCK = 32;
 
-function checkFeatures(fn: string, args: Record<string, unknown>, d: number): FeatureSpec {
+/** The working buffers every linear call (and a stream) holds per kv head: KV' and the feature rows. */
+function linearBuffers(F: number, dv: number): [string, number][] {
+  return [["KV' [numFeatures, dv + 1]", F * (dv + 1)], [`feature rows [${PASS_ROWS}, numFeatures]`, PASS_ROWS * F]];
+}
+
+/**
+ * The feature options of a call whose values have width dv (undefined: favorFeatures),
+ * with its working buffers checked (MEMORY) before the FAVOR+ matrix is built.
+ */
+function checkFeatures(fn: string, args: Record<string, unknown>, d: number, dv?: number): FeatureSpec {
   const featureMap = checkChoice(`${fn}: featureMap`, args.featureMap, FEATURE_MAPS, 'elu1');
   const eps = checkNumber(`${fn}: eps`, args.eps, 0, Infinity, 1e-6);
   const scale = checkNumber(`${fn}: scale`, args.scale, 0, Infinity, 1 / Math.sqrt(d));
-  if (featureMap !== 'favor') return { featureMap, F: d, scale, eps };
-  const F = checkInteger(`${fn}: numFeatures`, args.numFeatures, 1, Number.MAX_SAFE_INTEGER, defaultFeatureCount(d));
+  const F = featureMap === 'favor'
+    ? checkInteger(`${fn}: numFeatures`, args.numFeatures, 1, Number.MAX_SAFE_INTEGER, defaultFeatureCount(d))
+    : d;
+  if (dv !== undefined) checkWorkingSizes(fn, linearBuffers(F, dv));
+  if (featureMap !== 'favor') return { featureMap, F, scale, eps };
   checkElementCount(`${fn}: numFeatures * d`, F * d);
   const seed = args.seed === undefined ? 0 : checkSeed(`${fn}: seed`, args.seed);
   return { featureMap: 'favor', F, W: favorFeatures(d, F, seed), scale, eps };
@@ -154,8 +170,8 @@ function valueCheck(
 function planLinear(fn: string, options: unknown): LinearAttentionProblem {
   const args = checkOptionsObject(fn, options);
   const operands = checkOperands(fn, args);
-  const features = checkFeatures(fn, args, operands.d);
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
+  const features = checkFeatures(fn, args, operands.d, operands.dv);
   const checkValues = valueCheck(fn, operands.q, operands.k, operands.v, operands.d, operands.S, features);
   return { ...operands, features, checkValues };
 }
@@ -179,8 +195,14 @@ export function attentionLinearBackward(
   kernels: LinearAttentionKernels,
   args: LinearAttentionArgs & LinearBackwardExtras,
 ): AttentionGradients {
-  const p = planLinear('attention.linearBackward', args);
-  const g = checkGradients('attention.linearBackward', args as unknown as Record<string, unknown>, p, false);
+  const fn = 'attention.linearBackward';
+  const p = planLinear(fn, args);
+  const g = checkGradients(fn, args as unknown as Record<string, unknown>, p, false);
+  // dN' of every query of a kv head's group, and (FAVOR+) the stabilisers before each causal block
+  checkWorkingSizes(fn, [
+    ["dN' [Hq / Hkv, T, dv + 1]", (p.Hq / p.Hkv) * p.T * (p.dv + 1)],
+    ['block stabilisers [T / 32, numFeatures]', Math.ceil(p.T / CAUSAL_BLOCK) * p.features.F],
+  ]);
   return wrapGradients(p, kernels.attentionLinearBackward(p, g));
 }
 
@@ -206,7 +228,7 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
   const heads = requiredCount(fn, args, 'heads');
   const d = requiredCount(fn, args, 'dim');
   const dv = checkInteger(`${fn}: valueDim`, args.valueDim, 0, Number.MAX_SAFE_INTEGER, d);
-  const features = checkFeatures(fn, args, d);
+  const features = checkFeatures(fn, args, d, dv);
   const stateFloats = (batch: number) => batch * heads * features.F * (dv + 1);
   let state: LinearStreamState | undefined;
   let batch = 0;

@@ -8,6 +8,7 @@ import type { AttentionOutput, SoftmaxAttentionProblem, SoftmaxGradientArrays } 
 import { allocGradients } from '../../ops/attention.js';
 import type { CheckedGradients } from '../../ops/attention_checks.js';
 import { allocF32 } from '../../tensor.js';
+import { allocF64 } from './scratch.js';
 
 /** Writes into `keys` the key positions query t of batch b sees; returns how many. */
 export type KeyLister = (b: number, t: number, keys: Int32Array) => number;
@@ -42,7 +43,7 @@ export function attendRowsJs(p: SoftmaxAttentionProblem, listKeys: KeyLister): A
   const out = allocF32('attention: out', B * Hq * T * dv);
   const lse = allocF32('attention: lse', B * Hq * T);
   const keys = new Int32Array(S);
-  const scores = new Float64Array(S);
+  const scores = allocF64('attention: scores', S);
   const acc = new Float64Array(dv);
   forEachQueryRow(p, (row, kvHead, b, t) => {
     const n = listKeys(b, t, keys);
@@ -86,8 +87,8 @@ export function attendRowsBackwardJs(
   const { S, d, dv, q, k, v, scale } = p;
   const forward = g.out && g.lse ? { out: g.out, lse: g.lse } : attendRowsJs(p, listKeys);
   const grads = allocGradients('attention backward', p);
-  const dk = new Float64Array(grads.dk.length);
-  const dvAcc = new Float64Array(grads.dv.length);
+  const dk = allocF64('attention backward: dk', grads.dk.length);
+  const dvAcc = allocF64('attention backward: dv', grads.dv.length);
   const dqRow = new Float64Array(d);
   const keys = new Int32Array(S);
   let maxProbability = 0;
