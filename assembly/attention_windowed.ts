@@ -32,7 +32,7 @@ const NEG_INF: f32 = -Infinity;
 
 // Forward scratch regions, in this order, each rounded up to 4 floats (16-byte aligned).
 const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5, STATE = 6, ROWS = 7,
-  CENTERS = 8, G_K = 9, G_V = 10, G_K_TILES = 11, G_V_TILES = 12, G_BIAS = 13, ROWS_T = 14, REGIONS = 15;
+  CENTERS = 8, G_K = 9, G_V = 10, G_K_TILES = 11, G_V_TILES = 12, G_BIAS = 13, ROWS_T = 14, F_PLAN = 15, REGIONS = 16;
 
 /** How many of start, start + step, ... are below n. */
 // @ts-ignore: decorator
@@ -59,6 +59,7 @@ function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
     case G_V_TILES: return dvPad * Gpad;
     case G_BIAS: return Gpad;
     case ROWS_T: return L * dvPad;
+    case F_PLAN: return <f64>((offsetof<ForwardCall>() + 3) >> 2);
   }
   return 0;
 }
@@ -187,6 +188,17 @@ export function maskGlobalScores(
   storeBlockMax(state, mx0, mx1);
 }
 
+/** One forward call: its operands, band and scratch pointers (the table lives in region F_PLAN). */
+@unmanaged class ForwardCall {
+  Hq: i32; T: i32; S: i32; d: i32; dv: i32; dvPad: i32; group: i32; offset: i32;
+  scale: f32; causal: bool;
+  /** The band as offsets on the dilated grid: lo = -left, hi = right (0 when causal), within +-UNBOUNDED. */
+  lo: i32; hi: i32; dilation: i32;
+  q: usize; out: usize; lse: usize; globals: usize; G: i32;
+  kTiles: usize; vTiles: usize; keyBias: usize; qPanel: usize; sT: usize; oT: usize; state: usize;
+  rowIdx: usize; centers: usize; gK: usize; gV: usize; gkTiles: usize; gvTiles: usize; gBias: usize; rowsT: usize;
+}
+
 /**
  * Windowed attention forward (see the header). left/right >= UNBOUNDED mean no edge;
  * scratch: attentionForwardScratchFloats(S, d, dv, G) floats.
@@ -197,104 +209,119 @@ export function attendWindowed(
   left: i32, right: i32, dilation: i32, globals: usize, G: i32,
   out: usize, lse: usize, scratch: usize,
 ): void {
-  const kTiles = region(scratch, K_TILES, S, d, dv, G);
-  const vTiles = region(scratch, V_TILES, S, d, dv, G);
-  const keyBias = region(scratch, KEY_BIAS, S, d, dv, G);
-  const qPanel = region(scratch, Q_PANEL, S, d, dv, G);
-  const sT = region(scratch, SCORES, S, d, dv, G);
-  const oT = region(scratch, OUT_T, S, d, dv, G);
-  const state = region(scratch, STATE, S, d, dv, G);
-  const rowIdx = region(scratch, ROWS, S, d, dv, G);
-  const centers = region(scratch, CENTERS, S, d, dv, G);
-  const gK = region(scratch, G_K, S, d, dv, G);
-  const gV = region(scratch, G_V, S, d, dv, G);
-  const gkTiles = region(scratch, G_K_TILES, S, d, dv, G);
-  const gvTiles = region(scratch, G_V_TILES, S, d, dv, G);
-  const gBias = region(scratch, G_BIAS, S, d, dv, G);
-  const rowsT = region(scratch, ROWS_T, S, d, dv, G);
-
-  const group = Hq / Hkv;
-  const offset = S - T;
-  const dvPad = ceil4(dv);
-  const lo = -min(left, UNBOUNDED);
-  const hi = causal ? 0 : min(right, UNBOUNDED);
+  const c = changetype<ForwardCall>(region(scratch, F_PLAN, S, d, dv, G));
+  c.Hq = Hq; c.T = T; c.S = S; c.d = d; c.dv = dv; c.dvPad = ceil4(dv); c.group = Hq / Hkv; c.offset = S - T;
+  c.scale = scale; c.causal = causal;
+  c.lo = -min(left, UNBOUNDED); c.hi = causal ? 0 : min(right, UNBOUNDED); c.dilation = dilation;
+  c.q = q; c.out = out; c.lse = lse; c.globals = globals; c.G = G;
+  c.kTiles = region(scratch, K_TILES, S, d, dv, G);
+  c.vTiles = region(scratch, V_TILES, S, d, dv, G);
+  c.keyBias = region(scratch, KEY_BIAS, S, d, dv, G);
+  c.qPanel = region(scratch, Q_PANEL, S, d, dv, G);
+  c.sT = region(scratch, SCORES, S, d, dv, G);
+  c.oT = region(scratch, OUT_T, S, d, dv, G);
+  c.state = region(scratch, STATE, S, d, dv, G);
+  c.rowIdx = region(scratch, ROWS, S, d, dv, G);
+  c.centers = region(scratch, CENTERS, S, d, dv, G);
+  c.gK = region(scratch, G_K, S, d, dv, G);
+  c.gV = region(scratch, G_V, S, d, dv, G);
+  c.gkTiles = region(scratch, G_K_TILES, S, d, dv, G);
+  c.gvTiles = region(scratch, G_V_TILES, S, d, dv, G);
+  c.gBias = region(scratch, G_BIAS, S, d, dv, G);
+  c.rowsT = region(scratch, ROWS_T, S, d, dv, G);
   for (let b = 0; b < B; b++) {
     const keyMaskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
     for (let hk = 0; hk < Hkv; hk++) {
       const kHead = k + bytes((b * Hkv + hk) * S * d);
       const vHead = v + bytes((b * Hkv + hk) * S * dv);
-      if (G > 0) packGlobalKeys(kHead, vHead, d, dv, globals, G, keyMaskRow, gK, gV, gkTiles, gvTiles, gBias);
-      for (let r = 0; r < min(dilation, T); r++) {
-        // queries r, r + dil, ... meet keys rk, rk + dil, ...; query i's band is centred on key i + jOff
-        const rk = floorMod(r + offset, dilation);
-        const jOff = (r + offset - rk) / dilation;
-        const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(S, rk, dilation);
-        packKeysValues(kHead, vHead, rk, nK, dilation, d, dv, keyMaskRow, kTiles, vTiles, keyBias);
-        for (let hq = 0; hq < group; hq++) {
-          const h = hk * group + hq;
-          const qHead = q + bytes((b * Hq + h) * T * d);
-          const outHead = out + bytes((b * Hq + h) * T * dv);
-          const lseHead = lse + bytes((b * Hq + h) * T);
-          for (let i0 = 0; i0 < nQ; i0 += LANES) {
-            const rows = min(LANES, nQ - i0);
-            for (let lane = 0; lane < LANES; lane++) {
-              const i = i0 + min(lane, rows - 1); // padding lanes repeat the last row
-              store<i32>(rowIdx + bytes(lane), r + i * dilation);
-              store<i32>(centers + bytes(lane), i + jOff);
-            }
-            packRowsAsLanes(rowIdx, rows, d, qHead, scale, qPanel);
-            resetTile(state, oT, dvPad);
-            attendBand(d, dvPad, nK, kTiles, vTiles, keyBias, centers, lo, hi, qPanel, sT, state, oT);
-            if (G > 0) {
-              // aligned positions t + S - T of the lanes, for the global-key mask
-              for (let lane = 0; lane < LANES; lane++) {
-                store<i32>(centers + bytes(lane), load<i32>(rowIdx + bytes(lane)) + offset);
-              }
-              const Gpad = ceil4(G);
-              for (let jb = 0; jb < Gpad; jb += KEY_BLOCK) {
-                const nb = min(KEY_BLOCK, Gpad - jb);
-                tileScores(d, gkTiles, jb, nb, qPanel, sT);
-                maskGlobalScores(sT, nb, jb, gBias, globals, G, centers, rk, dilation, lo, hi, causal, state);
-                softmaxBlock(sT, nb, state, oT, dvPad);
-                tileValues(dvPad, gvTiles, Gpad, jb, nb, sT, oT);
-              }
-            }
-            finishTile(state, oT, dv, rows, rowIdx, outHead, lseHead, rowsT);
-          }
-        }
-      }
+      const head0 = b * Hq + hk * c.group; // first query head of this kv head
+      if (G > 0) packGlobalKeys(kHead, vHead, d, dv, globals, G, keyMaskRow, c.gK, c.gV, c.gkTiles, c.gvTiles, c.gBias);
+      for (let r = 0; r < min(dilation, T); r++) attendResidueClass(c, kHead, vHead, keyMaskRow, head0, r);
       if (G > 0) {
-        // Rows of global queries attend to every key: redo them over the whole sequence.
-        if (dilation > 1) packKeysValues(kHead, vHead, 0, S, 1, d, dv, keyMaskRow, kTiles, vTiles, keyBias);
-        for (let hq = 0; hq < group; hq++) {
-          const h = hk * group + hq;
-          const qHead = q + bytes((b * Hq + h) * T * d);
-          const outHead = out + bytes((b * Hq + h) * T * dv);
-          const lseHead = lse + bytes((b * Hq + h) * T);
-          let gi = 0;
-          while (gi < G) {
-            let rows = 0;
-            for (; gi < G && rows < LANES; gi++) {
-              const g = load<i32>(globals + bytes(gi));
-              const t = g - offset;
-              if (t < 0 || t >= T) continue;
-              store<i32>(rowIdx + bytes(rows), t);
-              store<i32>(centers + bytes(rows), g);
-              rows++;
-            }
-            if (rows == 0) break;
-            for (let lane = rows; lane < LANES; lane++) {
-              store<i32>(rowIdx + bytes(lane), load<i32>(rowIdx + bytes(rows - 1)));
-              store<i32>(centers + bytes(lane), load<i32>(centers + bytes(rows - 1)));
-            }
-            packRowsAsLanes(rowIdx, rows, d, qHead, scale, qPanel);
-            resetTile(state, oT, dvPad);
-            attendBand(d, dvPad, S, kTiles, vTiles, keyBias, centers, -UNBOUNDED, causal ? 0 : UNBOUNDED, qPanel, sT, state, oT);
-            finishTile(state, oT, dv, rows, rowIdx, outHead, lseHead, rowsT);
-          }
-        }
+        // rows of global queries attend to every key: redo them over the whole sequence
+        if (dilation > 1) packKeysValues(kHead, vHead, 0, S, 1, d, dv, keyMaskRow, c.kTiles, c.vTiles, c.keyBias);
+        for (let hq = 0; hq < c.group; hq++) attendGlobalQueries(c, head0 + hq);
       }
     }
+  }
+}
+
+/**
+ * Queries r, r + dil, ... of every query head of a kv head (from head0) against keys
+ * rk, rk + dil, ... (their band; query i's is centred on key i + jOff), and the global
+ * keys outside it.
+ */
+function attendResidueClass(c: ForwardCall, kHead: usize, vHead: usize, keyMaskRow: usize, head0: i32, r: i32): void {
+  const T = c.T, d = c.d, dv = c.dv, dvPad = c.dvPad, dilation = c.dilation;
+  const rk = floorMod(r + c.offset, dilation);
+  const jOff = (r + c.offset - rk) / dilation;
+  const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(c.S, rk, dilation);
+  packKeysValues(kHead, vHead, rk, nK, dilation, d, dv, keyMaskRow, c.kTiles, c.vTiles, c.keyBias);
+  for (let hq = 0; hq < c.group; hq++) {
+    const h = head0 + hq; // b * Hq + query head
+    const qHead = c.q + bytes(h * T * d), outHead = c.out + bytes(h * T * dv), lseHead = c.lse + bytes(h * T);
+    for (let i0 = 0; i0 < nQ; i0 += LANES) {
+      const rows = min(LANES, nQ - i0);
+      for (let lane = 0; lane < LANES; lane++) {
+        const i = i0 + min(lane, rows - 1); // padding lanes repeat the last row
+        store<i32>(c.rowIdx + bytes(lane), r + i * dilation);
+        store<i32>(c.centers + bytes(lane), i + jOff);
+      }
+      packRowsAsLanes(c.rowIdx, rows, d, qHead, c.scale, c.qPanel);
+      resetTile(c.state, c.oT, dvPad);
+      attendBand(d, dvPad, nK, c.kTiles, c.vTiles, c.keyBias, c.centers, c.lo, c.hi, c.qPanel, c.sT, c.state, c.oT);
+      if (c.G > 0) attendGlobalKeys(c, rk);
+      finishTile(c.state, c.oT, dv, rows, c.rowIdx, outHead, lseHead, c.rowsT);
+    }
+  }
+}
+
+/**
+ * The tile in c.qPanel (query rows c.rowIdx, residue class rk of the keys) against the
+ * gathered global keys outside its band: the online softmax continues over them.
+ */
+function attendGlobalKeys(c: ForwardCall, rk: i32): void {
+  const G = c.G, Gpad = ceil4(G);
+  // aligned positions t + S - T of the lanes, for the global-key mask
+  for (let lane = 0; lane < LANES; lane++) {
+    store<i32>(c.centers + bytes(lane), load<i32>(c.rowIdx + bytes(lane)) + c.offset);
+  }
+  for (let jb = 0; jb < Gpad; jb += KEY_BLOCK) {
+    const nb = min(KEY_BLOCK, Gpad - jb);
+    tileScores(c.d, c.gkTiles, jb, nb, c.qPanel, c.sT);
+    maskGlobalScores(c.sT, nb, jb, c.gBias, c.globals, G, c.centers, rk, c.dilation, c.lo, c.hi, c.causal, c.state);
+    softmaxBlock(c.sT, nb, c.state, c.oT, c.dvPad);
+    tileValues(c.dvPad, c.gvTiles, Gpad, jb, nb, c.sT, c.oT);
+  }
+}
+
+/**
+ * Query head h (b * Hq + head) at the global positions: every key of the sequence
+ * (packed undilated in c.kTiles / vTiles / keyBias), tiles of up to 8 such rows.
+ */
+function attendGlobalQueries(c: ForwardCall, h: i32): void {
+  const T = c.T, d = c.d, dv = c.dv, G = c.G, globals = c.globals;
+  const qHead = c.q + bytes(h * T * d), outHead = c.out + bytes(h * T * dv), lseHead = c.lse + bytes(h * T);
+  let gi = 0;
+  while (gi < G) {
+    let rows = 0;
+    for (; gi < G && rows < LANES; gi++) {
+      const g = load<i32>(globals + bytes(gi));
+      const t = g - c.offset;
+      if (t < 0 || t >= T) continue;
+      store<i32>(c.rowIdx + bytes(rows), t);
+      store<i32>(c.centers + bytes(rows), g);
+      rows++;
+    }
+    if (rows == 0) break;
+    for (let lane = rows; lane < LANES; lane++) {
+      store<i32>(c.rowIdx + bytes(lane), load<i32>(c.rowIdx + bytes(rows - 1)));
+      store<i32>(c.centers + bytes(lane), load<i32>(c.centers + bytes(rows - 1)));
+    }
+    packRowsAsLanes(c.rowIdx, rows, d, qHead, c.scale, c.qPanel);
+    resetTile(c.state, c.oT, c.dvPad);
+    attendBand(d, c.dvPad, c.S, c.kTiles, c.vTiles, c.keyBias, c.centers, -UNBOUNDED, c.causal ? 0 : UNBOUNDED, c.qPanel, c.sT, c.state, c.oT);
+    finishTile(c.state, c.oT, dv, rows, c.rowIdx, outHead, lseHead, c.rowsT);
   }
 }
 
