@@ -7,8 +7,8 @@
 //
 // Full attention is the band that covers every key (left = right = unbounded, no
 // dilation, no globals), so it runs the windowed driver: one code path, and a
-// window >= T reproduces these bits exactly. Key blocks past a tile's causal limit
-// are never computed (the band ends there).
+// window reaching every key ([Infinity, Infinity]) reproduces these bits exactly.
+// Key blocks past a tile's causal limit are never computed (the band ends there).
 
 import { UNBOUNDED } from "./attention_tile";
 import { attendWindowed, attendWindowedBackward } from "./attention_windowed";
@@ -25,14 +25,15 @@ export function attentionFullForward(
 /**
  * Full attention backward: dq [B, Hq, T, d], dk [B, Hkv, S, d], dv [B, Hkv, S, dv]
  * (zero on entry), from the forward's out and lse and dout [B, Hq, T, dv];
- * scratch: attentionBackwardScratchFloats(T, S, d, dv, 0) floats.
+ * scratch: attentionBackwardScratchFloats(T, S, d, dv, 0) floats. Returns the largest
+ * probability exp(s - lse) met (see attendWindowedBackward).
  */
 export function attentionFullBackward(
   B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
   q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
   out: usize, lse: usize, dout: usize, dq: usize, dk: usize, dvOut: usize, scratch: usize,
-): void {
-  attendWindowedBackward(
+): f32 {
+  return attendWindowedBackward(
     B, Hq, Hkv, T, S, d, dv, q, k, v, keyMask, scale, causal, UNBOUNDED, UNBOUNDED, 1, 0, 0,
     out, lse, dout, dq, dk, dvOut, scratch,
   );

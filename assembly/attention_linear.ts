@@ -16,15 +16,22 @@
 //
 // Feature maps: elu1 = elu(x) + 1, relu = max(x, 0), favor = exp(w_i . x - |x|^2 / 2) / sqrt(F)
 // with x = sqrt(scale) q (so phi(q) . phi(k) estimates exp(scale q . k)). FAVOR+ is
-// stabilised by a per-row max c_q for queries and a running max c_K over the keys
-// (KV' rescaled when it grows); both factors cancel between numerator and
-// denominator, and eps is scaled by exp(-c_q - c_K) too, so the result is exactly
-// the formula above in unstabilised units (and independent of chunking).
+// stabilised per feature (attention_stabilisers.ts): KV' is held in units M_f, the
+// running max of the absorbed keys' logits u_sf (rescaled when it grows), and query t
+// reads it with phi(q_t)_f = exp(u_tf + M_f - C_t) / sqrt(F), C_t = max_f (u_tf + M_f).
+// The stabilisers cancel between numerator and denominator and eps is scaled by
+// exp(-C_t), so the result is exactly the formula above in unstabilised units, and the
+// visible pair that attains C_t contributes 1 / F: no row that sees a key reads zero.
+// A causal block is cut into sub-chunks where a later key would raise M by more than
+// SUB_CHUNK_GAP over what the block's earlier queries see (planSubChunks), so no query
+// is read in units far above its own keys.
 
-import { GEMM_NR, gemmPacked, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
+import { GEMM_NR, gemmPacked, gemmPackedAFloats } from "./gemm";
 import { bytes, ceil4, packPanels } from "./attention_tile";
 import { expF32x4 } from "./exp_f32x4";
-import { hmaxF32x4, hsumF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
+import { hsumF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
+import { packedBFloats } from "./scratch";
+import { addUnitsMax, exceeds, exponentiateRows, fillUnits, maxInto, scaleRowsByExp } from "./attention_stabilisers";
 
 /**
  * Tokens per chunk of the causal prefix sums (and of the key / query passes). The
@@ -42,6 +49,14 @@ export const LINEAR_CHUNK: i32 = 32;
  */
 export const PASS_CHUNK: i32 = 128;
 
+/**
+ * Largest rise (in nats) of a key stabiliser M_f inside one causal sub-chunk over the
+ * value its first query sees. A query then meets its largest visible term at
+ * >= exp(-2 gap) / F (here 4e-18 / F), far above f32's 1e-38. Inputs of ordinary size
+ * never reach it (logits of N(0, 1) keys spread by ~3 nats at d = 64): one sub-chunk per block.
+ */
+const SUB_CHUNK_GAP: f32 = 20;
+
 export const FEATURE_ELU1: i32 = 0;
 export const FEATURE_RELU: i32 = 1;
 export const FEATURE_FAVOR: i32 = 2;
@@ -51,40 +66,46 @@ const NEG_INF: f32 = -Infinity;
 // Linear scratch regions, in this order, each rounded up to 4 floats.
 // Regions past L_REGIONS are used by the backward only.
 const L_PACKED_W = 0, L_PACK_A = 1, L_PHI_K = 2, L_V_ONE = 3, L_PACKED_V = 4, L_KV = 5, L_PACKED_KV = 6,
-  L_PHI_Q = 7, L_PACKED_KT = 8, L_A = 9, L_NUM = 10, L_ROW_MAX = 11, L_REGIONS = 12,
-  L_PACKED_WT = 12, L_GRAD_PHI = 13, L_DX = 14, L_E = 15, L_PACK_1 = 16, L_PACK_2 = 17, L_G = 18,
-  L_PACKED_K = 19, L_BACKWARD_REGIONS = 20;
+  L_PHI_Q = 7, L_PACKED_KT = 8, L_A = 9, L_NUM = 10, L_ROW_MAX = 11, L_UNITS = 12, L_TARGET = 13,
+  L_FACTORS = 14, L_BASE = 15, L_CUTS = 16, L_SUB_UNITS = 17, L_REGIONS = 18,
+  L_PACKED_WT = 18, L_GRAD_PHI = 19, L_DX = 20, L_E = 21, L_PACK_1 = 22, L_PACK_2 = 23, L_G = 24,
+  L_PACKED_K = 25, L_G_UNITS = 26, L_BACKWARD_REGIONS = 27;
 
-function linearRegionFloats(region: i32, d: i32, dv: i32, F: i32): i32 {
-  const C = LINEAR_CHUNK, P = PASS_CHUNK, w = dv + 1;
+/** Floats of one region, in f64 so that an absurd size cannot wrap (the JS heap refuses it with MEMORY). */
+function linearRegionFloats(region: i32, d: i32, dv: i32, F: i32): f64 {
+  const C = <f64>LINEAR_CHUNK, P = <f64>PASS_CHUNK, w = <f64>dv + 1, f = <f64>F, k = <f64>d;
   switch (region) {
-    case L_PACKED_W: return gemmPackedBFloats(d, F);
-    case L_PACK_A: return gemmPackedAFloats();
-    case L_PHI_K: case L_PHI_Q: return P * F;
-    case L_V_ONE: return P * w;
-    case L_PACKED_V: return gemmPackedBFloats(P, w);
-    case L_KV: return F * w;
-    case L_PACKED_KV: return gemmPackedBFloats(F, w);
-    case L_PACKED_KT: return gemmPackedBFloats(F, C);
-    case L_A: return C * C;
-    case L_NUM: return P * w;
+    case L_PACKED_W: return packedBFloats(k, f);
+    case L_PACK_A: return <f64>gemmPackedAFloats();
+    case L_PHI_K: case L_PHI_Q: case L_GRAD_PHI: return P * f;
+    case L_V_ONE: case L_NUM: return P * w;
+    case L_PACKED_V: return packedBFloats(P, w);
+    case L_KV: case L_G: return f * w;
+    case L_PACKED_KV: return packedBFloats(f, w);
+    case L_PACKED_KT: return packedBFloats(f, C);
+    case L_A: case L_E: return C * C;
     case L_ROW_MAX: return P;
-    case L_PACKED_WT: return gemmPackedBFloats(F, d);
-    case L_GRAD_PHI: return P * F;
-    case L_DX: return P * d;
-    case L_E: return C * C;
+    case L_UNITS: case L_TARGET: case L_FACTORS: case L_BASE: case L_G_UNITS: return f;
+    case L_CUTS: return C + 2;
+    case L_SUB_UNITS: return (C + 1) * f;
+    case L_PACKED_WT: return packedBFloats(f, k);
+    case L_DX: return P * k;
     case L_PACK_1: case L_PACK_2:
-      return max(max(max(gemmPackedBFloats(w, F), gemmPackedBFloats(P, F)), max(gemmPackedBFloats(w, C), gemmPackedBFloats(P, w))), gemmPackedBFloats(F, w));
-    case L_G: return F * w;
-    case L_PACKED_K: return gemmPackedBFloats(C, F);
+      return max(max(max(packedBFloats(w, f), packedBFloats(P, f)), max(packedBFloats(w, C), packedBFloats(P, w))), packedBFloats(f, w));
+    case L_PACKED_K: return packedBFloats(C, f);
   }
   return 0;
 }
 
+/** Floats before region `which` (each region rounded up to 4 floats). */
+function linearRegionOffset(which: i32, d: i32, dv: i32, F: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < which; r++) floats += Math.ceil(linearRegionFloats(r, d, dv, F) / 4) * 4;
+  return floats;
+}
+
 function linearRegion(scratch: usize, which: i32, d: i32, dv: i32, F: i32): usize {
-  let floats = 0;
-  for (let r = 0; r < which; r++) floats += ceil4(linearRegionFloats(r, d, dv, F));
-  return scratch + bytes(floats);
+  return scratch + (<usize>linearRegionOffset(which, d, dv, F) << 2);
 }
 
 /** Bytes at the start of the scratch for the LinearCall table (16-byte aligned). */
@@ -93,9 +114,9 @@ function linearRegion(scratch: usize, which: i32, d: i32, dv: i32, F: i32): usiz
   return (offsetof<LinearCall>() + 15) & ~15;
 }
 
-/** Floats of scratch attentionLinearForward needs. */
-export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32): i32 {
-  return <i32>((callBytes() + linearRegion(0, L_REGIONS, d, dv, F)) >> 2);
+/** Floats of scratch attentionLinearForward (and attentionLinearStep) needs, in f64 (no wrap). */
+export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32): f64 {
+  return <f64>(callBytes() >> 2) + linearRegionOffset(L_REGIONS, d, dv, F);
 }
 
 /** The call's constants and scratch pointers; the table lives at the start of the scratch (callBytes()). */
@@ -103,14 +124,22 @@ export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32): i32 {
   d: i32; dv: i32; F: i32; featureMap: i32; rootScale: f32; invRootF: f32; eps: f32;
   packedW: usize; packA: usize; phiK: usize; vOne: usize; packedV: usize; kv: usize; packedKV: usize;
   phiQ: usize; packedKT: usize; a: usize; num: usize; rowMax: usize;
-  /** Running key stabiliser c_K (FAVOR+; 0 for the other maps, -inf before the first visible key). */
-  keyMax: f32;
+  /** FAVOR+ units M [F] of KV' (all -inf before the first visible key); unused by the other maps. */
+  units: usize;
+  /** New units [F] being moved to (growUnits), and F floats of exp factors. */
+  target: usize; factors: usize;
+  /** planSubChunks: the stabilisers a sub-chunk's first query sees [F], the cuts [parts + 1] and the units after each part [parts, F]. */
+  base: usize; cuts: usize; subUnits: usize;
+  /** Feature rows [n, F] of the keys last prepared by keyValues (inside phiK). */
+  keys: usize;
   // backward only
   packedWt: usize; gradPhi: usize; dx: usize; e: usize; pack1: usize; pack2: usize; g: usize; packedK: usize;
+  /** Units [F] G is held in (all -inf while G is zero). */
+  gUnits: usize;
   /** dN' = [dout / den | -(dout . out) / den] of every query of the group's heads, [group][T][dv + 1]. */
   dN: usize;
-  /** c_K after each causal chunk (index 0: the keys before the first query), [chunks + 1]. */
-  keyMaxAt: usize;
+  /** FAVOR+ units before each causal block of LINEAR_CHUNK queries (index 0: after the keys every query sees), [blocks][F]. */
+  checkpoints: usize;
 }
 
 function setUpLinearCall(
@@ -133,10 +162,17 @@ function setUpLinearCall(
   call.a = linearRegion(base, L_A, d, dv, F);
   call.num = linearRegion(base, L_NUM, d, dv, F);
   call.rowMax = linearRegion(base, L_ROW_MAX, d, dv, F);
+  call.units = linearRegion(base, L_UNITS, d, dv, F);
+  call.target = linearRegion(base, L_TARGET, d, dv, F);
+  call.factors = linearRegion(base, L_FACTORS, d, dv, F);
+  call.base = linearRegion(base, L_BASE, d, dv, F);
+  call.cuts = linearRegion(base, L_CUTS, d, dv, F);
+  call.subUnits = linearRegion(base, L_SUB_UNITS, d, dv, F);
+  call.keys = call.phiK;
   // FAVOR+: g = s x W^T is a GEMM with B = s W^T [d, F], packed once per call
   if (featureMap == FEATURE_FAVOR) {
     packB(d, F, W, 1, d, call.packedW);
-    const n = gemmPackedBFloats(d, F);
+    const n = <i32>packedBFloats(<f64>d, <f64>F);
     for (let i = 0; i < n; i++) store<f32>(call.packedW + bytes(i), load<f32>(call.packedW + bytes(i)) * call.rootScale);
   }
   return call;
@@ -150,16 +186,6 @@ function squaredNorm(x: usize, d: i32): f32 {
     sum = f32x4.add(sum, f32x4.mul(xv, xv));
   }
   return hsumF32x4(sum);
-}
-
-/** Lane-wise max over one row of F floats. */
-function rowMax(row: usize, F: i32): f32 {
-  let m = f32x4.splat(NEG_INF);
-  let f = 0;
-  for (; f + 4 <= F; f += 4) m = f32x4.pmax(m, v128.load(row + bytes(f)));
-  let result = hmaxF32x4(m);
-  for (; f < F; f++) result = max(result, load<f32>(row + bytes(f)));
-  return result;
 }
 
 /**
@@ -188,35 +214,11 @@ export function featureLogits(call: LinearCall, x: usize, n: i32, phi: usize): v
 }
 
 /**
- * phi[r] = exp(phi[r] - shift_r) / sqrt(F) for rows r < n, shift_r = rowShift[r] + shift
- * (rowShift may be 0). Two vectors per step and the lane tail only at the row's end:
- * 30 -> 14 ms of a 150 ms FAVOR+ call (T = 4096, H = 8, F = 256).
- */
-export function exponentiateFeatures(call: LinearCall, phi: usize, n: i32, rowShift: usize, shift: f32): void {
-  const F = call.F;
-  const scaleV = f32x4.splat(call.invRootF);
-  for (let r = 0; r < n; r++) {
-    const c = f32x4.splat(rowShift != 0 ? load<f32>(rowShift + bytes(r)) + shift : shift);
-    let p = phi + bytes(r * F);
-    let f = 0;
-    for (; f + 8 <= F; f += 8, p += 32) {
-      const e0 = expF32x4(f32x4.sub(v128.load(p), c));
-      const e1 = expF32x4(f32x4.sub(v128.load(p, 16), c));
-      v128.store(p, f32x4.mul(e0, scaleV));
-      v128.store(p, f32x4.mul(e1, scaleV), 16);
-    }
-    for (; f < F; f += 4, p += 16) {
-      const m = min(4, F - f);
-      storeLanesF32x4(p, f32x4.mul(expF32x4(f32x4.sub(loadLanesF32x4(p, m), c)), scaleV), m);
-    }
-  }
-}
-
-/**
- * Features of query rows t0 .. t0 + n (row stride d at qHead) into call.phiQ. FAVOR+:
- * u_i = g_i - s^2 |x|^2 / 2 is stabilised by c_q = max_i u_i, so the |x|^2 term cancels
- * inside the exp (phi_i = exp(g_i - max g) / sqrt(F)) and only c_q, kept in
- * call.rowMax for the eps term, carries it. Other maps: rowMax = 0.
+ * Features of query rows t0 .. t0 + n (row stride d at qHead) into call.phiQ, for
+ * reading KV' in its units M. FAVOR+: u_i = g_i - s^2 |x|^2 / 2 and
+ * phi_i = exp(g_i + M_i - max_i (g_i + M_i)) / sqrt(F), the |x|^2 term cancelling inside
+ * the exp; C = max_i (u_i + M_i) is kept in call.rowMax for the eps term. Before any
+ * key (M = -inf) the features are zero. Other maps: rowMax = 0.
  */
 export function queryFeatures(call: LinearCall, qHead: usize, t0: i32, n: i32): void {
   const d = call.d, F = call.F;
@@ -224,11 +226,17 @@ export function queryFeatures(call: LinearCall, qHead: usize, t0: i32, n: i32): 
   featureLogits(call, x, n, call.phiQ);
   if (call.featureMap == FEATURE_FAVOR) {
     const halfS2: f32 = 0.5 * call.rootScale * call.rootScale;
+    const noKeys = load<f32>(call.units) == NEG_INF;
     for (let r = 0; r < n; r++) {
       const row = call.phiQ + bytes(r * F);
-      const g = rowMax(row, F);
-      exponentiateFeatures(call, row, 1, 0, g);
-      store<f32>(call.rowMax + bytes(r), g - halfS2 * squaredNorm(x + bytes(r * d), d));
+      if (noKeys) {
+        memory.fill(row, 0, bytes(F));
+        store<f32>(call.rowMax + bytes(r), 0);
+        continue;
+      }
+      const c = addUnitsMax(row, call.units, F);
+      exponentiateRows(row, 1, F, 0, c, call.invRootF);
+      store<f32>(call.rowMax + bytes(r), c - halfS2 * squaredNorm(x + bytes(r * d), d));
     }
   } else {
     memory.fill(call.rowMax, 0, bytes(n));
@@ -236,65 +244,79 @@ export function queryFeatures(call: LinearCall, qHead: usize, t0: i32, n: i32): 
 }
 
 /**
- * Features of key rows s0 .. s0 + n into call.phiK (masked rows zero) and V' = [V | 1]
- * into call.vOne. For FAVOR+ the running max c_K grows to cover these keys and
- * KV' (the prefix so far) is rescaled by exp(c_old - c_new) to stay in its units.
+ * Logits of key rows s0 .. s0 + n (FAVOR+: u_i = g_i - s^2 |x|^2 / 2) or their
+ * features (elu1, relu) into call.phiK [n, F].
  */
-export function keyFeatures(call: LinearCall, kHead: usize, vHead: usize, s0: i32, n: i32, maskRow: usize): void {
-  const d = call.d, dv = call.dv, F = call.F, w = dv + 1;
-  const chunkMask: usize = maskRow == 0 ? 0 : maskRow + <usize>s0;
+export function keyLogits(call: LinearCall, kHead: usize, s0: i32, n: i32): void {
+  const d = call.d, F = call.F;
   const x = kHead + bytes(s0 * d);
   featureLogits(call, x, n, call.phiK);
-  if (call.featureMap == FEATURE_FAVOR) {
-    // u_i = g_i - s^2 |x|^2 / 2 per row (in place), and the max over the visible rows
-    const halfS2 = f32x4.splat(0.5 * call.rootScale * call.rootScale);
-    let chunkMax: f32 = NEG_INF;
-    for (let r = 0; r < n; r++) {
-      const row = call.phiK + bytes(r * F);
-      const shift = f32x4.mul(halfS2, f32x4.splat(squaredNorm(x + bytes(r * d), d)));
-      for (let f = 0; f < F; f += 4) {
-        const m = min(4, F - f);
-        storeLanesF32x4(row + bytes(f), f32x4.sub(loadLanesF32x4(row + bytes(f), m), shift), m);
-      }
-      if (chunkMask == 0 || load<u8>(chunkMask + <usize>r) != 0) chunkMax = max(chunkMax, rowMax(row, F));
-    }
-    const old = call.keyMax;
-    const grown = max(old, chunkMax);
-    if (grown > old) {
-      if (old != NEG_INF) {
-        const factor = f32x4.splat(Mathf.exp(old - grown));
-        for (let i = 0; i < F * w; i += 4) {
-          const n = min(4, F * w - i);
-          storeLanesF32x4(call.kv + bytes(i), f32x4.mul(loadLanesF32x4(call.kv + bytes(i), n), factor), n);
-        }
-      }
-      call.keyMax = grown;
-    }
-    exponentiateFeatures(call, call.phiK, n, 0, call.keyMax);
-  }
+  if (call.featureMap != FEATURE_FAVOR) return;
+  const halfS2 = f32x4.splat(0.5 * call.rootScale * call.rootScale);
   for (let r = 0; r < n; r++) {
-    if (chunkMask != 0 && load<u8>(chunkMask + <usize>r) == 0) memory.fill(call.phiK + bytes(r * F), 0, bytes(F));
+    const row = call.phiK + bytes(r * F);
+    const shift = f32x4.mul(halfS2, f32x4.splat(squaredNorm(x + bytes(r * d), d)));
+    for (let f = 0; f < F; f += 4) {
+      const m = min(4, F - f);
+      storeLanesF32x4(row + bytes(f), f32x4.sub(loadLanesF32x4(row + bytes(f), m), shift), m);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function keyVisible(maskRow: usize, s: i32): bool {
+  return maskRow == 0 || load<u8>(maskRow + <usize>s) != 0;
+}
+
+/** FAVOR+: call.target = max(call.units, the logits of the visible rows among n at `rows`, keys from s0). */
+function coverKeys(call: LinearCall, rows: usize, n: i32, s0: i32, maskRow: usize): void {
+  const F = call.F;
+  memory.copy(call.target, call.units, bytes(F));
+  for (let r = 0; r < n; r++) if (keyVisible(maskRow, s0 + r)) maxInto(call.target, rows + bytes(r * F), F);
+}
+
+/** FAVOR+: move KV' (and its units) to call.target, feature by feature: KV'[f, :] *= exp(M_f - target_f). */
+function growUnits(call: LinearCall): void {
+  const F = call.F;
+  if (load<f32>(call.target) == NEG_INF) return; // no visible key yet
+  scaleRowsByExp(call.kv, call.dv + 1, F, call.units, call.target, call.factors);
+  memory.copy(call.units, call.target, bytes(F));
+}
+
+/**
+ * The n keys from s0 whose logits (FAVOR+) or features are at `rows` ([n, F], inside
+ * call.phiK): FAVOR+ features exp(u - M) / sqrt(F) in place, masked rows zero,
+ * V' = [V | 1] into call.vOne and packed; call.keys = rows.
+ */
+export function keyValues(call: LinearCall, vHead: usize, s0: i32, rows: usize, n: i32, maskRow: usize): void {
+  const dv = call.dv, F = call.F, w = dv + 1;
+  if (call.featureMap == FEATURE_FAVOR) exponentiateRows(rows, n, F, call.units, 0, call.invRootF);
+  for (let r = 0; r < n; r++) {
+    if (!keyVisible(maskRow, s0 + r)) memory.fill(rows + bytes(r * F), 0, bytes(F));
     memory.copy(call.vOne + bytes(r * w), vHead + bytes((s0 + r) * dv), bytes(dv));
     store<f32>(call.vOne + bytes(r * w + dv), 1);
   }
   packB(n, w, call.vOne, w, 1, call.packedV);
+  call.keys = rows;
 }
 
-/** KV' += phi(K_c)^T V'_c for the n keys last prepared by keyFeatures. */
+/** KV' += phi(K)^T V' for the n keys last prepared by keyValues. */
 // @ts-ignore: decorator
 @inline export function absorbKeys(call: LinearCall, n: i32): void {
-  gemmPacked(call.F, call.dv + 1, n, call.phiK, 1, call.F, call.packedV, call.kv, call.dv + 1, true, call.packA);
+  gemmPacked(call.F, call.dv + 1, n, call.keys, 1, call.F, call.packedV, call.kv, call.dv + 1, true, call.packA);
 }
 
 /**
- * The denominator of row r of num' (call.num): num'[r, dv] + eps exp(-c_q - c_K), the
- * eps term in the units of the stabilised features (infinite before any key: out = 0).
+ * The denominator of row r of num' (call.num): num'[r, dv] + eps exp(-C_r), the eps
+ * term in the units of the stabilised features (infinite before any key: out = 0;
+ * exactly 0 when eps = 0, where exp(-C_r) may overflow and 0 * inf would be NaN).
  */
 function denominator(call: LinearCall, r: i32): f32 {
   const w = call.dv + 1;
   let epsTerm: f32 = call.eps;
   if (call.featureMap == FEATURE_FAVOR) {
-    epsTerm = call.keyMax == NEG_INF ? <f32>Infinity : call.eps * Mathf.exp(-load<f32>(call.rowMax + bytes(r)) - call.keyMax);
+    if (load<f32>(call.units) == NEG_INF) epsTerm = <f32>Infinity;
+    else if (call.eps != 0) epsTerm = call.eps * Mathf.exp(-load<f32>(call.rowMax + bytes(r)));
   }
   return load<f32>(call.num + bytes(r * w + call.dv)) + epsTerm;
 }
@@ -304,27 +326,91 @@ function denominator(call: LinearCall, r: i32): f32 {
  * (all S of them when bidirectional, those before the first query's position when causal).
  */
 function absorbSharedKeys(call: LinearCall, kHead: usize, vHead: usize, shared: i32, maskRow: usize): void {
-  call.keyMax = call.featureMap == FEATURE_FAVOR ? NEG_INF : 0;
+  const favor = call.featureMap == FEATURE_FAVOR;
   memory.fill(call.kv, 0, bytes(call.F * (call.dv + 1)));
+  if (favor) fillUnits(call.units, call.F, NEG_INF);
   for (let s0 = 0; s0 < shared; s0 += PASS_CHUNK) {
     const n = min(PASS_CHUNK, shared - s0);
-    keyFeatures(call, kHead, vHead, s0, n, maskRow);
+    keyLogits(call, kHead, s0, n);
+    if (favor) {
+      coverKeys(call, call.phiK, n, s0, maskRow);
+      growUnits(call);
+    }
+    keyValues(call, vHead, s0, call.phiK, n, maskRow);
     absorbKeys(call, n);
   }
 }
 
 /**
- * Before a query chunk: (causal) the features of its own nk keys from s0 with
- * phi(K_c)^T packed for intraChunk, and the prefix KV' (which they may have
- * rescaled) packed for reading.
+ * Cut a causal block's nk keys from s0 (logits in call.phiK, KV' in call.units) into
+ * sub-chunks: a key starts a new one when one of its logits exceeds, by more than
+ * SUB_CHUNK_GAP, the stabilisers the current sub-chunk's first query sees (its keys
+ * and all before). Writes call.cuts [parts + 1] (key indices, 0 .. nk) and the units
+ * after each part, call.subUnits [parts, F]; returns parts (>= 1). Other maps: one part.
  */
-function startQueryChunk(call: LinearCall, kHead: usize, vHead: usize, s0: i32, nk: i32, causal: bool, maskRow: usize): void {
+export function planSubChunks(call: LinearCall, nk: i32, s0: i32, maskRow: usize): i32 {
+  const F = call.F;
+  store<i32>(call.cuts, 0);
+  if (call.featureMap != FEATURE_FAVOR) {
+    store<i32>(call.cuts, nk, 4);
+    return 1;
+  }
+  let parts = 0;
+  let running = call.subUnits; // the units after the keys so far
+  memory.copy(running, call.units, bytes(F));
+  memory.copy(call.base, call.units, bytes(F));
+  let haveBase = load<f32>(call.units) != NEG_INF;
+  for (let j = 0; j < nk; j++) {
+    if (!keyVisible(maskRow, s0 + j)) continue;
+    const u = call.phiK + bytes(j * F);
+    if (haveBase && j > load<i32>(call.cuts + bytes(parts)) && exceeds(u, call.base, F, SUB_CHUNK_GAP)) {
+      // key j opens part parts + 1, whose first query sees everything before and key j
+      parts++;
+      store<i32>(call.cuts + bytes(parts), j);
+      memory.copy(running + bytes(F), running, bytes(F));
+      running += bytes(F);
+      maxInto(running, u, F);
+      memory.copy(call.base, running, bytes(F));
+      continue;
+    }
+    maxInto(running, u, F);
+    // the part's first query sees its first key; with nothing before, the first visible key
+    if (!haveBase || j == load<i32>(call.cuts + bytes(parts))) {
+      memory.copy(call.base, running, bytes(F));
+      haveBase = true;
+    }
+  }
+  store<i32>(call.cuts + bytes(parts + 1), nk);
+  return parts + 1;
+}
+
+/**
+ * Sub-chunk i of a causal block (keys [cuts[i], cuts[i + 1]) from s0, logits in
+ * call.phiK): move KV' into its units, prepare its keys (keyValues) with phi(K)^T
+ * packed for intraChunk, and pack the prefix KV' for reading. Returns its key count.
+ */
+function startSubChunk(call: LinearCall, vHead: usize, s0: i32, i: i32, maskRow: usize, causal: bool): i32 {
   const F = call.F, w = call.dv + 1;
-  if (nk > 0) {
-    keyFeatures(call, kHead, vHead, s0, nk, maskRow);
-    packB(F, nk, call.phiK, 1, F, call.packedKT);
+  const ja = load<i32>(call.cuts + bytes(i)), n = load<i32>(call.cuts + bytes(i + 1)) - ja;
+  if (call.featureMap == FEATURE_FAVOR) {
+    memory.copy(call.target, call.subUnits + bytes(i * F), bytes(F));
+    growUnits(call);
+  }
+  if (n > 0) {
+    keyValues(call, vHead, s0 + ja, call.phiK + bytes(ja * F), n, maskRow);
+    packB(F, n, call.keys, 1, F, call.packedKT);
   }
   if (causal) packB(F, w, call.kv, w, 1, call.packedKV);
+  return n;
+}
+
+/** First query row of sub-chunk i of the block of nq rows from t0 (keys from s0, parts sub-chunks). */
+// @ts-ignore: decorator
+@inline function partRow(call: LinearCall, i: i32, parts: i32, t0: i32, nq: i32, s0: i32, offset: i32): i32 {
+  // query t's last key of the block is t + offset - s0: the rows of part i are those whose last key is in it
+  if (i == 0) return t0;
+  if (i == parts) return t0 + nq;
+  return s0 + load<i32>(call.cuts + bytes(i)) - offset;
 }
 
 /**
@@ -381,19 +467,25 @@ export function attentionLinearForward(
       if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
       for (let t0 = 0; t0 < T; t0 += C) {
         const nq = min(C, T - t0);
-        // causal: the chunk's own keys [s0, s1), then the prefix they join
+        // causal: the block's own keys [s0, s1) in sub-chunks, each joining the prefix after its queries read
         const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
         const nk = causal ? s1 - s0 : 0;
-        startQueryChunk(call, kHead, vHead, s0, nk, causal, maskRow);
-        for (let hq = 0; hq < group; hq++) {
-          const h = hk * group + hq;
-          const qHead = q + bytes((b * Hq + h) * T * d), outHead = out + bytes((b * Hq + h) * T * dv);
-          queryFeatures(call, qHead, t0, nq);
-          if (nk > 0) intraChunk(call, nq, nk, t0, s0, offset);
-          gemmPacked(nq, w, F, call.phiQ, F, 1, call.packedKV, call.num, w, nk > 0, call.packA);
-          writeLinearRows(call, outHead, t0, nq);
+        if (nk > 0) keyLogits(call, kHead, s0, nk);
+        const parts = planSubChunks(call, nk, s0, maskRow);
+        for (let i = 0; i < parts; i++) {
+          const n = startSubChunk(call, vHead, s0, i, maskRow, causal);
+          const r0 = partRow(call, i, parts, t0, nq, s0, offset), r1 = partRow(call, i + 1, parts, t0, nq, s0, offset);
+          const sa = s0 + load<i32>(call.cuts + bytes(i));
+          for (let hq = 0; hq < group; hq++) {
+            const h = hk * group + hq;
+            const qHead = q + bytes((b * Hq + h) * T * d), outHead = out + bytes((b * Hq + h) * T * dv);
+            queryFeatures(call, qHead, r0, r1 - r0);
+            if (n > 0) intraChunk(call, r1 - r0, n, r0, sa, offset);
+            gemmPacked(r1 - r0, w, F, call.phiQ, F, 1, call.packedKV, call.num, w, n > 0, call.packA);
+            writeLinearRows(call, outHead, r0, r1 - r0);
+          }
+          if (n > 0) absorbKeys(call, n);
         }
-        if (nk > 0) absorbKeys(call, nk);
       }
     }
   }
@@ -419,13 +511,16 @@ export function attentionLinearForward(
 // walks the chunks backwards carrying G (suffix sums) and gives dk, dv. Inside a
 // causal chunk the masked products E = dN'_c V'_c^T and P = phi(Q_c) phi(K_c)^T take
 // the place of the prefix and suffix sums. FAVOR+ stabilisers are constants for the
-// gradient (the result does not depend on them); G is kept in the units of the key
-// chunk at hand, rescaled by exp(c_K(c) - c_K(c + 1)) when stepping back a chunk.
+// gradient (the result does not depend on them): pass 1 keeps the units before each
+// causal block, pass 2 re-plans the block's sub-chunks from them and holds G in the
+// units of the sub-chunk at hand, G[f, :] *= exp(M_f(earlier) - M_f(later)) when
+// stepping back.
 
-/** Floats of scratch attentionLinearBackward needs (group = Hq / Hkv). */
-export function attentionLinearBackwardScratchFloats(T: i32, group: i32, d: i32, dv: i32, F: i32): i32 {
-  const chunks = (T + LINEAR_CHUNK - 1) / LINEAR_CHUNK; // causal chunks (bidirectional ones are fewer)
-  return <i32>((callBytes() + linearRegion(0, L_BACKWARD_REGIONS, d, dv, F)) >> 2) + ceil4(group * T * (dv + 1)) + ceil4(chunks + 1);
+/** Floats of scratch attentionLinearBackward needs (group = Hq / Hkv), in f64 (no wrap). */
+export function attentionLinearBackwardScratchFloats(T: i32, group: i32, d: i32, dv: i32, F: i32): f64 {
+  const blocks = Math.max(1, Math.ceil(<f64>T / LINEAR_CHUNK)); // causal blocks (bidirectional ones use one)
+  return <f64>(callBytes() >> 2) + linearRegionOffset(L_BACKWARD_REGIONS, d, dv, F) +
+    Math.ceil(<f64>group * <f64>T * (<f64>dv + 1) / 4) * 4 + blocks * <f64>F;
 }
 
 function setUpLinearBackward(
@@ -441,8 +536,9 @@ function setUpLinearBackward(
   call.pack2 = linearRegion(base, L_PACK_2, d, dv, F);
   call.g = linearRegion(base, L_G, d, dv, F);
   call.packedK = linearRegion(base, L_PACKED_K, d, dv, F);
+  call.gUnits = linearRegion(base, L_G_UNITS, d, dv, F);
   call.dN = linearRegion(base, L_BACKWARD_REGIONS, d, dv, F);
-  call.keyMaxAt = call.dN + bytes(ceil4(group * T * (dv + 1)));
+  call.checkpoints = call.dN + bytes(ceil4(group * T * (dv + 1)));
   // FAVOR+ dx = s (g . phi) W - ...: a GEMM with B = W [F, d]
   if (featureMap == FEATURE_FAVOR) packB(F, d, W, d, 1, call.packedWt);
   return call;
@@ -521,8 +617,8 @@ function storeRows(call: LinearCall, dst: usize, n: i32, accumulate: bool): void
 }
 
 /**
- * Gradients of the keys last prepared by keyFeatures (rows s0 .. s0 + n) from G
- * (call.g, in these keys' units): dphi(K) = V' G^T into call.gradPhi, dv += phi(K) G[:, :dv].
+ * Gradients of the n keys last prepared by keyValues from G (call.g, in these keys'
+ * units): dphi(K) = V' G^T into call.gradPhi, dv += phi(K) G[:, :dv].
  * `accumulate` adds to dphi(K) (the intra-chunk part computed first) instead of overwriting.
  */
 function keyGradientsFromSuffix(call: LinearCall, n: i32, dvRows: usize, accumulate: bool): void {
@@ -530,7 +626,7 @@ function keyGradientsFromSuffix(call: LinearCall, n: i32, dvRows: usize, accumul
   packB(w, F, call.g, 1, w, call.pack1);
   gemmPacked(n, F, w, call.vOne, w, 1, call.pack1, call.gradPhi, F, accumulate, call.packA);
   packB(F, dv, call.g, w, 1, call.pack1);
-  gemmPacked(n, dv, F, call.phiK, F, 1, call.pack1, dvRows, dv, true, call.packA);
+  gemmPacked(n, dv, F, call.keys, F, 1, call.pack1, dvRows, dv, true, call.packA);
 }
 
 /** G += phi(Q_c)^T dN'_c for n query rows (features in call.phiQ); `packed` is scratch for dN'_c. */
@@ -540,11 +636,11 @@ function gatherQueries(call: LinearCall, n: i32, dN: usize, packed: usize): void
   gemmPacked(F, w, n, call.phiQ, 1, F, packed, call.g, w, true, call.packA);
 }
 
-/** G *= factor (a move to the units of an earlier key chunk). */
-function rescaleG(call: LinearCall, factor: f32): void {
-  if (factor == 1) return;
-  const n = call.F * (call.dv + 1);
-  for (let i = 0; i < n; i++) store<f32>(call.g + bytes(i), load<f32>(call.g + bytes(i)) * factor);
+/** FAVOR+: move G into the units `target` (feature-wise <= its own): G[f, :] *= exp(target_f - gUnits_f). */
+function moveG(call: LinearCall, target: usize): void {
+  if (call.featureMap != FEATURE_FAVOR) return;
+  scaleRowsByExp(call.g, call.dv + 1, call.F, target, call.gUnits, call.factors);
+  memory.copy(call.gUnits, target, bytes(call.F));
 }
 
 /**
@@ -566,98 +662,120 @@ export function attentionLinearBackward(
       const kvRow0 = (b * Hkv + hk) * S;
       const kHead = k + bytes(kvRow0 * d), vHead = v + bytes(kvRow0 * dv);
       const dkHead = dk + bytes(kvRow0 * d), dvHead = dvOut + bytes(kvRow0 * dv);
-      // Pass 1: the forward again, with dN' and dq per query chunk.
+      // Pass 1: the forward again, with dN' and dq per query sub-chunk.
       memory.fill(call.g, 0, bytes(F * w));
+      fillUnits(call.gUnits, F, NEG_INF);
       absorbSharedKeys(call, kHead, vHead, causal ? min(max(offset, 0), S) : S, maskRow);
-      store<f32>(call.keyMaxAt, call.keyMax);
       if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
-      for (let t0 = 0, chunk = 0; t0 < T; t0 += C, chunk++) {
+      for (let t0 = 0, block = 0; t0 < T; t0 += C, block++) {
         const nq = min(C, T - t0);
         const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
         const nk = causal ? s1 - s0 : 0;
-        startQueryChunk(call, kHead, vHead, s0, nk, causal, maskRow);
-        if (nk > 0) {
-          packB(w, nk, call.vOne, 1, w, call.pack2); // V'_c^T, for E = dN' V'^T
-          packB(nk, F, call.phiK, F, 1, call.packedK); // phi(K_c), for E phi(K_c)
-        }
-        store<f32>(call.keyMaxAt + bytes(chunk + 1), call.keyMax);
-        packB(w, F, call.kv, 1, w, call.pack1); // KV'^T, for dphi(Q) = dN' KV'^T
-        for (let hq = 0; hq < group; hq++) {
-          const row0 = (b * Hq + hk * group + hq) * T;
-          const qHead = q + bytes(row0 * d), doutHead = dout + bytes(row0 * dv);
-          const outHead: usize = out == 0 ? 0 : out + bytes(row0 * dv);
-          const dN = call.dN + bytes((hq * T + t0) * w);
-          queryFeatures(call, qHead, t0, nq);
-          if (nk > 0) intraChunk(call, nq, nk, t0, s0, offset);
-          gemmPacked(nq, w, F, call.phiQ, F, 1, call.packedKV, call.num, w, nk > 0, call.packA);
-          queryChunkGradients(call, doutHead, outHead, t0, nq, dN);
-          // dphi(Q_c) = dN'_c KV'^T (+ (dN'_c V'_c^T (.) lower) phi(K_c) inside the chunk)
-          gemmPacked(nq, F, w, dN, w, 1, call.pack1, call.gradPhi, F, false, call.packA);
-          if (nk > 0) {
-            gemmPacked(nq, nk, w, dN, w, 1, call.pack2, call.e, nk, false, call.packA);
-            maskCausal(call.e, nq, nk, t0, s0, offset);
-            gemmPacked(nq, F, nk, call.e, nk, 1, call.packedK, call.gradPhi, F, true, call.packA);
+        if (causal) memory.copy(call.checkpoints + bytes(block * F), call.units, bytes(F));
+        if (nk > 0) keyLogits(call, kHead, s0, nk);
+        const parts = planSubChunks(call, nk, s0, maskRow);
+        for (let i = 0; i < parts; i++) {
+          const n = startSubChunk(call, vHead, s0, i, maskRow, causal);
+          const r0 = partRow(call, i, parts, t0, nq, s0, offset), m = partRow(call, i + 1, parts, t0, nq, s0, offset) - r0;
+          const sa = s0 + load<i32>(call.cuts + bytes(i));
+          if (n > 0) {
+            packB(w, n, call.vOne, 1, w, call.pack2); // V'_c^T, for E = dN' V'^T
+            packB(n, F, call.keys, F, 1, call.packedK); // phi(K_c), for E phi(K_c)
           }
-          if (!causal) gatherQueries(call, nq, dN, call.pack2); // (pack1 holds KV'^T for the next head)
-          featureGradient(call, qHead + bytes(t0 * d), nq, call.phiQ);
-          storeRows(call, dq + bytes((row0 + t0) * d), nq, false);
+          packB(w, F, call.kv, 1, w, call.pack1); // KV'^T, for dphi(Q) = dN' KV'^T
+          for (let hq = 0; hq < group; hq++) {
+            const row0 = (b * Hq + hk * group + hq) * T;
+            const qHead = q + bytes(row0 * d), doutHead = dout + bytes(row0 * dv);
+            const outHead: usize = out == 0 ? 0 : out + bytes(row0 * dv);
+            const dN = call.dN + bytes((hq * T + r0) * w);
+            queryFeatures(call, qHead, r0, m);
+            if (n > 0) intraChunk(call, m, n, r0, sa, offset);
+            gemmPacked(m, w, F, call.phiQ, F, 1, call.packedKV, call.num, w, n > 0, call.packA);
+            queryChunkGradients(call, doutHead, outHead, r0, m, dN);
+            // dphi(Q_c) = dN'_c KV'^T (+ (dN'_c V'_c^T (.) lower) phi(K_c) inside the sub-chunk)
+            gemmPacked(m, F, w, dN, w, 1, call.pack1, call.gradPhi, F, false, call.packA);
+            if (n > 0) {
+              gemmPacked(m, n, w, dN, w, 1, call.pack2, call.e, n, false, call.packA);
+              maskCausal(call.e, m, n, r0, sa, offset);
+              gemmPacked(m, F, n, call.e, n, 1, call.packedK, call.gradPhi, F, true, call.packA);
+            }
+            if (!causal) gatherQueries(call, m, dN, call.pack2); // (pack1 holds KV'^T for the next head)
+            featureGradient(call, qHead + bytes(r0 * d), m, call.phiQ);
+            storeRows(call, dq + bytes((row0 + r0) * d), m, false);
+          }
+          if (n > 0) absorbKeys(call, n);
         }
-        if (nk > 0) absorbKeys(call, nk);
       }
       // Pass 2: the keys, from the last to the first, with G = the suffix sum of the queries.
       if (!causal) {
-        // every key is in the final units; G holds every query
+        // every key is in the final units (call.units); G holds every query
+        if (featureMap == FEATURE_FAVOR) memory.copy(call.gUnits, call.units, bytes(F));
         for (let s0 = 0; s0 < S; s0 += PASS_CHUNK) {
           const n = min(PASS_CHUNK, S - s0);
-          keyFeatures(call, kHead, vHead, s0, n, maskRow);
+          keyLogits(call, kHead, s0, n);
+          keyValues(call, vHead, s0, call.phiK, n, maskRow);
           keyGradientsFromSuffix(call, n, dvHead + bytes(s0 * dv), false);
           finishKeyGradients(call, kHead, s0, n, maskRow, dkHead);
         }
         continue;
       }
-      const chunks = (T + C - 1) / C;
-      for (let chunk = chunks - 1; chunk >= 0; chunk--) {
-        const t0 = chunk * C, nq = min(C, T - t0);
+      const blocks = (T + C - 1) / C;
+      for (let block = blocks - 1; block >= 0; block--) {
+        const t0 = block * C, nq = min(C, T - t0);
         const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
         const nk = s1 - s0;
-        const unit = load<f32>(call.keyMaxAt + bytes(chunk + 1));
-        if (chunk + 1 < chunks) rescaleG(call, unitFactor(unit, load<f32>(call.keyMaxAt + bytes(chunk + 2))));
-        if (nk > 0) {
-          call.keyMax = unit; // the chunk's keys in the units they were absorbed with
-          keyFeatures(call, kHead, vHead, s0, nk, maskRow);
-          packB(F, nk, call.phiK, 1, F, call.packedKT);
-          packB(w, nk, call.vOne, 1, w, call.pack2);
-          // the later chunks' queries first (G), then this chunk's own, which then join G
-          keyGradientsFromSuffix(call, nk, dvHead + bytes(s0 * dv), false);
-        }
-        for (let hq = 0; hq < group; hq++) {
-          const row0 = (b * Hq + hk * group + hq) * T;
-          const dN = call.dN + bytes((hq * T + t0) * w);
-          queryFeatures(call, q + bytes(row0 * d), t0, nq);
-          if (nk > 0) {
-            // dphi(K_c) += (dN'_c V'_c^T (.) lower)^T phi(Q_c);  dv_c += (phi(Q_c) phi(K_c)^T (.) lower)^T dnum_c
-            gemmPacked(nq, nk, w, dN, w, 1, call.pack2, call.e, nk, false, call.packA);
-            maskCausal(call.e, nq, nk, t0, s0, offset);
-            packB(nq, F, call.phiQ, F, 1, call.pack1);
-            gemmPacked(nk, F, nq, call.e, 1, nk, call.pack1, call.gradPhi, F, true, call.packA);
-            gemmPacked(nq, nk, F, call.phiQ, F, 1, call.packedKT, call.a, nk, false, call.packA);
-            maskCausal(call.a, nq, nk, t0, s0, offset);
-            packB(nq, dv, dN, w, 1, call.pack1);
-            gemmPacked(nk, dv, nq, call.a, 1, nk, call.pack1, dvHead + bytes(s0 * dv), dv, true, call.packA);
+        // the same sub-chunks as pass 1, from the units before the block
+        memory.copy(call.units, call.checkpoints + bytes(block * F), bytes(F));
+        if (nk > 0) keyLogits(call, kHead, s0, nk);
+        const parts = planSubChunks(call, nk, s0, maskRow);
+        for (let i = parts - 1; i >= 0; i--) {
+          const ja = load<i32>(call.cuts + bytes(i)), n = load<i32>(call.cuts + bytes(i + 1)) - ja;
+          const r0 = partRow(call, i, parts, t0, nq, s0, offset), m = partRow(call, i + 1, parts, t0, nq, s0, offset) - r0;
+          const sa = s0 + ja;
+          // this sub-chunk's keys and queries in the units they were absorbed and read with
+          if (featureMap == FEATURE_FAVOR) {
+            const units = call.subUnits + bytes(i * F);
+            moveG(call, units);
+            memory.copy(call.units, units, bytes(F));
           }
-          gatherQueries(call, nq, dN, call.pack1);
+          if (n > 0) {
+            keyValues(call, vHead, sa, call.phiK + bytes(ja * F), n, maskRow);
+            packB(F, n, call.keys, 1, F, call.packedKT);
+            packB(w, n, call.vOne, 1, w, call.pack2);
+            // the later sub-chunks' queries first (G), then this one's own, which then join G
+            keyGradientsFromSuffix(call, n, dvHead + bytes(sa * dv), false);
+          }
+          for (let hq = 0; hq < group; hq++) {
+            const row0 = (b * Hq + hk * group + hq) * T;
+            const dN = call.dN + bytes((hq * T + r0) * w);
+            queryFeatures(call, q + bytes(row0 * d), r0, m);
+            if (n > 0) {
+              // dphi(K_c) += (dN'_c V'_c^T (.) lower)^T phi(Q_c);  dv_c += (phi(Q_c) phi(K_c)^T (.) lower)^T dnum_c
+              gemmPacked(m, n, w, dN, w, 1, call.pack2, call.e, n, false, call.packA);
+              maskCausal(call.e, m, n, r0, sa, offset);
+              packB(m, F, call.phiQ, F, 1, call.pack1);
+              gemmPacked(n, F, m, call.e, 1, n, call.pack1, call.gradPhi, F, true, call.packA);
+              gemmPacked(m, n, F, call.phiQ, F, 1, call.packedKT, call.a, n, false, call.packA);
+              maskCausal(call.a, m, n, r0, sa, offset);
+              packB(m, dv, dN, w, 1, call.pack1);
+              gemmPacked(n, dv, m, call.a, 1, n, call.pack1, dvHead + bytes(sa * dv), dv, true, call.packA);
+            }
+            gatherQueries(call, m, dN, call.pack1);
+          }
+          if (n > 0) finishKeyGradients(call, kHead, sa, n, maskRow, dkHead);
         }
-        if (nk > 0) finishKeyGradients(call, kHead, s0, nk, maskRow, dkHead);
       }
-      // the keys every query sees (before the first query's position): final prefix units
+      // the keys every query sees (before the first query's position), in the units after them
       const shared0 = min(max(offset, 0), S);
       if (shared0 > 0) {
-        const unit = load<f32>(call.keyMaxAt);
-        if (chunks > 0) rescaleG(call, unitFactor(unit, load<f32>(call.keyMaxAt + bytes(1))));
+        if (featureMap == FEATURE_FAVOR) {
+          moveG(call, call.checkpoints);
+          memory.copy(call.units, call.checkpoints, bytes(F));
+        }
         for (let s0 = 0; s0 < shared0; s0 += PASS_CHUNK) {
           const n = min(PASS_CHUNK, shared0 - s0);
-          call.keyMax = unit;
-          keyFeatures(call, kHead, vHead, s0, n, maskRow);
+          keyLogits(call, kHead, s0, n);
+          keyValues(call, vHead, s0, call.phiK, n, maskRow);
           keyGradientsFromSuffix(call, n, dvHead + bytes(s0 * dv), false);
           finishKeyGradients(call, kHead, s0, n, maskRow, dkHead);
         }
@@ -666,25 +784,19 @@ export function attentionLinearBackward(
   }
 }
 
-/** exp(to - from), 1 when both are the same (including -inf: nothing absorbed yet). */
-function unitFactor(to: f32, from: f32): f32 {
-  return to == from || from == NEG_INF ? 1 : Mathf.exp(to - from);
-}
-
-/** dk rows s0 .. s0 + n += dphi(K) through the feature map (masked keys get nothing). */
+/** dk rows s0 .. s0 + n += dphi(K) through the feature map, for the keys last prepared by keyValues (masked keys get nothing). */
 function finishKeyGradients(call: LinearCall, kHead: usize, s0: i32, n: i32, maskRow: usize, dkHead: usize): void {
   const F = call.F;
-  if (maskRow != 0) {
-    for (let r = 0; r < n; r++) {
-      if (load<u8>(maskRow + <usize>(s0 + r)) == 0) memory.fill(call.gradPhi + bytes(r * F), 0, bytes(F));
-    }
+  for (let r = 0; r < n; r++) {
+    if (!keyVisible(maskRow, s0 + r)) memory.fill(call.gradPhi + bytes(r * F), 0, bytes(F));
   }
-  featureGradient(call, kHead + bytes(s0 * call.d), n, call.phiK);
+  featureGradient(call, kHead + bytes(s0 * call.d), n, call.keys);
   storeRows(call, dkHead + bytes(s0 * call.d), n, true);
 }
 
 // ---------------------------------------------------------------------------
-// Streaming: one token per row, the state being each row's KV' [F, dv + 1] and c_K.
+// Streaming: one token per row, the state being each row's KV' [F, dv + 1] and its
+// FAVOR+ units [F].
 
 /** y[0..n) += a x[0..n) */
 // @ts-ignore: decorator
@@ -698,22 +810,28 @@ function finishKeyGradients(call: LinearCall, kHead: usize, s0: i32, n: i32, mas
 
 /**
  * One stream step for BH independent rows: q, k [BH, d], v [BH, dv] -> out [BH, dv].
- * Row r absorbs its key (KV'_r += phi(k_r) [v_r, 1]^T, rescaled when its c_K grows)
+ * Row r absorbs its key (KV'_r += phi(k_r) [v_r, 1]^T, rescaled when its units grow)
  * and then reads with its query, as causal linear attention does at one position.
- * State: kvState [BH, F, dv + 1] and keyMaxState [BH], updated in place;
+ * State: kvState [BH, F, dv + 1] and unitsState [BH, F] (FAVOR+; -inf before the
+ * first token, unused by the other maps), updated in place;
  * scratch: attentionLinearScratchFloats(d, dv, F) floats.
  */
 export function attentionLinearStep(
   BH: i32, d: i32, dv: i32, q: usize, k: usize, v: usize, featureMap: i32, W: usize, F: i32,
-  scale: f32, eps: f32, kvState: usize, keyMaxState: usize, out: usize, scratch: usize,
+  scale: f32, eps: f32, kvState: usize, unitsState: usize, out: usize, scratch: usize,
 ): void {
   const call = setUpLinearCall(scratch, d, dv, F, featureMap, W, scale, eps);
-  const w = dv + 1;
+  const w = dv + 1, favor = featureMap == FEATURE_FAVOR;
   for (let r = 0; r < BH; r++) {
     call.kv = kvState + bytes(r * F * w);
-    call.keyMax = load<f32>(keyMaxState + bytes(r));
-    keyFeatures(call, k + bytes(r * d), v + bytes(r * dv), 0, 1, 0);
-    store<f32>(keyMaxState + bytes(r), call.keyMax);
+    keyLogits(call, k + bytes(r * d), 0, 1);
+    if (favor) {
+      memory.copy(call.units, unitsState + bytes(r * F), bytes(F));
+      coverKeys(call, call.phiK, 1, 0, 0);
+      growUnits(call);
+      memory.copy(unitsState + bytes(r * F), call.units, bytes(F));
+    }
+    keyValues(call, v + bytes(r * dv), 0, call.phiK, 1, 0);
     queryFeatures(call, q + bytes(r * d), 0, 1);
     // KV'[f, :] += phi(k)[f] [v, 1];  num'[:] = sum_f phi(q)[f] KV'[f, :]
     memory.fill(call.num, 0, bytes(w));

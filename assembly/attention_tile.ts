@@ -400,18 +400,23 @@ export function maskBackwardGlobalScores(
 /**
  * From masked scores s (overwritten with p) and dp (overwritten with ds):
  * p = exp(s - lse[i]), ds = p * (dp - D[i]). Rows that saw no key carry lse = +inf (p = 0).
+ * pMax (4 floats) keeps the lane-wise max of every p: above 1 (beyond rounding) the
+ * lse given by the caller is below the row's largest score, i.e. not the forward's.
  */
-export function backwardProbabilities(s: usize, dp: usize, nq: i32, lse: usize, D: usize): void {
+export function backwardProbabilities(s: usize, dp: usize, nq: i32, lse: usize, D: usize, pMax: usize): void {
+  let mx = v128.load(pMax);
   for (let ii = 0; ii < nq; ii++) {
     const row = bytes(ii * LANES);
     const l = v128.load32_splat(lse + bytes(ii)), dRow = v128.load32_splat(D + bytes(ii));
     const p0 = expF32x4(f32x4.sub(v128.load(s + row), l));
     const p1 = expF32x4(f32x4.sub(v128.load(s + row, 16), l));
+    mx = f32x4.pmax(mx, f32x4.pmax(p0, p1));
     v128.store(s + row, p0);
     v128.store(s + row, p1, 16);
     v128.store(dp + row, f32x4.mul(p0, f32x4.sub(v128.load(dp + row), dRow)));
     v128.store(dp + row, f32x4.mul(p1, f32x4.sub(v128.load(dp + row, 16), dRow)), 16);
   }
+  v128.store(pMax, mx);
 }
 
 /** dp[ii][lane] = sum_c doRow[i0 + ii][c] vPanel[c][lane] for ii < nq. */

@@ -1,7 +1,7 @@
 // Banded (sliding-window) softmax attention, forward and backward: the drivers
 // around the tiles of attention_tile.ts. Full attention is the band that covers
-// every key and runs this same code (attention_full.ts), so a window >= T gives
-// full's bits exactly.
+// every key and runs this same code (attention_full.ts), so a window reaching every
+// key gives full's bits exactly.
 //
 // Dimensions: B batch, Hq query heads, Hkv kv heads (query head h reads kv head
 // h / (Hq / Hkv)), T queries, S keys, d query/key width, dv value width, G globals.
@@ -26,12 +26,13 @@ import {
   maskBackwardBandScores, maskBackwardGlobalScores, finishTile, floorMod, maskBandScores, packPanels,
   packRowsAsLanes, resetTile, storeBlockMax, softmaxBlock, STATE_FLOATS, tileScores, tileValues,
 } from "./attention_tile";
+import { hmaxF32x4 } from "./simd";
 
 const NEG_INF: f32 = -Infinity;
 
 // Forward scratch regions, in this order, each rounded up to 4 floats (16-byte aligned).
 const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5, STATE = 6, ROWS = 7,
-  CENTERS = 8, G_K = 9, G_V = 10, G_K_TILES = 11, G_V_TILES = 12, G_BIAS = 13, ROWS_T = 14, REGIONS = 15;
+  CENTERS = 8, G_K = 9, G_V = 10, G_K_TILES = 11, G_V_TILES = 12, G_BIAS = 13, ROWS_T = 14, F_PLAN = 15, REGIONS = 16;
 
 /** How many of start, start + step, ... are below n. */
 // @ts-ignore: decorator
@@ -39,37 +40,50 @@ const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5
   return start < n ? (n - start + step - 1) / step : 0;
 }
 
-function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
-  const nKpad = ceil4(S), dvPad = ceil4(dv), Gpad = ceil4(G);
+/** Floats of one forward region, in f64 so that an absurd size cannot wrap (the JS heap refuses it with MEMORY). */
+function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  const nKpad = ceil4f(S), dvPad = ceil4f(dv), Gpad = ceil4f(G), L = <f64>LANES;
   switch (region) {
     case K_TILES: return nKpad * d;
     case V_TILES: return dvPad * nKpad;
     case KEY_BIAS: return nKpad;
-    case Q_PANEL: return d * LANES;
-    case SCORES: return KEY_BLOCK * LANES;
-    case OUT_T: return dvPad * LANES;
-    case STATE: return STATE_FLOATS;
-    case ROWS: return LANES;
-    case CENTERS: return LANES;
-    case G_K: return G * d;
-    case G_V: return G * dv;
+    case Q_PANEL: return <f64>d * L;
+    case SCORES: return <f64>KEY_BLOCK * L;
+    case OUT_T: return dvPad * L;
+    case STATE: return <f64>STATE_FLOATS;
+    case ROWS: return L;
+    case CENTERS: return L;
+    case G_K: return <f64>G * d;
+    case G_V: return <f64>G * dv;
     case G_K_TILES: return Gpad * d;
     case G_V_TILES: return dvPad * Gpad;
     case G_BIAS: return Gpad;
-    case ROWS_T: return LANES * dvPad;
+    case ROWS_T: return L * dvPad;
+    case F_PLAN: return <f64>((offsetof<ForwardCall>() + 3) >> 2);
   }
   return 0;
 }
 
-function region(scratch: usize, which: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  let floats = 0;
-  for (let r = 0; r < which; r++) floats += ceil4(regionFloats(r, S, d, dv, G));
-  return scratch + bytes(floats);
+/** n rounded up to a multiple of 4, in f64. */
+// @ts-ignore: decorator
+@inline function ceil4f(n: f64): f64 {
+  return Math.ceil(n / 4) * 4;
 }
 
-/** Floats of scratch attendWindowed needs. */
-export function attentionForwardScratchFloats(S: i32, d: i32, dv: i32, G: i32): i32 {
-  return <i32>(region(0, REGIONS, S, d, dv, G) >> 2);
+/** Floats before forward region `which` (each rounded up to 4 floats). */
+function regionOffset(which: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < which; r++) floats += ceil4f(regionFloats(r, S, d, dv, G));
+  return floats;
+}
+
+function region(scratch: usize, which: i32, S: i32, d: i32, dv: i32, G: i32): usize {
+  return scratch + (<usize>regionOffset(which, S, d, dv, G) << 2);
+}
+
+/** Floats of scratch attendWindowed needs, in f64 (no wrap). */
+export function attentionForwardScratchFloats(S: i32, d: i32, dv: i32, G: i32): f64 {
+  return regionOffset(REGIONS, S, d, dv, G);
 }
 
 /**
@@ -174,6 +188,17 @@ export function maskGlobalScores(
   storeBlockMax(state, mx0, mx1);
 }
 
+/** One forward call: its operands, band and scratch pointers (the table lives in region F_PLAN). */
+@unmanaged class ForwardCall {
+  Hq: i32; T: i32; S: i32; d: i32; dv: i32; dvPad: i32; group: i32; offset: i32;
+  scale: f32; causal: bool;
+  /** The band as offsets on the dilated grid: lo = -left, hi = right (0 when causal), within +-UNBOUNDED. */
+  lo: i32; hi: i32; dilation: i32;
+  q: usize; out: usize; lse: usize; globals: usize; G: i32;
+  kTiles: usize; vTiles: usize; keyBias: usize; qPanel: usize; sT: usize; oT: usize; state: usize;
+  rowIdx: usize; centers: usize; gK: usize; gV: usize; gkTiles: usize; gvTiles: usize; gBias: usize; rowsT: usize;
+}
+
 /**
  * Windowed attention forward (see the header). left/right >= UNBOUNDED mean no edge;
  * scratch: attentionForwardScratchFloats(S, d, dv, G) floats.
@@ -184,104 +209,119 @@ export function attendWindowed(
   left: i32, right: i32, dilation: i32, globals: usize, G: i32,
   out: usize, lse: usize, scratch: usize,
 ): void {
-  const kTiles = region(scratch, K_TILES, S, d, dv, G);
-  const vTiles = region(scratch, V_TILES, S, d, dv, G);
-  const keyBias = region(scratch, KEY_BIAS, S, d, dv, G);
-  const qPanel = region(scratch, Q_PANEL, S, d, dv, G);
-  const sT = region(scratch, SCORES, S, d, dv, G);
-  const oT = region(scratch, OUT_T, S, d, dv, G);
-  const state = region(scratch, STATE, S, d, dv, G);
-  const rowIdx = region(scratch, ROWS, S, d, dv, G);
-  const centers = region(scratch, CENTERS, S, d, dv, G);
-  const gK = region(scratch, G_K, S, d, dv, G);
-  const gV = region(scratch, G_V, S, d, dv, G);
-  const gkTiles = region(scratch, G_K_TILES, S, d, dv, G);
-  const gvTiles = region(scratch, G_V_TILES, S, d, dv, G);
-  const gBias = region(scratch, G_BIAS, S, d, dv, G);
-  const rowsT = region(scratch, ROWS_T, S, d, dv, G);
-
-  const group = Hq / Hkv;
-  const offset = S - T;
-  const dvPad = ceil4(dv);
-  const lo = -min(left, UNBOUNDED);
-  const hi = causal ? 0 : min(right, UNBOUNDED);
+  const c = changetype<ForwardCall>(region(scratch, F_PLAN, S, d, dv, G));
+  c.Hq = Hq; c.T = T; c.S = S; c.d = d; c.dv = dv; c.dvPad = ceil4(dv); c.group = Hq / Hkv; c.offset = S - T;
+  c.scale = scale; c.causal = causal;
+  c.lo = -min(left, UNBOUNDED); c.hi = causal ? 0 : min(right, UNBOUNDED); c.dilation = dilation;
+  c.q = q; c.out = out; c.lse = lse; c.globals = globals; c.G = G;
+  c.kTiles = region(scratch, K_TILES, S, d, dv, G);
+  c.vTiles = region(scratch, V_TILES, S, d, dv, G);
+  c.keyBias = region(scratch, KEY_BIAS, S, d, dv, G);
+  c.qPanel = region(scratch, Q_PANEL, S, d, dv, G);
+  c.sT = region(scratch, SCORES, S, d, dv, G);
+  c.oT = region(scratch, OUT_T, S, d, dv, G);
+  c.state = region(scratch, STATE, S, d, dv, G);
+  c.rowIdx = region(scratch, ROWS, S, d, dv, G);
+  c.centers = region(scratch, CENTERS, S, d, dv, G);
+  c.gK = region(scratch, G_K, S, d, dv, G);
+  c.gV = region(scratch, G_V, S, d, dv, G);
+  c.gkTiles = region(scratch, G_K_TILES, S, d, dv, G);
+  c.gvTiles = region(scratch, G_V_TILES, S, d, dv, G);
+  c.gBias = region(scratch, G_BIAS, S, d, dv, G);
+  c.rowsT = region(scratch, ROWS_T, S, d, dv, G);
   for (let b = 0; b < B; b++) {
     const keyMaskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
     for (let hk = 0; hk < Hkv; hk++) {
       const kHead = k + bytes((b * Hkv + hk) * S * d);
       const vHead = v + bytes((b * Hkv + hk) * S * dv);
-      if (G > 0) packGlobalKeys(kHead, vHead, d, dv, globals, G, keyMaskRow, gK, gV, gkTiles, gvTiles, gBias);
-      for (let r = 0; r < min(dilation, T); r++) {
-        // queries r, r + dil, ... meet keys rk, rk + dil, ...; query i's band is centred on key i + jOff
-        const rk = floorMod(r + offset, dilation);
-        const jOff = (r + offset - rk) / dilation;
-        const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(S, rk, dilation);
-        packKeysValues(kHead, vHead, rk, nK, dilation, d, dv, keyMaskRow, kTiles, vTiles, keyBias);
-        for (let hq = 0; hq < group; hq++) {
-          const h = hk * group + hq;
-          const qHead = q + bytes((b * Hq + h) * T * d);
-          const outHead = out + bytes((b * Hq + h) * T * dv);
-          const lseHead = lse + bytes((b * Hq + h) * T);
-          for (let i0 = 0; i0 < nQ; i0 += LANES) {
-            const rows = min(LANES, nQ - i0);
-            for (let lane = 0; lane < LANES; lane++) {
-              const i = i0 + min(lane, rows - 1); // padding lanes repeat the last row
-              store<i32>(rowIdx + bytes(lane), r + i * dilation);
-              store<i32>(centers + bytes(lane), i + jOff);
-            }
-            packRowsAsLanes(rowIdx, rows, d, qHead, scale, qPanel);
-            resetTile(state, oT, dvPad);
-            attendBand(d, dvPad, nK, kTiles, vTiles, keyBias, centers, lo, hi, qPanel, sT, state, oT);
-            if (G > 0) {
-              // aligned positions t + S - T of the lanes, for the global-key mask
-              for (let lane = 0; lane < LANES; lane++) {
-                store<i32>(centers + bytes(lane), load<i32>(rowIdx + bytes(lane)) + offset);
-              }
-              const Gpad = ceil4(G);
-              for (let jb = 0; jb < Gpad; jb += KEY_BLOCK) {
-                const nb = min(KEY_BLOCK, Gpad - jb);
-                tileScores(d, gkTiles, jb, nb, qPanel, sT);
-                maskGlobalScores(sT, nb, jb, gBias, globals, G, centers, rk, dilation, lo, hi, causal, state);
-                softmaxBlock(sT, nb, state, oT, dvPad);
-                tileValues(dvPad, gvTiles, Gpad, jb, nb, sT, oT);
-              }
-            }
-            finishTile(state, oT, dv, rows, rowIdx, outHead, lseHead, rowsT);
-          }
-        }
-      }
+      const head0 = b * Hq + hk * c.group; // first query head of this kv head
+      if (G > 0) packGlobalKeys(kHead, vHead, d, dv, globals, G, keyMaskRow, c.gK, c.gV, c.gkTiles, c.gvTiles, c.gBias);
+      for (let r = 0; r < min(dilation, T); r++) attendResidueClass(c, kHead, vHead, keyMaskRow, head0, r);
       if (G > 0) {
-        // Rows of global queries attend to every key: redo them over the whole sequence.
-        if (dilation > 1) packKeysValues(kHead, vHead, 0, S, 1, d, dv, keyMaskRow, kTiles, vTiles, keyBias);
-        for (let hq = 0; hq < group; hq++) {
-          const h = hk * group + hq;
-          const qHead = q + bytes((b * Hq + h) * T * d);
-          const outHead = out + bytes((b * Hq + h) * T * dv);
-          const lseHead = lse + bytes((b * Hq + h) * T);
-          let gi = 0;
-          while (gi < G) {
-            let rows = 0;
-            for (; gi < G && rows < LANES; gi++) {
-              const g = load<i32>(globals + bytes(gi));
-              const t = g - offset;
-              if (t < 0 || t >= T) continue;
-              store<i32>(rowIdx + bytes(rows), t);
-              store<i32>(centers + bytes(rows), g);
-              rows++;
-            }
-            if (rows == 0) break;
-            for (let lane = rows; lane < LANES; lane++) {
-              store<i32>(rowIdx + bytes(lane), load<i32>(rowIdx + bytes(rows - 1)));
-              store<i32>(centers + bytes(lane), load<i32>(centers + bytes(rows - 1)));
-            }
-            packRowsAsLanes(rowIdx, rows, d, qHead, scale, qPanel);
-            resetTile(state, oT, dvPad);
-            attendBand(d, dvPad, S, kTiles, vTiles, keyBias, centers, -UNBOUNDED, causal ? 0 : UNBOUNDED, qPanel, sT, state, oT);
-            finishTile(state, oT, dv, rows, rowIdx, outHead, lseHead, rowsT);
-          }
-        }
+        // rows of global queries attend to every key: redo them over the whole sequence
+        if (dilation > 1) packKeysValues(kHead, vHead, 0, S, 1, d, dv, keyMaskRow, c.kTiles, c.vTiles, c.keyBias);
+        for (let hq = 0; hq < c.group; hq++) attendGlobalQueries(c, head0 + hq);
       }
     }
+  }
+}
+
+/**
+ * Queries r, r + dil, ... of every query head of a kv head (from head0) against keys
+ * rk, rk + dil, ... (their band; query i's is centred on key i + jOff), and the global
+ * keys outside it.
+ */
+function attendResidueClass(c: ForwardCall, kHead: usize, vHead: usize, keyMaskRow: usize, head0: i32, r: i32): void {
+  const T = c.T, d = c.d, dv = c.dv, dvPad = c.dvPad, dilation = c.dilation;
+  const rk = floorMod(r + c.offset, dilation);
+  const jOff = (r + c.offset - rk) / dilation;
+  const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(c.S, rk, dilation);
+  packKeysValues(kHead, vHead, rk, nK, dilation, d, dv, keyMaskRow, c.kTiles, c.vTiles, c.keyBias);
+  for (let hq = 0; hq < c.group; hq++) {
+    const h = head0 + hq; // b * Hq + query head
+    const qHead = c.q + bytes(h * T * d), outHead = c.out + bytes(h * T * dv), lseHead = c.lse + bytes(h * T);
+    for (let i0 = 0; i0 < nQ; i0 += LANES) {
+      const rows = min(LANES, nQ - i0);
+      for (let lane = 0; lane < LANES; lane++) {
+        const i = i0 + min(lane, rows - 1); // padding lanes repeat the last row
+        store<i32>(c.rowIdx + bytes(lane), r + i * dilation);
+        store<i32>(c.centers + bytes(lane), i + jOff);
+      }
+      packRowsAsLanes(c.rowIdx, rows, d, qHead, c.scale, c.qPanel);
+      resetTile(c.state, c.oT, dvPad);
+      attendBand(d, dvPad, nK, c.kTiles, c.vTiles, c.keyBias, c.centers, c.lo, c.hi, c.qPanel, c.sT, c.state, c.oT);
+      if (c.G > 0) attendGlobalKeys(c, rk);
+      finishTile(c.state, c.oT, dv, rows, c.rowIdx, outHead, lseHead, c.rowsT);
+    }
+  }
+}
+
+/**
+ * The tile in c.qPanel (query rows c.rowIdx, residue class rk of the keys) against the
+ * gathered global keys outside its band: the online softmax continues over them.
+ */
+function attendGlobalKeys(c: ForwardCall, rk: i32): void {
+  const G = c.G, Gpad = ceil4(G);
+  // aligned positions t + S - T of the lanes, for the global-key mask
+  for (let lane = 0; lane < LANES; lane++) {
+    store<i32>(c.centers + bytes(lane), load<i32>(c.rowIdx + bytes(lane)) + c.offset);
+  }
+  for (let jb = 0; jb < Gpad; jb += KEY_BLOCK) {
+    const nb = min(KEY_BLOCK, Gpad - jb);
+    tileScores(c.d, c.gkTiles, jb, nb, c.qPanel, c.sT);
+    maskGlobalScores(c.sT, nb, jb, c.gBias, c.globals, G, c.centers, rk, c.dilation, c.lo, c.hi, c.causal, c.state);
+    softmaxBlock(c.sT, nb, c.state, c.oT, c.dvPad);
+    tileValues(c.dvPad, c.gvTiles, Gpad, jb, nb, c.sT, c.oT);
+  }
+}
+
+/**
+ * Query head h (b * Hq + head) at the global positions: every key of the sequence
+ * (packed undilated in c.kTiles / vTiles / keyBias), tiles of up to 8 such rows.
+ */
+function attendGlobalQueries(c: ForwardCall, h: i32): void {
+  const T = c.T, d = c.d, dv = c.dv, G = c.G, globals = c.globals;
+  const qHead = c.q + bytes(h * T * d), outHead = c.out + bytes(h * T * dv), lseHead = c.lse + bytes(h * T);
+  let gi = 0;
+  while (gi < G) {
+    let rows = 0;
+    for (; gi < G && rows < LANES; gi++) {
+      const g = load<i32>(globals + bytes(gi));
+      const t = g - c.offset;
+      if (t < 0 || t >= T) continue;
+      store<i32>(c.rowIdx + bytes(rows), t);
+      store<i32>(c.centers + bytes(rows), g);
+      rows++;
+    }
+    if (rows == 0) break;
+    for (let lane = rows; lane < LANES; lane++) {
+      store<i32>(c.rowIdx + bytes(lane), load<i32>(c.rowIdx + bytes(rows - 1)));
+      store<i32>(c.centers + bytes(lane), load<i32>(c.centers + bytes(rows - 1)));
+    }
+    packRowsAsLanes(c.rowIdx, rows, d, qHead, c.scale, c.qPanel);
+    resetTile(c.state, c.oT, c.dvPad);
+    attendBand(d, c.dvPad, c.S, c.kTiles, c.vTiles, c.keyBias, c.centers, -UNBOUNDED, c.causal ? 0 : UNBOUNDED, c.qPanel, c.sT, c.state, c.oT);
+    finishTile(c.state, c.oT, dv, rows, c.rowIdx, outHead, lseHead, c.rowsT);
   }
 }
 
@@ -298,10 +338,12 @@ export function attendWindowed(
 const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, B_CENTERS = 6, B_DQ = 7,
   B_KEY_BIAS = 8, B_K_PANEL = 9, B_V_PANEL = 10, B_K_ROWS = 11, B_P = 12, B_DS = 13, B_DK_T = 14, B_DV_T = 15,
   B_A_T = 16, B_ROWS_T = 17, B_G_K = 18, B_G_V = 19, B_G_DK = 20, B_G_DV = 21, B_G_BIAS = 22, B_G_Q = 23,
-  B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_REGIONS = 29;
+  B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_P_MAX = 29, B_REGIONS = 30;
 
-function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
-  const Tq = ceil4(T), dPad = ceil4(d), dvPad = ceil4(dv), Gpad = ceil8(G);
+/** Floats of one backward region, in f64 (no wrap). */
+function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  const Tq = ceil4f(T), dPad = ceil4f(d), dvPad = ceil4f(dv), Gpad = Math.ceil(<f64>G / 8) * 8, L = <f64>LANES;
+  const gRows = <f64>min(G, T);
   switch (region) {
     case B_Q_ROW: return Tq * d;
     case B_Q_COL: return dPad * Tq;
@@ -309,36 +351,42 @@ function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i
     case B_DO_COL: return dvPad * Tq;
     case B_LSE: case B_D: case B_CENTERS: return Tq;
     case B_DQ: return Tq * d;
-    case B_KEY_BIAS: return ceil8(S);
-    case B_K_PANEL: return d * LANES;
-    case B_V_PANEL: return dv * LANES;
-    case B_K_ROWS: return ceil8(d) * LANES;
-    case B_P: case B_DS: return QUERY_BLOCK * LANES;
-    case B_DK_T: return dPad * LANES;
-    case B_DV_T: return dvPad * LANES;
-    case B_A_T: return 4 * LANES;
-    case B_ROWS_T: return LANES * max(dPad, dvPad);
-    case B_G_K: case B_G_DK: return G * d;
-    case B_G_V: case B_G_DV: return G * dv;
+    case B_KEY_BIAS: return Math.ceil(<f64>S / 8) * 8;
+    case B_K_PANEL: return <f64>d * L;
+    case B_V_PANEL: return <f64>dv * L;
+    case B_K_ROWS: return Math.ceil(<f64>d / 8) * 8 * L;
+    case B_P: case B_DS: return <f64>QUERY_BLOCK * L;
+    case B_DK_T: return dPad * L;
+    case B_DV_T: return dvPad * L;
+    case B_A_T: return 4 * L;
+    case B_ROWS_T: return L * max(dPad, dvPad);
+    case B_G_K: case B_G_DK: return <f64>G * d;
+    case B_G_V: case B_G_DV: return <f64>G * dv;
     case B_G_BIAS: return Gpad;
-    case B_G_Q: return min(G, T) * d;
-    case B_G_DO: case B_G_OUT: return min(G, T) * dv;
-    case B_G_LSE: return min(G, T);
-    case B_LANES: return 2 * LANES;
-    case B_PLAN: return <i32>(offsetof<BackwardScratch>() >> 2);
+    case B_G_Q: return gRows * d;
+    case B_G_DO: case B_G_OUT: return gRows * dv;
+    case B_G_LSE: return gRows;
+    case B_LANES: return 2 * L;
+    case B_PLAN: return <f64>(offsetof<BackwardScratch>() >> 2);
+    case B_P_MAX: return 4;
   }
   return 0;
 }
 
-function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  let floats = 0;
-  for (let r = 0; r < which; r++) floats += ceil4(backwardRegionFloats(r, T, S, d, dv, G));
-  return scratch + bytes(floats);
+/** Floats before backward region `which` (each rounded up to 4 floats). */
+function backwardRegionOffset(which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < which; r++) floats += ceil4f(backwardRegionFloats(r, T, S, d, dv, G));
+  return floats;
 }
 
-/** Floats of scratch attendWindowedBackward needs. */
-export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): i32 {
-  return <i32>(backwardRegion(0, B_REGIONS, T, S, d, dv, G) >> 2);
+function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
+  return scratch + (<usize>backwardRegionOffset(which, T, S, d, dv, G) << 2);
+}
+
+/** Floats of scratch attendWindowedBackward needs, in f64 (no wrap). */
+export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  return backwardRegionOffset(B_REGIONS, T, S, d, dv, G);
 }
 
 /** The pointers of one backward call's scratch regions; the table itself lives in region B_PLAN. */
@@ -348,6 +396,8 @@ export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, 
   aT: usize; rowsT: usize;
   /** Lanes of a global-key tile: positions g (8 i32) and whether g shares the queries' residue class (8 i32 masks). */
   laneKeys: usize; laneSameClass: usize;
+  /** Lane-wise max of every probability exp(s - lse) (4 floats), returned by the backward. */
+  pMax: usize;
 }
 
 /**
@@ -422,7 +472,7 @@ function backwardKeyTile(
       maskBackwardBandScores(w.p, nq, i0, bias, j0, w.centers, lo, hi, edge);
     }
     backwardValueScores(dv, w.doRow, i0, nq, w.vPanel, w.ds);
-    backwardProbabilities(w.p, w.ds, nq, w.lse + bytes(i0), w.D + bytes(i0));
+    backwardProbabilities(w.p, w.ds, nq, w.lse + bytes(i0), w.D + bytes(i0), w.pMax);
     backwardKeyGradients(dvPad, w.doCol, nQpad, i0, nq, w.p, w.dvT);
     backwardKeyGradients(dPad, w.qCol, nQpad, i0, nq, w.ds, w.dkT);
     backwardQueryGradients(d, w.ds, nq, w.kRows, w.dq, i0, w.aT);
@@ -439,14 +489,18 @@ function packKeyTile(kHead: usize, vHead: usize, pos0: i32, stride: i32, nk: i32
 /**
  * Windowed attention backward (see the header and the forward's band). out and
  * lse are the forward's; scratch: attentionBackwardScratchFloats(T, S, d, dv, G).
+ * Returns the largest probability exp(s - lse) met: at most 1 up to rounding when
+ * lse is the forward's (the caller refuses an lse that makes it larger).
  */
 export function attendWindowedBackward(
   B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
   q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
   left: i32, right: i32, dilation: i32, globals: usize, G: i32,
   out: usize, lse: usize, dout: usize, dq: usize, dk: usize, dvOut: usize, scratch: usize,
-): void {
+): f32 {
   const w = changetype<BackwardScratch>(backwardRegion(scratch, B_PLAN, T, S, d, dv, G));
+  w.pMax = backwardRegion(scratch, B_P_MAX, T, S, d, dv, G);
+  v128.store(w.pMax, f32x4.splat(0));
   w.qRow = backwardRegion(scratch, B_Q_ROW, T, S, d, dv, G);
   w.qCol = backwardRegion(scratch, B_Q_COL, T, S, d, dv, G);
   w.doRow = backwardRegion(scratch, B_DO_ROW, T, S, d, dv, G);
@@ -584,6 +638,7 @@ export function attendWindowedBackward(
       }
     }
   }
+  return hmaxF32x4(v128.load(w.pMax));
 }
 
 /** dst[0..n) += src[0..n). */

@@ -4,7 +4,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWeft, type Weft } from '../src/index.js';
-import { backendsUnderTest, expectClose } from './helpers.js';
+import { backendsUnderTest, expectClose, expectWeftError } from './helpers.js';
 import { NaiveOptions, finiteDifferenceGradients, naiveAttention, randomMask } from './attention_reference.js';
 
 // f32 gradients are sums of at most S + G terms of size O(1) each rounded at 6e-8:
@@ -96,6 +96,75 @@ describe.each(backendsUnderTest())('attention backward on $label', ({ label, cre
     nan[3] = NaN;
     expect(code(() => weft.attention.windowedBackward({ q, k, v, dout: { data: nan, shape: dout.shape }, window: [1, 1] }))).toBe('RANGE');
     expect(weft.memory().liveBytes).toBe(0);
+  });
+
+  it('takes the forward\'s lse and refuses one that is not (-Infinity on a row with keys, below the largest score)', () => {
+    // S < T and causal: queries 0..2 see no key (lse = -Infinity in the forward)
+    const [T, S] = [9, 6];
+    const q = weft.randn([1, 2, T, 4], 70), k = weft.randn([1, 1, S, 4], 71), v = weft.randn([1, 1, S, 3], 72);
+    const dout = weft.randn([1, 2, T, 3], 73);
+    const calls = [
+      { forward: weft.attention.full, backward: weft.attention.fullBackward, extra: {} },
+      { forward: weft.attention.windowed, backward: weft.attention.windowedBackward, extra: { window: [2, 0] as [number, number] } },
+    ];
+    for (const { forward, backward, extra } of calls) {
+      const args = { q, k, v, dout, causal: true, ...extra } as { q: typeof q; k: typeof q; v: typeof q; dout: typeof q; causal: boolean; window: [number, number] };
+      const { out, lse } = forward(args);
+      expect(Array.from(lse.data.subarray(0, 3))).toEqual([-Infinity, -Infinity, -Infinity]);
+      const recomputed = backward(args);
+      const given = backward({ ...args, out, lse });
+      for (const key of ['dq', 'dk', 'dv'] as const) expectClose(given[key].data, recomputed[key].data, { atol: 1e-6, rtol: 1e-5 }, key);
+      const withLse = (data: Float32Array) => () => backward({ ...args, out, lse: { data, shape: lse.shape } });
+      // -Infinity claims "no key" for a row that has some
+      const hidden = lse.data.slice();
+      hidden[5] = -Infinity;
+      expectWeftError(withLse(hidden), 'RANGE', /lse\[5\] \(batch 0, head 0, query 5\) is -Infinity but that row sees keys/);
+      expectWeftError(withLse(lse.data.map(() => -Infinity)), 'RANGE', /lse\[3\].*-Infinity/);
+      // below a row's largest score: p = exp(score - lse) > 1 (JS used to give NaN, WASM ~1e38)
+      const finite = (f: (x: number) => number) => lse.data.map((x) => (x === -Infinity ? x : f(x)));
+      expectWeftError(withLse(finite(() => -1e30)), 'RANGE', /lse is below a row's largest score/);
+      expectWeftError(withLse(finite((x) => x - 1)), 'RANGE', /lse is below/);
+      // above the forward's: every p shrinks by exp(lse - given), down to all-zero gradients
+      const zero = backward({ ...args, out, lse: { data: finite(() => 1e30), shape: lse.shape } });
+      for (const key of ['dq', 'dk', 'dv'] as const) expect(zero[key].data.every((x) => x === 0)).toBe(true);
+      expectWeftError(withLse(finite(() => NaN)), 'RANGE', /lse: values must be finite/);
+    }
+    expect(weft.memory().liveBytes).toBe(0);
+    expect(weft.attention.fullBackward({ q, k, v, dout }).dq.data.every(Number.isFinite)).toBe(true);
+  });
+
+  it('accepts -Infinity in lse exactly for the rows the forward found empty (band, dilation, globals, key mask)', () => {
+    for (const [T, S] of [[12, 12], [12, 9]])
+      for (const causal of [false, true]) {
+        const q = weft.randn([2, 2, T, 3], T + S), k = weft.randn([2, 1, S, 3], T + S + 1), v = weft.randn([2, 1, S, 2], 3);
+        const dout = weft.randn([2, 2, T, 2], 4);
+        const args = { q, k, v, dout, causal, window: [1, 1] as [number, number], dilation: 2, globalTokens: Int32Array.from([3]), keyMask: randomMask(2 * S, 0.4, T + S) };
+        const { out, lse } = weft.attention.windowed(args);
+        expect(lse.data.some((x) => x === -Infinity)).toBe(true);
+        weft.attention.windowedBackward({ ...args, out, lse }); // the forward's lse passes
+        for (let row = 0; row < lse.data.length; row++) {
+          if (lse.data[row] === -Infinity) continue;
+          const data = lse.data.slice();
+          data[row] = -Infinity;
+          expectWeftError(() => weft.attention.windowedBackward({ ...args, out, lse: { data, shape: lse.shape } }), 'RANGE', new RegExp(`lse\\[${row}\\]`));
+        }
+      }
+  });
+
+  it('accepts the forward\'s lse for scores of magnitude 1e4, on this backend and the JS twin (the check allows f32 rounding)', async () => {
+    const js = await createWeft({ backend: 'js' });
+    const q = weft.tensor(Float32Array.from({ length: 2 * 33 * 8 }, (_, i) => 200 * Math.sin(i)), [1, 2, 33, 8]);
+    const k = weft.tensor(Float32Array.from({ length: 33 * 8 }, (_, i) => 200 * Math.cos(3 * i)), [1, 1, 33, 8]);
+    const v = weft.randn([1, 1, 33, 3], 5), dout = weft.randn([1, 2, 33, 3], 6);
+    for (const causal of [false, true]) {
+      const { out, lse } = weft.attention.full({ q, k, v, causal, scale: 1 });
+      expect(Math.max(...Array.from(lse.data, Math.abs))).toBeGreaterThan(1e4);
+      const grads = weft.attention.fullBackward({ q, k, v, dout, causal, scale: 1, out, lse });
+      expect(grads.dq.data.every(Number.isFinite)).toBe(true);
+      // the f64 twin recomputes the scores in another order than this backend's forward
+      const twin = js.attention.fullBackward({ q, k, v, dout, causal, scale: 1, out, lse });
+      expect(twin.dk.data.every(Number.isFinite)).toBe(true);
+    }
   });
 
   it.skipIf(label === 'js')('matches the JS twin across tile and block edges', async () => {

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWeft, type Tensor, type Weft } from '../src/index.js';
 import { backendsUnderTest, expectClose, expectWeftError } from './helpers.js';
-import { finiteDifferenceGradients, naiveAttention, naiveLinearAttention, randomMask, repeatHeads } from './attention_reference.js';
+import { finiteDifferenceGradients, naiveAttention, naiveFavorLogSpace, naiveLinearAttention, randomMask, repeatHeads } from './attention_reference.js';
 
 type FeatureMap = 'elu1' | 'relu' | 'favor';
 
@@ -92,44 +92,57 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     expect(Array.from(relu.data)).toEqual(new Array(10).fill(0));
   });
 
-  it('FAVOR+ stays finite and exact for large logits (eps = 0, stabilised features)', () => {
-    const d = 4;
-    const q = weft.tensor(weft.randn([1, 1, 9, d], 7).data.map((x) => 8 * x), [1, 1, 9, d]);
-    const k = weft.tensor(weft.randn([1, 1, 9, d], 8).data.map((x) => 8 * x), [1, 1, 9, d]);
-    const v = weft.randn([1, 1, 9, 2], 9);
-    const W = weft.attention.favorFeatures({ dim: d, numFeatures: 16, seed: 2 }).data;
-    // f64 reference with the row maxima taken out by hand (they cancel when eps = 0)
-    const s = Math.sqrt(1 / Math.sqrt(d));
-    const logits = (x: Float32Array, row: number) => Array.from({ length: 16 }, (_, f) => {
-      let dot = 0, norm = 0;
-      for (let c = 0; c < d; c++) {
-        dot += W[f * d + c] * s * x[row * d + c];
-        norm += (s * x[row * d + c]) ** 2;
+  /**
+   * Inputs whose FAVOR+ logits span hundreds or thousands of nats, for eps = 0 (d = 2 or 4):
+   * 'large': q, k ~ 8 N(0, 1) (rows whose exp(-C) overflows f32, so 0 * inf used to be NaN);
+   * 'orthogonal': queries along w_1, keys along w_2 (a scalar query max and key max leave
+   * every product below 1e-38); 'rising': key logits rising by ~25 nats a key over two
+   * causal blocks, with S > T, a key mask and two query heads (the sub-chunk cuts).
+   */
+  const favorExtremes = (): { name: string; q: Tensor; k: Tensor; v: Tensor; numFeatures: number; keyMask?: Uint8Array }[] => {
+    const large = { q: weft.randn([1, 1, 9, 4], 7), k: weft.randn([1, 1, 9, 4], 8) };
+    for (const t of [large.q, large.k]) t.data.forEach((x, i) => (t.data[i] = 8 * x));
+    const W = weft.attention.favorFeatures({ dim: 2, numFeatures: 2, seed: 2 }).data;
+    const unit = (f: number) => [W[2 * f], W[2 * f + 1]].map((x) => x / Math.hypot(W[2 * f], W[2 * f + 1]));
+    const noise = weft.randn([200], 9).data;
+    const along = (f: number, length: number, rows: number, at: number) =>
+      weft.tensor(Float32Array.from({ length: rows * 2 }, (_, i) => length * unit(f)[i % 2] + 3 * noise[at + i]), [1, 1, rows, 2]);
+    // |x|^2 s^2 / 2 falls by 25 nats a key (s^2 = scale = 1 / sqrt(2)), key j from 43 - j steps down
+    const radius = (j: number) => Math.sqrt(2 * 25 * (43 - j) * Math.SQRT2);
+    const rising = Float32Array.from({ length: 43 * 2 }, (_, i) => radius(i >> 1) * unit((i >> 1) % 2)[i % 2]);
+    return [
+      { name: 'large', ...large, v: weft.randn([1, 1, 9, 2], 10), numFeatures: 16 },
+      { name: 'orthogonal', q: along(0, 120, 9, 0), k: along(1, 120, 9, 20), v: weft.randn([1, 1, 9, 2], 11), numFeatures: 2 },
+      {
+        name: 'rising', q: weft.randn([1, 2, 40, 2], 12), k: weft.tensor(rising, [1, 1, 43, 2]), v: weft.randn([1, 1, 43, 3], 13),
+        numFeatures: 2, keyMask: randomMask(43, 0.8, 14),
+      },
+    ];
+  };
+
+  it('FAVOR+ with eps = 0 matches a log-space reference on every entry, for logits of hundreds to thousands of nats', () => {
+    for (const { name, q, k, v, numFeatures, keyMask } of favorExtremes())
+      for (const causal of [false, true]) {
+        const seed = 2;
+        const { out } = weft.attention.linear({ q, k, v, keyMask, causal, featureMap: 'favor', numFeatures, seed, eps: 0 });
+        const W = weft.attention.favorFeatures({ dim: q.shape[3], numFeatures, seed }).data;
+        const want = naiveFavorLogSpace(q, k, v, W, { causal, keyMask });
+        // logits up to ~1e4 carry f32 rounding ~1e-3 nats into the weights (measured worst 3e-7)
+        expectClose(out.data, want, { atol: 1e-3, rtol: 1e-3 }, `${name} causal=${causal}`);
+        if (name !== 'rising') expect(want.some((x, i) => x !== 0 && out.data[i] !== 0)).toBe(true);
       }
-      return dot - norm / 2;
-    });
-    const uk = Array.from({ length: 9 }, (_, r) => logits(k.data, r));
-    const keyMax = Math.max(...uk.flat());
-    expect(keyMax - Math.min(...uk.flat())).toBeGreaterThan(100); // exp would under/overflow f32 unstabilised
-    for (const causal of [false, true]) {
-      const { out } = weft.attention.linear({ q, k, v, featureMap: 'favor', numFeatures: 16, seed: 2, eps: 0, causal });
-      const want = new Float64Array(18);
-      for (let t = 0; t < 9; t++) {
-        const uq = logits(q.data, t);
-        const qMax = Math.max(...uq);
-        let den = 0;
-        for (let j = 0; j <= (causal ? t : 8); j++) {
-          let w = 0;
-          for (let f = 0; f < 16; f++) w += Math.exp(uq[f] - qMax) * Math.exp(uk[j][f] - keyMax);
-          den += w;
-          for (let c = 0; c < 2; c++) want[t * 2 + c] += w * v.data[j * 2 + c];
-        }
-        for (let c = 0; c < 2; c++) want[t * 2 + c] = den > 0 ? want[t * 2 + c] / den : 0;
+  });
+
+  it.skipIf(label === 'js')('FAVOR+ backward on those inputs matches the f64 JS twin (sub-chunk units in both passes)', async () => {
+    const js = await createWeft({ backend: 'js' });
+    for (const { name, q, k, v, numFeatures, keyMask } of favorExtremes())
+      for (const causal of [false, true]) {
+        const args = { q, k, v, keyMask, causal, featureMap: 'favor', numFeatures, seed: 2, eps: 0, dout: weft.randn([...q.shape.slice(0, 3), v.shape[3]], 15) } as const;
+        const got = weft.attention.linearBackward(args), want = js.attention.linearBackward(args);
+        // f32 logits of ~1e3 nats carry ~1e-4 relative rounding into the weights (measured worst 3e-4 on |dk| ~ 10)
+        for (const key of ['dq', 'dk', 'dv'] as const) expectClose(got[key].data, want[key].data, { atol: 1e-3, rtol: 1e-3 }, `${name} causal=${causal} ${key}`);
       }
-      expect(out.data.every(Number.isFinite)).toBe(true);
-      // rows whose keys underflow in f32 relative to the global key max read 0 (den 0); the rest are exact
-      for (let i = 0; i < 18; i++) if (want[i] !== 0 && out.data[i] !== 0) expect(Math.abs(out.data[i] - want[i])).toBeLessThan(1e-3 * (1 + Math.abs(want[i])));
-    }
+    expect(weft.memory().liveBytes).toBe(0);
   });
 
   it('FAVOR+ with many features approaches softmax attention', () => {
@@ -151,21 +164,32 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     }
   });
 
-  it('uses the same FAVOR+ features for the same seed on every backend, and new ones for a new seed', async () => {
-    const js = await createWeft({ backend: 'js' });
+  it('favorFeatures: [F, d], orthogonal rows within a block, the same matrix for a seed and a new one for a new seed', () => {
     const W = weft.attention.favorFeatures({ dim: 5, numFeatures: 12, seed: 42 });
     expect(W.shape).toEqual([12, 5]);
-    expect(W.data).toEqual(js.attention.favorFeatures({ dim: 5, numFeatures: 12, seed: 42 }).data);
+    expect(W.data).toEqual(weft.attention.favorFeatures({ dim: 5, numFeatures: 12, seed: 42 }).data);
     expect(W.data).not.toEqual(weft.attention.favorFeatures({ dim: 5, numFeatures: 12, seed: 43 }).data);
-    // rows of one block are orthogonal
     let dot = 0;
     for (let c = 0; c < 5; c++) dot += W.data[c] * W.data[5 + c];
     expect(Math.abs(dot)).toBeLessThan(1e-5);
     expect(weft.attention.favorFeatures({ dim: 64 }).shape).toEqual([64 * 5, 64]); // d * ceil(ln 64)
+  });
+
+  it.skipIf(label === 'js')('FAVOR+ outputs equal the JS backend\'s for the same seed, and differ for another seed', async () => {
+    const js = await createWeft({ backend: 'js' });
     const q = weft.randn([1, 2, 17, 5], 1), k = weft.randn([1, 2, 17, 5], 2), v = weft.randn([1, 2, 17, 3], 3);
-    const args = { q, k, v, featureMap: 'favor', numFeatures: 12, seed: 42 } as const;
-    expectClose(weft.attention.linear(args).out.data, js.attention.linear(args).out.data, { atol: 1e-5, rtol: 1e-4 });
-    expect(weft.attention.linear({ ...args, seed: 43 }).out.data).not.toEqual(weft.attention.linear(args).out.data);
+    const dout = weft.randn([1, 2, 17, 3], 4);
+    for (const causal of [false, true]) {
+      const args = { q, k, v, causal, featureMap: 'favor', numFeatures: 12, seed: 42 } as const;
+      const mine = weft.attention.linear(args).out.data;
+      // f32 sums over 17 keys and 12 features of O(1) terms against the f64 twin
+      expectClose(mine, js.attention.linear(args).out.data, { atol: 1e-5, rtol: 1e-4 }, `out causal=${causal}`);
+      const grads = weft.attention.linearBackward({ ...args, dout }), twin = js.attention.linearBackward({ ...args, dout });
+      for (const key of ['dq', 'dk', 'dv'] as const) expectClose(grads[key].data, twin[key].data, { atol: 1e-4, rtol: 1e-3 }, key);
+      // another seed draws other features: the outputs move far beyond that tolerance
+      const other = js.attention.linear({ ...args, seed: 43 }).out.data;
+      expect(Math.max(...mine.map((x, i) => Math.abs(x - other[i])))).toBeGreaterThan(1e-2);
+    }
   });
 
   for (const map of ['elu1', 'relu', 'favor'] as FeatureMap[]) {
@@ -249,16 +273,46 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     expect(weft.memory().liveBytes).toBe(0);
   });
 
+  it('refuses working buffers past 4 GiB with MEMORY before any work, leaks nothing and stays usable', () => {
+    // numFeatures 32768, dv = 131071: KV' [F, dv + 1] is 2^32 floats (its i32 size wrapped to 0 on WASM)
+    const q = weft.randn([1, 1, 1, 1], 1), k = weft.randn([1, 1, 1, 1], 2), v = weft.randn([1, 1, 1, 131071], 3);
+    const args = { q, k, v, featureMap: 'favor', numFeatures: 32768 } as const;
+    expectWeftError(() => weft.attention.linear(args), 'MEMORY', /KV' \[numFeatures, dv \+ 1\]: 4294967296 elements/);
+    expectWeftError(() => weft.attention.linear({ ...args, causal: true }), 'MEMORY', /KV'/);
+    expectWeftError(() => weft.attention.linearBackward({ ...args, dout: weft.randn([1, 1, 1, 131071], 4) }), 'MEMORY', /KV'/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 1, dim: 1, valueDim: 131071, featureMap: 'favor', numFeatures: 32768 }), 'MEMORY', /KV'/);
+    // 2^23 features: the 128 feature rows a pass holds are 2^30 + 2^23 floats
+    expectWeftError(() => weft.attention.linear({ ...args, v: weft.randn([1, 1, 1, 1], 3), numFeatures: 2 ** 23 + 2 ** 16 }), 'MEMORY', /feature rows/);
+    expect(weft.memory().liveBytes).toBe(0);
+    expect(weft.attention.linear({ ...args, numFeatures: 8 }).out.data.every(Number.isFinite)).toBe(true);
+    expect(weft.memory().liveBytes).toBe(0);
+  });
+
+  it.runIf(label === 'js')('FAVOR+ with 200000 features matches the log-space reference (no Math.max(...spread) in the twin)', () => {
+    const q = weft.randn([1, 1, 3, 1], 1), k = weft.randn([1, 1, 3, 1], 2), v = weft.randn([1, 1, 3, 2], 3);
+    for (const causal of [false, true]) {
+      const { out } = weft.attention.linear({ q, k, v, causal, featureMap: 'favor', numFeatures: 200000, seed: 1, eps: 0 });
+      const W = weft.attention.favorFeatures({ dim: 1, numFeatures: 200000, seed: 1 }).data;
+      // f64 sums over 200000 features
+      expectClose(out.data, naiveFavorLogSpace(q, k, v, W, { causal }), { atol: 1e-6, rtol: 1e-6 }, `causal=${causal}`);
+    }
+  });
+
   it('rejects bad input with typed errors and stays usable', () => {
     const q = weft.randn([1, 6, 5, 4], 1), k = weft.randn([1, 2, 5, 4], 2), v = weft.randn([1, 2, 5, 3], 3);
     const linear = (extra: object) => () => weft.attention.linear({ q, k, v, ...extra });
     expectWeftError(linear({ featureMap: 'softmax' }), 'OPTION', /featureMap/);
+    expectWeftError(linear({ featureMap: null }), 'OPTION', /featureMap/); // not the default in disguise
     expectWeftError(linear({ featureMap: 'favor', numFeatures: 0 }), 'RANGE', /numFeatures/);
-    expectWeftError(linear({ featureMap: 'favor', numFeatures: 2.5 }), 'RANGE', /numFeatures/);
+    // non-integer counts and non-finite option values are OPTION, as in every family
+    expectWeftError(linear({ featureMap: 'favor', numFeatures: 2.5 }), 'OPTION', /numFeatures/);
+    expectWeftError(linear({ featureMap: 'favor', numFeatures: '8' }), 'OPTION', /numFeatures/);
     expectWeftError(linear({ featureMap: 'favor', seed: 1.5 }), 'OPTION', /seed/);
     expectWeftError(linear({ eps: -1 }), 'RANGE', /eps/);
-    expectWeftError(linear({ eps: NaN }), 'RANGE', /eps/);
-    expectWeftError(linear({ featureMap: 'favor', scale: Infinity }), 'RANGE', /scale/);
+    expectWeftError(linear({ eps: NaN }), 'OPTION', /eps/);
+    expectWeftError(linear({ eps: Infinity }), 'OPTION', /eps/);
+    expectWeftError(linear({ featureMap: 'favor', scale: Infinity }), 'OPTION', /scale/);
+    expectWeftError(linear({ featureMap: 'favor', scale: -1 }), 'RANGE', /scale/);
     expectWeftError(linear({ k: weft.randn([1, 2, 5, 5], 2) }), 'SHAPE', /same width d/);
     expectWeftError(linear({ k: weft.randn([1, 4, 5, 4], 2), v: weft.randn([1, 4, 5, 3], 2) }), 'SHAPE', /multiple of kv heads/);
     expectWeftError(linear({ keyMask: new Uint8Array(2) }), 'SHAPE', /keyMask/);
@@ -268,8 +322,13 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     expectWeftError(linear({ q: { data: nan, shape: q.shape } }), 'RANGE', /q: values must be finite/);
     expectWeftError(() => weft.attention.linearBackward({ q, k, v, dout: weft.randn([1, 6, 5, 4], 1) }), 'SHAPE', /dout/);
     expectWeftError(() => weft.attention.favorFeatures({ dim: 0 }), 'RANGE', /dim/);
+    expectWeftError(() => weft.attention.favorFeatures({ dim: 2.5 }), 'OPTION', /dim/);
+    expectWeftError(() => weft.attention.favorFeatures({} as never), 'OPTION', /dim is required/);
     expectWeftError(() => weft.attention.linearStream({ dim: 4 } as never), 'OPTION', /heads is required/);
     expectWeftError(() => weft.attention.linearStream({ heads: 2, dim: -1 }), 'RANGE', /dim/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 1.5, dim: 4 }), 'OPTION', /heads/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 2, dim: 4, valueDim: 0.5 }), 'OPTION', /valueDim/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 2, dim: 4, featureMap: null as never }), 'OPTION', /featureMap/);
     const stream = weft.attention.linearStream({ heads: 2, dim: 4, valueDim: 3 });
     expectWeftError(() => stream.step(weft.randn([2, 5], 1), weft.randn([2, 4], 1), weft.randn([2, 3], 1)), 'SHAPE', /q must be/);
     stream.step(weft.randn([3, 2, 4], 1), weft.randn([3, 2, 4], 2), weft.randn([3, 2, 3], 3));

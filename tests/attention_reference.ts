@@ -109,6 +109,63 @@ export function naiveLinearAttention(
   return out;
 }
 
+/**
+ * FAVOR+ linear attention with eps = 0 in log space, f64: the weight of key s for query t
+ * is exp(L_ts), L_ts = log sum_f exp(u_tf + u_sf) with u_f = s (w_f . x) - s^2 |x|^2 / 2
+ * (s = sqrt(scale)), so logits of any size stay exact (no exp of a raw logit is formed).
+ */
+export function naiveFavorLogSpace(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  W: Float32Array,
+  o: { scale?: number; causal?: boolean; keyMask?: Uint8Array },
+): Float64Array {
+  const [B, Hq, T, d] = q.shape;
+  const [, Hkv, S] = k.shape;
+  const dv = v.shape[3];
+  const F = W.length / d, s = Math.sqrt(o.scale ?? 1 / Math.sqrt(d));
+  const logits = (x: Float32Array, r: number) =>
+    Array.from({ length: F }, (_, f) => {
+      let dot = 0, norm = 0;
+      for (let c = 0; c < d; c++) {
+        dot += W[f * d + c] * s * x[r * d + c];
+        norm += (s * x[r * d + c]) ** 2;
+      }
+      return dot - norm / 2;
+    });
+  const logSumExp = (xs: number[]) => {
+    const m = xs.reduce((a, x) => Math.max(a, x), -Infinity); // (no spread: F may be 200000)
+    return m + Math.log(xs.reduce((sum, x) => sum + Math.exp(x - m), 0));
+  };
+  const out = new Float64Array(B * Hq * T * dv);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Hq; h++) {
+      const kvHead = b * Hkv + Math.floor(h / (Hq / Hkv));
+      const uk = Array.from({ length: S }, (_, j) => logits(k.data, kvHead * S + j));
+      for (let t = 0; t < T; t++) {
+        const r = (b * Hq + h) * T + t;
+        const uq = logits(q.data, r);
+        const seen: number[] = [], L: number[] = [];
+        for (let j = 0; j < S; j++) {
+          if ((o.causal && j > t + S - T) || (o.keyMask && o.keyMask[b * S + j] === 0)) continue;
+          seen.push(j);
+          L.push(logSumExp(uq.map((x, f) => x + uk[j][f])));
+        }
+        if (seen.length === 0) continue;
+        const m = L.reduce((a, x) => Math.max(a, x), -Infinity);
+        let den = 0;
+        seen.forEach((j, i) => {
+          const w = Math.exp(L[i] - m);
+          den += w;
+          for (let c = 0; c < dv; c++) out[r * dv + c] += w * v.data[(kvHead * S + j) * dv + c];
+        });
+        for (let c = 0; c < dv; c++) out[r * dv + c] /= den;
+      }
+    }
+  return out;
+}
+
 /** Deterministic pseudo-random Uint8Array mask with about `keep` of the entries 1. */
 export function randomMask(n: number, keep: number, seed: number): Uint8Array {
   const mask = new Uint8Array(n);

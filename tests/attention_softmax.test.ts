@@ -97,19 +97,53 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     });
   }
 
-  it('windowed with a window covering every key gives exactly full', () => {
-    for (const causal of [false, true]) {
-      const q = weft.randn([1, 6, 130, 5], 1);
-      const k = weft.randn([1, 2, 130, 5], 2);
-      const v = weft.randn([1, 2, 130, 7], 3);
-      const keyMask = randomMask(130, 0.9, 4);
-      const full = weft.attention.full({ q, k, v, causal, keyMask });
-      for (const window of [[130, 130], [Infinity, Infinity], [500, 129]] as [number, number][]) {
-        const win = weft.attention.windowed({ q, k, v, causal, keyMask, window });
-        expect(win.out.data).toEqual(full.out.data);
-        expect(win.lse.data).toEqual(full.lse.data);
+  it('a dilation of 2^31 or 2^32 + 1 leaves each query its own position (and the globals), as in the reference', async () => {
+    // Such a dilation puts no other key on the query's grid. The kernels take 32-bit
+    // integers, where 2^32 + 1 used to read as 1 (the whole band) and 2^31 as negative.
+    const js = await createWeft({ backend: 'js' });
+    const [T, S] = [9, 11];
+    const q = weft.randn([1, 2, T, 5], 60), k = weft.randn([1, 1, S, 5], 61), v = weft.randn([1, 1, S, 3], 62);
+    const dout = weft.randn([1, 2, T, 3], 63);
+    for (const dilation of [2 ** 31, 2 ** 32 + 1])
+      for (const causal of [false, true]) {
+        const args = { q, k, v, causal, window: [2, 3] as [number, number], dilation, globalTokens: Int32Array.from([4]) };
+        const { out, lse } = weft.attention.windowed(args);
+        const ref = naiveAttention(q, k, v, { causal, window: [2, 3], dilation, globals: [4] });
+        expectClose(out.data, ref.out, attentionTolerance(S), `out dilation=${dilation} causal=${causal}`);
+        expectCloseLse(lse.data, ref.lse, attentionTolerance(S), `lse dilation=${dilation} causal=${causal}`);
+        const twin = js.attention.windowed(args);
+        expectClose(out.data, twin.out.data, attentionTolerance(S), 'out vs the JS twin');
+        const grads = weft.attention.windowedBackward({ ...args, dout });
+        const twinGrads = js.attention.windowedBackward({ ...args, dout });
+        // sums over at most S + 1 keys of O(1) f32 terms
+        for (const key of ['dq', 'dk', 'dv'] as const) {
+          expectClose(grads[key].data, twinGrads[key].data, { atol: 1e-5, rtol: 1e-4 }, `${key} dilation=${dilation} causal=${causal}`);
+        }
       }
-    }
+  });
+
+  it('windowed with a window covering every key gives exactly full, for S = T and S != T', () => {
+    // Query t sits at key position p = t + S - T in [S - T, S - 1], so [left, right] reaches
+    // every key once left >= S - 1 and right >= T - 1: [Infinity, Infinity] always does.
+    for (const [T, S] of [[130, 130], [17, 40], [40, 17]])
+      for (const causal of [false, true]) {
+        const q = weft.randn([1, 6, T, 5], 1);
+        const k = weft.randn([1, 2, S, 5], 2);
+        const v = weft.randn([1, 2, S, 7], 3);
+        const keyMask = randomMask(S, 0.9, 4);
+        const full = weft.attention.full({ q, k, v, causal, keyMask });
+        for (const window of [[Infinity, Infinity], [S - 1, T - 1], [S + T, S + T]] as [number, number][]) {
+          const win = weft.attention.windowed({ q, k, v, causal, keyMask, window });
+          expect(win.out.data, `T=${T} S=${S} causal=${causal} window=[${window}]`).toEqual(full.out.data);
+          expect(win.lse.data).toEqual(full.lse.data);
+        }
+      }
+    // [T, T] is not full once S > T + 1 (T = 2, S = 5: key 0 lies 3 positions before query 0)
+    const q = weft.randn([1, 1, 2, 3], 5), k = weft.randn([1, 1, 5, 3], 6), v = weft.randn([1, 1, 5, 3], 7);
+    const band = weft.attention.windowed({ q, k, v, window: [2, 2] }).out.data;
+    expectClose(band, naiveAttention(q, k, v, { window: [2, 2] }).out, attentionTolerance(5), '[T, T] band');
+    const full = weft.attention.full({ q, k, v }).out.data;
+    expect(Math.max(...band.map((x, i) => Math.abs(x - full[i])))).toBeGreaterThan(0.1);
   });
 
   it('causal windowed equals full attention with a banded key mask, row by row', () => {
@@ -202,6 +236,20 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     expect(a.out.data.buffer.byteLength).toBe(a.out.data.byteLength);
   });
 
+  it('refuses packed copies past 4 GiB with MEMORY before copying anything (S or T = 2^28 + 4, widths padded to 4)', () => {
+    // one 1 GiB array (never touched: the size check comes first) serves as k, v, q and dout
+    const n = 2 ** 28 + 4;
+    const big = new Float32Array(n);
+    const small = weft.randn([1, 1, 1, 1], 1);
+    const long = { data: big, shape: [1, 1, n, 1] };
+    expectWeftError(() => weft.attention.full({ q: small, k: long, v: long }), 'MEMORY', /packed values \[dv, S\]: 1073741840 elements/);
+    expectWeftError(() => weft.attention.windowed({ q: small, k: long, v: long, window: [4, 4] }), 'MEMORY', /packed values/);
+    expectWeftError(() => weft.attention.fullBackward({ q: long, k: small, v: small, dout: long }), 'MEMORY', /packed queries \[d, T\]/);
+    expectWeftError(() => weft.attention.windowedBackward({ q: long, k: small, v: small, dout: long, window: [1, 1] }), 'MEMORY', /packed queries/);
+    expect(weft.memory().liveBytes).toBe(0);
+    expect(weft.attention.full({ q: small, k: small, v: small }).out.data).toEqual(small.data.map(() => small.data[0]));
+  });
+
   it('rejects bad input with typed errors, leaks nothing and stays usable', () => {
     const q = weft.randn([1, 6, 5, 4], 1), k = weft.randn([1, 2, 5, 4], 2), v = weft.randn([1, 2, 5, 3], 3);
     const full = (extra: object) => () => weft.attention.full({ q, k, v, ...extra });
@@ -214,8 +262,9 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     expectWeftError(full({ q: weft.randn([1, 6, 5, 0], 1), k: weft.randn([1, 2, 5, 0], 1) }), 'SHAPE', /d >= 1/);
     expectWeftError(full({ keyMask: new Uint8Array(4) }), 'SHAPE', /keyMask must have B \* S = 5/);
     expectWeftError(full({ keyMask: new Int32Array(5) }), 'DTYPE', /keyMask/);
-    expectWeftError(full({ scale: NaN }), 'RANGE', /scale/);
-    expectWeftError(full({ scale: Infinity }), 'RANGE', /scale/);
+    // option values that are not finite numbers (or not integers, for counts) are OPTION, as in every family
+    expectWeftError(full({ scale: NaN }), 'OPTION', /scale/);
+    expectWeftError(full({ scale: Infinity }), 'OPTION', /scale/);
     expectWeftError(full({ scale: '1' }), 'OPTION', /scale/);
     expectWeftError(full({ causal: 1 }), 'OPTION', /causal/);
     const bad = q.data.slice();
@@ -228,11 +277,17 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     expectWeftError(full({ k: { data: huge, shape: k.shape } }), 'RANGE', /overflow/);
     expectWeftError(() => weft.attention.full(null as never), 'OPTION');
     expectWeftError(windowed({ window: [-1, 2] }), 'RANGE', /window\[0\]/);
-    expectWeftError(windowed({ window: [1, 2.5] }), 'RANGE', /window\[1\]/);
-    expectWeftError(windowed({ window: [1, NaN] }), 'RANGE', /window\[1\]/);
+    expectWeftError(windowed({ window: [-Infinity, 2] }), 'RANGE', /window\[0\]/);
+    expectWeftError(windowed({ window: [1, 2.5] }), 'OPTION', /window\[1\]/);
+    expectWeftError(windowed({ window: [1, NaN] }), 'OPTION', /window\[1\]/);
+    expectWeftError(windowed({ window: [1, '2'] }), 'OPTION', /window\[1\]/);
+    expectWeftError(windowed({ window: [1, null] }), 'OPTION', /window\[1\]/);
     expectWeftError(windowed({ window: undefined }), 'OPTION', /window must be \[left, right\]/);
     expectWeftError(windowed({ window: [1] }), 'OPTION', /window/);
     expectWeftError(windowed({ dilation: 0 }), 'RANGE', /dilation/);
+    expectWeftError(windowed({ dilation: 1.5 }), 'OPTION', /dilation/);
+    expectWeftError(windowed({ dilation: Infinity }), 'OPTION', /dilation/);
+    expectWeftError(windowed({ dilation: '2' }), 'OPTION', /dilation/);
     expectWeftError(windowed({ globalTokens: Int32Array.from([5]) }), 'RANGE', /globalTokens holds 5/);
     expectWeftError(windowed({ globalTokens: [1] }), 'DTYPE', /globalTokens/);
     expectWeftError(windowed({ keyMask: new Uint8Array(6) }), 'SHAPE', /keyMask/);

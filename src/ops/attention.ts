@@ -6,9 +6,11 @@
 import { WeftError, describe } from '../errors.js';
 import { Tensor, allocF32, checkElementCount } from '../tensor.js';
 import {
-  AttentionOperands, AttentionShape, CheckedGradients, ValueChecked, checkGradients, checkOperands,
-  checkOptionsObject, finiteMax, optionalFinite, optionalInteger,
+  AttentionOperands, AttentionShape, CheckedGradients, ValueChecked, ceil4, checkGradients, checkOperands,
+  checkOptionsObject, checkWorkingSizes, finiteMax,
 } from './attention_checks.js';
+import { checkNumber } from '../args.js';
+import { checkNegInfLse, checkProbabilities } from './attention_lse.js';
 
 /** The band of windowed attention; full attention is left = right = Infinity, dilation 1, no globals. */
 export interface AttentionBand {
@@ -25,6 +27,8 @@ export interface AttentionBand {
 export interface SoftmaxAttentionProblem extends AttentionOperands, ValueChecked {
   scale: number;
   band: AttentionBand;
+  /** |scale| d max|q| max|k|, a bound on every |score|: set by checkValues. */
+  scoreBound: number;
 }
 
 export interface AttentionOutput {
@@ -43,13 +47,18 @@ export interface AttentionGradientArrays {
   dv: Float32Array;
 }
 
+/** A softmax backward's gradients and the largest probability exp(score - lse) it met. */
+export interface SoftmaxGradientArrays extends AttentionGradientArrays {
+  maxProbability: number;
+}
+
 export interface SoftmaxAttentionKernels {
   /** Exact attention: out and lse. */
   attentionFull(p: SoftmaxAttentionProblem): AttentionOutput;
   /** Banded attention (p.band). */
   attentionWindowed(p: SoftmaxAttentionProblem): AttentionOutput;
-  attentionFullBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): AttentionGradientArrays;
-  attentionWindowedBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): AttentionGradientArrays;
+  attentionFullBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): SoftmaxGradientArrays;
+  attentionWindowedBackward(p: SoftmaxAttentionProblem, g: CheckedGradients): SoftmaxGradientArrays;
 }
 
 /** Options every attention call shares. */
@@ -83,7 +92,11 @@ export interface WindowedAttentionArgs extends FullAttentionArgs {
   globalTokens?: Int32Array;
 }
 
-/** Backward arguments: the forward's arguments plus dout [B, Hq, T, dv], optionally its out and lse. */
+/**
+ * Backward arguments: the forward's arguments plus dout [B, Hq, T, dv], optionally its
+ * out and lse (both, or they are recomputed). lse must be the forward's: -Infinity only
+ * for a row that sees no key, and never below a row's largest score (else RANGE).
+ */
 export interface SoftmaxBackwardExtras {
   dout: Tensor;
   out?: Tensor;
@@ -109,10 +122,14 @@ const SCORE_LIMIT = 1e37;
 function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAttentionProblem {
   const args = checkOptionsObject(fn, options);
   const operands = checkOperands(fn, args);
-  const scale = optionalFinite(`${fn}: scale`, args.scale, 1 / Math.sqrt(operands.d));
+  const scale = checkNumber(`${fn}: scale`, args.scale, -Infinity, Infinity, 1 / Math.sqrt(operands.d));
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
+  // the packed copies of one kv head the kernels tile over (assembly/attention_windowed.ts)
+  const { S, d, dv } = operands;
+  checkWorkingSizes(fn, [['packed keys [S, d]', ceil4(S) * d], ['packed values [dv, S]', ceil4(dv) * ceil4(S)]]);
   const band = windowed ? checkBand(fn, args, operands) : FULL_BAND;
-  const checkValues = (maxAbs: (data: Float32Array) => number) => {
+  const problem: SoftmaxAttentionProblem = { ...operands, scale, band, scoreBound: NaN, checkValues: () => {} };
+  problem.checkValues = (maxAbs) => {
     const maxQ = finiteMax(`${fn}: q`, operands.q, maxAbs);
     const maxK = finiteMax(`${fn}: k`, operands.k, maxAbs);
     finiteMax(`${fn}: v`, operands.v, maxAbs);
@@ -121,21 +138,18 @@ function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAt
     if (!(bound <= SCORE_LIMIT)) {
       throw new WeftError('RANGE', `${fn}: |q| and |k| up to ${maxQ} and ${maxK} could overflow f32 scores (bound ${bound})`);
     }
+    problem.scoreBound = bound;
   };
-  return { ...operands, scale, band, checkValues };
+  return problem;
 }
 
 function checkBand(fn: string, args: Record<string, unknown>, s: AttentionOperands): AttentionBand {
   const window = args.window;
-  if (!Array.isArray(window) || window.length !== 2 || window.some((w) => typeof w !== 'number')) {
-    throw new WeftError('OPTION', `${fn}: window must be [left, right] (numbers), got ${describe(window)}`);
+  if (!Array.isArray(window) || window.length !== 2) {
+    throw new WeftError('OPTION', `${fn}: window must be [left, right] (integers >= 0 or Infinity), got ${describe(window)}`);
   }
-  for (const [i, w] of (window as number[]).entries()) {
-    if (!(w >= 0) || (w !== Infinity && !Number.isSafeInteger(w))) {
-      throw new WeftError('RANGE', `${fn}: window[${i}] must be an integer >= 0 or Infinity, got ${w}`);
-    }
-  }
-  const dilation = optionalInteger(`${fn}: dilation`, args.dilation, 1, 1);
+  const [left, right] = window.map((w: unknown, i) => windowEdge(`${fn}: window[${i}]`, w));
+  const dilation = checkDilation(`${fn}: dilation`, args.dilation, s);
   let globals = new Int32Array(0);
   if (args.globalTokens !== undefined) {
     if (!(args.globalTokens instanceof Int32Array)) {
@@ -148,7 +162,31 @@ function checkBand(fn: string, args: Record<string, unknown>, s: AttentionOperan
   }
   // Beyond S + T a window edge reaches every key: store it as Infinity.
   const edge = (w: number) => (w * dilation >= s.S + s.T ? Infinity : w);
-  return { left: edge(window[0] as number), right: s.causal ? 0 : edge(window[1] as number), dilation, globals };
+  return { left: edge(left), right: s.causal ? 0 : edge(right), dilation, globals };
+}
+
+/** A window edge: an integer >= 0 or Infinity. Not an integer is OPTION, negative RANGE. */
+function windowEdge(name: string, w: unknown): number {
+  if (typeof w !== 'number' || Number.isNaN(w) || (Number.isFinite(w) && !Number.isInteger(w))) {
+    throw new WeftError('OPTION', `${name}: expected an integer >= 0 or Infinity, got ${describe(w)}`);
+  }
+  if (w < 0) throw new WeftError('RANGE', `${name}: expected an integer >= 0 or Infinity, got ${w}`);
+  return w;
+}
+
+/**
+ * The band's dilation, an integer >= 1 (default 1). A dilation of S + T or more
+ * already leaves only the query's own position on its grid (|s - p| < S + T for every
+ * key s and position p), so larger values are clamped to S + T: the meaning is
+ * unchanged and the kernels' 32-bit arithmetic cannot wrap (2^32 + 1 would read as 1).
+ */
+function checkDilation(name: string, value: unknown, s: AttentionShape): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new WeftError('OPTION', `${name}: expected an integer >= 1, got ${describe(value)}`);
+  }
+  if (value < 1) throw new WeftError('RANGE', `${name}: expected an integer >= 1, got ${value}`);
+  return Math.min(value, Math.max(1, s.S + s.T));
 }
 
 function wrapOutput(p: AttentionShape, result: AttentionOutput): AttentionResult {
@@ -183,9 +221,7 @@ export function attentionFullBackward(
   kernels: SoftmaxAttentionKernels,
   args: FullAttentionArgs & SoftmaxBackwardExtras,
 ): AttentionGradients {
-  const p = planSoftmax('attention.fullBackward', args, false);
-  const g = checkGradients('attention.fullBackward', args as unknown as Record<string, unknown>, p, true);
-  return wrapGradients(p, kernels.attentionFullBackward(p, g));
+  return softmaxBackward('attention.fullBackward', args, false, (p, g) => kernels.attentionFullBackward(p, g));
 }
 
 /** weft.attention.windowedBackward -> { dq, dk, dv }. */
@@ -193,9 +229,23 @@ export function attentionWindowedBackward(
   kernels: SoftmaxAttentionKernels,
   args: WindowedAttentionArgs & SoftmaxBackwardExtras,
 ): AttentionGradients {
-  const p = planSoftmax('attention.windowedBackward', args, true);
-  const g = checkGradients('attention.windowedBackward', args as unknown as Record<string, unknown>, p, true);
-  return wrapGradients(p, kernels.attentionWindowedBackward(p, g));
+  return softmaxBackward('attention.windowedBackward', args, true, (p, g) => kernels.attentionWindowedBackward(p, g));
+}
+
+/** Validate a backward call (lse: see SoftmaxBackwardExtras), run it, refuse an lse the kernel found inconsistent. */
+function softmaxBackward(
+  fn: string, args: object, windowed: boolean,
+  run: (p: SoftmaxAttentionProblem, g: CheckedGradients) => SoftmaxGradientArrays,
+): AttentionGradients {
+  const p = planSoftmax(fn, args, windowed);
+  const g = checkGradients(fn, args as Record<string, unknown>, p, true);
+  // the backward packs one head's queries and dout in two layouts each
+  checkWorkingSizes(fn, [['packed queries [d, T]', ceil4(p.d) * ceil4(p.T)], ['packed dout [dv, T]', ceil4(p.dv) * ceil4(p.T)]]);
+  const givenLse = g.out && g.lse;
+  if (givenLse) checkNegInfLse(fn, p, p.band, givenLse);
+  const grads = run(p, g);
+  if (givenLse) checkProbabilities(fn, grads.maxProbability, p.d, p.scoreBound);
+  return wrapGradients(p, grads);
 }
 
 /** Fresh zeroed gradient arrays for a call. */

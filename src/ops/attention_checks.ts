@@ -2,7 +2,7 @@
 // the gradients of a backward call. Each check throws WeftError naming the argument.
 
 import { WeftError, describe } from '../errors.js';
-import { MAX_ELEMENTS, Tensor, checkTensor, optionalBoolean } from '../tensor.js';
+import { MAX_ELEMENTS, Tensor, checkElementCount, checkTensor, optionalBoolean } from '../tensor.js';
 
 /** Sizes of one attention call: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv]. */
 export interface AttentionShape {
@@ -73,26 +73,6 @@ export function checkOptionsObject(fn: string, options: unknown): Record<string,
   return options as Record<string, unknown>;
 }
 
-/** A finite number option with a default: OPTION when not a number, RANGE when not finite or below `min`. */
-export function optionalFinite(name: string, value: unknown, fallback: number, min = -Infinity): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new WeftError('OPTION', `${name}: expected a number, got ${describe(value)}`);
-  if (!Number.isFinite(value) || value < min) {
-    throw new WeftError('RANGE', `${name}: expected a finite number${min > -Infinity ? ` >= ${min}` : ''}, got ${value}`);
-  }
-  return value;
-}
-
-/** An integer option >= min with a default: OPTION when not a number, RANGE otherwise. */
-export function optionalInteger(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new WeftError('OPTION', `${name}: expected an integer, got ${describe(value)}`);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new WeftError('RANGE', `${name}: expected an integer >= ${min}, got ${value}`);
-  }
-  return value;
-}
-
 /**
  * Validate q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv], keyMask u8 [B, S]
  * and causal (shapes and options; the values are checked by ValueCheck).
@@ -159,4 +139,18 @@ export function checkGradients(fn: string, args: Record<string, unknown>, s: Att
     if (lse) finiteMax(`${fn}: lse`, lse, maxAbs, true);
   };
   return { dout, out, lse, checkValues };
+}
+
+/** n rounded up to a multiple of 4 (the kernels pad panels to 4 lanes). */
+export function ceil4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
+/**
+ * MEMORY before any work when one of a call's working buffers ([what, floats], sizes
+ * computed in f64) cannot exist; both backends refuse the same calls, and the WASM
+ * kernels' i32 arithmetic never sees an absurd size.
+ */
+export function checkWorkingSizes(fn: string, buffers: readonly (readonly [string, number])[]): void {
+  for (const [what, floats] of buffers) checkElementCount(`${fn}: ${what}`, floats);
 }

@@ -7,8 +7,9 @@ import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkSeed } from '../rng.js';
 import {
   AttentionOperands, AttentionShape, CheckedGradients, MaxAbs, ValueChecked, checkGradients, checkOperands,
-  checkOptionsObject, finiteMax, optionalFinite, optionalInteger,
+  checkOptionsObject, checkWorkingSizes, finiteMax,
 } from './attention_checks.js';
+import { checkChoice, checkInteger, checkNumber } from '../args.js';
 import type { AttentionGradientArrays, AttentionGradients } from './attention.js';
 import { defaultFeatureCount, favorFeatures } from './attention_favor.js';
 
@@ -43,10 +44,13 @@ export interface LinearStepProblem extends ValueChecked {
   features: FeatureSpec;
 }
 
-/** The carried state of a stream, updated in place by a step: per row, KV' [F, dv + 1] and the key stabiliser. */
+/**
+ * The carried state of a stream, updated in place by a step: per row (of BH), KV' [F, dv + 1]
+ * and its FAVOR+ per-feature stabilisers [F] (-Infinity before the first token; unused by elu1 and relu).
+ */
 export interface LinearStreamState {
   kv: Float32Array;
-  keyMax: Float32Array;
+  units: Float32Array;
 }
 
 export interface LinearAttentionKernels {
@@ -115,16 +119,29 @@ export interface LinearStream {
 const SUM_LIMIT = 1e37;
 // A stream's sums grow with its length: bound them as if over 2^20 tokens.
 const STREAM_TOKENS = 2 ** 20;
+// Rows per pass of the kernels' feature buffers (assembly/attention_linear.ts PASS_CHUNK)
+// and queries per causal block (LINEAR_CHUNK).
+const PASS_ROWS = 128;
+const CAUSAL_BLOCK = 32;
 
-function checkFeatures(fn: string, args: Record<string, unknown>, d: number): FeatureSpec {
-  const featureMap = args.featureMap ?? 'elu1';
-  if (!FEATURE_MAPS.includes(featureMap as FeatureMap)) {
-    throw new WeftError('OPTION', `${fn}: featureMap must be "elu1", "relu" or "favor", got ${describe(featureMap)}`);
-  }
-  const eps = optionalFinite(`${fn}: eps`, args.eps, 1e-6, 0);
-  const scale = optionalFinite(`${fn}: scale`, args.scale, 1 / Math.sqrt(d), 0);
-  if (featureMap !== 'favor') return { featureMap: featureMap as FeatureMap, F: d, scale, eps };
-  const F = optionalInteger(`${fn}: numFeatures`, args.numFeatures, defaultFeatureCount(d), 1);
+/** The working buffers every linear call (and a stream) holds per kv head: KV' and the feature rows. */
+function linearBuffers(F: number, dv: number): [string, number][] {
+  return [["KV' [numFeatures, dv + 1]", F * (dv + 1)], [`feature rows [${PASS_ROWS}, numFeatures]`, PASS_ROWS * F]];
+}
+
+/**
+ * The feature options of a call whose values have width dv (undefined: favorFeatures),
+ * with its working buffers checked (MEMORY) before the FAVOR+ matrix is built.
+ */
+function checkFeatures(fn: string, args: Record<string, unknown>, d: number, dv?: number): FeatureSpec {
+  const featureMap = checkChoice(`${fn}: featureMap`, args.featureMap, FEATURE_MAPS, 'elu1');
+  const eps = checkNumber(`${fn}: eps`, args.eps, 0, Infinity, 1e-6);
+  const scale = checkNumber(`${fn}: scale`, args.scale, 0, Infinity, 1 / Math.sqrt(d));
+  const F = featureMap === 'favor'
+    ? checkInteger(`${fn}: numFeatures`, args.numFeatures, 1, Number.MAX_SAFE_INTEGER, defaultFeatureCount(d))
+    : d;
+  if (dv !== undefined) checkWorkingSizes(fn, linearBuffers(F, dv));
+  if (featureMap !== 'favor') return { featureMap, F, scale, eps };
   checkElementCount(`${fn}: numFeatures * d`, F * d);
   const seed = args.seed === undefined ? 0 : checkSeed(`${fn}: seed`, args.seed);
   return { featureMap: 'favor', F, W: favorFeatures(d, F, seed), scale, eps };
@@ -153,8 +170,8 @@ function valueCheck(
 function planLinear(fn: string, options: unknown): LinearAttentionProblem {
   const args = checkOptionsObject(fn, options);
   const operands = checkOperands(fn, args);
-  const features = checkFeatures(fn, args, operands.d);
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
+  const features = checkFeatures(fn, args, operands.d, operands.dv);
   const checkValues = valueCheck(fn, operands.q, operands.k, operands.v, operands.d, operands.S, features);
   return { ...operands, features, checkValues };
 }
@@ -178,17 +195,28 @@ export function attentionLinearBackward(
   kernels: LinearAttentionKernels,
   args: LinearAttentionArgs & LinearBackwardExtras,
 ): AttentionGradients {
-  const p = planLinear('attention.linearBackward', args);
-  const g = checkGradients('attention.linearBackward', args as unknown as Record<string, unknown>, p, false);
+  const fn = 'attention.linearBackward';
+  const p = planLinear(fn, args);
+  const g = checkGradients(fn, args as unknown as Record<string, unknown>, p, false);
+  // dN' of every query of a kv head's group, and (FAVOR+) the stabilisers before each causal block
+  checkWorkingSizes(fn, [
+    ["dN' [Hq / Hkv, T, dv + 1]", (p.Hq / p.Hkv) * p.T * (p.dv + 1)],
+    ['block stabilisers [T / 32, numFeatures]', Math.ceil(p.T / CAUSAL_BLOCK) * p.features.F],
+  ]);
   return wrapGradients(p, kernels.attentionLinearBackward(p, g));
+}
+
+/** A required count option >= 1: OPTION when missing or not an integer, RANGE when below 1. */
+function requiredCount(fn: string, args: Record<string, unknown>, name: string): number {
+  if (args[name] === undefined) throw new WeftError('OPTION', `${fn}: ${name} is required`);
+  return checkInteger(`${fn}: ${name}`, args[name], 1);
 }
 
 /** weft.attention.favorFeatures: the FAVOR+ matrix W [F, d] a call with this seed uses. */
 export function attentionFavorFeatures(options: { dim: number; numFeatures?: number; seed?: number }): Tensor {
   const fn = 'attention.favorFeatures';
   const args = checkOptionsObject(fn, options);
-  const d = optionalInteger(`${fn}: dim`, args.dim, NaN, 1);
-  if (Number.isNaN(d)) throw new WeftError('OPTION', `${fn}: dim is required`);
+  const d = requiredCount(fn, args, 'dim');
   const spec = checkFeatures(fn, { ...args, featureMap: 'favor' }, d);
   return { data: spec.W!.slice(), shape: [spec.F, d] };
 }
@@ -197,14 +225,10 @@ export function attentionFavorFeatures(options: { dim: number; numFeatures?: num
 export function attentionLinearStream(kernels: LinearAttentionKernels, options: LinearStreamOptions): LinearStream {
   const fn = 'attention.linearStream';
   const args = checkOptionsObject(fn, options);
-  const required = (name: string) => {
-    if (args[name] === undefined) throw new WeftError('OPTION', `${fn}: ${name} is required`);
-    return optionalInteger(`${fn}: ${name}`, args[name], 0, 1);
-  };
-  const heads = required('heads');
-  const d = required('dim');
-  const dv = optionalInteger(`${fn}: valueDim`, args.valueDim, d, 0);
-  const features = checkFeatures(fn, args, d);
+  const heads = requiredCount(fn, args, 'heads');
+  const d = requiredCount(fn, args, 'dim');
+  const dv = checkInteger(`${fn}: valueDim`, args.valueDim, 0, Number.MAX_SAFE_INTEGER, d);
+  const features = checkFeatures(fn, args, d, dv);
   const stateFloats = (batch: number) => batch * heads * features.F * (dv + 1);
   let state: LinearStreamState | undefined;
   let batch = 0;
@@ -230,8 +254,8 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
       if (!state || tq.batch !== batch) {
         checkElementCount(`${fn}: state`, stateFloats(tq.batch));
         batch = tq.batch;
-        const keyMax = new Float32Array(batch * heads).fill(features.featureMap === 'favor' ? -Infinity : 0);
-        state = { kv: new Float32Array(stateFloats(batch)), keyMax };
+        const units = new Float32Array(batch * heads * features.F).fill(features.featureMap === 'favor' ? -Infinity : 0);
+        state = { kv: new Float32Array(stateFloats(batch)), units };
       }
       const problem: LinearStepProblem = {
         q: tq.data, k: tk.data, v: tv.data, BH: batch * heads, d, dv, features,

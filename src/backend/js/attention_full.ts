@@ -4,10 +4,11 @@
 // Layouts as in src/ops/attention.ts: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv].
 // The row loops are shared with the windowed twin, which only lists other keys.
 
-import type { AttentionGradientArrays, AttentionOutput, SoftmaxAttentionProblem } from '../../ops/attention.js';
+import type { AttentionOutput, SoftmaxAttentionProblem, SoftmaxGradientArrays } from '../../ops/attention.js';
 import { allocGradients } from '../../ops/attention.js';
 import type { CheckedGradients } from '../../ops/attention_checks.js';
 import { allocF32 } from '../../tensor.js';
+import { allocF64 } from './scratch.js';
 
 /** Writes into `keys` the key positions query t of batch b sees; returns how many. */
 export type KeyLister = (b: number, t: number, keys: Int32Array) => number;
@@ -42,7 +43,7 @@ export function attendRowsJs(p: SoftmaxAttentionProblem, listKeys: KeyLister): A
   const out = allocF32('attention: out', B * Hq * T * dv);
   const lse = allocF32('attention: lse', B * Hq * T);
   const keys = new Int32Array(S);
-  const scores = new Float64Array(S);
+  const scores = allocF64('attention: scores', S);
   const acc = new Float64Array(dv);
   forEachQueryRow(p, (row, kvHead, b, t) => {
     const n = listKeys(b, t, keys);
@@ -76,20 +77,21 @@ export function attendRowsJs(p: SoftmaxAttentionProblem, listKeys: KeyLister): A
 
 /**
  * Softmax attention backward over the same key lists (FlashAttention-2 maths):
- * p = exp(score - lse), D = dout . out, ds = p * (dout . v - D).
+ * p = exp(score - lse), D = dout . out, ds = p * (dout . v - D); also the largest p.
  */
 export function attendRowsBackwardJs(
   p: SoftmaxAttentionProblem,
   g: CheckedGradients,
   listKeys: KeyLister,
-): AttentionGradientArrays {
+): SoftmaxGradientArrays {
   const { S, d, dv, q, k, v, scale } = p;
   const forward = g.out && g.lse ? { out: g.out, lse: g.lse } : attendRowsJs(p, listKeys);
   const grads = allocGradients('attention backward', p);
-  const dk = new Float64Array(grads.dk.length);
-  const dvAcc = new Float64Array(grads.dv.length);
+  const dk = allocF64('attention backward: dk', grads.dk.length);
+  const dvAcc = allocF64('attention backward: dv', grads.dv.length);
   const dqRow = new Float64Array(d);
   const keys = new Int32Array(S);
+  let maxProbability = 0;
   forEachQueryRow(p, (row, kvHead, b, t) => {
     const n = listKeys(b, t, keys);
     if (n === 0) return;
@@ -104,6 +106,7 @@ export function attendRowsBackwardJs(
       for (let c = 0; c < d; c++) dot += q[qo + c] * k[ko + c];
       for (let c = 0; c < dv; c++) dP += g.dout[oo + c] * v[vo + c];
       const prob = Math.exp(dot * scale - forward.lse[row]);
+      maxProbability = Math.max(maxProbability, prob);
       const ds = prob * (dP - D) * scale;
       // forward: score = scale * q . k;  out += p * v
       for (let c = 0; c < d; c++) {
@@ -116,13 +119,13 @@ export function attendRowsBackwardJs(
   });
   grads.dk.set(dk);
   grads.dv.set(dvAcc);
-  return grads;
+  return { ...grads, maxProbability };
 }
 
 export function attentionFullJs(p: SoftmaxAttentionProblem): AttentionOutput {
   return attendRowsJs(p, fullKeys(p));
 }
 
-export function attentionFullBackwardJs(p: SoftmaxAttentionProblem, g: CheckedGradients): AttentionGradientArrays {
+export function attentionFullBackwardJs(p: SoftmaxAttentionProblem, g: CheckedGradients): SoftmaxGradientArrays {
   return attendRowsBackwardJs(p, g, fullKeys(p));
 }

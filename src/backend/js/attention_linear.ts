@@ -1,14 +1,16 @@
 // Pure-JS twin of assembly/attention_linear.ts: linear attention token by token, in
 // f64, carrying KV' = sum_s phi(k_s) [v_s, 1]^T ([F, dv + 1]) as a running prefix (causal)
-// or a total (bidirectional). FAVOR+ features use the same stabilisers as the kernel
-// (a per-row max for queries, a running max over the keys with KV' rescaled, eps scaled
-// along), here updated per token rather than per chunk: the result is the same.
+// or a total (bidirectional). FAVOR+ features use the kernel's per-feature stabilisers
+// (units M_f = the running max of the keys' logits, KV' rescaled row by row when one
+// grows; a query reads with exp(u + M - C) / sqrt(F), C = max_f (u_f + M_f), eps
+// scaled by exp(-C)), here updated per token rather than per sub-chunk: the result is the same.
 
 import type { AttentionGradientArrays } from '../../ops/attention.js';
 import { allocGradients } from '../../ops/attention.js';
 import type { CheckedGradients } from '../../ops/attention_checks.js';
 import type { FeatureSpec, LinearAttentionProblem, LinearStepProblem, LinearStreamState } from '../../ops/attention_linear.js';
 import { allocF32 } from '../../tensor.js';
+import { allocF64 } from './scratch.js';
 
 /** Feature row of x (d floats at x[offset]): elu1 / relu features, or FAVOR+ logits u_i = s (w_i . x) - s^2 |x|^2 / 2. */
 function featureRow(spec: FeatureSpec, x: ArrayLike<number>, offset: number, d: number, out: Float64Array): void {
@@ -29,47 +31,70 @@ function featureRow(spec: FeatureSpec, x: ArrayLike<number>, offset: number, d: 
   }
 }
 
-/** FAVOR+: logits -> exp(u - c) / sqrt(F) in place; the other maps are already features. */
-function stabilise(spec: FeatureSpec, phi: Float64Array, c: number): void {
-  if (spec.featureMap !== 'favor') return;
+/** FAVOR+ key features in the units M: phi_f = exp(u_f - M_f) / sqrt(F); the other maps: phi = u. */
+function keyFeatures(spec: FeatureSpec, u: Float64Array, units: ArrayLike<number>, phi: Float64Array): void {
+  if (spec.featureMap !== 'favor') {
+    phi.set(u);
+    return;
+  }
   const inv = 1 / Math.sqrt(spec.F);
-  for (let f = 0; f < spec.F; f++) phi[f] = Math.exp(phi[f] - c) * inv;
-}
-
-function rowMax(spec: FeatureSpec, u: Float64Array): number {
-  return spec.featureMap === 'favor' ? Math.max(...u) : 0;
+  for (let f = 0; f < spec.F; f++) phi[f] = Math.exp(u[f] - units[f]) * inv;
 }
 
 /**
- * A running KV' [F, w] with its key stabiliser: absorb(u, v) adds one key whose
- * features (FAVOR+: logits) are u, rescaling the sum when the stabiliser grows.
+ * FAVOR+ query features for reading a sum held in the units M: phi_f = exp(u_f + M_f - C) / sqrt(F)
+ * with C = max_f (u_f + M_f), returned (the row's stabiliser). The other maps: phi = u, C = 0.
+ */
+function queryFeatures(spec: FeatureSpec, u: Float64Array, units: ArrayLike<number>, phi: Float64Array): number {
+  if (spec.featureMap !== 'favor') {
+    phi.set(u);
+    return 0;
+  }
+  let C = -Infinity;
+  for (let f = 0; f < spec.F; f++) C = Math.max(C, u[f] + units[f]);
+  const inv = 1 / Math.sqrt(spec.F);
+  for (let f = 0; f < spec.F; f++) phi[f] = Math.exp(u[f] + units[f] - C) * inv;
+  return C;
+}
+
+/**
+ * A running KV' [F, w] with its FAVOR+ units: absorb(u, v) adds one key whose logits
+ * (features for elu1 / relu) are u, rescaling the rows whose unit grows.
  */
 class KeySummary {
   readonly kv: Float64Array | Float32Array;
-  keyMax: number;
+  /** FAVOR+ units M [F], -inf before the first key. */
+  readonly units: Float64Array | Float32Array;
   private readonly spec: FeatureSpec;
   private readonly phi: Float64Array;
 
-  constructor(spec: FeatureSpec, w: number, kv?: Float32Array, keyMax?: number) {
+  constructor(spec: FeatureSpec, w: number, kv?: Float32Array, units?: Float32Array) {
     this.spec = spec;
-    this.kv = kv ?? new Float64Array(spec.F * w);
-    this.keyMax = keyMax ?? (spec.featureMap === 'favor' ? -Infinity : 0);
+    this.kv = kv ?? allocF64("attention.linear: KV'", spec.F * w);
+    this.units = units ?? new Float64Array(spec.F).fill(-Infinity);
     this.phi = new Float64Array(spec.F);
   }
 
+  /** No key absorbed yet (FAVOR+; the other maps read a zero KV' with eps). */
+  get empty(): boolean {
+    return this.spec.featureMap === 'favor' && this.units[0] === -Infinity;
+  }
+
   absorb(u: Float64Array, v: ArrayLike<number>, vOffset: number, dv: number): void {
-    const { spec, kv, phi } = this;
+    const { spec, kv, units, phi } = this;
     const w = dv + 1;
-    const m = rowMax(spec, u);
-    if (m > this.keyMax) {
-      if (this.keyMax !== -Infinity) {
-        const factor = Math.exp(this.keyMax - m);
-        for (let i = 0; i < kv.length; i++) kv[i] *= factor;
+    if (spec.featureMap === 'favor') {
+      for (let f = 0; f < spec.F; f++) {
+        if (!(u[f] > units[f])) continue;
+        // KV'[f, :] moves to the larger unit u_f
+        if (units[f] !== -Infinity) {
+          const factor = Math.exp(units[f] - u[f]);
+          for (let j = 0; j < w; j++) kv[f * w + j] *= factor;
+        }
+        units[f] = u[f];
       }
-      this.keyMax = m;
     }
-    phi.set(u);
-    stabilise(spec, phi, this.keyMax);
+    keyFeatures(spec, u, units, phi);
     // KV'[f, :] += phi[f] [v, 1]
     for (let f = 0; f < spec.F; f++) {
       for (let j = 0; j < dv; j++) kv[f * w + j] += phi[f] * v[vOffset + j];
@@ -78,73 +103,61 @@ class KeySummary {
   }
 
   /**
-   * num' = phiQ . KV' and the denominator for a query with stabilised features phiQ
-   * and stabiliser cq: den = num'[dv] + eps exp(-cq - c_K).
+   * num' = phiQ . KV' for a query with features phiQ read in these units (stabiliser C,
+   * see queryFeatures); returns the denominator num'[dv] + eps exp(-C) (infinite before any key).
    */
-  read(phiQ: Float64Array, cq: number, dv: number, num: Float64Array): number {
+  read(phiQ: Float64Array, C: number, dv: number, num: Float64Array): number {
     const { spec, kv } = this;
     const w = dv + 1;
     num.fill(0);
     for (let f = 0; f < spec.F; f++) for (let j = 0; j < w; j++) num[j] += phiQ[f] * kv[f * w + j];
-    const epsTerm = spec.featureMap !== 'favor' ? spec.eps : this.keyMax === -Infinity ? Infinity : spec.eps * Math.exp(-cq - this.keyMax);
+    // (eps = 0 stays 0: exp(-C) may overflow and 0 * Infinity is NaN)
+    const epsTerm = spec.featureMap !== 'favor' || spec.eps === 0 ? spec.eps : this.empty ? Infinity : spec.eps * Math.exp(-C);
     return num[dv] + epsTerm;
   }
-}
-
-/** Query features: stabilised phi (FAVOR+ per-row max, returned) of q row t. */
-function queryRow(spec: FeatureSpec, q: ArrayLike<number>, offset: number, d: number, phi: Float64Array): number {
-  featureRow(spec, q, offset, d, phi);
-  const c = rowMax(spec, phi);
-  stabilise(spec, phi, c);
-  return c;
 }
 
 function keyVisible(p: LinearAttentionProblem, b: number, s: number): boolean {
   return p.keyMask === undefined || p.keyMask[b * p.S + s] !== 0;
 }
 
-/** Logits (FAVOR+) or features of the S keys of one kv head, [S, F]. */
-function keyLogits(p: LinearAttentionProblem, kvHead: number): Float64Array[] {
-  const { S, d, k, features } = p;
-  return Array.from({ length: S }, (_, s) => {
-    const u = new Float64Array(features.F);
-    featureRow(features, k, (kvHead * S + s) * d, d, u);
-    return u;
-  });
+/** Call body(h, kvHead, b) for every query head (kvHead = b * Hkv + its kv head). */
+function forEachHead(p: LinearAttentionProblem, body: (h: number, kvHead: number, b: number) => void): void {
+  const group = p.Hq / p.Hkv;
+  for (let b = 0; b < p.B; b++) for (let h = 0; h < p.Hq; h++) body(h, b * p.Hkv + Math.floor(h / group), b);
 }
 
 export function attentionLinearJs(p: LinearAttentionProblem): Float32Array {
-  const { B, Hq, Hkv, T, S, d, dv, q, v, causal, features } = p;
-  const out = allocF32('attention.linear: out', B * Hq * T * dv);
-  const group = Hq / Hkv, offset = S - T;
-  const phiQ = new Float64Array(features.F), num = new Float64Array(dv + 1);
-  for (let b = 0; b < B; b++)
-    for (let hk = 0; hk < Hkv; hk++) {
-      const kvHead = b * Hkv + hk;
-      const logits = keyLogits(p, kvHead);
-      for (let h = hk * group; h < (hk + 1) * group; h++) {
-        const summary = new KeySummary(features, dv + 1);
-        let absorbed = 0;
-        const absorbUpTo = (last: number) => {
-          for (; absorbed <= Math.min(last, S - 1); absorbed++) {
-            if (keyVisible(p, b, absorbed)) summary.absorb(logits[absorbed], v, (kvHead * S + absorbed) * dv, dv);
-          }
-        };
-        if (!causal) absorbUpTo(S - 1);
-        for (let t = 0; t < T; t++) {
-          if (causal) absorbUpTo(t + offset);
-          const row = (b * Hq + h) * T + t;
-          const cq = queryRow(features, q, row * d, d, phiQ);
-          const den = summary.read(phiQ, cq, dv, num);
-          for (let j = 0; j < dv; j++) out[row * dv + j] = den > 0 ? num[j] / den : 0;
-        }
+  const { Hq, T, S, d, dv, q, k, v, causal, features } = p;
+  const out = allocF32('attention.linear: out', p.B * Hq * T * dv);
+  const offset = S - T;
+  const u = new Float64Array(features.F), phiQ = new Float64Array(features.F), num = new Float64Array(dv + 1);
+  forEachHead(p, (h, kvHead, b) => {
+    const summary = new KeySummary(features, dv + 1);
+    let absorbed = 0;
+    const absorbUpTo = (last: number) => {
+      for (; absorbed <= Math.min(last, S - 1); absorbed++) {
+        if (!keyVisible(p, b, absorbed)) continue;
+        featureRow(features, k, (kvHead * S + absorbed) * d, d, u);
+        summary.absorb(u, v, (kvHead * S + absorbed) * dv, dv);
       }
+    };
+    if (!causal) absorbUpTo(S - 1);
+    for (let t = 0; t < T; t++) {
+      if (causal) absorbUpTo(t + offset);
+      const row = (b * Hq + h) * T + t;
+      featureRow(features, q, row * d, d, u);
+      const C = summary.empty ? 0 : queryFeatures(features, u, summary.units, phiQ);
+      if (summary.empty) phiQ.fill(0);
+      const den = summary.read(phiQ, C, dv, num);
+      for (let j = 0; j < dv; j++) out[row * dv + j] = den > 0 ? num[j] / den : 0;
     }
+  });
   return out;
 }
 
 /**
- * dx of a feature row from g = dL/dphi (stabilised features phi, stabiliser constant):
+ * dx of a feature row from g = dL/dphi (stabilised features phi, stabilisers constant):
  * elu1: g (x > 0 ? 1 : exp x); relu: g [x > 0]; FAVOR+: sum_i g_i phi_i (s w_i - s^2 x).
  */
 function featureGradient(spec: FeatureSpec, x: ArrayLike<number>, offset: number, d: number, phi: Float64Array, g: Float64Array, dx: Float64Array): void {
@@ -168,89 +181,107 @@ function featureGradient(spec: FeatureSpec, x: ArrayLike<number>, offset: number
 
 /**
  * Backward, token by token: a forward sweep gives dq (dL/dphi(q_t) = [dnum_t | dden_t] KV'_t^T)
- * and keeps phi(q_t), dN'_t = [dout / den, -(dout . out) / den]; a backward sweep over the
- * keys carries G = sum_{t sees s} phi(q_t) dN'_t^T (rescaled into key s's stabiliser units)
- * and gives dphi(k_s) = G [v_s, 1], dv_s = G[:, :dv]^T phi(k_s).
+ * and keeps dN'_t = [dout / den, -(dout . out) / den] and the query's stabiliser C_t; a
+ * backward sweep over the keys carries G = sum_{t sees s} phi(q_t) dN'_t^T in the units
+ * M(s) key s was absorbed with (query t adds exp(u_t + M(s) - C_t) / sqrt(F) dN'_t^T,
+ * at most its own phi since M(s) <= M(t)), and gives dphi(k_s) = G [v_s, 1],
+ * dv_s = G[:, :dv]^T phi(k_s).
  */
 export function attentionLinearBackwardJs(p: LinearAttentionProblem, g: CheckedGradients): AttentionGradientArrays {
-  const { B, Hq, Hkv, T, S, d, dv, q, k, v, causal, features } = p;
-  const F = features.F, w = dv + 1, group = Hq / Hkv, offset = S - T;
-  const grads = allocGradients('attention.linearBackward', p);
-  const phiRows = Array.from({ length: T }, () => new Float64Array(F));
-  const dN = Array.from({ length: T }, () => new Float64Array(w));
-  const seenMax = new Float64Array(T), keyUnit = new Float64Array(S);
-  const num = new Float64Array(w), gPhi = new Float64Array(F), dx = new Float64Array(d), phiK = new Float64Array(F);
-  const G = new Float64Array(F * w);
-  for (let b = 0; b < B; b++)
-    for (let hk = 0; hk < Hkv; hk++) {
-      const kvHead = b * Hkv + hk;
-      const logits = keyLogits(p, kvHead);
-      const dk = new Float64Array(S * d), dvAcc = new Float64Array(S * dv);
-      for (let h = hk * group; h < (hk + 1) * group; h++) {
-        const summary = new KeySummary(features, w);
-        let absorbed = 0;
-        const absorbUpTo = (last: number) => {
-          for (; absorbed <= Math.min(last, S - 1); absorbed++) {
-            if (keyVisible(p, b, absorbed)) summary.absorb(logits[absorbed], v, (kvHead * S + absorbed) * dv, dv);
-            keyUnit[absorbed] = summary.keyMax;
-          }
-        };
-        if (!causal) {
-          absorbUpTo(S - 1);
-          keyUnit.fill(summary.keyMax); // every query reads the total, in its final units
+  const { Hq, T, S, d, dv, q, k, v, causal, features } = p;
+  const F = features.F, w = dv + 1, offset = S - T, favor = features.featureMap === 'favor';
+  const fn = 'attention.linearBackward';
+  const grads = allocGradients(fn, p);
+  const dk = allocF64(`${fn}: dk`, grads.dk.length), dvAcc = allocF64(`${fn}: dv`, grads.dv.length);
+  const dN = allocF64(`${fn}: dN'`, T * w), rowC = new Float64Array(T), reads = new Uint8Array(T);
+  // units of each key when it was absorbed (causal FAVOR+; bidirectional keys all use the final ones)
+  const keyUnits = favor && causal ? allocF64(`${fn}: key units`, S * F) : new Float64Array(0);
+  const G = allocF64(`${fn}: G`, F * w), gUnits = new Float64Array(F);
+  const u = new Float64Array(F), phi = new Float64Array(F), gPhi = new Float64Array(F), dx = new Float64Array(d);
+  const num = new Float64Array(w);
+  forEachHead(p, (h, kvHead, b) => {
+    const summary = new KeySummary(features, w);
+    const unitsOf = (s: number): ArrayLike<number> => (causal ? keyUnits.subarray(s * F, (s + 1) * F) : summary.units);
+    let absorbed = 0;
+    const absorbUpTo = (last: number) => {
+      for (; absorbed <= Math.min(last, S - 1); absorbed++) {
+        if (keyVisible(p, b, absorbed)) {
+          featureRow(features, k, (kvHead * S + absorbed) * d, d, u);
+          summary.absorb(u, v, (kvHead * S + absorbed) * dv, dv);
         }
-        for (let t = 0; t < T; t++) {
-          if (causal) absorbUpTo(t + offset);
-          const row = (b * Hq + h) * T + t;
-          const cq = queryRow(features, q, row * d, d, phiRows[t]);
-          const den = summary.read(phiRows[t], cq, dv, num);
-          seenMax[t] = summary.keyMax;
-          // out = num / den: dnum = dout / den, dden = -(dout . out) / den
-          let dotOut = 0;
-          for (let j = 0; j < dv; j++) {
-            const o = g.out ? g.out[row * dv + j] : den > 0 ? num[j] / den : 0;
-            dotOut += g.dout[row * dv + j] * o;
-            dN[t][j] = den > 0 ? g.dout[row * dv + j] / den : 0;
+        if (favor && causal) keyUnits.set(summary.units, absorbed * F);
+      }
+    };
+    if (!causal) absorbUpTo(S - 1);
+    for (let t = 0; t < T; t++) {
+      if (causal) absorbUpTo(t + offset);
+      const row = (b * Hq + h) * T + t;
+      reads[t] = summary.empty ? 0 : 1;
+      if (!reads[t]) {
+        dN.fill(0, t * w, (t + 1) * w);
+        continue; // no key: out = 0 and no gradient
+      }
+      featureRow(features, q, row * d, d, u);
+      rowC[t] = queryFeatures(features, u, summary.units, phi);
+      const den = summary.read(phi, rowC[t], dv, num);
+      // out = num / den: dnum = dout / den, dden = -(dout . out) / den
+      let dotOut = 0;
+      for (let j = 0; j < dv; j++) {
+        const o = g.out ? g.out[row * dv + j] : den > 0 ? num[j] / den : 0;
+        dotOut += g.dout[row * dv + j] * o;
+        dN[t * w + j] = den > 0 ? g.dout[row * dv + j] / den : 0;
+      }
+      dN[t * w + dv] = den > 0 ? -dotOut / den : 0;
+      // dphi(q_t)[f] = sum_j dN'[j] KV'[f, j]
+      for (let f = 0; f < F; f++) {
+        let sum = 0;
+        for (let j = 0; j < w; j++) sum += dN[t * w + j] * summary.kv[f * w + j];
+        gPhi[f] = sum;
+      }
+      featureGradient(features, q, row * d, d, phi, gPhi, dx);
+      for (let c = 0; c < d; c++) grads.dq[row * d + c] = dx[c];
+    }
+    // keys, last to first: G gathers the queries that see key s, in s's units
+    G.fill(0);
+    gUnits.fill(-Infinity);
+    const inv = 1 / Math.sqrt(F);
+    let next = T - 1;
+    for (let s = S - 1; s >= 0; s--) {
+      if (!keyVisible(p, b, s)) continue;
+      const cs = unitsOf(s);
+      if (favor) {
+        // G[f, :] moves to the (smaller) unit of key s
+        for (let f = 0; f < F; f++) {
+          if (gUnits[f] !== -Infinity && cs[f] !== gUnits[f]) {
+            const factor = Math.exp(cs[f] - gUnits[f]);
+            for (let j = 0; j < w; j++) G[f * w + j] *= factor;
           }
-          dN[t][dv] = den > 0 ? -dotOut / den : 0;
-          // dphi(q_t)[f] = sum_j dN'[j] KV'[f, j]
-          for (let f = 0; f < F; f++) {
-            let sum = 0;
-            for (let j = 0; j < w; j++) sum += dN[t][j] * summary.kv[f * w + j];
-            gPhi[f] = sum;
-          }
-          featureGradient(features, q, row * d, d, phiRows[t], gPhi, dx);
-          for (let c = 0; c < d; c++) grads.dq[row * d + c] = dx[c];
-        }
-        // keys, last to first: G gathers the queries that see key s, in s's units
-        G.fill(0);
-        let unit = -Infinity;
-        let next = T - 1;
-        for (let s = S - 1; s >= 0; s--) {
-          if (!keyVisible(p, b, s)) continue;
-          const cs = keyUnit[s];
-          if (unit !== -Infinity && cs !== unit) for (let i = 0; i < G.length; i++) G[i] *= Math.exp(cs - unit);
-          unit = cs;
-          for (; next >= 0 && (!causal || next + offset >= s); next--) {
-            const factor = features.featureMap === 'favor' ? Math.exp(cs - seenMax[next]) : 1;
-            for (let f = 0; f < F; f++) for (let j = 0; j < w; j++) G[f * w + j] += factor * phiRows[next][f] * dN[next][j];
-          }
-          phiK.set(logits[s]);
-          stabilise(features, phiK, cs);
-          const vRow = (kvHead * S + s) * dv;
-          for (let f = 0; f < F; f++) {
-            let sum = G[f * w + dv];
-            for (let j = 0; j < dv; j++) sum += G[f * w + j] * v[vRow + j];
-            gPhi[f] = sum;
-            for (let j = 0; j < dv; j++) dvAcc[s * dv + j] += phiK[f] * G[f * w + j];
-          }
-          featureGradient(features, k, (kvHead * S + s) * d, d, phiK, gPhi, dx);
-          for (let c = 0; c < d; c++) dk[s * d + c] += dx[c];
+          gUnits[f] = cs[f];
         }
       }
-      grads.dk.set(dk, kvHead * S * d);
-      grads.dv.set(dvAcc, kvHead * S * dv);
+      for (; next >= 0 && (!causal || next + offset >= s); next--) {
+        if (!reads[next]) continue;
+        featureRow(features, q, ((b * Hq + h) * T + next) * d, d, u);
+        for (let f = 0; f < F; f++) {
+          const phiQ = favor ? Math.exp(u[f] + cs[f] - rowC[next]) * inv : u[f];
+          for (let j = 0; j < w; j++) G[f * w + j] += phiQ * dN[next * w + j];
+        }
+      }
+      featureRow(features, k, (kvHead * S + s) * d, d, u);
+      keyFeatures(features, u, cs, phi);
+      const vRow = (kvHead * S + s) * dv;
+      for (let f = 0; f < F; f++) {
+        let sum = G[f * w + dv];
+        for (let j = 0; j < dv; j++) sum += G[f * w + j] * v[vRow + j];
+        gPhi[f] = sum;
+        for (let j = 0; j < dv; j++) dvAcc[vRow + j] += phi[f] * G[f * w + j];
+      }
+      featureGradient(features, k, (kvHead * S + s) * d, d, phi, gPhi, dx);
+      for (let c = 0; c < d; c++) dk[(kvHead * S + s) * d + c] += dx[c];
     }
+  });
+  grads.dk.set(dk);
+  grads.dv.set(dvAcc);
   return grads;
 }
 
@@ -261,12 +292,12 @@ export function attentionLinearStepJs(p: LinearStepProblem, state: LinearStreamS
   const out = allocF32('attention.linearStream: out', BH * dv);
   const u = new Float64Array(F), phiQ = new Float64Array(F), num = new Float64Array(w);
   for (let r = 0; r < BH; r++) {
-    const summary = new KeySummary(features, w, state.kv.subarray(r * F * w, (r + 1) * F * w), state.keyMax[r]);
+    const summary = new KeySummary(features, w, state.kv.subarray(r * F * w, (r + 1) * F * w), state.units.subarray(r * F, (r + 1) * F));
     featureRow(features, p.k, r * d, d, u);
     summary.absorb(u, p.v, r * dv, dv);
-    state.keyMax[r] = summary.keyMax;
-    const cq = queryRow(features, p.q, r * d, d, phiQ);
-    const den = summary.read(phiQ, cq, dv, num);
+    featureRow(features, p.q, r * d, d, u);
+    const C = queryFeatures(features, u, summary.units, phiQ);
+    const den = summary.read(phiQ, C, dv, num);
     for (let j = 0; j < dv; j++) out[r * dv + j] = den > 0 ? num[j] / den : 0;
   }
   return out;

@@ -4,7 +4,7 @@
 // that band; a query at a global position sees every key. Causal (s <= p) and
 // keyMask apply to every pair.
 
-import type { AttentionGradientArrays, AttentionOutput, SoftmaxAttentionProblem } from '../../ops/attention.js';
+import type { AttentionOutput, SoftmaxAttentionProblem, SoftmaxGradientArrays } from '../../ops/attention.js';
 import type { CheckedGradients } from '../../ops/attention_checks.js';
 import { KeyLister, attendRowsBackwardJs, attendRowsJs, fullKeys } from './attention_full.js';
 
@@ -39,6 +39,6 @@ export function attentionWindowedJs(p: SoftmaxAttentionProblem): AttentionOutput
   return attendRowsJs(p, windowKeys(p));
 }
 
-export function attentionWindowedBackwardJs(p: SoftmaxAttentionProblem, g: CheckedGradients): AttentionGradientArrays {
+export function attentionWindowedBackwardJs(p: SoftmaxAttentionProblem, g: CheckedGradients): SoftmaxGradientArrays {
   return attendRowsBackwardJs(p, g, windowKeys(p));
 }

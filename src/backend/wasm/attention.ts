@@ -2,7 +2,7 @@
 // (and the key mask, the global positions) in, run the kernel, copy out and lse (or
 // dq, dk, dv) out.
 
-import type { AttentionGradientArrays, AttentionOutput, SoftmaxAttentionProblem } from '../../ops/attention.js';
+import type { AttentionOutput, SoftmaxAttentionProblem, SoftmaxGradientArrays } from '../../ops/attention.js';
 import { CheckedGradients, MaxAbs, maxAbsJs } from '../../ops/attention_checks.js';
 import type { CallFrame } from './frame.js';
 import type { WasmContext } from './context.js';
@@ -94,7 +94,7 @@ export function attentionSoftmaxWasm(ctx: WasmContext, p: SoftmaxAttentionProble
 /** attention_full_bwd (windowed = false) and attention_windowed_bwd. */
 export function attentionSoftmaxBackwardWasm(
   ctx: WasmContext, p: SoftmaxAttentionProblem, g: CheckedGradients, windowed: boolean,
-): AttentionGradientArrays {
+): SoftmaxGradientArrays {
   const { kernels } = ctx;
   return ctx.call((frame) => {
     const inputs = copyInputs(ctx, frame, p);
@@ -114,12 +114,13 @@ export function attentionSoftmaxBackwardWasm(
     const shape = [p.B, p.Hq, p.Hkv, p.T, p.S, p.d, p.dv] as const;
     const operands = [inputs.q, inputs.k, inputs.v, inputs.keyMask, p.scale, p.causal ? 1 : 0] as const;
     const gradients = [out, lse, dout, dq, dk, dv, scratch] as const;
+    let maxProbability: number;
     if (windowed) {
       const band = [edge(p.band.left), edge(p.band.right), p.band.dilation, inputs.globals, G] as const;
-      kernels.attentionWindowedBackward(...shape, ...operands, ...band, ...gradients);
+      maxProbability = kernels.attentionWindowedBackward(...shape, ...operands, ...band, ...gradients);
     } else {
-      kernels.attentionFullBackward(...shape, ...operands, ...gradients);
+      maxProbability = kernels.attentionFullBackward(...shape, ...operands, ...gradients);
     }
-    return { dq: frame.readF32(dq, sizes.dq), dk: frame.readF32(dk, sizes.dk), dv: frame.readF32(dv, sizes.dv) };
+    return { dq: frame.readF32(dq, sizes.dq), dk: frame.readF32(dk, sizes.dk), dv: frame.readF32(dv, sizes.dv), maxProbability };
   });
 }

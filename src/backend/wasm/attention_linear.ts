@@ -74,12 +74,12 @@ export function attentionLinearStepWasm(ctx: WasmContext, p: LinearStepProblem, 
     const v = scanned.input(p.v, 'stream v');
     p.checkValues(scanned.maxAbs);
     const kv = frame.input(state.kv, 'stream state');
-    const keyMax = frame.input(state.keyMax, 'stream key stabilisers');
+    const units = frame.input(state.units, 'stream stabilisers');
     const out = frame.allocF32(p.BH * p.dv, 'stream out');
     const scratch = frame.allocF32(kernels.attentionLinearScratchFloats(p.d, p.dv, p.features.F), 'stream scratch');
-    kernels.attentionLinearStep(p.BH, p.d, p.dv, q, k, v, ...featureArgs(frame, p.features), kv, keyMax, out, scratch);
+    kernels.attentionLinearStep(p.BH, p.d, p.dv, q, k, v, ...featureArgs(frame, p.features), kv, units, out, scratch);
     state.kv.set(frame.readF32(kv, state.kv.length));
-    state.keyMax.set(frame.readF32(keyMax, state.keyMax.length));
+    state.units.set(frame.readF32(units, state.units.length));
     return frame.readF32(out, p.BH * p.dv);
   });
 }

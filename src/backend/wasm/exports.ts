@@ -84,13 +84,13 @@ export interface KernelExports {
     B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
     q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
     out: number, lse: number, dout: number, dq: number, dk: number, dv_: number, scratch: number,
-  ): void;
+  ): number;
   attentionWindowedBackward(
     B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
     q: number, k: number, v: number, keyMask: number, scale: number, causal: number,
     left: number, right: number, dilation: number, globals: number, G: number,
     out: number, lse: number, dout: number, dq: number, dk: number, dv_: number, scratch: number,
-  ): void;
+  ): number;
   attentionBackwardScratchFloats(T: number, S: number, d: number, dv: number, G: number): number;
   attentionLinearForward(
     B: number, Hq: number, Hkv: number, T: number, S: number, d: number, dv: number,
@@ -107,7 +107,7 @@ export interface KernelExports {
   attentionLinearBackwardScratchFloats(T: number, group: number, d: number, dv: number, F: number): number;
   attentionLinearStep(
     BH: number, d: number, dv: number, q: number, k: number, v: number, featureMap: number, W: number, F: number,
-    scale: number, eps: number, kvState: number, keyMaxState: number, out: number, scratch: number,
+    scale: number, eps: number, kvState: number, unitsState: number, out: number, scratch: number,
   ): void;
   /** max |x| of n floats (NaN / Infinity when one is not finite). */
   maxAbsF32(address: number, n: number): number;
