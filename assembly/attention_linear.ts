@@ -710,13 +710,7 @@ export function attentionLinearBackward(
       if (!causal) {
         // every key is in the final units (call.units); G holds every query
         if (featureMap == FEATURE_FAVOR) memory.copy(call.gUnits, call.units, bytes(F));
-        for (let s0 = 0; s0 < S; s0 += PASS_CHUNK) {
-          const n = min(PASS_CHUNK, S - s0);
-          keyLogits(call, kHead, s0, n);
-          keyValues(call, vHead, s0, call.phiK, n, maskRow);
-          keyGradientsFromSuffix(call, n, dvHead + bytes(s0 * dv), false);
-          finishKeyGradients(call, kHead, s0, n, maskRow, dkHead);
-        }
+        keysSeeingAllOfG(call, kHead, vHead, 0, S, maskRow, dvHead, dkHead);
         continue;
       }
       const blocks = (T + C - 1) / C;
@@ -772,15 +766,20 @@ export function attentionLinearBackward(
           moveG(call, call.checkpoints);
           memory.copy(call.units, call.checkpoints, bytes(F));
         }
-        for (let s0 = 0; s0 < shared0; s0 += PASS_CHUNK) {
-          const n = min(PASS_CHUNK, shared0 - s0);
-          keyLogits(call, kHead, s0, n);
-          keyValues(call, vHead, s0, call.phiK, n, maskRow);
-          keyGradientsFromSuffix(call, n, dvHead + bytes(s0 * dv), false);
-          finishKeyGradients(call, kHead, s0, n, maskRow, dkHead);
-        }
+        keysSeeingAllOfG(call, kHead, vHead, 0, shared0, maskRow, dvHead, dkHead);
       }
     }
+  }
+}
+
+/** Keys [s0, s1), every one seen by all the queries now in G: dk and dv from G, in chunks of PASS_CHUNK. */
+function keysSeeingAllOfG(call: LinearCall, kHead: usize, vHead: usize, s0: i32, s1: i32, maskRow: usize, dvHead: usize, dkHead: usize): void {
+  for (let sa = s0; sa < s1; sa += PASS_CHUNK) {
+    const n = min(PASS_CHUNK, s1 - sa);
+    keyLogits(call, kHead, sa, n);
+    keyValues(call, vHead, sa, call.phiK, n, maskRow);
+    keyGradientsFromSuffix(call, n, dvHead + bytes(sa * call.dv), false);
+    finishKeyGradients(call, kHead, sa, n, maskRow, dkHead);
   }
 }
 

@@ -1,10 +1,29 @@
-// Argument checks shared by the softmax and skip-gram families: integers, numbers,
-// id arrays, finiteness. Each throws WeftError naming the argument, what was
-// expected and what was given (and, for arrays, the first bad index).
+// Checks of plain arguments shared by every op family: the argument bag, integers,
+// numbers, choices, booleans and id arrays. Each throws WeftError naming the
+// argument, what was expected and what was given. Tensor checks (shape, dtype,
+// finite values) live in tensor.ts.
 
 import { WeftError, describe } from './errors.js';
 
-/** An integer option in [min, max]; `fallback` when undefined (if given). */
+/** An op's required argument bag: a non-null, non-array object (`hint` shows its keys in the message). */
+export function checkArgs(name: string, value: unknown, hint = ''): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new WeftError('OPTION', `${name}: expected an options object${hint ? ` ${hint}` : ''}, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** An optional options argument: an object, or {} when undefined. */
+export function checkOptionsObject<T extends object>(name: string, value: T | undefined): T {
+  if (value === undefined) return {} as T;
+  if (typeof value !== 'object' || value === null) throw new WeftError('OPTION', `${name}: options must be an object, got ${describe(value)}`);
+  return value;
+}
+
+/**
+ * An integer option in [min, max]; `fallback` when undefined (if given). Missing
+ * without a fallback or not an integer is OPTION; an integer out of range is RANGE.
+ */
 export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
@@ -30,13 +49,20 @@ export function checkNumber(name: string, value: unknown, min: number, max = Inf
   return value;
 }
 
-/** One of a list of string choices; `fallback` when undefined. */
+/** One of a list of string choices; `fallback` when undefined; anything else is OPTION. */
 export function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !choices.includes(value as T)) {
     throw new WeftError('OPTION', `${name}: expected one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${describe(value)}`);
   }
   return value as T;
+}
+
+/** A boolean option; `fallback` when undefined; anything else is OPTION. */
+export function optionalBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new WeftError('OPTION', `${name}: expected a boolean, got ${describe(value)}`);
+  return value;
 }
 
 /** An Int32Array of `length` ids, each in [0, limit). */
@@ -47,19 +73,5 @@ export function checkIds(name: string, value: unknown, length: number, limit: nu
     const id = value[i];
     if (id < 0 || id >= limit) throw new WeftError('RANGE', `${name}[${i}] = ${id} is outside [0, ${limit}) (${limitName} = ${limit})`);
   }
-  return value;
-}
-
-/** Throw RANGE at the first NaN or infinity in data[start, end); `label(i)` names element i. */
-export function checkFinite(name: string, data: Float32Array, label: (index: number) => string = (i) => `[${i}]`, start = 0, end = data.length): void {
-  for (let i = start; i < end; i++) {
-    if (!Number.isFinite(data[i])) throw new WeftError('RANGE', `${name}${label(i)} is ${data[i]}: expected finite values`);
-  }
-}
-
-/** An options argument: an object, or {} when undefined. */
-export function checkOptionsObject<T extends object>(name: string, value: T | undefined): T {
-  if (value === undefined) return {} as T;
-  if (typeof value !== 'object' || value === null) throw new WeftError('OPTION', `${name}: options must be an object, got ${describe(value)}`);
   return value;
 }

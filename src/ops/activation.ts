@@ -1,7 +1,7 @@
 // The pointwise activations shared by rnn2d and conv2d: the option's names and the
 // codes the kernels use (assembly/activation.ts: ACT_IDENTITY = 0, ...).
 
-import { choiceOption } from './options.js';
+import { checkChoice } from '../args.js';
 
 /** Pointwise activation applied to each hidden unit / output channel. */
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'identity';
@@ -11,7 +11,7 @@ export const ACTIVATION_CODES: readonly Activation[] = ['identity', 'tanh', 'rel
 
 /** Validate an `activation` option (named `${op}: activation` in errors); the fallback when undefined. */
 export function parseActivation(op: string, value: unknown, fallback: Activation): Activation {
-  return choiceOption(`${op}: activation`, value, ACTIVATION_CODES, fallback);
+  return checkChoice(`${op}: activation`, value, ACTIVATION_CODES, fallback);
 }
 
 /** The kernel code of an activation. */

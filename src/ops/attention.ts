@@ -7,9 +7,9 @@ import { WeftError, describe } from '../errors.js';
 import { Tensor, allocF32, checkElementCount } from '../tensor.js';
 import {
   AttentionOperands, AttentionShape, CheckedGradients, ValueChecked, ceil4, checkGradients, checkOperands,
-  checkOptionsObject, checkWorkingSizes, finiteMax,
+  checkWorkingSizes, finiteMax,
 } from './attention_checks.js';
-import { checkNumber } from '../args.js';
+import { checkArgs, checkNumber } from '../args.js';
 import { checkNegInfLse, checkProbabilities } from './attention_lse.js';
 
 /** The band of windowed attention; full attention is left = right = Infinity, dilation 1, no globals. */
@@ -120,7 +120,7 @@ const FULL_BAND: AttentionBand = { left: Infinity, right: Infinity, dilation: 1,
 const SCORE_LIMIT = 1e37;
 
 function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAttentionProblem {
-  const args = checkOptionsObject(fn, options);
+  const args = checkArgs(fn, options, '{ q, k, v, ... }');
   const operands = checkOperands(fn, args);
   const scale = checkNumber(`${fn}: scale`, args.scale, -Infinity, Infinity, 1 / Math.sqrt(operands.d));
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);

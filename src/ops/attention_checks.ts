@@ -2,7 +2,8 @@
 // the gradients of a backward call. Each check throws WeftError naming the argument.
 
 import { WeftError, describe } from '../errors.js';
-import { MAX_ELEMENTS, Tensor, checkElementCount, checkTensor, optionalBoolean } from '../tensor.js';
+import { MAX_ELEMENTS, Tensor, checkElementCount, checkTensor } from '../tensor.js';
+import { optionalBoolean } from '../args.js';
 
 /** Sizes of one attention call: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv]. */
 export interface AttentionShape {
@@ -63,14 +64,6 @@ export function finiteMax(name: string, data: Float32Array, maxAbs: MaxAbs, allo
     }
   }
   return finite;
-}
-
-/** Throw OPTION unless options is a plain object. */
-export function checkOptionsObject(fn: string, options: unknown): Record<string, unknown> {
-  if (typeof options !== 'object' || options === null) {
-    throw new WeftError('OPTION', `${fn}: expected an options object { q, k, v, ... }, got ${describe(options)}`);
-  }
-  return options as Record<string, unknown>;
 }
 
 /**

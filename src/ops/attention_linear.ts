@@ -7,9 +7,9 @@ import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkSeed } from '../rng.js';
 import {
   AttentionOperands, AttentionShape, CheckedGradients, MaxAbs, ValueChecked, checkGradients, checkOperands,
-  checkOptionsObject, checkWorkingSizes, finiteMax,
+  checkWorkingSizes, finiteMax,
 } from './attention_checks.js';
-import { checkChoice, checkInteger, checkNumber } from '../args.js';
+import { checkArgs, checkChoice, checkInteger, checkNumber } from '../args.js';
 import type { AttentionGradientArrays, AttentionGradients } from './attention.js';
 import { defaultFeatureCount, favorFeatures } from './attention_favor.js';
 
@@ -168,7 +168,7 @@ function valueCheck(
 }
 
 function planLinear(fn: string, options: unknown): LinearAttentionProblem {
-  const args = checkOptionsObject(fn, options);
+  const args = checkArgs(fn, options, '{ q, k, v, ... }');
   const operands = checkOperands(fn, args);
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
   const features = checkFeatures(fn, args, operands.d, operands.dv);
@@ -215,7 +215,7 @@ function requiredCount(fn: string, args: Record<string, unknown>, name: string):
 /** weft.attention.favorFeatures: the FAVOR+ matrix W [F, d] a call with this seed uses. */
 export function attentionFavorFeatures(options: { dim: number; numFeatures?: number; seed?: number }): Tensor {
   const fn = 'attention.favorFeatures';
-  const args = checkOptionsObject(fn, options);
+  const args = checkArgs(fn, options, '{ q, k, v, ... }');
   const d = requiredCount(fn, args, 'dim');
   const spec = checkFeatures(fn, { ...args, featureMap: 'favor' }, d);
   return { data: spec.W!.slice(), shape: [spec.F, d] };
@@ -224,7 +224,7 @@ export function attentionFavorFeatures(options: { dim: number; numFeatures?: num
 /** weft.attention.linearStream: causal linear attention one token at a time. */
 export function attentionLinearStream(kernels: LinearAttentionKernels, options: LinearStreamOptions): LinearStream {
   const fn = 'attention.linearStream';
-  const args = checkOptionsObject(fn, options);
+  const args = checkArgs(fn, options, '{ q, k, v, ... }');
   const heads = requiredCount(fn, args, 'heads');
   const d = requiredCount(fn, args, 'dim');
   const dv = checkInteger(`${fn}: valueDim`, args.valueDim, 0, Number.MAX_SAFE_INTEGER, d);

@@ -3,9 +3,9 @@
 // x [B, H, W, C]; w [O, kh, kw, C]; bias [O]; y [B, OH, OW, O].
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkFinite, checkTensor, optionalBoolean } from '../tensor.js';
+import { Tensor, checkElementCount, checkFinite, checkTensor } from '../tensor.js';
+import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.js';
 import { Activation, parseActivation } from './activation.js';
-import { checkOptions, choiceOption, countOption } from './options.js';
 
 export type Conv2dPadding = 'same' | 'valid';
 
@@ -95,13 +95,13 @@ function parseKernel(op: string, value: unknown): [number, number] {
   if (!Array.isArray(pair) || pair.length !== 2) {
     throw new WeftError('OPTION', `${op}: kernel: expected [kh, kw] or a number, got ${describe(value)}`);
   }
-  return [countOption(`${op}: kernel[0]`, pair[0], undefined, 1), countOption(`${op}: kernel[1]`, pair[1], undefined, 1)];
+  return [checkInteger(`${op}: kernel[0]`, pair[0], 1), checkInteger(`${op}: kernel[1]`, pair[1], 1)];
 }
 
 /** Validate a conv2d call. */
 export function planConv2d(value: unknown): Conv2dProblem {
   const op = 'conv2d.forward';
-  const args = checkOptions(op, value);
+  const args = checkArgs(op, value);
   const x = checkTensor(`${op}: x`, args.x, [4]);
   const [batch, height, width, channels] = x.shape;
   checkFinite(`${op}: x`, x.data);
@@ -126,7 +126,7 @@ export function planConv2d(value: unknown): Conv2dProblem {
     checkFinite(`${op}: bias`, b.data);
     bias = b.data;
   }
-  const padding = choiceOption(`${op}: padding`, args.padding, PADDINGS, 'valid');
+  const padding = checkChoice(`${op}: padding`, args.padding, PADDINGS, 'valid');
   const activation = parseActivation(op, args.activation, 'identity');
   const rows = axisGeometry(op, 'height', height, kernelH, padding);
   const cols = axisGeometry(op, 'width', width, kernelW, padding);
@@ -159,9 +159,9 @@ export function conv2dForward(kernels: Conv2dKernels, args: Conv2dForwardArgs): 
 /** Trainable parameters: `O * kh * kw * C (+ O)`. */
 export function conv2dParamCount(value: unknown): number {
   const op = 'conv2d.paramCount';
-  const args = checkOptions(op, value);
-  const channels = countOption(`${op}: inputChannels`, args.inputChannels);
-  const outChannels = countOption(`${op}: outChannels`, args.outChannels);
+  const args = checkArgs(op, value);
+  const channels = checkInteger(`${op}: inputChannels`, args.inputChannels, 0);
+  const outChannels = checkInteger(`${op}: outChannels`, args.outChannels, 0);
   const [kh, kw] = parseKernel(op, args.kernel);
   const bias = optionalBoolean(`${op}: bias`, args.bias, true);
   return outChannels * kh * kw * channels + (bias ? outChannels : 0);
@@ -176,14 +176,14 @@ export function conv2dParamCount(value: unknown): number {
  */
 export function conv2dFlops(value: unknown): number {
   const op = 'conv2d.flops';
-  const args = checkOptions(op, value);
-  const batch = countOption(`${op}: batch`, args.batch, 1);
-  const height = countOption(`${op}: height`, args.height);
-  const width = countOption(`${op}: width`, args.width);
-  const channels = countOption(`${op}: inputChannels`, args.inputChannels);
-  const outChannels = countOption(`${op}: outChannels`, args.outChannels);
+  const args = checkArgs(op, value);
+  const batch = checkInteger(`${op}: batch`, args.batch, 0, undefined, 1);
+  const height = checkInteger(`${op}: height`, args.height, 0);
+  const width = checkInteger(`${op}: width`, args.width, 0);
+  const channels = checkInteger(`${op}: inputChannels`, args.inputChannels, 0);
+  const outChannels = checkInteger(`${op}: outChannels`, args.outChannels, 0);
   const [kh, kw] = parseKernel(op, args.kernel);
-  const padding = choiceOption(`${op}: padding`, args.padding, PADDINGS, 'valid');
+  const padding = checkChoice(`${op}: padding`, args.padding, PADDINGS, 'valid');
   const rows = axisGeometry(op, 'height', height, kh, padding);
   const cols = axisGeometry(op, 'width', width, kw, padding);
   return 2 * batch * rows.out * cols.out * outChannels * kh * kw * channels;

@@ -3,7 +3,8 @@
 // ([.., N, K] with transposeB); bias: [N]. A 2-D operand broadcasts over the batch.
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkTensor, optionalBoolean } from '../tensor.js';
+import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
+import { optionalBoolean } from '../args.js';
 
 /** One matmul, batch-strided: element (bi, m, k) of A at bi*aBatchStride + m*aRowStride + k*aColStride. */
 export interface MatmulProblem {

@@ -4,9 +4,9 @@
 // h = 0 outside the grid. Other origins run the same recurrence from their corner.
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkFinite, checkTensor, checkWithin, optionalBoolean } from '../tensor.js';
+import { Tensor, checkElementCount, checkFinite, checkTensor, checkWithin } from '../tensor.js';
+import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.js';
 import { Activation, activationRange, parseActivation } from './activation.js';
-import { checkOptions, choiceOption, countOption } from './options.js';
 
 /** The corner the scan starts from. */
 export type Rnn2dOrigin = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
@@ -124,7 +124,7 @@ function checkShaped(op: string, name: string, value: unknown, shape: readonly n
 
 /** Validate the forward arguments (shared by backward). */
 export function planRnn2d(op: string, value: unknown): Rnn2dProblem {
-  const args = checkOptions(op, value);
+  const args = checkArgs(op, value);
   const x = checkTensor(`${op}: x`, args.x, [4]);
   const [batch, height, width, channels] = x.shape;
   checkFinite(`${op}: x`, x.data);
@@ -142,7 +142,7 @@ export function planRnn2d(op: string, value: unknown): Rnn2dProblem {
   const wTop = checkShaped(op, 'wTop', args.wTop, [hidden, hidden], square);
   const bias = args.bias === undefined ? undefined : checkShaped(op, 'bias', args.bias, [hidden], `[hid] with hid = ${hidden}`);
   const activation = parseActivation(op, args.activation, 'tanh');
-  const origin = choiceOption(`${op}: origin`, args.origin, ORIGINS, 'top-left');
+  const origin = checkChoice(`${op}: origin`, args.origin, ORIGINS, 'top-left');
   // Fail on impossible outputs before any work (MEMORY, not a crash later).
   checkElementCount(`${op}: h`, batch * height * width * hidden);
   return {
@@ -198,9 +198,9 @@ export function rnn2dBackward(kernels: Rnn2dKernels, args: Rnn2dBackwardArgs): R
  */
 export function rnn2dParamCount(value: unknown): number {
   const op = 'rnn2d.paramCount';
-  const args = checkOptions(op, value);
-  const channels = countOption(`${op}: inputChannels`, args.inputChannels);
-  const hidden = countOption(`${op}: hidden`, args.hidden);
+  const args = checkArgs(op, value);
+  const channels = checkInteger(`${op}: inputChannels`, args.inputChannels, 0);
+  const hidden = checkInteger(`${op}: hidden`, args.hidden, 0);
   const bias = optionalBoolean(`${op}: bias`, args.bias, true);
   return hidden * channels + 2 * hidden * hidden + (bias ? hidden : 0);
 }
@@ -215,11 +215,11 @@ export function rnn2dParamCount(value: unknown): number {
  */
 export function rnn2dFlops(value: unknown): number {
   const op = 'rnn2d.flops';
-  const args = checkOptions(op, value);
-  const batch = countOption(`${op}: batch`, args.batch, 1);
-  const height = countOption(`${op}: height`, args.height);
-  const width = countOption(`${op}: width`, args.width);
-  const channels = countOption(`${op}: inputChannels`, args.inputChannels);
-  const hidden = countOption(`${op}: hidden`, args.hidden);
+  const args = checkArgs(op, value);
+  const batch = checkInteger(`${op}: batch`, args.batch, 0, undefined, 1);
+  const height = checkInteger(`${op}: height`, args.height, 0);
+  const width = checkInteger(`${op}: width`, args.width, 0);
+  const channels = checkInteger(`${op}: inputChannels`, args.inputChannels, 0);
+  const hidden = checkInteger(`${op}: hidden`, args.hidden, 0);
   return 2 * batch * height * width * hidden * (channels + 2 * hidden);
 }

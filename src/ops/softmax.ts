@@ -11,8 +11,8 @@
 
 import { WeftError, describe } from '../errors.js';
 import { Rng, checkSeed } from '../rng.js';
-import { Tensor, checkElementCount, checkTensor, optionalBoolean } from '../tensor.js';
-import { checkChoice, checkFinite, checkIds, checkInteger, checkNumber, checkOptionsObject } from '../args.js';
+import { Tensor, checkElementCount, checkFinite, checkTensor } from '../tensor.js';
+import { checkChoice, checkIds, checkInteger, checkNumber, checkOptionsObject, optionalBoolean } from '../args.js';
 import {
   LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
 } from '../sampling.js';

@@ -4,10 +4,10 @@
 
 import { WeftError, describe } from '../errors.js';
 import { Rng, checkSeed } from '../rng.js';
-import { type Tensor, optionalBoolean } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import type { Backend } from '../backend/types.js';
 import type { SkipGramLoss, SkipGramTables } from '../ops/skipgram.js';
-import { checkChoice, checkInteger, checkNumber, checkOptionsObject } from '../args.js';
+import { checkChoice, checkInteger, checkNumber, checkOptionsObject, optionalBoolean } from '../args.js';
 import {
   type Corpus, type CorpusFile, type Sentence, type SyncCorpus, checkCorpus, isReiterable, isSyncCorpus, sentences, syncSentences,
 } from './corpus.js';
