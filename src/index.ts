@@ -11,6 +11,7 @@ import {
 } from './ops/rnn2d.js';
 import { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dParamArgs, conv2dFlops, conv2dForward, conv2dParamCount } from './ops/conv2d.js';
 import { AttentionApi, createAttentionApi } from './ops/attention_api.js';
+import { withFiniteResults } from './ops/finite_results.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
 import { Rng } from './rng.js';
 import {
@@ -160,25 +161,25 @@ function bindApi(backend: Backend): Weft {
     tensor,
     zeros,
     randn,
-    matmul: (a, b, options) => matmul(backend, a, b, options),
+    matmul: withFiniteResults('matmul', (a, b, options) => matmul(backend, a, b, options), ['a', 'b', 'options']),
     memory: () => backend.memory(),
     attention: createAttentionApi(backend),
     rnn2d: {
-      forward: (args) => rnn2dForward(backend, args),
-      backward: (args) => rnn2dBackward(backend, args),
+      forward: withFiniteResults('rnn2d.forward', (args) => rnn2dForward(backend, args)),
+      backward: withFiniteResults('rnn2d.backward', (args) => rnn2dBackward(backend, args)),
       paramCount: rnn2dParamCount,
       flops: rnn2dFlops,
     },
     conv2d: {
-      forward: (args) => conv2dForward(backend, args),
+      forward: withFiniteResults('conv2d.forward', (args) => conv2dForward(backend, args)),
       paramCount: conv2dParamCount,
       flops: conv2dFlops,
     },
     softmax: {
-      crossEntropy: (args) => crossEntropy(softmaxCtx, args),
-      full: (args) => full(softmaxCtx, args),
-      sampled: (args) => sampled(softmaxCtx, args),
-      negativeSampling: (args) => negativeSampling(softmaxCtx, args),
+      crossEntropy: withFiniteResults('softmax.crossEntropy', (args) => crossEntropy(softmaxCtx, args)),
+      full: withFiniteResults('softmax.full', (args) => full(softmaxCtx, args)),
+      sampled: withFiniteResults('softmax.sampled', (args) => sampled(softmaxCtx, args)),
+      negativeSampling: withFiniteResults('softmax.negativeSampling', (args) => negativeSampling(softmaxCtx, args)),
     },
     skipGram: Object.assign((options?: SkipGramOptions) => new SkipGramModel(backend, options), {
       fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),

@@ -29,6 +29,8 @@ export interface SoftmaxAttentionProblem extends AttentionOperands, ValueChecked
   band: AttentionBand;
   /** |scale| d max|q| max|k|, a bound on every |score|: set by checkValues. */
   scoreBound: number;
+  /** max |v|, set by checkValues (the backward bounds dout . v with it). */
+  valueMax: number;
 }
 
 export interface AttentionOutput {
@@ -128,11 +130,11 @@ function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAt
   const { S, d, dv } = operands;
   checkWorkingSizes(fn, [['packed keys [S, d]', ceil4(S) * d], ['packed values [dv, S]', ceil4(dv) * ceil4(S)]]);
   const band = windowed ? checkBand(fn, args, operands) : FULL_BAND;
-  const problem: SoftmaxAttentionProblem = { ...operands, scale, band, scoreBound: NaN, checkValues: () => {} };
+  const problem: SoftmaxAttentionProblem = { ...operands, scale, band, scoreBound: NaN, valueMax: NaN, checkValues: () => {} };
   problem.checkValues = (maxAbs) => {
     const maxQ = finiteMax(`${fn}: q`, operands.q, maxAbs);
     const maxK = finiteMax(`${fn}: k`, operands.k, maxAbs);
-    finiteMax(`${fn}: v`, operands.v, maxAbs);
+    problem.valueMax = finiteMax(`${fn}: v`, operands.v, maxAbs);
     // |scale * q . k| <= |scale| * d * max|q| * max|k|: refuse inputs whose scores could overflow
     const bound = Math.abs(scale) * operands.d * maxQ * maxK;
     if (!(bound <= SCORE_LIMIT)) {
@@ -241,6 +243,16 @@ function softmaxBackward(
   const g = checkGradients(fn, args as Record<string, unknown>, p, true);
   // the backward packs one head's queries and dout in two layouts each
   checkWorkingSizes(fn, [['packed queries [d, T]', ceil4(p.d) * ceil4(p.T)], ['packed dout [dv, T]', ceil4(p.dv) * ceil4(p.T)]]);
+  const checkGradientValues = g.checkValues;
+  g.checkValues = (maxAbs) => {
+    const doutMax = checkGradientValues(maxAbs);
+    // |dout_t . v_s| <= dv * max|dout| * max|v| (runs after p.checkValues): the same limit as the scores
+    const bound = p.dv * doutMax * p.valueMax;
+    if (!(bound <= SCORE_LIMIT)) {
+      throw new WeftError('RANGE', `${fn}: |dout| and |v| up to ${doutMax} and ${p.valueMax} could overflow f32 gradients (bound ${bound})`);
+    }
+    return doutMax;
+  };
   const givenLse = g.out && g.lse;
   if (givenLse) checkNegInfLse(fn, p, p.band, givenLse);
   const grads = run(p, g);

@@ -10,6 +10,7 @@ import {
   AttentionGradients, AttentionResult, FullAttentionArgs, SoftmaxAttentionKernels, SoftmaxBackwardExtras,
   WindowedAttentionArgs, attentionFull, attentionFullBackward, attentionWindowed, attentionWindowedBackward,
 } from './attention.js';
+import { withFiniteResults } from './finite_results.js';
 
 /** Every attention kernel a backend provides. */
 export interface AttentionKernels extends SoftmaxAttentionKernels, LinearAttentionKernels {}
@@ -35,13 +36,17 @@ export interface AttentionApi {
 
 export function createAttentionApi(kernels: AttentionKernels): AttentionApi {
   return {
-    full: (args) => attentionFull(kernels, args),
-    windowed: (args) => attentionWindowed(kernels, args),
-    fullBackward: (args) => attentionFullBackward(kernels, args),
-    windowedBackward: (args) => attentionWindowedBackward(kernels, args),
-    linear: (args) => attentionLinear(kernels, args),
-    linearBackward: (args) => attentionLinearBackward(kernels, args),
-    linearStream: (options) => attentionLinearStream(kernels, options),
+    full: withFiniteResults('attention.full', (args) => attentionFull(kernels, args)),
+    windowed: withFiniteResults('attention.windowed', (args) => attentionWindowed(kernels, args)),
+    fullBackward: withFiniteResults('attention.fullBackward', (args) => attentionFullBackward(kernels, args)),
+    windowedBackward: withFiniteResults('attention.windowedBackward', (args) => attentionWindowedBackward(kernels, args)),
+    linear: withFiniteResults('attention.linear', (args) => attentionLinear(kernels, args)),
+    linearBackward: withFiniteResults('attention.linearBackward', (args) => attentionLinearBackward(kernels, args)),
+    linearStream: (options) => {
+      const stream = attentionLinearStream(kernels, options);
+      stream.step = withFiniteResults('attention.linearStream.step', stream.step.bind(stream), ['q', 'k', 'v']);
+      return stream;
+    },
     favorFeatures: (options) => attentionFavorFeatures(options),
   };
 }

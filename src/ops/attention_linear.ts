@@ -154,7 +154,7 @@ function checkFeatures(fn: string, args: Record<string, unknown>, d: number, dv?
  */
 function valueCheck(
   fn: string, q: Float32Array, k: Float32Array, v: Float32Array, d: number, keys: number, features: FeatureSpec,
-): (maxAbs: MaxAbs) => void {
+): (maxAbs: MaxAbs) => number {
   return (maxAbs) => {
     const mq = finiteMax(`${fn}: q`, q, maxAbs), mk = finiteMax(`${fn}: k`, k, maxAbs), mv = finiteMax(`${fn}: v`, v, maxAbs);
     const n = Math.max(1, keys);
@@ -164,16 +164,18 @@ function valueCheck(
     if (!(bound <= SUM_LIMIT)) {
       throw new WeftError('RANGE', `${fn}: |q|, |k|, |v| up to ${mq}, ${mk}, ${mv} could overflow f32 sums (bound ${bound})`);
     }
+    return bound;
   };
 }
 
-function planLinear(fn: string, options: unknown): LinearAttentionProblem {
+function planLinear(fn: string, options: unknown): LinearAttentionProblem & { sumBound: number } {
   const args = checkArgs(fn, options, '{ q, k, v, ... }');
   const operands = checkOperands(fn, args);
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
   const features = checkFeatures(fn, args, operands.d, operands.dv);
-  const checkValues = valueCheck(fn, operands.q, operands.k, operands.v, operands.d, operands.S, features);
-  return { ...operands, features, checkValues };
+  const sums = valueCheck(fn, operands.q, operands.k, operands.v, operands.d, operands.S, features);
+  const problem = { ...operands, features, sumBound: NaN, checkValues: (maxAbs: MaxAbs) => void (problem.sumBound = sums(maxAbs)) };
+  return problem;
 }
 
 function wrapGradients(p: AttentionShape, g: AttentionGradientArrays): AttentionGradients {
@@ -198,6 +200,16 @@ export function attentionLinearBackward(
   const fn = 'attention.linearBackward';
   const p = planLinear(fn, args);
   const g = checkGradients(fn, args as unknown as Record<string, unknown>, p, false);
+  const checkGradientValues = g.checkValues;
+  g.checkValues = (maxAbs) => {
+    // the backward's sums run over T queries weighted by dout (after p.checkValues set sumBound)
+    const doutMax = checkGradientValues(maxAbs);
+    const bound = p.sumBound * Math.max(1, p.T) * (1 + doutMax);
+    if (!(bound <= SUM_LIMIT)) {
+      throw new WeftError('RANGE', `${fn}: |dout| up to ${doutMax} with these q, k, v could overflow f32 gradient sums (bound ${bound})`);
+    }
+    return doutMax;
+  };
   // dN' of every query of a kv head's group, and (FAVOR+) the stabilisers before each causal block
   checkWorkingSizes(fn, [
     ["dN' [Hq / Hkv, T, dv + 1]", (p.Hq / p.Hkv) * p.T * (p.dv + 1)],

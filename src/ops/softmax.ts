@@ -311,6 +311,25 @@ function gatherRows(op: string, weights: Float32Array, hidden: number, ids: Int3
   return out;
 }
 
+/** max |x| of finite data. */
+function maxAbs(data: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < data.length; i++) max = Math.max(max, Math.abs(data[i]));
+  return max;
+}
+
+// Largest |logit| accepted: a logit is a sum of `hidden` products, and it must stay far from f32's 3.4e38.
+const LOGIT_LIMIT = 1e37;
+
+/** RANGE when |input . w + bias| could overflow f32 (checked on the rows the call uses, already finite). */
+function checkLogitBound(op: string, hidden: number, input: Float32Array, rows: Float32Array, bias?: Float32Array): void {
+  const maxInput = maxAbs(input), maxRow = maxAbs(rows);
+  const bound = hidden * maxInput * maxRow + (bias ? maxAbs(bias) : 0);
+  if (!(bound <= LOGIT_LIMIT)) {
+    throw new WeftError('RANGE', `${op}: |input| and |weights| up to ${maxInput} and ${maxRow} could overflow f32 logits (bound ${bound})`);
+  }
+}
+
 function meanLoss(rowLoss: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < rowLoss.length; i++) sum += rowLoss[i];
@@ -340,6 +359,7 @@ export function full(ctx: SoftmaxContext, args: FullSoftmaxArgs): FullSoftmaxRes
   const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
   checkFinite(`${op}: weights`, weights.data, (i) => `[${Math.floor(i / hidden)}, ${i % hidden}]`);
   if (bias) checkFinite(`${op}: bias`, bias.data);
+  checkLogitBound(op, hidden, input.data, weights.data, bias?.data);
   checkElementCount(`${op}: logits`, batch * classes);
   const out = ctx.kernels.softmaxFull({
     input: input.data, weights: weights.data, bias: bias?.data, targets, batch, classes, hidden, scale: 1 / batch,
@@ -404,6 +424,7 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
     rowBias = Float32Array.from(rows, (id) => bias.data[id]);
     checkFinite(`${op}: bias`, rowBias, (r) => `[${rows[r]}]`);
   }
+  checkLogitBound(op, hidden, input.data, rowWeights, rowBias);
   const out = ctx.kernels.softmaxSampled({
     input: input.data, rowWeights, rowBias, targetSlot, logQTrue, logQSampled, removeAccidentalHits,
     batch, hidden, numSampled, numRows: rows.length, scale: 1 / batch,
@@ -452,6 +473,7 @@ export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs
   }
   const rows = Int32Array.from(rowIds);
   const rowWeights = gatherRows(op, weights.data, hidden, rows);
+  checkLogitBound(op, hidden, input.data, rowWeights);
   const out = ctx.kernels.negativeSampling({
     input: input.data, rowWeights, targetSlot, negativeSlot, batch, hidden, negative, numRows: rows.length, scale: 1 / batch,
   });
