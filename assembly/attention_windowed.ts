@@ -367,7 +367,7 @@ function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i
     case B_G_DO: case B_G_OUT: return gRows * dv;
     case B_G_LSE: return gRows;
     case B_LANES: return 2 * L;
-    case B_PLAN: return <f64>(offsetof<BackwardScratch>() >> 2);
+    case B_PLAN: return <f64>((offsetof<BackwardScratch>() + 3) >> 2);
     case B_CALL: return <f64>((offsetof<BackwardCall>() + 3) >> 2);
     case B_P_MAX: return 4;
   }
