@@ -338,7 +338,7 @@ function attendGlobalQueries(c: ForwardCall, h: i32): void {
 const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, B_CENTERS = 6, B_DQ = 7,
   B_KEY_BIAS = 8, B_K_PANEL = 9, B_V_PANEL = 10, B_K_ROWS = 11, B_P = 12, B_DS = 13, B_DK_T = 14, B_DV_T = 15,
   B_A_T = 16, B_ROWS_T = 17, B_G_K = 18, B_G_V = 19, B_G_DK = 20, B_G_DV = 21, B_G_BIAS = 22, B_G_Q = 23,
-  B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_P_MAX = 29, B_REGIONS = 30;
+  B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_CALL = 29, B_P_MAX = 30, B_REGIONS = 31;
 
 /** Floats of one backward region, in f64 (no wrap). */
 function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
@@ -367,7 +367,8 @@ function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i
     case B_G_DO: case B_G_OUT: return gRows * dv;
     case B_G_LSE: return gRows;
     case B_LANES: return 2 * L;
-    case B_PLAN: return <f64>(offsetof<BackwardScratch>() >> 2);
+    case B_PLAN: return <f64>((offsetof<BackwardScratch>() + 3) >> 2);
+    case B_CALL: return <f64>((offsetof<BackwardCall>() + 3) >> 2);
     case B_P_MAX: return 4;
   }
   return 0;
@@ -487,17 +488,28 @@ function packKeyTile(kHead: usize, vHead: usize, pos0: i32, stride: i32, nk: i32
 }
 
 /**
- * Windowed attention backward (see the header and the forward's band). out and
- * lse are the forward's; scratch: attentionBackwardScratchFloats(T, S, d, dv, G).
- * Returns the largest probability exp(s - lse) met: at most 1 up to rounding when
- * lse is the forward's (the caller refuses an lse that makes it larger).
+ * One backward call: its operands, band, the global-token buffers and the heads being
+ * worked on (set by the driver loop); the table lives in region B_CALL.
  */
-export function attendWindowedBackward(
-  B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
-  q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
-  left: i32, right: i32, dilation: i32, globals: usize, G: i32,
-  out: usize, lse: usize, dout: usize, dq: usize, dk: usize, dvOut: usize, scratch: usize,
-): f32 {
+@unmanaged class BackwardCall {
+  T: i32; S: i32; d: i32; dv: i32; offset: i32;
+  scale: f32; causal: bool;
+  /** The band as offsets on the dilated grid: lo = -left, hi = right (0 when causal), within +-UNBOUNDED. */
+  lo: i32; hi: i32; dilation: i32;
+  globals: usize; G: i32;
+  /** The current kv head's G global keys and values, their dk/dv sums, and key bias (ceil8(G) floats, -inf past G). */
+  gK: usize; gV: usize; gdK: usize; gdV: usize; gBias: usize;
+  /** The current query head's rows at global positions, gathered: q, dout, out, lse (at most min(G, T) rows). */
+  gQ: usize; gDo: usize; gOut: usize; gLse: usize;
+  /** The current kv head of k, v, dk, dv and its batch's keyMask row (0 when none). */
+  kHead: usize; vHead: usize; dkHead: usize; dvHead: usize; keyMaskRow: usize;
+  /** The current query head of q, dout, out, lse, dq. */
+  qHead: usize; doHead: usize; outHead: usize; lseHead: usize; dqHead: usize;
+  w: BackwardScratch;
+}
+
+/** Lay out the backward's working regions in scratch and return their pointer table (pMax zeroed). */
+function backwardScratch(scratch: usize, T: i32, S: i32, d: i32, dv: i32, G: i32): BackwardScratch {
   const w = changetype<BackwardScratch>(backwardRegion(scratch, B_PLAN, T, S, d, dv, G));
   w.pMax = backwardRegion(scratch, B_P_MAX, T, S, d, dv, G);
   v128.store(w.pMax, f32x4.splat(0));
@@ -521,124 +533,173 @@ export function attendWindowedBackward(
   w.rowsT = backwardRegion(scratch, B_ROWS_T, T, S, d, dv, G);
   w.laneKeys = backwardRegion(scratch, B_LANES, T, S, d, dv, G);
   w.laneSameClass = w.laneKeys + bytes(LANES);
-  const gK = backwardRegion(scratch, B_G_K, T, S, d, dv, G);
-  const gV = backwardRegion(scratch, B_G_V, T, S, d, dv, G);
-  const gdK = backwardRegion(scratch, B_G_DK, T, S, d, dv, G);
-  const gdV = backwardRegion(scratch, B_G_DV, T, S, d, dv, G);
-  const gBias = backwardRegion(scratch, B_G_BIAS, T, S, d, dv, G);
-  const gQ = backwardRegion(scratch, B_G_Q, T, S, d, dv, G);
-  const gDo = backwardRegion(scratch, B_G_DO, T, S, d, dv, G);
-  const gOut = backwardRegion(scratch, B_G_OUT, T, S, d, dv, G);
-  const gLse = backwardRegion(scratch, B_G_LSE, T, S, d, dv, G);
+  return w;
+}
 
+/**
+ * Windowed attention backward (see the header and the forward's band). out and
+ * lse are the forward's; scratch: attentionBackwardScratchFloats(T, S, d, dv, G).
+ * Returns the largest probability exp(s - lse) met: at most 1 up to rounding when
+ * lse is the forward's (the caller refuses an lse that makes it larger).
+ */
+export function attendWindowedBackward(
+  B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
+  q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
+  left: i32, right: i32, dilation: i32, globals: usize, G: i32,
+  out: usize, lse: usize, dout: usize, dq: usize, dk: usize, dvOut: usize, scratch: usize,
+): f32 {
+  const c = changetype<BackwardCall>(backwardRegion(scratch, B_CALL, T, S, d, dv, G));
+  c.T = T; c.S = S; c.d = d; c.dv = dv; c.offset = S - T;
+  c.scale = scale; c.causal = causal;
+  c.lo = -min(left, UNBOUNDED); c.hi = causal ? 0 : min(right, UNBOUNDED); c.dilation = dilation;
+  c.globals = globals; c.G = G;
+  c.gK = backwardRegion(scratch, B_G_K, T, S, d, dv, G);
+  c.gV = backwardRegion(scratch, B_G_V, T, S, d, dv, G);
+  c.gdK = backwardRegion(scratch, B_G_DK, T, S, d, dv, G);
+  c.gdV = backwardRegion(scratch, B_G_DV, T, S, d, dv, G);
+  c.gBias = backwardRegion(scratch, B_G_BIAS, T, S, d, dv, G);
+  c.gQ = backwardRegion(scratch, B_G_Q, T, S, d, dv, G);
+  c.gDo = backwardRegion(scratch, B_G_DO, T, S, d, dv, G);
+  c.gOut = backwardRegion(scratch, B_G_OUT, T, S, d, dv, G);
+  c.gLse = backwardRegion(scratch, B_G_LSE, T, S, d, dv, G);
+  c.w = backwardScratch(scratch, T, S, d, dv, G);
   const group = Hq / Hkv;
-  const offset = S - T;
-  const lo = -min(left, UNBOUNDED);
-  const hi = causal ? 0 : min(right, UNBOUNDED);
   for (let b = 0; b < B; b++) {
-    const keyMaskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
+    c.keyMaskRow = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
     for (let hk = 0; hk < Hkv; hk++) {
       const kvRow0 = (b * Hkv + hk) * S;
-      const kHead = k + bytes(kvRow0 * d), vHead = v + bytes(kvRow0 * dv);
-      const dkHead = dk + bytes(kvRow0 * d), dvHead = dvOut + bytes(kvRow0 * dv);
-      if (G > 0) {
-        for (let gi = 0; gi < G; gi++) {
-          const g = load<i32>(globals + bytes(gi));
-          memory.copy(gK + bytes(gi * d), kHead + bytes(g * d), bytes(d));
-          memory.copy(gV + bytes(gi * dv), vHead + bytes(g * dv), bytes(dv));
-          let visible = keyMaskRow == 0 || load<u8>(keyMaskRow + <usize>g) != 0;
-          store<f32>(gBias + bytes(gi), visible ? 0 : NEG_INF);
-        }
-        for (let gi = G; gi < ceil8(G); gi++) store<f32>(gBias + bytes(gi), NEG_INF);
-        memory.fill(gdK, 0, bytes(G * d));
-        memory.fill(gdV, 0, bytes(G * dv));
-      }
+      c.kHead = k + bytes(kvRow0 * d); c.vHead = v + bytes(kvRow0 * dv);
+      c.dkHead = dk + bytes(kvRow0 * d); c.dvHead = dvOut + bytes(kvRow0 * dv);
+      if (G > 0) gatherGlobalKeys(c);
       for (let hq = 0; hq < group; hq++) {
         const row0 = (b * Hq + hk * group + hq) * T;
-        const qHead = q + bytes(row0 * d), doHead = dout + bytes(row0 * dv);
-        const outHead = out + bytes(row0 * dv), lseHead = lse + bytes(row0), dqHead = dq + bytes(row0 * d);
-        for (let r = 0; r < min(dilation, T); r++) {
-          const rk = floorMod(r + offset, dilation);
-          const jOff = (r + offset - rk) / dilation;
-          const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(S, rk, dilation);
-          packBackwardQueries(nQ, d, dv, scale, qHead, doHead, outHead, lseHead, r, dilation, w);
-          for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), min(i, nQ - 1) + jOff);
-          for (let gi = 0; gi < G; gi++) {
-            // global queries of this class: their rows come from the pass over every key
-            const t = load<i32>(globals + bytes(gi)) - offset;
-            if (t >= 0 && t < T && t % dilation == r) dropBackwardQuery(t / dilation, nQ, dv, w);
-          }
-          memory.fill(w.dq, 0, bytes(ceil4(nQ) * d));
-          fillKeyBias(nK, ceil8(nK), keyMaskRow, rk, dilation, w.keyBias);
-          for (let j0 = 0; j0 < nK; j0 += LANES) {
-            const nk = min(LANES, nK - j0);
-            packKeyTile(kHead, vHead, rk + j0 * dilation, dilation, nk, d, dv, scale, w);
-            // queries whose band [c + lo, c + hi] meets keys j0 .. j0 + nk - 1
-            const iLo = <i32>max<i64>(0, <i64>j0 - jOff - hi);
-            const iHi = <i32>min<i64>(nQ, <i64>j0 + nk - 1 - jOff - lo + 1);
-            backwardKeyTile(d, dv, nQ, iLo, iHi, j0, nk, lo, hi, w.keyBias + bytes(j0), false, w);
-            addTileColumns(w.dkT, d, nk, dkHead + bytes((rk + j0 * dilation) * d), d * dilation, w.rowsT);
-            addTileColumns(w.dvT, dv, nk, dvHead + bytes((rk + j0 * dilation) * dv), dv * dilation, w.rowsT);
-          }
-          if (G > 0) {
-            // every query meets the global keys outside its band
-            for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), r + min(i, nQ - 1) * dilation + offset);
-            for (let g0 = 0; g0 < G; g0 += LANES) {
-              const nk = min(LANES, G - g0);
-              packKeyTile(gK + bytes(g0 * d), gV + bytes(g0 * dv), 0, 1, nk, d, dv, scale, w);
-              for (let lane = 0; lane < LANES; lane++) {
-                const g = load<i32>(globals + bytes(g0 + min(lane, nk - 1)));
-                store<i32>(w.laneKeys + bytes(lane), g);
-                store<i32>(w.laneSameClass + bytes(lane), floorMod(g - rk, dilation) == 0 ? -1 : 0);
-              }
-              backwardKeyTile(d, dv, nQ, 0, nQ, g0, nk, lo, hi, gBias + bytes(g0), true, w, dilation, causal);
-              addTileColumns(w.dkT, d, nk, gdK + bytes(g0 * d), d, w.rowsT);
-              addTileColumns(w.dvT, dv, nk, gdV + bytes(g0 * dv), dv, w.rowsT);
-            }
-          }
-          for (let i = 0; i < nQ; i++) {
-            memory.copy(dqHead + bytes((r + i * dilation) * d), w.dq + bytes(i * d), bytes(d));
-          }
-        }
-        if (G > 0) {
-          // rows of global queries: every key of the sequence
-          let nG = 0;
-          for (let gi = 0; gi < G; gi++) {
-            const g = load<i32>(globals + bytes(gi));
-            const t = g - offset;
-            if (t < 0 || t >= T) continue;
-            memory.copy(gQ + bytes(nG * d), qHead + bytes(t * d), bytes(d));
-            memory.copy(gDo + bytes(nG * dv), doHead + bytes(t * dv), bytes(dv));
-            memory.copy(gOut + bytes(nG * dv), outHead + bytes(t * dv), bytes(dv));
-            store<f32>(gLse + bytes(nG), load<f32>(lseHead + bytes(t)));
-            store<i32>(w.centers + bytes(nG), g);
-            nG++;
-          }
-          if (nG == 0) continue;
-          packBackwardQueries(nG, d, dv, scale, gQ, gDo, gOut, gLse, 0, 1, w);
-          for (let i = nG; i < ceil4(nG); i++) store<i32>(w.centers + bytes(i), load<i32>(w.centers + bytes(nG - 1)));
-          memory.fill(w.dq, 0, bytes(ceil4(nG) * d));
-          fillKeyBias(S, ceil8(S), keyMaskRow, 0, 1, w.keyBias);
-          for (let j0 = 0; j0 < S; j0 += LANES) {
-            const nk = min(LANES, S - j0);
-            packKeyTile(kHead, vHead, j0, 1, nk, d, dv, scale, w);
-            backwardKeyTile(d, dv, nG, 0, nG, j0, nk, -UNBOUNDED, causal ? 0 : UNBOUNDED, w.keyBias + bytes(j0), causal, w);
-            addTileColumns(w.dkT, d, nk, dkHead + bytes(j0 * d), d, w.rowsT);
-            addTileColumns(w.dvT, dv, nk, dvHead + bytes(j0 * dv), dv, w.rowsT);
-          }
-          for (let i = 0; i < nG; i++) {
-            addRow(dqHead + bytes((load<i32>(w.centers + bytes(i)) - offset) * d), w.dq + bytes(i * d), d);
-          }
-        }
+        c.qHead = q + bytes(row0 * d); c.doHead = dout + bytes(row0 * dv);
+        c.outHead = out + bytes(row0 * dv); c.lseHead = lse + bytes(row0); c.dqHead = dq + bytes(row0 * d);
+        for (let r = 0; r < min(dilation, T); r++) backwardResidueClass(c, r);
+        if (G > 0) backwardGlobalQueries(c);
       }
-      for (let gi = 0; gi < G; gi++) {
-        const g = load<i32>(globals + bytes(gi));
-        addRow(dkHead + bytes(g * d), gdK + bytes(gi * d), d);
-        addRow(dvHead + bytes(g * dv), gdV + bytes(gi * dv), dv);
-      }
+      if (G > 0) addGlobalKeyGradients(c);
     }
   }
-  return hmaxF32x4(v128.load(w.pMax));
+  return hmaxF32x4(v128.load(c.w.pMax));
+}
+
+/** Gather the current kv head's global keys and values with their key bias, and zero their dk/dv sums. */
+function gatherGlobalKeys(c: BackwardCall): void {
+  const d = c.d, dv = c.dv, G = c.G, keyMaskRow = c.keyMaskRow;
+  for (let gi = 0; gi < G; gi++) {
+    const g = load<i32>(c.globals + bytes(gi));
+    memory.copy(c.gK + bytes(gi * d), c.kHead + bytes(g * d), bytes(d));
+    memory.copy(c.gV + bytes(gi * dv), c.vHead + bytes(g * dv), bytes(dv));
+    const visible = keyMaskRow == 0 || load<u8>(keyMaskRow + <usize>g) != 0;
+    store<f32>(c.gBias + bytes(gi), visible ? 0 : NEG_INF);
+  }
+  for (let gi = G; gi < ceil8(G); gi++) store<f32>(c.gBias + bytes(gi), NEG_INF);
+  memory.fill(c.gdK, 0, bytes(G * d));
+  memory.fill(c.gdV, 0, bytes(G * dv));
+}
+
+/**
+ * Queries r, r + dil, ... of the current query head against keys rk, rk + dil, ...
+ * (their band; query i's is centred on key i + jOff) in tiles of 8 keys, then against
+ * the global keys outside it. dk/dv of the band keys accumulate; the class's dq rows
+ * are written (0 for global queries, whose dq comes from backwardGlobalQueries).
+ */
+function backwardResidueClass(c: BackwardCall, r: i32): void {
+  const w = c.w, T = c.T, d = c.d, dv = c.dv, dilation = c.dilation, offset = c.offset, lo = c.lo, hi = c.hi;
+  const rk = floorMod(r + offset, dilation);
+  const jOff = (r + offset - rk) / dilation;
+  const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(c.S, rk, dilation);
+  packBackwardQueries(nQ, d, dv, c.scale, c.qHead, c.doHead, c.outHead, c.lseHead, r, dilation, w);
+  for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), min(i, nQ - 1) + jOff);
+  for (let gi = 0; gi < c.G; gi++) {
+    // global queries of this class: their rows come from the pass over every key
+    const t = load<i32>(c.globals + bytes(gi)) - offset;
+    if (t >= 0 && t < T && t % dilation == r) dropBackwardQuery(t / dilation, nQ, dv, w);
+  }
+  memory.fill(w.dq, 0, bytes(ceil4(nQ) * d));
+  fillKeyBias(nK, ceil8(nK), c.keyMaskRow, rk, dilation, w.keyBias);
+  for (let j0 = 0; j0 < nK; j0 += LANES) {
+    const nk = min(LANES, nK - j0);
+    packKeyTile(c.kHead, c.vHead, rk + j0 * dilation, dilation, nk, d, dv, c.scale, w);
+    // queries whose band [c + lo, c + hi] meets keys j0 .. j0 + nk - 1
+    const iLo = <i32>max<i64>(0, <i64>j0 - jOff - hi);
+    const iHi = <i32>min<i64>(nQ, <i64>j0 + nk - 1 - jOff - lo + 1);
+    backwardKeyTile(d, dv, nQ, iLo, iHi, j0, nk, lo, hi, w.keyBias + bytes(j0), false, w);
+    addTileColumns(w.dkT, d, nk, c.dkHead + bytes((rk + j0 * dilation) * d), d * dilation, w.rowsT);
+    addTileColumns(w.dvT, dv, nk, c.dvHead + bytes((rk + j0 * dilation) * dv), dv * dilation, w.rowsT);
+  }
+  if (c.G > 0) backwardGlobalKeys(c, nQ, r, rk);
+  for (let i = 0; i < nQ; i++) {
+    memory.copy(c.dqHead + bytes((r + i * dilation) * d), w.dq + bytes(i * d), bytes(d));
+  }
+}
+
+/**
+ * The nQ queries of class r packed in c.w (keys of class rk) against the gathered global
+ * keys outside their band, 8 keys a tile: dq accumulates in w.dq, the keys' dk/dv in c.gdK / gdV.
+ */
+function backwardGlobalKeys(c: BackwardCall, nQ: i32, r: i32, rk: i32): void {
+  const w = c.w, d = c.d, dv = c.dv, G = c.G, dilation = c.dilation;
+  // aligned positions t + S - T of the rows, for the global-key mask
+  for (let i = 0; i < ceil4(nQ); i++) store<i32>(w.centers + bytes(i), r + min(i, nQ - 1) * dilation + c.offset);
+  for (let g0 = 0; g0 < G; g0 += LANES) {
+    const nk = min(LANES, G - g0);
+    packKeyTile(c.gK + bytes(g0 * d), c.gV + bytes(g0 * dv), 0, 1, nk, d, dv, c.scale, w);
+    for (let lane = 0; lane < LANES; lane++) {
+      const g = load<i32>(c.globals + bytes(g0 + min(lane, nk - 1)));
+      store<i32>(w.laneKeys + bytes(lane), g);
+      store<i32>(w.laneSameClass + bytes(lane), floorMod(g - rk, dilation) == 0 ? -1 : 0);
+    }
+    backwardKeyTile(d, dv, nQ, 0, nQ, g0, nk, c.lo, c.hi, c.gBias + bytes(g0), true, w, dilation, c.causal);
+    addTileColumns(w.dkT, d, nk, c.gdK + bytes(g0 * d), d, w.rowsT);
+    addTileColumns(w.dvT, dv, nk, c.gdV + bytes(g0 * dv), dv, w.rowsT);
+  }
+}
+
+/**
+ * The current query head's rows at global positions against every key of the sequence
+ * (undilated): dk/dv accumulate, and the rows' dq is added to the zeros their class pass wrote.
+ */
+function backwardGlobalQueries(c: BackwardCall): void {
+  const w = c.w, T = c.T, S = c.S, d = c.d, dv = c.dv, offset = c.offset;
+  let nG = 0;
+  for (let gi = 0; gi < c.G; gi++) {
+    const g = load<i32>(c.globals + bytes(gi));
+    const t = g - offset;
+    if (t < 0 || t >= T) continue;
+    memory.copy(c.gQ + bytes(nG * d), c.qHead + bytes(t * d), bytes(d));
+    memory.copy(c.gDo + bytes(nG * dv), c.doHead + bytes(t * dv), bytes(dv));
+    memory.copy(c.gOut + bytes(nG * dv), c.outHead + bytes(t * dv), bytes(dv));
+    store<f32>(c.gLse + bytes(nG), load<f32>(c.lseHead + bytes(t)));
+    store<i32>(w.centers + bytes(nG), g);
+    nG++;
+  }
+  if (nG == 0) return;
+  packBackwardQueries(nG, d, dv, c.scale, c.gQ, c.gDo, c.gOut, c.gLse, 0, 1, w);
+  for (let i = nG; i < ceil4(nG); i++) store<i32>(w.centers + bytes(i), load<i32>(w.centers + bytes(nG - 1)));
+  memory.fill(w.dq, 0, bytes(ceil4(nG) * d));
+  fillKeyBias(S, ceil8(S), c.keyMaskRow, 0, 1, w.keyBias);
+  for (let j0 = 0; j0 < S; j0 += LANES) {
+    const nk = min(LANES, S - j0);
+    packKeyTile(c.kHead, c.vHead, j0, 1, nk, d, dv, c.scale, w);
+    backwardKeyTile(d, dv, nG, 0, nG, j0, nk, -UNBOUNDED, c.causal ? 0 : UNBOUNDED, w.keyBias + bytes(j0), c.causal, w);
+    addTileColumns(w.dkT, d, nk, c.dkHead + bytes(j0 * d), d, w.rowsT);
+    addTileColumns(w.dvT, dv, nk, c.dvHead + bytes(j0 * dv), dv, w.rowsT);
+  }
+  for (let i = 0; i < nG; i++) {
+    addRow(c.dqHead + bytes((load<i32>(w.centers + bytes(i)) - offset) * d), w.dq + bytes(i * d), d);
+  }
+}
+
+/** Add the gathered global keys' dk/dv sums into the current kv head's dk and dv rows. */
+function addGlobalKeyGradients(c: BackwardCall): void {
+  const d = c.d, dv = c.dv;
+  for (let gi = 0; gi < c.G; gi++) {
+    const g = load<i32>(c.globals + bytes(gi));
+    addRow(c.dkHead + bytes(g * d), c.gdK + bytes(gi * d), d);
+    addRow(c.dvHead + bytes(g * dv), c.gdV + bytes(gi * dv), dv);
+  }
 }
 
 /** dst[0..n) += src[0..n). */
