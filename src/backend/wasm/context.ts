@@ -16,6 +16,6 @@ export class WasmContext {
 
   /** Run one kernel call; every buffer it allocates is freed when it returns or throws. */
   call<T>(body: (frame: CallFrame) => T): T {
-    return withFrame(this.heap, this.kernels.memory, body);
+    return withFrame(this.heap, this.kernels.memory, body, this.kernels.maxAbsF32);
   }
 }

@@ -5,6 +5,10 @@
 // the memory detaches every earlier view.
 
 import type { WasmHeap } from './heap.js';
+import { markFinite } from '../../tensor.js';
+
+/** max |x| of `count` floats at `address` (NaN or Infinity when one is not finite). */
+export type MaxAbsAt = (address: number, count: number) => number;
 
 type Typed = Float32Array | Int32Array | Uint32Array | Uint8Array;
 
@@ -12,10 +16,12 @@ export class CallFrame {
   private readonly heap: WasmHeap;
   private readonly memory: WebAssembly.Memory;
   private readonly owned: number[] = [];
+  private readonly maxAbsAt?: MaxAbsAt;
 
-  constructor(heap: WasmHeap, memory: WebAssembly.Memory) {
+  constructor(heap: WasmHeap, memory: WebAssembly.Memory, maxAbsAt?: MaxAbsAt) {
     this.heap = heap;
     this.memory = memory;
+    this.maxAbsAt = maxAbsAt;
   }
 
   /** Uninitialised space for `bytes` bytes (an output or scratch). */
@@ -46,9 +52,15 @@ export class CallFrame {
     return address;
   }
 
-  /** A fresh Float32Array copy of `count` floats at `address`. */
+  /**
+   * A fresh Float32Array copy of `count` floats at `address`, marked finite when the
+   * SIMD scan finds it so (2M floats: 0.27 ns a float here vs 0.41 for the JS scan it
+   * saves; linear attention T=4096 H=8: the check costs 0.6-0.8 ms of 33 ms instead of 1.2-1.7).
+   */
   readF32(address: number, count: number): Float32Array {
-    return new Float32Array(this.memory.buffer, address, count).slice();
+    const copy = new Float32Array(this.memory.buffer, address, count).slice();
+    if (this.maxAbsAt && Number.isFinite(this.maxAbsAt(address, count))) markFinite(copy);
+    return copy;
   }
 
   /** A fresh Int32Array copy of `count` ints at `address`. */
@@ -69,8 +81,8 @@ export class CallFrame {
 }
 
 /** Run `body` with a fresh CallFrame and free its buffers afterwards, whatever happens. */
-export function withFrame<T>(heap: WasmHeap, memory: WebAssembly.Memory, body: (frame: CallFrame) => T): T {
-  const frame = new CallFrame(heap, memory);
+export function withFrame<T>(heap: WasmHeap, memory: WebAssembly.Memory, body: (frame: CallFrame) => T, maxAbsAt?: MaxAbsAt): T {
+  const frame = new CallFrame(heap, memory, maxAbsAt);
   try {
     return body(frame);
   } finally {
