@@ -19,25 +19,37 @@ const $ = <T extends Element>(selector: string): T => {
 };
 
 /**
- * Median ms of at least `runs` calls (more, up to 25, while the total stays under 250 ms),
- * after two warm-up calls: the browser first runs WASM in its baseline tier and swaps in
- * optimised code a few calls later.
+ * Median ms per call over at least `runs` samples (more, up to 25, while the total stays
+ * under 250 ms), after two warm-up calls: the browser first runs WASM in its baseline tier
+ * and swaps in optimised code a few calls later. A sample repeats the call until it spans
+ * at least 2 ms, because pages that are not cross-origin isolated get performance.now()
+ * in 100 µs steps, which would time a 50 µs call as 0 or 100 µs.
  */
 function timeMedian<T>(fn: () => T, runs = 3): { ms: number; result: T } {
   let result = fn();
+  let t0 = performance.now();
   result = fn();
+  let reps = 1;
+  // calls per sample: double until one sample spans MIN_SAMPLE_MS
+  while (performance.now() - t0 < MIN_SAMPLE_MS && reps < 1 << 16) {
+    reps *= 2;
+    t0 = performance.now();
+    for (let r = 0; r < reps; r++) result = fn();
+  }
   const times: number[] = [];
   let total = 0;
   while (times.length < runs || (total < 250 && times.length < 25)) {
-    const t0 = performance.now();
-    result = fn();
+    t0 = performance.now();
+    for (let r = 0; r < reps; r++) result = fn();
     const ms = performance.now() - t0;
-    times.push(ms);
+    times.push(ms / reps);
     total += ms;
   }
   times.sort((a, b) => a - b);
   return { ms: times[Math.floor(times.length / 2)], result };
 }
+
+const MIN_SAMPLE_MS = 2;
 
 const fmt = (v: number, digits = 3): string =>
   !Number.isFinite(v) ? '-' : Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(digits);

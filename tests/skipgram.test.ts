@@ -316,6 +316,26 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     }
   });
 
+  it('refuses to leave NaN vectors when SGD diverges: RANGE, and the model is back to its initial vectors', async () => {
+    const corpus = 'the cat sat on the mat the dog sat on the log '.repeat(8);
+    const options = { dim: 8, window: 2, negative: 2, minCount: 1, sample: 0, epochs: 1, seed: 3 };
+    const initial = weft.skipGram(options).buildVocab(corpus);
+    const cat0 = initial.vector('cat')!;
+    initial.dispose();
+    const model = weft.skipGram({ ...options, alpha: 3 }).buildVocab(corpus);
+    await expectWeftErrorAsync(() => model.train(corpus), 'RANGE', /SGD diverged in epoch 1 .* alpha = 3/);
+    expect(Array.from(model.vector('cat')!)).toEqual(Array.from(cat0));
+    // the same settings with a workable learning rate train, and the vectors move
+    const fine = weft.skipGram({ ...options, alpha: 0.05 }).buildVocab(corpus);
+    await fine.train(corpus);
+    const cat = fine.vector('cat')!;
+    expect(cat.every(Number.isFinite)).toBe(true);
+    expect(Array.from(cat)).not.toEqual(Array.from(cat0));
+    model.dispose();
+    fine.dispose();
+    expect(weft.memory().liveBytes).toBe(0);
+  });
+
   it('rejects bad corpora and options with clear errors and no leak', async () => {
     expectWeftError(() => weft.skipGram().buildVocab(''), 'SHAPE', /no words/);
     expectWeftError(() => weft.skipGram().buildVocab([]), 'SHAPE', /no words/);

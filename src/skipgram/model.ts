@@ -13,7 +13,7 @@ import {
 } from './corpus.js';
 import { VocabCounter, Vocabulary } from './vocab.js';
 import { buildSetup } from './setup.js';
-import { type TrainOptions, type TrainSummary, trainEpochs } from './trainer.js';
+import { type TrainOptions, type TrainSummary, TrainingDiverged, trainEpochs } from './trainer.js';
 import { type Similar, VectorSpace, normalise } from './similarity.js';
 import {
   type AnalogyResult, type EvaluationOptions, type WordPairResult, evaluateAnalogies, evaluateWordPairs,
@@ -157,7 +157,12 @@ export class SkipGramModel {
 
   private install(counter: VocabCounter): void {
     const { config } = this;
-    const vocab = counter.finish(config.minCount, config.maxVocab);
+    this.installVocabulary(counter.finish(config.minCount, config.maxVocab));
+  }
+
+  /** Fresh tables (initial vectors from the seed) for `vocab`. */
+  private installVocabulary(vocab: Vocabulary): void {
+    const { config } = this;
     if (config.loss === 'softmax' && vocab.size > SOFTMAX_VOCAB_LIMIT) {
       throw new WeftError(
         'RANGE',
@@ -198,9 +203,15 @@ export class SkipGramModel {
     this.training = true;
     try {
       if (!this.vocabulary) await this.countVocab(corpus);
-      const summary = await trainEpochs(this.tables!, this.vocabulary!, corpus, this.config, options);
-      this.space = undefined;
-      return summary;
+      try {
+        const summary = await trainEpochs(this.tables!, this.vocabulary!, corpus, this.config, options);
+        this.space = undefined;
+        return summary;
+      } catch (err) {
+        // never leave NaN vectors behind: back to the untrained initial state
+        if (err instanceof TrainingDiverged) this.installVocabulary(this.vocabulary!);
+        throw err;
+      }
     } finally {
       this.training = false;
     }

@@ -152,6 +152,24 @@ const yieldToEventLoop = () =>
 /** Let timers and I/O run (a progress display, a cancel button) this often. */
 const YIELD_EVERY_MS = 50;
 
+/** Thrown by trainEpochs when SGD diverged; the model resets its tables (SkipGramModel.train). */
+export class TrainingDiverged extends WeftError {}
+
+function diverged(epoch: number, alpha: number): TrainingDiverged {
+  return new TrainingDiverged(
+    'RANGE',
+    `train: SGD diverged in epoch ${epoch + 1} (the loss or the weights are no longer finite) with alpha = ${alpha}; ` +
+      'the model is back to its untrained initial vectors: train a model with a smaller alpha',
+  );
+}
+
+function allFinite(data: Float32Array): boolean {
+  // a sum of finite f32 values in f64 cannot overflow, so it is finite exactly when they all are
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += data[i];
+  return Number.isFinite(sum);
+}
+
 export async function trainEpochs(
   tables: SkipGramTables, vocab: Vocabulary, corpus: Corpus, schedule: Schedule, options: TrainOptions,
 ): Promise<TrainSummary> {
@@ -187,6 +205,7 @@ export async function trainEpochs(
     };
     const train = async (batch: SkipGramBatch) => {
       const stats = tables.trainBatch(batch);
+      if (!Number.isFinite(stats.lossSum)) throw diverged(epoch, alpha0);
       lossSum += stats.lossSum;
       epochPairs += stats.pairs;
       effectiveWords += stats.keptWords;
@@ -236,6 +255,8 @@ export async function trainEpochs(
         `corpus: epoch ${epoch + 1} read no words; a one-shot iterator (e.g. a generator) cannot be read once per epoch, pass an array or a re-iterable object`,
       );
     }
+    // the loss can stay finite while a weight runs off to infinity (sigmoid saturates): check them all
+    if (!allFinite(tables.inputVectors()) || !allFinite(tables.outputVectors())) throw diverged(epoch, alpha0);
     report(true);
     words += epochWords;
     pairs += epochPairs;
