@@ -324,6 +324,8 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     expectWeftError(() => weft.attention.favorFeatures({ dim: 0 }), 'RANGE', /dim/);
     expectWeftError(() => weft.attention.favorFeatures({ dim: 2.5 }), 'OPTION', /dim/);
     expectWeftError(() => weft.attention.favorFeatures({} as never), 'OPTION', /dim is required/);
+    expectWeftError(() => weft.attention.linearStream(undefined as never), 'OPTION', /linearStream: expected an options object \{ heads, dim,/);
+    expectWeftError(() => weft.attention.favorFeatures(null as never), 'OPTION', /favorFeatures: expected an options object \{ dim,/);
     expectWeftError(() => weft.attention.linearStream({ dim: 4 } as never), 'OPTION', /heads is required/);
     expectWeftError(() => weft.attention.linearStream({ heads: 2, dim: -1 }), 'RANGE', /dim/);
     expectWeftError(() => weft.attention.linearStream({ heads: 1.5, dim: 4 }), 'OPTION', /heads/);

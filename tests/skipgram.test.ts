@@ -337,7 +337,8 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
   });
 
   it('rejects bad corpora and options with clear errors and no leak', async () => {
-    expectWeftError(() => weft.skipGram().buildVocab(''), 'SHAPE', /no words/);
+    expectWeftError(() => weft.skipGram().buildVocab(''), 'SHAPE', /^corpus: it has no words[^;]*$/); // no file-name hint for ''
+    expectWeftError(() => weft.skipGram().buildVocab(' corpus.txt\n'), 'RANGE', /pass \{ path: "corpus.txt" \}/);
     expectWeftError(() => weft.skipGram().buildVocab([]), 'SHAPE', /no words/);
     expectWeftError(() => weft.skipGram().buildVocab('corpus.txt'), 'RANGE', /pass \{ path: "corpus.txt" \}/);
     expectWeftError(() => weft.skipGram({ minCount: 50 }).buildVocab('a b a c'), 'RANGE', /minCount: 50 removes every word.*3 distinct.*2 times/);

@@ -227,7 +227,7 @@ function requiredCount(fn: string, args: Record<string, unknown>, name: string):
 /** weft.attention.favorFeatures: the FAVOR+ matrix W [F, d] a call with this seed uses. */
 export function attentionFavorFeatures(options: { dim: number; numFeatures?: number; seed?: number }): Tensor {
   const fn = 'attention.favorFeatures';
-  const args = checkArgs(fn, options, '{ q, k, v, ... }');
+  const args = checkArgs(fn, options, '{ dim, numFeatures?, seed? }');
   const d = requiredCount(fn, args, 'dim');
   const spec = checkFeatures(fn, { ...args, featureMap: 'favor' }, d);
   return { data: spec.W!.slice(), shape: [spec.F, d] };
@@ -236,7 +236,7 @@ export function attentionFavorFeatures(options: { dim: number; numFeatures?: num
 /** weft.attention.linearStream: causal linear attention one token at a time. */
 export function attentionLinearStream(kernels: LinearAttentionKernels, options: LinearStreamOptions): LinearStream {
   const fn = 'attention.linearStream';
-  const args = checkArgs(fn, options, '{ q, k, v, ... }');
+  const args = checkArgs(fn, options, '{ heads, dim, valueDim?, featureMap?, numFeatures?, seed? }');
   const heads = requiredCount(fn, args, 'heads');
   const d = requiredCount(fn, args, 'dim');
   const dv = checkInteger(`${fn}: valueDim`, args.valueDim, 0, Number.MAX_SAFE_INTEGER, d);

@@ -330,8 +330,10 @@ export class SkipGramModel {
 
 /** A one-word string corpus is most likely a file name: say how to read a file. */
 function withPathHint(err: unknown, corpus: SyncCorpus): unknown {
-  if (!(err instanceof WeftError) || typeof corpus !== 'string' || /\s/.test(corpus.trim()) || corpus.length > 4096) return err;
-  return new WeftError(err.code, `${err.message}; the corpus string is one word: to read a file, pass { path: ${JSON.stringify(corpus)} }`);
+  if (!(err instanceof WeftError) || typeof corpus !== 'string') return err;
+  const word = corpus.trim();
+  if (word === '' || /\s/.test(word) || word.length > 4096) return err;
+  return new WeftError(err.code, `${err.message}; the corpus string is one word: to read a file, pass { path: ${JSON.stringify(word)} }`);
 }
 
 function checkText(op: string, text: unknown): string {
