@@ -16,7 +16,9 @@ export function checkArgs(name: string, value: unknown, hint = ''): Record<strin
 /** An optional options argument: an object, or {} when undefined. */
 export function checkOptionsObject<T extends object>(name: string, value: T | undefined): T {
   if (value === undefined) return {} as T;
-  if (typeof value !== 'object' || value === null) throw new WeftError('OPTION', `${name}: options must be an object, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new WeftError('OPTION', `${name}: options must be an object, got ${describe(value)}`);
+  }
   return value;
 }
 

@@ -4,9 +4,9 @@ export const ErrorCode = {
   SHAPE: 'SHAPE',
   /** A value has the wrong type (e.g. data that is not a Float32Array). */
   DTYPE: 'DTYPE',
-  /** A value is outside its allowed range (an id >= V, a non-finite number). */
+  /** A value is outside its allowed range (an id >= V, a negative count, a non-finite value in a tensor, results that would overflow f32). */
   RANGE: 'RANGE',
-  /** An option is unknown in value or of the wrong type. */
+  /** An option is missing, unknown in value or of the wrong type (including a non-finite or fractional number where a finite one or an integer is expected). */
   OPTION: 'OPTION',
   /** The request does not fit in memory (WASM linear memory or a JS typed array). */
   MEMORY: 'MEMORY',

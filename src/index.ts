@@ -12,6 +12,7 @@ import {
 import { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dParamArgs, conv2dFlops, conv2dForward, conv2dParamCount } from './ops/conv2d.js';
 import { AttentionApi, createAttentionApi } from './ops/attention_api.js';
 import { withFiniteResults } from './ops/finite_results.js';
+import { checkOptionsObject } from './args.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
 import { Rng } from './rng.js';
 import {
@@ -134,9 +135,7 @@ const SIMD_CHOICES: readonly SimdChoice[] = ['auto', 'relaxed', 'simd'];
 
 /** Create a weft instance. Compiles the WASM module (wasm backend) or does nothing more (js). */
 export async function createWeft(options: CreateWeftOptions = {}): Promise<Weft> {
-  if (typeof options !== 'object' || options === null) {
-    throw new WeftError('OPTION', `createWeft: options must be an object, got ${describe(options)}`);
-  }
+  options = checkOptionsObject('createWeft', options);
   const backendName = options.backend ?? 'wasm';
   if (!BACKENDS.includes(backendName)) {
     throw new WeftError('OPTION', `createWeft: backend must be "wasm" or "js", got ${describe(backendName)}`);

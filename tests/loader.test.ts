@@ -52,13 +52,14 @@ describe('loading', () => {
     const foreign = new WebAssembly.Module(
       new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 6, 1, 4, 0, 65, 7, 11]),
     );
-    await expectWeftErrorAsync(() => createWeft({ module: foreign }), 'OPTION', /not a weft kernel module.*memory, heapBase, isRelaxed, matmul/);
+    await expectWeftErrorAsync(() => createWeft({ module: foreign }), 'OPTION', /createWeft: module: not a weft kernel module.*memory, heapBase, isRelaxed, matmul/);
   });
 
   it('rejects unknown options with OPTION', async () => {
     await expectWeftErrorAsync(() => createWeft({ backend: 'gpu' as never }), 'OPTION', /backend/);
     await expectWeftErrorAsync(() => createWeft({ simd: 'avx' as never }), 'OPTION', /simd/);
     await expectWeftErrorAsync(() => createWeft({ module: new Uint8Array(4) as never }), 'OPTION', /module/);
+    await expectWeftErrorAsync(() => createWeft([] as never), 'OPTION', /createWeft: options must be an object/);
     await expect(createWeft({ backend: 'gpu' as never })).rejects.toBeInstanceOf(WeftError);
   });
 

@@ -117,6 +117,7 @@ describe.each(backendsUnderTest())('matmul on $label', ({ create }) => {
     const good = weft.randn([2, 3], 1);
     expectWeftError(() => weft.matmul(weft.zeros([2, 3, 4, 5]), good), 'SHAPE', /rank 2 or 3/);
     expectWeftError(() => weft.matmul(good, weft.zeros([4, 2])), 'SHAPE', /inner dimensions differ/);
+    expectWeftError(() => weft.matmul(good, weft.zeros([3, 2]), [] as never), 'OPTION', /matmul: options must be an object, got \[\]/);
     expectWeftError(() => weft.matmul(weft.zeros([2, 2, 3]), weft.zeros([3, 3, 2])), 'SHAPE', /batch sizes differ/);
     expectWeftError(() => weft.matmul({ data: [1, 2, 3, 4, 5, 6], shape: [2, 3] } as never, good), 'DTYPE', /Float32Array/);
     expectWeftError(() => weft.matmul({ data: new Float64Array(6), shape: [2, 3] } as never, good), 'DTYPE');

@@ -99,7 +99,13 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', 'abc'], io), 'OPTION', /--size: expected an integer, got "abc"/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--binary', '2'], io), 'OPTION', /--binary/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', '4'], io), 'UNSUPPORTED', /one thread/);
-    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--loss', 'hs'], io), 'OPTION', /loss/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--loss', 'hs'], io), 'OPTION', /^--loss: expected one of "negative"/);
+    // the library's option errors name the flag that set the option
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', '0'], io), 'RANGE', /^--size: expected an integer in \[1, 65536\], got 0/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--iter', '0'], io), 'RANGE', /^--iter: /);
+    const missing = join(dir, 'missing.txt');
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', missing, '--output', join(dir, 'x')], io), 'OPTION', /^--train: cannot read ".*missing\.txt"/);
+    await expectWeftErrorAsync(() => runEvalCommand(['--vectors', missing, '--pairs', missing], io), 'OPTION', /^--vectors: cannot read ".*missing\.txt"/);
     await expect(runSkipgramCommand([...train, '--cbow', '1'], io)).rejects.toThrow(/cbow/);
     expect(await runEvalCommand(['--vectors', 'x'], io)).toBe(1);
   });

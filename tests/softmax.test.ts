@@ -117,9 +117,11 @@ describe.each(backendsUnderTest())('softmax on $label', ({ create }) => {
       () => weft.softmax.sampled(undefined as never),
       () => weft.softmax.negativeSampling(undefined as never),
     ]) {
-      expectWeftError(call, 'DTYPE', /expected a tensor/);
+      // the same code as every other op's missing argument bag
+      expectWeftError(call, 'OPTION', /softmax\.\w+: expected an options object \{ \w+, .*\}, got undefined/);
     }
-    expectWeftError(() => weft.softmax.full(null as never), 'OPTION', /must be an object/);
+    expectWeftError(() => weft.softmax.full(null as never), 'OPTION', /expected an options object/);
+    expectWeftError(() => weft.softmax.full([] as never), 'OPTION', /expected an options object/);
   });
 
   describe('crossEntropy', () => {

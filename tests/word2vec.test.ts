@@ -53,6 +53,8 @@ describe.each(backendsUnderTest())('word2vec files and evaluation on $label', ({
   it('checks the options of toWord2Vec and fromWord2Vec', () => {
     const model = modelOf(weft, ['alpha', 'beta', 'gamma'], randomVectors(3, 4, 1), 4);
     expectWeftError(() => model.toWord2Vec(null as never), 'OPTION', /toWord2Vec: options must be an object/);
+    expectWeftError(() => model.toWord2Vec([] as never), 'OPTION', /toWord2Vec: options must be an object, got \[\]/);
+    expectWeftError(() => weft.skipGram([] as never), 'OPTION', /skipGram: options must be an object/);
     expectWeftError(() => model.toWord2Vec({ binary: 'yes' as never }), 'OPTION', /toWord2Vec: binary: expected a boolean/);
     const bytes = model.toWord2Vec();
     expectWeftError(() => weft.skipGram.fromWord2Vec(bytes, null as never), 'OPTION', /fromWord2Vec: options must be an object/);
@@ -112,6 +114,8 @@ describe.each(backendsUnderTest())('word2vec files and evaluation on $label', ({
     expectWeftError(load('3 x\n'), 'SHAPE', /line 1: expected a header "<words> <dimensions>", got "3 x"/);
     expectWeftError(load('2 3\nfoo 1 2 3\nbar 1 2\n'), 'SHAPE', /line 3: expected a word and 3 values, got 2 values after "bar"/);
     expectWeftError(load('2 3\nfoo 1 2 3\nbar 1 zz 3\n'), 'SHAPE', /line 3: value 2 of "bar" is "zz"/);
+    // a finite decimal beyond float32 would load as Infinity (and give NaN similarities)
+    expectWeftError(load('2 3\nfoo 1 2 3\nbar 1 1e39 3\n'), 'SHAPE', /line 3: value 2 of "bar" is 1e39, outside float32's range/);
     expectWeftError(load('3 3\nfoo 1 2 3\nbar 1 2 3\n'), 'SHAPE', /truncated: the header announces 3 vectors, the file has 2/);
     expectWeftError(load('1 3\nfoo 1 2 3\nbar 1 2 3\n'), 'SHAPE', /line 3: more vectors than the 1/);
     expectWeftError(load(new Uint8Array([...encode('1 2\nfoo 1 2\n'), 0xff, 0x0a]), false), 'SHAPE', /line 3: invalid UTF-8/);
@@ -127,8 +131,8 @@ describe.each(backendsUnderTest())('word2vec files and evaluation on $label', ({
     new DataView(nan.buffer).setFloat32(betaVector + 4, NaN, true);
     expectWeftError(load(nan, true), 'SHAPE', new RegExp(`byte offset ${betaVector + 4}: value 2 of "beta" is NaN`));
     expectWeftError(load(new Uint8Array([...good, ...encode('junk')]), true), 'SHAPE', /data after the 3 vectors/);
-    expectWeftError(() => weft.skipGram.fromWord2Vec('2 2' as never), 'DTYPE', /Uint8Array/);
-    expectWeftError(() => modelOf(weft, ['a b'], new Float32Array(2), 2), 'OPTION', /whitespace/);
+    expectWeftError(() => weft.skipGram.fromWord2Vec('2 2' as never), 'DTYPE', /fromWord2Vec: bytes: expected a Uint8Array .*, got "2 2"/);
+    expectWeftError(() => modelOf(weft, ['a b'], new Float32Array(2), 2), 'UNSUPPORTED', /toWord2Vec: word 0 \("a b"\) is empty or contains whitespace/);
     // a loaded model answers queries but cannot train
     const loaded = weft.skipGram.fromWord2Vec(good);
     expectWeftError(() => loaded.buildVocab('a b'), 'UNSUPPORTED', /loaded from word2vec/);
@@ -196,7 +200,9 @@ describe.each(backendsUnderTest())('word2vec files and evaluation on $label', ({
     expect(result.oov).toBeCloseTo(2 / 52, 12);
     expect(result.pearson).toBeCloseTo(pearsonNaive(gold, cosines), 5);
     expect(result.spearman).toBeCloseTo(pearsonNaive(averageRanks(gold), averageRanks(cosines)), 5);
-    expectWeftError(() => model.evaluateWordPairs('x\ty\t1\n'), 'RANGE', /no pair/);
+    expectWeftError(() => model.evaluateWordPairs('x\ty\t1\n'), 'RANGE', /no pair has both words in the vocabulary \(1 skipped as unknown, 0 malformed lines\)/);
+    expectWeftError(() => model.evaluateWordPairs('x,y,1\nbad line\n'), 'RANGE', /no line has the form word1\\tword2\\tscore \(2 malformed lines\)/);
+    expectWeftError(() => model.evaluateWordPairs('x,y,1\n', { delimiter: 5 as never }), 'OPTION', /delimiter must be a non-empty string, got 5/);
   });
 });
 

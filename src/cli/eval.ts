@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createWeft } from '../index.js';
+import { createWeft, WeftError } from '../index.js';
 import type { AnalogyResult, WordPairResult } from '../index.js';
 import { numberFlag } from './skipgram.js';
 import type { OutputStream } from './progress.js';
@@ -26,6 +26,15 @@ interface Report {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/** The bytes of the file a flag names; an unreadable file is a WeftError naming the flag (as `skipgram --train`). */
+function readInput(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new WeftError('OPTION', `--${flag}: cannot read "${path}": ${(err as Error).message}`);
+  }
+}
 
 export async function runEvalCommand(args: string[], io: { stdout: OutputStream; stderr: OutputStream } = process): Promise<number> {
   const { values } = parseArgs({
@@ -54,10 +63,12 @@ export async function runEvalCommand(args: string[], io: { stdout: OutputStream;
     caseInsensitive: !values['case-sensitive'],
   };
   const weft = await createWeft();
-  const model = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(values.vectors)));
+  const model = weft.skipGram.fromWord2Vec(new Uint8Array(readInput('vectors', values.vectors)));
   const report: Report = { vectors: { file: values.vectors, words: model.vocab.length, dim: model.dim }, pairs: [] };
-  if (values.analogies) report.analogies = model.evaluateAnalogies(readFileSync(values.analogies, 'utf8'), options);
-  for (const file of values.pairs ?? []) report.pairs.push({ file, ...model.evaluateWordPairs(readFileSync(file, 'utf8'), options) });
+  if (values.analogies) report.analogies = model.evaluateAnalogies(readInput('analogies', values.analogies).toString('utf8'), options);
+  for (const file of values.pairs ?? []) {
+    report.pairs.push({ file, ...model.evaluateWordPairs(readInput('pairs', file).toString('utf8'), options) });
+  }
 
   if (values.json) {
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

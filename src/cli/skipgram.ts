@@ -44,6 +44,21 @@ export function numberFlag(name: string, value: string | undefined, integer: boo
   return n;
 }
 
+/** The flag that sets each skipGram option, for error messages. */
+const FLAG_OF_OPTION: Record<string, string> = {
+  dim: 'size', window: 'window', negative: 'negative', minCount: 'min-count', maxVocab: 'max-vocab', sample: 'sample',
+  epochs: 'iter', alpha: 'alpha', minAlpha: 'min-alpha', loss: 'loss', numSampled: 'num-sampled', seed: 'seed',
+};
+
+/** A WeftError about a skipGram option ("skipGram: dim: ...") or the corpus, reworded to name the flag ("--size: ..."). */
+function withFlagName(err: unknown): unknown {
+  if (!(err instanceof WeftError)) return err;
+  const option = /^skipGram: (\w+): (.*)$/s.exec(err.message);
+  if (option && FLAG_OF_OPTION[option[1]]) return new WeftError(err.code, `--${FLAG_OF_OPTION[option[1]]}: ${option[2]}`);
+  if (err.message.startsWith('corpus: ')) return new WeftError(err.code, `--train: ${err.message.slice('corpus: '.length)}`);
+  return err;
+}
+
 export async function runSkipgramCommand(args: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -99,13 +114,14 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
     seed: numberFlag('seed', values.seed, true),
   };
   const weft = await createWeft({ backend: values.backend });
-  const model = weft.skipGram(options);
   const corpus = { path: values.train };
   const log = (line: string) => {
     if (!values.quiet) io.stderr.write(`${line}\n`);
   };
   const started = performance.now();
-  await model.buildVocab(corpus);
+  const model = await (async () => weft.skipGram(options).buildVocab(corpus))().catch((err) => {
+    throw withFlagName(err);
+  });
   log(`vocabulary: ${model.vocab.length} words (${((performance.now() - started) / 1000).toFixed(1)} s); ` +
     `backend ${weft.backend}${weft.features.relaxedSimd ? ' (relaxed SIMD)' : weft.features.simd ? ' (SIMD)' : ''}`);
   const progress = new ProgressLine(io.stderr);

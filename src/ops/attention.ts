@@ -138,7 +138,7 @@ function planSoftmax(fn: string, options: unknown, windowed: boolean): SoftmaxAt
     // |scale * q . k| <= |scale| * d * max|q| * max|k|: refuse inputs whose scores could overflow
     const bound = Math.abs(scale) * operands.d * maxQ * maxK;
     if (!(bound <= SCORE_LIMIT)) {
-      throw new WeftError('RANGE', `${fn}: |q| and |k| up to ${maxQ} and ${maxK} could overflow f32 scores (bound ${bound})`);
+      throw new WeftError('RANGE', `${fn}: |q| and |k| up to ${maxQ} and ${maxK} could overflow f32 scores (bound ${bound} > ${SCORE_LIMIT})`);
     }
     problem.scoreBound = bound;
   };
@@ -249,7 +249,7 @@ function softmaxBackward(
     // |dout_t . v_s| <= dv * max|dout| * max|v| (runs after p.checkValues): the same limit as the scores
     const bound = p.dv * doutMax * p.valueMax;
     if (!(bound <= SCORE_LIMIT)) {
-      throw new WeftError('RANGE', `${fn}: |dout| and |v| up to ${doutMax} and ${p.valueMax} could overflow f32 gradients (bound ${bound})`);
+      throw new WeftError('RANGE', `${fn}: |dout| and |v| up to ${doutMax} and ${p.valueMax} could overflow f32 gradients (bound ${bound} > ${SCORE_LIMIT})`);
     }
     return doutMax;
   };

@@ -143,7 +143,7 @@ function checkFeatures(fn: string, args: Record<string, unknown>, d: number, dv?
   if (dv !== undefined) checkWorkingSizes(fn, linearBuffers(F, dv));
   if (featureMap !== 'favor') return { featureMap, F, scale, eps };
   checkElementCount(`${fn}: numFeatures * d`, F * d);
-  const seed = args.seed === undefined ? 0 : checkSeed(`${fn}: seed`, args.seed);
+  const seed = args.seed === undefined ? 0 : checkSeed(fn, args.seed);
   return { featureMap: 'favor', F, W: favorFeatures(d, F, seed), scale, eps };
 }
 
@@ -162,7 +162,7 @@ function valueCheck(
       ? Math.max(features.scale * d * Math.max(mq, mk) ** 2, n * mv)
       : features.F * n * (1 + mq) * (1 + mk) * (1 + mv);
     if (!(bound <= SUM_LIMIT)) {
-      throw new WeftError('RANGE', `${fn}: |q|, |k|, |v| up to ${mq}, ${mk}, ${mv} could overflow f32 sums (bound ${bound})`);
+      throw new WeftError('RANGE', `${fn}: |q|, |k|, |v| up to ${mq}, ${mk}, ${mv} could overflow f32 sums (bound ${bound} > ${SUM_LIMIT})`);
     }
     return bound;
   };
@@ -206,7 +206,7 @@ export function attentionLinearBackward(
     const doutMax = checkGradientValues(maxAbs);
     const bound = p.sumBound * Math.max(1, p.T) * (1 + doutMax);
     if (!(bound <= SUM_LIMIT)) {
-      throw new WeftError('RANGE', `${fn}: |dout| up to ${doutMax} with these q, k, v could overflow f32 gradient sums (bound ${bound})`);
+      throw new WeftError('RANGE', `${fn}: |dout| up to ${doutMax} with these q, k, v could overflow f32 gradient sums (bound ${bound} > ${SUM_LIMIT})`);
     }
     return doutMax;
   };
@@ -220,7 +220,7 @@ export function attentionLinearBackward(
 
 /** A required count option >= 1: OPTION when missing or not an integer, RANGE when below 1. */
 function requiredCount(fn: string, args: Record<string, unknown>, name: string): number {
-  if (args[name] === undefined) throw new WeftError('OPTION', `${fn}: ${name} is required`);
+  if (args[name] === undefined) throw new WeftError('OPTION', `${fn}: ${name} is required (an integer >= 1)`);
   return checkInteger(`${fn}: ${name}`, args[name], 1);
 }
 

@@ -4,7 +4,7 @@
 
 import { WeftError, describe } from '../errors.js';
 import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
-import { optionalBoolean } from '../args.js';
+import { checkOptionsObject, optionalBoolean } from '../args.js';
 
 /** One matmul, batch-strided: element (bi, m, k) of A at bi*aBatchStride + m*aRowStride + k*aColStride. */
 export interface MatmulProblem {
@@ -41,9 +41,7 @@ export interface MatmulOptions {
 export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}): { problem: MatmulProblem; shape: number[] } {
   const ta = checkTensor('matmul: a', a, [2, 3]);
   const tb = checkTensor('matmul: b', b, [2, 3]);
-  if (typeof options !== 'object' || options === null) {
-    throw new WeftError('OPTION', `matmul: options must be an object, got ${describe(options)}`);
-  }
+  options = checkOptionsObject('matmul', options);
   const transposeA = optionalBoolean('matmul: transposeA', options.transposeA, false);
   const transposeB = optionalBoolean('matmul: transposeB', options.transposeB, false);
 

@@ -12,7 +12,7 @@
 import { WeftError, describe } from '../errors.js';
 import { Rng, checkSeed } from '../rng.js';
 import { Tensor, checkElementCount, checkFinite, checkTensor } from '../tensor.js';
-import { checkChoice, checkIds, checkInteger, checkNumber, checkOptionsObject, optionalBoolean } from '../args.js';
+import { checkArgs, checkChoice, checkIds, checkInteger, checkNumber, optionalBoolean } from '../args.js';
 import {
   LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
 } from '../sampling.js';
@@ -276,9 +276,8 @@ function unigramSampler(op: string, counts: unknown, classes: number, power: num
   let total = 0;
   for (let i = 0; i < classes; i++) {
     const c = list[i];
-    if (typeof c !== 'number' || !Number.isFinite(c) || c < 0) {
-      throw new WeftError('RANGE', `${op}: counts[${i}] is ${describe(c)}: expected a finite number >= 0`);
-    }
+    if (typeof c !== 'number') throw new WeftError('DTYPE', `${op}: counts[${i}] is ${describe(c)}: expected a number`);
+    if (!Number.isFinite(c) || c < 0) throw new WeftError('RANGE', `${op}: counts[${i}] is ${c}: expected a finite number >= 0`);
     total += c;
   }
   if (!(total > 0)) throw new WeftError('RANGE', `${op}: counts sum to ${total}: at least one class needs a positive count`);
@@ -296,7 +295,7 @@ function chooseSampler(op: string, args: SamplerArgs & { sampler?: unknown }, cl
 }
 
 function callRng(op: string, ctx: SoftmaxContext, seed: unknown): Rng {
-  return seed === undefined ? ctx.rng : new Rng(checkSeed(`${op}: seed`, seed));
+  return seed === undefined ? ctx.rng : new Rng(checkSeed(op, seed));
 }
 
 /** Copy rows `ids` of weights [V, h] into a compact [ids.length, h] table, rejecting non-finite values. */
@@ -326,7 +325,7 @@ function checkLogitBound(op: string, hidden: number, input: Float32Array, rows: 
   const maxInput = maxAbs(input), maxRow = maxAbs(rows);
   const bound = hidden * maxInput * maxRow + (bias ? maxAbs(bias) : 0);
   if (!(bound <= LOGIT_LIMIT)) {
-    throw new WeftError('RANGE', `${op}: |input| and |weights| up to ${maxInput} and ${maxRow} could overflow f32 logits (bound ${bound})`);
+    throw new WeftError('RANGE', `${op}: |input| and |weights| up to ${maxInput} and ${maxRow} could overflow f32 logits (bound ${bound} > ${LOGIT_LIMIT})`);
   }
 }
 
@@ -341,7 +340,7 @@ function meanLoss(rowLoss: Float32Array): number {
 /** Mean softmax cross-entropy of logits [N, V] against target ids, and its gradient. */
 export function crossEntropy(ctx: SoftmaxContext, args: CrossEntropyArgs): CrossEntropyResult {
   const op = 'softmax.crossEntropy';
-  args = checkOptionsObject(op, args);
+  args = checkArgs(op, args, '{ logits, targets }') as unknown as typeof args;
   const logits = checkMatrix(`${op}: logits`, args.logits);
   checkBatch(op, logits);
   const [batch, classes] = logits.shape;
@@ -355,7 +354,7 @@ export function crossEntropy(ctx: SoftmaxContext, args: CrossEntropyArgs): Cross
 /** Exact softmax over all V classes of input @ weightsᵀ + bias: loss and dense gradients. */
 export function full(ctx: SoftmaxContext, args: FullSoftmaxArgs): FullSoftmaxResult {
   const op = 'softmax.full';
-  args = checkOptionsObject(op, args);
+  args = checkArgs(op, args, '{ input, weights, bias?, targets }') as unknown as typeof args;
   const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
   checkFinite(`${op}: weights`, weights.data, (i) => `[${Math.floor(i / hidden)}, ${i % hidden}]`);
   if (bias) checkFinite(`${op}: bias`, bias.data);
@@ -378,9 +377,9 @@ export function full(ctx: SoftmaxContext, args: FullSoftmaxArgs): FullSoftmaxRes
  */
 export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledSoftmaxResult {
   const op = 'softmax.sampled';
-  args = checkOptionsObject(op, args);
+  args = checkArgs(op, args, '{ input, weights, targets, numSampled, ... }') as unknown as typeof args;
   const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
-  if (classes < 2) throw new WeftError('RANGE', `${op}: sampling needs V >= 2 classes, got V = ${classes}`);
+  if (classes < 2) throw new WeftError('SHAPE', `${op}: sampling needs weights of V >= 2 classes, got ${describe(weights.shape)}`);
   const numSampled = checkInteger(`${op}: numSampled`, args.numSampled, 1, Number.MAX_SAFE_INTEGER);
   if (numSampled >= classes) {
     throw new WeftError('RANGE', `${op}: numSampled must be < V = ${classes} (use softmax.full for all classes), got ${numSampled}`);
@@ -445,7 +444,7 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
  */
 export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs): NegativeSamplingResult {
   const op = 'softmax.negativeSampling';
-  args = checkOptionsObject(op, args);
+  args = checkArgs(op, args, '{ input, weights, targets, negative, ... }') as unknown as typeof args;
   const { input, weights, targets, batch, hidden, classes } = checkLinear(op, args, false);
   const negative = checkInteger(`${op}: negative`, args.negative, 0);
   checkElementCount(`${op}: negatives`, batch * negative);

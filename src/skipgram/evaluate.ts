@@ -77,7 +77,7 @@ export function evaluateAnalogies(space: VectorSpace, text: string, options: Eva
     }
     const parts = line.trim().split(/\s+/);
     if (parts.length === 1 && parts[0] === '') continue;
-    if (sections.length === 0) throw new WeftError('SHAPE', `analogies: line ${n + 1}: a question before the first ": section" header`);
+    if (sections.length === 0) throw new WeftError('SHAPE', `evaluateAnalogies: line ${n + 1}: a question before the first ": section" header, got ${JSON.stringify(line.trim())}`);
     if (parts.length !== 4) continue; // gensim skips malformed lines
     const keys = parts.map(key);
     const found = keys.map((k) => ids.get(k));
@@ -122,14 +122,16 @@ export function evaluateWordPairs(space: VectorSpace, text: string, options: Eva
   const delimiter = options.delimiter ?? '\t';
   const gold: number[] = [];
   const model: number[] = [];
-  let oov = 0;
+  let oov = 0, malformed = 0;
   for (const raw of text.split('\n')) {
     const line = raw.replace(/\r$/, '');
     if (line === '' || line.startsWith('#')) continue;
     const parts = line.split(delimiter);
-    if (parts.length !== 3) continue; // gensim skips malformed lines
-    const score = Number(parts[2].trim());
-    if (parts[2].trim() === '' || !Number.isFinite(score)) continue;
+    const score = parts.length === 3 && parts[2].trim() !== '' ? Number(parts[2].trim()) : NaN;
+    if (!Number.isFinite(score)) {
+      malformed++; // gensim skips malformed lines
+      continue;
+    }
     const a = ids.get(key(parts[0])), b = ids.get(key(parts[1]));
     if (a === undefined || b === undefined) {
       oov++;
@@ -139,7 +141,10 @@ export function evaluateWordPairs(space: VectorSpace, text: string, options: Eva
     model.push(space.similarity(a, b));
   }
   if (gold.length === 0) {
-    throw new WeftError('RANGE', `word pairs: no pair has both words in the vocabulary (${oov} skipped as unknown)`);
+    const why = oov > 0
+      ? `no pair has both words in the vocabulary (${oov} skipped as unknown, ${malformed} malformed lines)`
+      : `no line has the form word1${JSON.stringify(delimiter).slice(1, -1)}word2${JSON.stringify(delimiter).slice(1, -1)}score (${malformed} malformed lines)`;
+    throw new WeftError('RANGE', `evaluateWordPairs: ${why}`);
   }
   return { spearman: pearson(ranks(gold), ranks(model)), pearson: pearson(gold, model), oov: oov / (gold.length + oov), pairs: gold.length };
 }

@@ -219,6 +219,7 @@ export class SkipGramModel {
 
   /** The vector of a word (a fresh copy), or undefined when it is not in the vocabulary. */
   vector(word: string): Float32Array | undefined {
+    if (typeof word !== 'string') throw new WeftError('DTYPE', `vector: expected a word (string), got ${describe(word)}`);
     const id = this.vocabulary?.index.get(word);
     if (id === undefined) return undefined;
     const { dim } = this.config;
@@ -243,10 +244,17 @@ export class SkipGramModel {
       const id = this.idOf(query, 'mostSimilar');
       return space.nearest(space.combine([{ id, sign: 1 }]), topN, new Set([id]));
     }
-    if (typeof query !== 'object' || query === null || query.length !== this.config.dim) {
-      throw new WeftError('SHAPE', `mostSimilar: expected a word or a vector of ${this.config.dim} numbers, got ${describe(query)}`);
+    if (typeof query !== 'object' || query === null || typeof query.length !== 'number') {
+      throw new WeftError('DTYPE', `mostSimilar: expected a word or a vector of ${this.config.dim} numbers, got ${describe(query)}`);
     }
-    return space.nearest(normalise(query), topN, new Set());
+    if (query.length !== this.config.dim) {
+      throw new WeftError('SHAPE', `mostSimilar: expected a vector of ${this.config.dim} numbers, got ${query.length}`);
+    }
+    for (let k = 0; k < query.length; k++) {
+      if (typeof query[k] !== 'number') throw new WeftError('DTYPE', `mostSimilar: query[${k}] is ${describe(query[k])}, expected a number`);
+      if (!Number.isFinite(query[k])) throw new WeftError('RANGE', `mostSimilar: query[${k}] is ${query[k]}, expected a finite number`);
+    }
+    return space.nearest(normalise(query, 'mostSimilar'), topN, new Set());
   }
 
   /** Words closest to b - a + c (3CosAdd on unit vectors), excluding a, b and c: "a is to b as c is to ?". */
@@ -344,8 +352,10 @@ function checkText(op: string, text: unknown): string {
 function checkEvaluation<T extends EvaluationOptions>(op: string, options: T): T {
   checkOptionsObject(op, options);
   if (options.restrictVocab !== undefined) checkInteger(`${op}: restrictVocab`, options.restrictVocab, 1);
-  if (options.caseInsensitive !== undefined && typeof options.caseInsensitive !== 'boolean') {
-    throw new WeftError('OPTION', `${op}: caseInsensitive must be a boolean, got ${describe(options.caseInsensitive)}`);
+  optionalBoolean(`${op}: caseInsensitive`, options.caseInsensitive, true);
+  const delimiter = (options as { delimiter?: unknown }).delimiter;
+  if (delimiter !== undefined && (typeof delimiter !== 'string' || delimiter === '')) {
+    throw new WeftError('OPTION', `${op}: delimiter must be a non-empty string, got ${describe(delimiter)}`);
   }
   return options;
 }

@@ -84,10 +84,11 @@ export class VectorSpace {
   }
 }
 
-export function normalise(v: ArrayLike<number>): Float32Array {
+/** v / |v|; RANGE (naming `op`) for a zero vector, which has no direction. */
+export function normalise(v: ArrayLike<number>, op = 'query vector'): Float32Array {
   let sq = 0;
   for (let k = 0; k < v.length; k++) sq += v[k] * v[k];
-  if (!(sq > 0)) throw new WeftError('RANGE', 'query vector: it is zero (or not finite), so it has no direction to compare');
+  if (!(sq > 0)) throw new WeftError('RANGE', `${op}: the query vector is zero (or not finite), so it has no direction to compare`);
   const scale = 1 / Math.sqrt(sq);
   return Float32Array.from(v, (x) => x * scale);
 }

@@ -7,7 +7,7 @@
 // or byte offset (binary) of the first problem. A word listed twice keeps its first
 // vector (gensim ignores all but the first too).
 
-import { WeftError } from '../errors.js';
+import { WeftError, describe } from '../errors.js';
 
 export interface WordVectors {
   words: string[];
@@ -44,7 +44,7 @@ function trimZeros(text: string): string {
 function checkWords(words: readonly string[]): void {
   words.forEach((w, i) => {
     if (w.length === 0 || /\s/.test(w)) {
-      throw new WeftError('OPTION', `word2vec: word ${i} (${JSON.stringify(w)}) is empty or contains whitespace, which the format cannot store`);
+      throw new WeftError('UNSUPPORTED', `toWord2Vec: word ${i} (${JSON.stringify(w)}) is empty or contains whitespace, which the word2vec format cannot store`);
     }
   });
 }
@@ -112,7 +112,7 @@ function dropDuplicates(file: WordVectors): WordVectors {
 }
 
 function readWord2VecRecords(bytes: Uint8Array, binary?: boolean): WordVectors {
-  if (!(bytes instanceof Uint8Array)) throw new WeftError('DTYPE', 'word2vec file: expected a Uint8Array of the file bytes');
+  if (!(bytes instanceof Uint8Array)) throw new WeftError('DTYPE', `fromWord2Vec: bytes: expected a Uint8Array of the file's bytes, got ${describe(bytes)}`);
   const newline = bytes.subarray(0, MAX_HEADER_BYTES).indexOf(0x0a);
   const headerText = new TextDecoder().decode(bytes.subarray(0, newline < 0 ? Math.min(bytes.length, 40) : newline));
   const header = headerText.trim().split(/\s+/);
@@ -158,7 +158,10 @@ function readText(bytes: Uint8Array, start: number, count: number, dim: number):
     for (let k = 0; k < dim; k++) {
       const token = parts[k + 1];
       if (!DECIMAL.test(token)) throw corrupt(`line ${lineNo}`, `value ${k + 1} of ${JSON.stringify(parts[0])} is ${JSON.stringify(token)}, not a finite number`);
-      vectors[n * dim + k] = Number(token);
+      const value = Math.fround(Number(token));
+      // "1e39" is a finite decimal but infinite as a float32
+      if (!Number.isFinite(value)) throw corrupt(`line ${lineNo}`, `value ${k + 1} of ${JSON.stringify(parts[0])} is ${token}, outside float32's range`);
+      vectors[n * dim + k] = value;
     }
     words.push(parts[0]);
     n++;

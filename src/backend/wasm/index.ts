@@ -18,11 +18,11 @@ function checkKernelModule(module: WebAssembly.Module): void {
   const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
   const missing = CORE_EXPORTS.filter((name) => !exported.has(name));
   if (missing.length > 0) {
-    throw new WeftError('OPTION', `module: not a weft kernel module (it does not export ${missing.join(', ')})`);
+    throw new WeftError('OPTION', `createWeft: module: not a weft kernel module (it does not export ${missing.join(', ')})`);
   }
   const imports = WebAssembly.Module.imports(module).filter((i) => !(i.module === 'env' && i.name === 'abort'));
   if (imports.length > 0) {
-    throw new WeftError('OPTION', `module: not a weft kernel module (it imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')})`);
+    throw new WeftError('OPTION', `createWeft: module: not a weft kernel module (it imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')})`);
   }
 }
 
@@ -38,7 +38,7 @@ export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly
   const kernels = await instantiateKernels(compiled);
   const relaxed = kernels.isRelaxed() === 1;
   if (module !== undefined && choice !== 'auto' && relaxed !== (choice === 'relaxed')) {
-    throw new WeftError('OPTION', `module: the module passed is the ${relaxed ? 'relaxed' : 'plain'} SIMD build, but simd: "${choice}" was asked for`);
+    throw new WeftError('OPTION', `createWeft: module: the module passed is the ${relaxed ? 'relaxed' : 'plain'} SIMD build, but simd: "${choice}" was asked for`);
   }
   const ctx = new WasmContext(kernels);
   return {
