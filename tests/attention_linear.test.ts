@@ -281,6 +281,7 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     expectWeftError(() => weft.attention.linear({ ...args, causal: true }), 'MEMORY', /KV'/);
     expectWeftError(() => weft.attention.linearBackward({ ...args, dout: weft.randn([1, 1, 1, 131071], 4) }), 'MEMORY', /KV'/);
     expectWeftError(() => weft.attention.linearStream({ heads: 1, dim: 1, valueDim: 131071, featureMap: 'favor', numFeatures: 32768 }), 'MEMORY', /KV'/);
+    expectWeftError(() => weft.attention.linearStream({ heads: 2 ** 40, dim: 4 }), 'MEMORY', /linearStream: state/);
     // 2^23 features: the 128 feature rows a pass holds are 2^30 + 2^23 floats
     expectWeftError(() => weft.attention.linear({ ...args, v: weft.randn([1, 1, 1, 1], 3), numFeatures: 2 ** 23 + 2 ** 16 }), 'MEMORY', /feature rows/);
     expect(weft.memory().liveBytes).toBe(0);

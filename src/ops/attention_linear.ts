@@ -242,6 +242,8 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
   const dv = checkInteger(`${fn}: valueDim`, args.valueDim, 0, Number.MAX_SAFE_INTEGER, d);
   const features = checkFeatures(fn, args, d, dv);
   const stateFloats = (batch: number) => batch * heads * features.F * (dv + 1);
+  // refuse a state that cannot exist even for one sequence now, not at the first step
+  checkElementCount(`${fn}: state`, stateFloats(1));
   let state: LinearStreamState | undefined;
   let batch = 0;
   let position = 0;
