@@ -334,6 +334,16 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     model.dispose();
     fine.dispose();
     expect(weft.memory().liveBytes).toBe(0);
+    // a model whose tables reuse the diverged model's freed memory trains as on a fresh instance
+    // (dim 17: rows padded to 20 floats, and the padding must be zeroed, not inherited)
+    const fresh = await create();
+    const odd = { ...options, dim: 17 };
+    const expected = fresh.skipGram(odd).buildVocab(corpus);
+    await expected.train(corpus);
+    const reused = weft.skipGram(odd).buildVocab(corpus);
+    await reused.train(corpus);
+    expect(Array.from(reused.vector('cat')!)).toEqual(Array.from(expected.vector('cat')!));
+    reused.dispose();
   });
 
   it('rejects bad corpora and options with clear errors and no leak', async () => {

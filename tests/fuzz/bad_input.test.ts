@@ -101,6 +101,28 @@ const OPS: OpCase[] = [
     optional: ['causal', 'eps', 'keyMask', 'out'],
   },
   {
+    name: 'attention.linearStream',
+    valid: (w) => ({ heads: 2, dim: 4, valueDim: 3, q: w.randn([1, 2, 4], 1), k: w.randn([1, 2, 4], 2), v: w.randn([1, 2, 3], 3) }),
+    call: (w, a) => {
+      const { q, k, v, ...options } = a;
+      const stream = w.attention.linearStream(options as never);
+      stream.step(q as Tensor, k as Tensor, v as Tensor);
+      return stream.step(q as Tensor, k as Tensor, v as Tensor); // the second token sees the first
+    },
+    optional: ['featureMap', 'numFeatures', 'seed'],
+  },
+  {
+    name: 'rnn2d.flops',
+    valid: () => ({ batch: 2, height: 3, width: 5, inputChannels: 3, hidden: 4 }),
+    call: (w, a) => w.rnn2d.flops(a as never),
+  },
+  {
+    name: 'conv2d.paramCount',
+    valid: () => ({ inputChannels: 3, outChannels: 4, kernel: [3, 3] }),
+    call: (w, a) => w.conv2d.paramCount(a as never),
+    optional: ['bias'],
+  },
+  {
     name: 'softmax.crossEntropy',
     valid: (w) => ({ logits: w.randn([2, 5], 1), targets: ids(0, 4) }),
     call: (w, a) => w.softmax.crossEntropy(a as never),

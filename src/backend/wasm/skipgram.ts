@@ -43,6 +43,10 @@ class WasmSkipGramTables implements SkipGramTables {
         LOSS_CODE[setup.loss], vocabSize, this.stride, setup.numSampled, MAX_SENTENCE_WORDS, setup.negative,
       );
       this.scratch = this.alloc(scratchBytes, 'skip-gram scratch');
+      // the heap reuses freed blocks: zero everything, syn0's row padding included, which the
+      // kernel reads (as 0) in its whole-stride f32x4 loops; a freed block of a diverged model
+      // held NaN there and made the next model diverge
+      this.bytes(this.syn0, rowsBytes).fill(0);
       this.bytes(this.syn1, rowsBytes).fill(0);
       this.bytes(this.scratch, scratchBytes).fill(0);
       this.writeRows(this.syn0, setup.inputVectors);
