@@ -15,13 +15,26 @@ export interface BenchRunOptions {
   quick: boolean;
   /** Folder for report files (report/index.md). */
   out: string;
+  /** Run only these families (names as in FAMILIES), e.g. while working on one kernel. */
+  only?: string[];
 }
 
 type Family = (ctx: BenchContext) => Promise<FamilyTable>;
 
-const FAMILIES: Family[] = [benchMatmul, benchRnn2d, benchSoftmax, benchSkipgram, benchAttention];
+const FAMILIES: Record<string, Family> = {
+  matmul: benchMatmul, rnn2d: benchRnn2d, softmax: benchSoftmax, skipgram: benchSkipgram, attention: benchAttention,
+};
+
+/** The families a run covers: all, or `only` (unknown names are an error). */
+export function chooseFamilies(only?: string[]): Family[] {
+  if (!only || only.length === 0) return Object.values(FAMILIES);
+  const unknown = only.filter((name) => !(name in FAMILIES));
+  if (unknown.length > 0) throw new Error(`bench: unknown families ${unknown.join(', ')} (known: ${Object.keys(FAMILIES).join(', ')})`);
+  return only.map((name) => FAMILIES[name]);
+}
 
 export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTable[]> {
+  const families = chooseFamilies(options.only);
   const started = performance.now();
   const progress = new Progress();
   const ctx = await createBenchContext(options.quick, progress);
@@ -29,7 +42,7 @@ export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTab
   console.log(`weft benchmarks (${options.quick ? 'quick' : 'full'}), node ${process.version}, ${new Date().toISOString()}`);
   console.log('\n' + ctx.peak.table + '\n');
   const tables: FamilyTable[] = [];
-  for (const family of FAMILIES) {
+  for (const family of families) {
     const table = await family(ctx);
     progress.clear();
     tables.push(table);

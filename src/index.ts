@@ -17,7 +17,7 @@ import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
 import { Rng } from './rng.js';
 import {
   CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
-  SampledSoftmaxArgs, SampledSoftmaxResult, crossEntropy, full, negativeSampling, sampled,
+  SampledSoftmaxArgs, SampledSoftmaxResult, UnigramSampler, crossEntropy, full, negativeSampling, prepareUnigramSampler, sampled,
 } from './ops/softmax.js';
 import { SkipGramModel, type SkipGramOptions } from './skipgram/model.js';
 import type { Features, SimdChoice } from './backend/wasm/instantiate.js';
@@ -39,6 +39,7 @@ export type {
   CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
   SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName,
 } from './ops/softmax.js';
+export { UnigramSampler } from './ops/softmax.js';
 export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './skipgram/model.js';
 export type { SkipGramOptions } from './skipgram/model.js';
 export type { SkipGramLoss } from './ops/skipgram.js';
@@ -128,6 +129,8 @@ export interface SoftmaxApi {
   sampled(args: SampledSoftmaxArgs): SampledSoftmaxResult;
   /** word2vec negative sampling: `negative` draws per row, sparse gradients. */
   negativeSampling(args: NegativeSamplingArgs): NegativeSamplingResult;
+  /** counts [V]^power prepared once, for `sampler`: calls then skip the O(V) check of the counts. */
+  unigramSampler(args: { counts: ArrayLike<number>; power?: number }): UnigramSampler;
 }
 
 const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
@@ -179,6 +182,7 @@ function bindApi(backend: Backend): Weft {
       full: withFiniteResults('softmax.full', (args) => full(softmaxCtx, args)),
       sampled: withFiniteResults('softmax.sampled', (args) => sampled(softmaxCtx, args)),
       negativeSampling: withFiniteResults('softmax.negativeSampling', (args) => negativeSampling(softmaxCtx, args)),
+      unigramSampler: prepareUnigramSampler,
     },
     skipGram: Object.assign((options?: SkipGramOptions) => new SkipGramModel(backend, options), {
       fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),

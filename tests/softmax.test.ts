@@ -320,6 +320,36 @@ describe.each(backendsUnderTest())('softmax on $label', ({ create }) => {
       }
     });
 
+    it('takes a prepared unigram sampler: the same draws and results as counts, from a snapshot of them', () => {
+      const input = weft.randn([4, 3], 1);
+      const weights = weft.randn([7, 3], 2);
+      const targets = ids([0, 1, 2, 6]);
+      const counts = Float64Array.from([50, 1, 9, 30, 2, 7, 4]);
+      const sampler = weft.softmax.unigramSampler({ counts, power: 0.5 });
+      expect([sampler.classes, sampler.power]).toEqual([7, 0.5]);
+      const byCounts = weft.softmax.negativeSampling({ input, weights, targets, negative: 5, counts, power: 0.5, seed: 4 });
+      const prepared = weft.softmax.negativeSampling({ input, weights, targets, negative: 5, sampler, seed: 4 });
+      expect(Array.from(prepared.negatives)).toEqual(Array.from(byCounts.negatives));
+      expect(prepared.loss).toBe(byCounts.loss);
+      expect(Array.from(prepared.dRows.data)).toEqual(Array.from(byCounts.dRows.data));
+      const sampledByCounts = weft.softmax.sampled({ input, weights, targets, numSampled: 3, sampler: 'unigram', counts, power: 0.5, seed: 4 });
+      const sampledPrepared = weft.softmax.sampled({ input, weights, targets, numSampled: 3, sampler, seed: 4 });
+      expect(Array.from(sampledPrepared.sampled)).toEqual(Array.from(sampledByCounts.sampled));
+      expect(sampledPrepared.loss).toBe(sampledByCounts.loss);
+      // a snapshot: changing the array afterwards does not change the prepared sampler's draws
+      counts.fill(0);
+      counts[3] = 1;
+      expect(Array.from(weft.softmax.negativeSampling({ input, weights, targets, negative: 5, sampler, seed: 4 }).negatives))
+        .toEqual(Array.from(byCounts.negatives));
+      // and bad use is refused
+      expectWeftError(() => weft.softmax.negativeSampling({ input, weights: weft.randn([8, 3], 2), targets, negative: 2, sampler }), 'SHAPE', /prepared for V = 7 classes, weights have V = 8/);
+      expectWeftError(() => weft.softmax.negativeSampling({ input, weights, targets, negative: 2, sampler, counts }), 'OPTION', /not both/);
+      expectWeftError(() => weft.softmax.unigramSampler({ counts: [] }), 'SHAPE', /at least one entry/);
+      expectWeftError(() => weft.softmax.unigramSampler({ counts: [1, NaN] }), 'RANGE', /counts\[1\] is NaN/);
+      expectWeftError(() => weft.softmax.unigramSampler({ counts: 'abc' as never }), 'DTYPE', /counts must be an array/);
+      expectWeftError(() => weft.softmax.unigramSampler(undefined as never), 'OPTION', /expected an options object/);
+    });
+
     it('skips a negative equal to the target (word2vec)', () => {
       // V = 2 and a uniform sampler: about half the draws hit the target
       const input = weft.tensor(new Float32Array([0.3, -0.2]), [1, 2]);

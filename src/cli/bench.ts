@@ -1,4 +1,4 @@
-// `weft bench [--quick] [--out report/]`
+// `weft bench [--quick] [--out report/] [--only softmax,attention]`
 import { parseArgs } from 'node:util';
 import { runBenchmarks } from '../../bench/run.js';
 
@@ -8,9 +8,11 @@ export async function runBenchCommand(args: string[]): Promise<number> {
     options: {
       quick: { type: 'boolean', default: false },
       out: { type: 'string', default: 'report' },
+      only: { type: 'string' },
     },
     strict: true,
   });
-  await runBenchmarks({ quick: values.quick ?? false, out: values.out ?? 'report' });
+  const only = values.only?.split(',').map((name) => name.trim()).filter(Boolean);
+  await runBenchmarks({ quick: values.quick ?? false, out: values.out ?? 'report', only });
   return 0;
 }

@@ -129,8 +129,8 @@ export interface SamplerArgs {
 export interface SampledSoftmaxArgs extends FullSoftmaxArgs, SamplerArgs {
   /** Distinct candidates shared by the N rows, 1 <= numSampled < V. */
   numSampled: number;
-  /** Default 'log-uniform' (ids sorted by descending frequency). */
-  sampler?: SamplerName;
+  /** Default 'log-uniform' (ids sorted by descending frequency); or a prepared weft.softmax.unigramSampler. */
+  sampler?: SamplerName | UnigramSampler;
   /** Drop a candidate from the rows whose target it is. Default true. */
   removeAccidentalHits?: boolean;
   /** Subtract log(expected count) from every logit. Default true. */
@@ -146,8 +146,8 @@ export interface NegativeSamplingArgs extends SamplerArgs {
   targets: Int32Array;
   /** Negatives drawn per row. */
   negative: number;
-  /** Default 'unigram' (needs counts). */
-  sampler?: SamplerName;
+  /** Default 'unigram' (needs counts); or a prepared weft.softmax.unigramSampler (then no counts). */
+  sampler?: SamplerName | UnigramSampler;
 }
 
 export interface CrossEntropyResult {
@@ -262,31 +262,82 @@ function sameCounts(copy: ArrayLike<number>, counts: ArrayLike<number>): boolean
   return true;
 }
 
-function unigramSampler(op: string, counts: unknown, classes: number, power: number): WeightedSampler {
-  if (counts === undefined) {
-    throw new WeftError('OPTION', `${op}: sampler "unigram" needs counts (one per class, length ${classes})`);
-  }
+/** counts as an array-like of numbers (DTYPE otherwise). */
+function checkCountsArray(op: string, counts: unknown): ArrayLike<number> {
   if (typeof counts !== 'object' || counts === null || typeof (counts as ArrayLike<number>).length !== 'number') {
     throw new WeftError('DTYPE', `${op}: counts must be an array of numbers, got ${describe(counts)}`);
   }
-  const list = counts as ArrayLike<number>;
-  if (list.length !== classes) throw new WeftError('SHAPE', `${op}: counts must have ${classes} entries (V), got ${list.length}`);
-  const cached = unigramCache.get(list);
-  if (cached !== undefined && cached.power === power && sameCounts(cached.copy, list)) return cached.sampler;
+  return counts as ArrayLike<number>;
+}
+
+/** The alias sampler of counts^power, after checking every count. */
+function buildUnigram(op: string, list: ArrayLike<number>, power: number): WeightedSampler {
   let total = 0;
-  for (let i = 0; i < classes; i++) {
+  for (let i = 0; i < list.length; i++) {
     const c = list[i];
     if (typeof c !== 'number') throw new WeftError('DTYPE', `${op}: counts[${i}] is ${describe(c)}: expected a number`);
     if (!Number.isFinite(c) || c < 0) throw new WeftError('RANGE', `${op}: counts[${i}] is ${c}: expected a finite number >= 0`);
     total += c;
   }
   if (!(total > 0)) throw new WeftError('RANGE', `${op}: counts sum to ${total}: at least one class needs a positive count`);
-  const sampler = new WeightedSampler(unigramWeights(list, power));
+  return new WeightedSampler(unigramWeights(list, power));
+}
+
+/**
+ * A unigram^power sampler prepared once from per-class counts (a snapshot: later changes
+ * to the array do not reach it). Pass it as `sampler` to softmax.sampled or
+ * negativeSampling when the counts stay the same from call to call: a call then costs
+ * O(N·k·h) whatever V is, without re-reading the V counts that `counts` needs to detect
+ * changes (about 5 ms a call at V = 1M).
+ */
+export class UnigramSampler {
+  /** V: the number of classes (counts.length). */
+  readonly classes: number;
+  /** The exponent applied to the counts. */
+  readonly power: number;
+  /** The alias table the calls draw from (internal). */
+  readonly draws: WeightedSampler;
+
+  constructor(draws: WeightedSampler, power: number) {
+    this.classes = draws.size;
+    this.power = power;
+    this.draws = draws;
+  }
+}
+
+/** weft.softmax.unigramSampler({ counts, power? }) -> a prepared UnigramSampler. */
+export function prepareUnigramSampler(args: { counts: ArrayLike<number>; power?: number }): UnigramSampler {
+  const op = 'softmax.unigramSampler';
+  const bag = checkArgs(op, args, '{ counts, power? }');
+  const list = checkCountsArray(op, bag.counts);
+  if (list.length < 1) throw new WeftError('SHAPE', `${op}: counts must have at least one entry, got 0`);
+  const power = checkNumber(`${op}: power`, bag.power, 0, Infinity, 0.75);
+  return new UnigramSampler(buildUnigram(op, list, power), power);
+}
+
+function unigramSampler(op: string, counts: unknown, classes: number, power: number): WeightedSampler {
+  if (counts === undefined) {
+    throw new WeftError('OPTION', `${op}: sampler "unigram" needs counts (one per class, length ${classes})`);
+  }
+  const list = checkCountsArray(op, counts);
+  if (list.length !== classes) throw new WeftError('SHAPE', `${op}: counts must have ${classes} entries (V), got ${list.length}`);
+  const cached = unigramCache.get(list);
+  if (cached !== undefined && cached.power === power && sameCounts(cached.copy, list)) return cached.sampler;
+  const sampler = buildUnigram(op, list, power);
   unigramCache.set(list, { copy: isCountsArray(list) ? list.slice() : Array.from(list), power, sampler });
   return sampler;
 }
 
 function chooseSampler(op: string, args: SamplerArgs & { sampler?: unknown }, classes: number, fallback: SamplerName): Sampler {
+  if (args.sampler instanceof UnigramSampler) {
+    if (args.sampler.classes !== classes) {
+      throw new WeftError('SHAPE', `${op}: the sampler was prepared for V = ${args.sampler.classes} classes, weights have V = ${classes}`);
+    }
+    if (args.counts !== undefined || args.power !== undefined) {
+      throw new WeftError('OPTION', `${op}: pass counts (and power) or a prepared sampler, not both`);
+    }
+    return args.sampler.draws;
+  }
   const name = checkChoice(`${op}: sampler`, args.sampler, SAMPLERS, fallback);
   if (name === 'uniform') return new UniformSampler(classes);
   if (name === 'log-uniform') return new LogUniformSampler(classes);

@@ -123,6 +123,14 @@ const OPS: OpCase[] = [
     optional: ['bias'],
   },
   {
+    name: 'softmax.unigramSampler',
+    valid: () => ({ counts: Float64Array.from([5, 0, 2, 9]), power: 0.5 }),
+    call: (w, a) => {
+      const sampler = w.softmax.unigramSampler(a as never);
+      return [sampler.classes, sampler.power, sampler.draws.support];
+    },
+  },
+  {
     name: 'softmax.crossEntropy',
     valid: (w) => ({ logits: w.randn([2, 5], 1), targets: ids(0, 4) }),
     call: (w, a) => w.softmax.crossEntropy(a as never),
