@@ -39,7 +39,8 @@ export type {
   CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
   SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName,
 } from './ops/softmax.js';
-export { UnigramSampler } from './ops/softmax.js';
+// a type only: samplers come from weft.softmax.unigramSampler, which validates the counts
+export type { UnigramSampler } from './ops/softmax.js';
 export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './skipgram/model.js';
 export type { SkipGramOptions } from './skipgram/model.js';
 export type { SkipGramLoss } from './ops/skipgram.js';

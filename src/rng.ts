@@ -18,7 +18,7 @@ function fmix32(h: number): number {
 /** Throw OPTION unless seed is a safe integer; return it. */
 export function checkSeed(name: string, seed: unknown): number {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
-    throw new WeftError('OPTION', `${name}: seed must be a safe integer, got ${describe(seed)}`);
+    throw new WeftError('OPTION', `${name}: seed: expected a safe integer, got ${describe(seed)}`);
   }
   return seed;
 }

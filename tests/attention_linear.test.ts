@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWeft, type Tensor, type Weft } from '../src/index.js';
 import { backendsUnderTest, expectClose, expectWeftError } from './helpers.js';
+import { attentionLinearStream } from '../src/ops/attention_linear.js';
 import { finiteDifferenceGradients, naiveAttention, naiveFavorLogSpace, naiveLinearAttention, randomMask, repeatHeads } from './attention_reference.js';
 
 type FeatureMap = 'elu1' | 'relu' | 'favor';
@@ -340,5 +341,35 @@ describe.each(backendsUnderTest())('attention.linear on $label', ({ label, creat
     expect(stream.position).toBe(1);
     expect(weft.memory().liveBytes).toBe(0);
     expect(weft.attention.linear({ q, k, v }).out.data.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('linearStream state', () => {
+  it('a step whose sums overflowed resets the stream instead of keeping a NaN state', () => {
+    // no input within the bounds can overflow a real kernel in fewer than ~1e18 steps, so a
+    // stand-in kernel returns the overflowed row
+    let calls = 0;
+    const kernels = { attentionLinearStep: () => (++calls === 2 ? Float32Array.of(Infinity, 0) : Float32Array.of(1, 2)) };
+    const stream = attentionLinearStream(kernels as never, { heads: 1, dim: 2 });
+    const t = (...values: number[]) => ({ data: Float32Array.from(values), shape: [1, values.length] });
+    stream.step(t(1, 0), t(0, 1), t(1, 1));
+    expect(stream.position).toBe(1);
+    expectWeftError(() => stream.step(t(1, 0), t(0, 1), t(1, 1)), 'RANGE', /sums overflowed float32 \(Infinity at index 0\); the stream was reset/);
+    expect(stream.position).toBe(0);
+    expect(Array.from(stream.step(t(1, 0), t(0, 1), t(1, 1)).data)).toEqual([1, 2]);
+    expect(stream.position).toBe(1);
+  });
+
+  it('the JS and WASM streams agree for keys whose FAVOR+ logits are huge (f32 stabilisers on both)', async () => {
+    const outs = [];
+    for (const backend of ['js', 'wasm'] as const) {
+      const w = await createWeft({ backend });
+      const stream = w.attention.linearStream({ heads: 1, dim: 2, featureMap: 'favor', seed: 2 });
+      const t = (...values: number[]) => w.tensor(Float32Array.from(values), [1, values.length]);
+      stream.step(t(0.3, 0.1), t(1, 0.2), t(1, 2));
+      outs.push(Array.from(stream.step(t(0.5, -0.2), t(3e5, 0.7), t(1, 2)).data));
+    }
+    expect(outs[0].every(Number.isFinite)).toBe(true);
+    expectClose(outs[0], outs[1], { atol: 1e-5, rtol: 1e-4 }, 'stream out');
   });
 });

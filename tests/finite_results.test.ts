@@ -73,10 +73,18 @@ describe.each(backendsUnderTest())('finite results on $label', ({ create }) => {
     dout.data[0] = 3e38;
     expectWeftError(
       () => weft.attention.windowedBackward({ q, k, v, dout, window: [1, 1] }),
-      'RANGE', /windowedBackward: \|dout\| and \|v\| .* could overflow f32 gradients/,
+      'RANGE', /windowedBackward: \|dout\| up to 3\.0\d*e\+38 and \|v\| or the given \|out\| .* could overflow f32 gradients/,
     );
     expectWeftError(() => weft.attention.fullBackward({ q, k, v, dout }), 'RANGE', /could overflow f32 gradients/);
     expectWeftError(() => weft.attention.linearBackward({ q, k, v, dout }), 'RANGE', /linearBackward: \|dout\| .* could overflow f32 gradient sums/);
+    // a given out enters as dout . out: huge out with large dout is refused on both backends alike
+    const forward = weft.attention.full({ q: weft.zeros([1, 1, 4, 3]), k: weft.zeros([1, 1, 4, 3]), v });
+    const hugeOut = weft.tensor(new Float32Array(8).fill(1e30), [1, 1, 4, 2]);
+    const bigDout = weft.tensor(new Float32Array(8).fill(1e10), [1, 1, 4, 2]);
+    expectWeftError(
+      () => weft.attention.fullBackward({ q: weft.zeros([1, 1, 4, 3]), k: weft.zeros([1, 1, 4, 3]), v, dout: bigDout, out: hugeOut, lse: forward.lse }),
+      'RANGE', /the given \|out\| up to 1\.0\d*e\+30 could overflow f32 gradients/,
+    );
     // moderate values pass
     dout.data[0] = 1e3;
     const g = weft.attention.windowedBackward({ q, k, v, dout, window: [1, 1] });

@@ -103,6 +103,11 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     // the library's option errors name the flag that set the option
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', '0'], io), 'RANGE', /^--size: expected an integer in \[1, 65536\], got 0/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--iter', '0'], io), 'RANGE', /^--iter: /);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--seed', '1e20'], io), 'OPTION', /^--seed: expected a safe integer/);
+    await expectWeftErrorAsync(
+      () => runSkipgramCommand([...train, '--loss', 'sampled-softmax', '--num-sampled', '100000', '--min-count', '1'], io),
+      'RANGE', /^--num-sampled: 100000 candidates need/,
+    );
     const missing = join(dir, 'missing.txt');
     await expectWeftErrorAsync(() => runSkipgramCommand(['--train', missing, '--output', join(dir, 'x')], io), 'OPTION', /^--train: cannot read ".*missing\.txt"/);
     await expectWeftErrorAsync(() => runEvalCommand(['--vectors', missing, '--pairs', missing], io), 'OPTION', /^--vectors: cannot read ".*missing\.txt"/);

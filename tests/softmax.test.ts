@@ -348,6 +348,21 @@ describe.each(backendsUnderTest())('softmax on $label', ({ create }) => {
       expectWeftError(() => weft.softmax.unigramSampler({ counts: [1, NaN] }), 'RANGE', /counts\[1\] is NaN/);
       expectWeftError(() => weft.softmax.unigramSampler({ counts: 'abc' as never }), 'DTYPE', /counts must be an array/);
       expectWeftError(() => weft.softmax.unigramSampler(undefined as never), 'OPTION', /expected an options object/);
+      // counts^power must stay finite (Infinity / Infinity probabilities made sampled loop forever)
+      expectWeftError(() => weft.softmax.unigramSampler({ counts: [1e6, 10, 1, 2], power: 60 }), 'RANGE', /power = 60 overflows/);
+      expectWeftError(() => weft.softmax.negativeSampling({ input, weights, targets, negative: 2, counts: [1e6, 10, 1, 2, 3, 4, 5], power: 60 }), 'RANGE', /overflows/);
+    });
+
+    it('a refused call leaves the instance stream where it was (unseeded calls draw the same)', async () => {
+      const input = weft.randn([2, 3], 1);
+      const weights = weft.randn([50, 3], 2);
+      const targets = ids([3, 7]);
+      const fresh = await create();
+      const expected = fresh.softmax.sampled({ input, weights, targets, numSampled: 5 });
+      const huge = weft.tensor(Float32Array.of(3e37, 0, 0, 0, 0, 0), [2, 3]);
+      const other = await create();
+      expectWeftError(() => other.softmax.sampled({ input: huge, weights, targets, numSampled: 5 }), 'RANGE', /overflow f32 logits/);
+      expect(Array.from(other.softmax.sampled({ input, weights, targets, numSampled: 5 }).sampled)).toEqual(Array.from(expected.sampled));
     });
 
     it('skips a negative equal to the target (word2vec)', () => {

@@ -53,7 +53,8 @@ const FLAG_OF_OPTION: Record<string, string> = {
 /** A WeftError about a skipGram option ("skipGram: dim: ...") or the corpus, reworded to name the flag ("--size: ..."). */
 function withFlagName(err: unknown): unknown {
   if (!(err instanceof WeftError)) return err;
-  const option = /^skipGram: (\w+): (.*)$/s.exec(err.message);
+  // "skipGram: dim: ..." from the constructor, "numSampled: ..." / "minCount: ..." from buildVocab
+  const option = /^(?:skipGram: )?(\w+): (.*)$/s.exec(err.message);
   if (option && FLAG_OF_OPTION[option[1]]) return new WeftError(err.code, `--${FLAG_OF_OPTION[option[1]]}: ${option[2]}`);
   if (err.message.startsWith('corpus: ')) return new WeftError(err.code, `--train: ${err.message.slice('corpus: '.length)}`);
   return err;

@@ -245,13 +245,18 @@ function softmaxBackward(
   checkWorkingSizes(fn, [['packed queries [d, T]', ceil4(p.d) * ceil4(p.T)], ['packed dout [dv, T]', ceil4(p.dv) * ceil4(p.T)]]);
   const checkGradientValues = g.checkValues;
   g.checkValues = (maxAbs) => {
-    const doutMax = checkGradientValues(maxAbs);
-    // |dout_t . v_s| <= dv * max|dout| * max|v| (runs after p.checkValues): the same limit as the scores
-    const bound = p.dv * doutMax * p.valueMax;
+    const maxima = checkGradientValues(maxAbs);
+    // |dout_t . v_s| and |dout_t . out_t| (a given out) <= dv * max|dout| * max(|v|, |out|)
+    // (runs after p.checkValues): the same limit as the scores
+    const other = Math.max(p.valueMax, maxima.out);
+    const bound = p.dv * maxima.dout * other;
     if (!(bound <= SCORE_LIMIT)) {
-      throw new WeftError('RANGE', `${fn}: |dout| and |v| up to ${doutMax} and ${p.valueMax} could overflow f32 gradients (bound ${bound} > ${SCORE_LIMIT})`);
+      throw new WeftError(
+        'RANGE',
+        `${fn}: |dout| up to ${maxima.dout} and |v| or the given |out| up to ${other} could overflow f32 gradients (bound ${bound} > ${SCORE_LIMIT})`,
+      );
     }
-    return doutMax;
+    return maxima;
   };
   const givenLse = g.out && g.lse;
   if (givenLse) checkNegInfLse(fn, p, p.band, givenLse);

@@ -109,8 +109,8 @@ export interface CheckedGradients {
   dout: Float32Array;
   out?: Float32Array;
   lse?: Float32Array;
-  /** Finite dout and out; lse finite or -Infinity (a row that saw no key). Returns max |dout|. */
-  checkValues: (maxAbs: MaxAbs) => number;
+  /** Finite dout and out; lse finite or -Infinity (a row that saw no key). Returns max |dout| and max |out| (0 when not given). */
+  checkValues: (maxAbs: MaxAbs) => { dout: number; out: number };
 }
 
 /** Validate dout (and out, lse when given) against the call's shape. */
@@ -126,11 +126,11 @@ export function checkGradients(fn: string, args: Record<string, unknown>, s: Att
   const dout = expectShape('dout', args.dout, outShape).data;
   const out = args.out === undefined ? undefined : expectShape('out', args.out, outShape).data;
   const lse = withLse && args.lse !== undefined ? expectShape('lse', args.lse, [s.B, s.Hq, s.T]).data : undefined;
-  const checkValues = (maxAbs: MaxAbs): number => {
+  const checkValues = (maxAbs: MaxAbs): { dout: number; out: number } => {
     const doutMax = finiteMax(`${fn}: dout`, dout, maxAbs);
-    if (out) finiteMax(`${fn}: out`, out, maxAbs);
+    const outMax = out ? finiteMax(`${fn}: out`, out, maxAbs) : 0;
     if (lse) finiteMax(`${fn}: lse`, lse, maxAbs, true);
-    return doutMax;
+    return { dout: doutMax, out: outMax };
   };
   return { dout, out, lse, checkValues };
 }

@@ -203,12 +203,14 @@ export function attentionLinearBackward(
   const checkGradientValues = g.checkValues;
   g.checkValues = (maxAbs) => {
     // the backward's sums run over T queries weighted by dout (after p.checkValues set sumBound)
-    const doutMax = checkGradientValues(maxAbs);
-    const bound = p.sumBound * Math.max(1, p.T) * (1 + doutMax);
+    const maxima = checkGradientValues(maxAbs);
+    const doutMax = maxima.dout;
+    // a given out enters as dout . out
+    const bound = p.sumBound * Math.max(1, p.T) * (1 + doutMax) * (1 + maxima.out);
     if (!(bound <= SUM_LIMIT)) {
       throw new WeftError('RANGE', `${fn}: |dout| up to ${doutMax} with these q, k, v could overflow f32 gradient sums (bound ${bound} > ${SUM_LIMIT})`);
     }
-    return doutMax;
+    return maxima;
   };
   // dN' of every query of a kv head's group, and (FAVOR+) the stabilisers before each causal block
   checkWorkingSizes(fn, [
@@ -248,6 +250,11 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
   let batch = 0;
   let position = 0;
 
+  const forget = (): void => {
+    state = undefined;
+    batch = 0;
+    position = 0;
+  };
   const checkStep = (name: string, t: unknown, width: number): { data: Float32Array; batch: number; rank: number } => {
     const tensor = checkTensor(`${fn}.step: ${name}`, t, [2, 3]);
     const [b, h, w] = tensor.shape.length === 3 ? tensor.shape : [1, ...tensor.shape];
@@ -276,14 +283,18 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
         checkValues: valueCheck(`${fn}.step`, tq.data, tk.data, tv.data, d, STREAM_TOKENS, features),
       };
       const out = kernels.attentionLinearStep(problem, state);
+      // the state has absorbed the token: if its sums overflowed f32, start over rather than
+      // keep a state that would give NaN from now on (the caller gets RANGE and a fresh stream)
+      for (let i = 0; i < out.length; i++) {
+        if (!Number.isFinite(out[i])) {
+          forget();
+          throw new WeftError('RANGE', `${fn}.step: the stream's sums overflowed float32 (${out[i]} at index ${i}); the stream was reset`);
+        }
+      }
       position++;
       return { data: out, shape: tq.rank === 3 ? [batch, heads, dv] : [heads, dv] };
     },
-    reset(): void {
-      state = undefined;
-      batch = 0;
-      position = 0;
-    },
+    reset: forget,
     get position() {
       return position;
     },

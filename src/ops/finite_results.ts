@@ -68,7 +68,7 @@ export function checkFiniteResults(op: string, result: unknown, inputs: readonly
     const where = typeof values === 'number' ? '' : ` at index ${at}`;
     throw new WeftError(
       'RANGE',
-      `${op}: ${name || 'the result'} overflowed float32 (${data[at]}${where}): the inputs are finite but too large for f32 arithmetic`,
+      `${op}: ${name || 'the result'} overflowed float32 (${data[at]}${where}): finite inputs whose intermediate values exceed f32's range`,
     );
   }
 }

@@ -280,7 +280,14 @@ function buildUnigram(op: string, list: ArrayLike<number>, power: number): Weigh
     total += c;
   }
   if (!(total > 0)) throw new WeftError('RANGE', `${op}: counts sum to ${total}: at least one class needs a positive count`);
-  return new WeightedSampler(unigramWeights(list, power));
+  const weights = unigramWeights(list, power);
+  let weightSum = 0;
+  for (let i = 0; i < weights.length; i++) weightSum += weights[i];
+  // counts^power must stay finite (a huge power would give Infinity / Infinity = NaN probabilities)
+  if (!Number.isFinite(weightSum) || !(weightSum > 0)) {
+    throw new WeftError('RANGE', `${op}: counts^power with power = ${power} ${weightSum > 0 ? 'overflows' : 'is 0 for every class'}; use a smaller power`);
+  }
+  return new WeightedSampler(weights);
 }
 
 /**
@@ -345,8 +352,17 @@ function chooseSampler(op: string, args: SamplerArgs & { sampler?: unknown }, cl
   return unigramSampler(op, args.counts, classes, power);
 }
 
+/**
+ * This call's generator: its own seed, or a copy of the instance's stream that
+ * commitRng makes current once the call has succeeded, so a refused call (a bound
+ * checked on the drawn rows) leaves later unseeded calls' draws as they were.
+ */
 function callRng(op: string, ctx: SoftmaxContext, seed: unknown): Rng {
-  return seed === undefined ? ctx.rng : new Rng(checkSeed(op, seed));
+  return seed === undefined ? new Rng(ctx.rng.state.slice()) : new Rng(checkSeed(op, seed));
+}
+
+function commitRng(ctx: SoftmaxContext, rng: Rng, seed: unknown): void {
+  if (seed === undefined) ctx.rng.state.set(rng.state);
 }
 
 /** Copy rows `ids` of weights [V, h] into a compact [ids.length, h] table, rejecting non-finite values. */
@@ -479,6 +495,7 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
     input: input.data, rowWeights, rowBias, targetSlot, logQTrue, logQSampled, removeAccidentalHits,
     batch, hidden, numSampled, numRows: rows.length, scale: 1 / batch,
   });
+  commitRng(ctx, rng, args.seed);
   return {
     loss: meanLoss(out.rowLoss),
     dInput: { data: out.dInput, shape: [batch, hidden] },
@@ -527,6 +544,7 @@ export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs
   const out = ctx.kernels.negativeSampling({
     input: input.data, rowWeights, targetSlot, negativeSlot, batch, hidden, negative, numRows: rows.length, scale: 1 / batch,
   });
+  commitRng(ctx, rng, args.seed);
   return {
     loss: meanLoss(out.rowLoss),
     dInput: { data: out.dInput, shape: [batch, hidden] },

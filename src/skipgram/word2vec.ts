@@ -44,7 +44,7 @@ function trimZeros(text: string): string {
 function checkWords(words: readonly string[]): void {
   words.forEach((w, i) => {
     if (w.length === 0 || /\s/.test(w)) {
-      throw new WeftError('UNSUPPORTED', `toWord2Vec: word ${i} (${JSON.stringify(w)}) is empty or contains whitespace, which the word2vec format cannot store`);
+      throw new WeftError('RANGE', `toWord2Vec: word ${i} (${JSON.stringify(w)}) is empty or contains whitespace, which the word2vec format cannot store`);
     }
   });
 }

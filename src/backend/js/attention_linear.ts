@@ -294,6 +294,9 @@ export function attentionLinearStepJs(p: LinearStepProblem, state: LinearStreamS
   for (let r = 0; r < BH; r++) {
     const summary = new KeySummary(features, w, state.kv.subarray(r * F * w, (r + 1) * F * w), state.units.subarray(r * F, (r + 1) * F));
     featureRow(features, p.k, r * d, d, u);
+    // the stream keeps its FAVOR+ units in f32 (as WASM does): stabilise with the f32 value
+    // that will be stored, or exp(u - units) sees a rounding gap of hundreds of nats for huge u
+    if (features.featureMap === 'favor') for (let f = 0; f < F; f++) u[f] = Math.fround(u[f]);
     summary.absorb(u, p.v, r * dv, dv);
     featureRow(features, p.q, r * d, d, u);
     const C = queryFeatures(features, u, summary.units, phiQ);
