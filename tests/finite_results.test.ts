@@ -5,7 +5,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Weft } from '../src/index.js';
-import { backendsUnderTest, expectWeftError } from './helpers.js';
+import { RELAXED_PROJECT, backendsUnderTest, expectWeftError } from './helpers.js';
+import { compileEmbedded, instantiateKernels } from '../src/backend/wasm/instantiate.js';
 
 describe.each(backendsUnderTest())('finite results on $label', ({ create }) => {
   let weft: Weft;
@@ -97,5 +98,36 @@ describe.each(backendsUnderTest())('finite results on $label', ({ create }) => {
     const { out, lse } = weft.attention.full({ q, k, v, keyMask });
     expect(Array.from(lse.data)).toEqual([-Infinity, -Infinity, -Infinity]);
     expect(Array.from(out.data)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('maxAbsF32 (the SIMD scan of inputs and outputs)', () => {
+  it('is max |x|, NaN when any is NaN, Infinity when any is infinite, at every length and position', async () => {
+    const kernels = await instantiateKernels(await compileEmbedded(RELAXED_PROJECT ? 'relaxed' : 'simd'));
+    const base = (kernels.heapBase() + 63) & ~63;
+    const at = (values: number[]) => {
+      new Float32Array(kernels.memory.buffer, base, values.length).set(values);
+      return kernels.maxAbsF32(base, values.length);
+    };
+    expect(at([])).toBe(0);
+    for (const n of [1, 3, 15, 16, 17, 33, 64, 67]) {
+      const values = Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 1.7) * (i % 5 === 0 ? 1e-40 : 3)));
+      const expected = Math.max(...values.map(Math.abs));
+      expect(at(values), `n = ${n}`).toBe(Math.fround(expected));
+      for (const pos of [0, n - 1, n >> 1]) {
+        for (const [bad, result] of [[NaN, NaN], [Infinity, Infinity], [-Infinity, Infinity], [-3e38, 3e38]] as const) {
+          const withBad = values.slice();
+          withBad[pos] = bad;
+          const got = at(withBad);
+          if (Number.isNaN(result)) expect(got, `NaN at ${pos} of ${n}`).toBeNaN();
+          else expect(got, `${bad} at ${pos} of ${n}`).toBe(Math.max(Math.fround(Math.abs(bad)), Math.fround(expected)));
+        }
+      }
+      // NaN wins over Infinity
+      const both = values.slice();
+      both[0] = Infinity;
+      both[n - 1] = NaN;
+      if (n > 1) expect(at(both)).toBeNaN();
+    }
   });
 });
