@@ -10,7 +10,7 @@ export const ErrorCode = {
   OPTION: 'OPTION',
   /** The request does not fit in memory (WASM linear memory or a JS typed array). */
   MEMORY: 'MEMORY',
-  /** The runtime cannot do what was asked (e.g. relaxed SIMD without support). */
+  /** What was asked cannot be done here or now (relaxed SIMD without runtime support, training a loaded model, a one-shot corpus read twice). */
   UNSUPPORTED: 'UNSUPPORTED',
 } as const;
 

@@ -368,13 +368,20 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     function* once() {
       yield 'a b c';
     }
-    await expectWeftErrorAsync(() => weft.skipGram({ minCount: 1 }).train(once()), 'OPTION', /one-shot iterator/);
+    await expectWeftErrorAsync(() => weft.skipGram({ minCount: 1 }).train(once()), 'UNSUPPORTED', /one-shot iterator/);
+    // what a model cannot do in its state is UNSUPPORTED, like training a loaded model
+    const busy = weft.skipGram({ minCount: 1, epochs: 1 }).buildVocab('a b c a b c');
+    const running = busy.train('a b c a b c');
+    await expectWeftErrorAsync(() => busy.train('a b c'), 'UNSUPPORTED', /already training/);
+    expectWeftError(() => busy.buildVocab('a b'), 'UNSUPPORTED', /is training/);
+    await running;
+    busy.dispose();
     const model = weft.skipGram({ minCount: 1, epochs: 1 });
     model.buildVocab('a b c');
     expectWeftError(() => model.mostSimilar('zzz'), 'RANGE', /"zzz" is not in the vocabulary/);
     expectWeftError(() => model.mostSimilar([1, 2]), 'SHAPE', /vector of 100/);
     expectWeftError(() => model.mostSimilar(new Array(100).fill(0)), 'RANGE', /zero/);
-    expectWeftError(() => weft.skipGram().mostSimilar('a'), 'OPTION', /no vocabulary/);
+    expectWeftError(() => weft.skipGram().mostSimilar('a'), 'UNSUPPORTED', /no vocabulary/);
     await expectWeftErrorAsync(() => model.train({ path: '/no/such/file' }), 'OPTION', /cannot read/);
     model.dispose();
     expect(weft.memory().liveBytes).toBe(0);

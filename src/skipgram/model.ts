@@ -131,7 +131,7 @@ export class SkipGramModel {
   buildVocab(corpus: CorpusFile | AsyncIterable<Sentence>): Promise<this>;
   buildVocab(corpus: Corpus): this | Promise<this>;
   buildVocab(corpus: Corpus): this | Promise<this> {
-    if (this.training) throw new WeftError('OPTION', 'buildVocab: this model is training');
+    if (this.training) throw new WeftError('UNSUPPORTED', 'buildVocab: this model is training (wait for train to finish)');
     return this.countVocab(corpus);
   }
 
@@ -197,9 +197,9 @@ export class SkipGramModel {
     }
     if (options.totalWords !== undefined) checkInteger('train: totalWords', options.totalWords, 1);
     if (!isReiterable(corpus)) {
-      throw new WeftError('OPTION', 'corpus: a one-shot iterator (e.g. a generator) cannot be read once per epoch; pass an array or a re-iterable object');
+      throw new WeftError('UNSUPPORTED', 'corpus: a one-shot iterator (e.g. a generator) cannot be read once per epoch; pass an array or a re-iterable object');
     }
-    if (this.training) throw new WeftError('OPTION', 'train: this model is already training');
+    if (this.training) throw new WeftError('UNSUPPORTED', 'train: this model is already training (wait for the first train to finish)');
     this.training = true;
     try {
       if (!this.vocabulary) await this.countVocab(corpus);
@@ -300,7 +300,7 @@ export class SkipGramModel {
   }
 
   private vectorSpace(): VectorSpace {
-    if (!this.vocabulary) throw new WeftError('OPTION', 'skip-gram model: no vocabulary yet; call buildVocab or train first');
+    if (!this.vocabulary) throw new WeftError('UNSUPPORTED', 'skip-gram model: no vocabulary yet; call buildVocab or train first');
     if (!this.space) {
       const vectors = this.detachedVectors ?? this.tables!.inputVectors();
       this.space = new VectorSpace(this.vocabulary.words, vectors, this.config.dim, this.backend);

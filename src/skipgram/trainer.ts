@@ -251,7 +251,7 @@ export async function trainEpochs(
     }
     if (epochWords === 0) {
       throw new WeftError(
-        'OPTION',
+        'UNSUPPORTED',
         `corpus: epoch ${epoch + 1} read no words; a one-shot iterator (e.g. a generator) cannot be read once per epoch, pass an array or a re-iterable object`,
       );
     }

@@ -214,7 +214,7 @@ class JsSkipGramTables implements SkipGramTables {
   }
 
   private checkLive(): void {
-    if (this.disposed) throw new WeftError('OPTION', 'skip-gram model: its tables were disposed');
+    if (this.disposed) throw new WeftError('UNSUPPORTED', 'skip-gram model: its tables were disposed');
   }
 }
 
