@@ -41,12 +41,6 @@ export type MaxAbs = (data: Float32Array) => number;
  */
 export type ValueCheck = (maxAbs: MaxAbs) => void;
 
-/** The plain-JS scan (Math.max propagates NaN). */
-export function maxAbsJs(data: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < data.length; i++) max = Math.max(max, Math.abs(data[i]));
-  return max;
-}
 
 /**
  * max |x| of `data`, or RANGE naming the first non-finite element. With

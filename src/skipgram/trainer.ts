@@ -10,6 +10,7 @@ import { WeftError } from '../errors.js';
 import { MAX_SENTENCE_WORDS, type SkipGramBatch, type SkipGramTables } from '../ops/skipgram.js';
 import { type Corpus, sentences } from './corpus.js';
 import type { Vocabulary } from './vocab.js';
+import { firstNonFinite } from '../tensor.js';
 
 /** Reported to onProgress after every batch. */
 export interface TrainProgress {
@@ -163,13 +164,6 @@ function diverged(epoch: number, alpha: number): TrainingDiverged {
   );
 }
 
-function allFinite(data: Float32Array): boolean {
-  // a sum of finite f32 values in f64 cannot overflow, so it is finite exactly when they all are
-  let sum = 0;
-  for (let i = 0; i < data.length; i++) sum += data[i];
-  return Number.isFinite(sum);
-}
-
 export async function trainEpochs(
   tables: SkipGramTables, vocab: Vocabulary, corpus: Corpus, schedule: Schedule, options: TrainOptions,
 ): Promise<TrainSummary> {
@@ -256,7 +250,7 @@ export async function trainEpochs(
       );
     }
     // the loss can stay finite while a weight runs off to infinity (sigmoid saturates): check them all
-    if (!allFinite(tables.inputVectors()) || !allFinite(tables.outputVectors())) throw diverged(epoch, alpha0);
+    if (firstNonFinite(tables.inputVectors()) >= 0 || firstNonFinite(tables.outputVectors()) >= 0) throw diverged(epoch, alpha0);
     report(true);
     words += epochWords;
     pairs += epochPairs;

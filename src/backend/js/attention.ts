@@ -1,7 +1,7 @@
 // The attention kernels of the pure-JS backend.
 
 import type { AttentionKernels } from '../../ops/attention_api.js';
-import { maxAbsJs } from '../../ops/attention_checks.js';
+import { maxAbsJs } from '../../tensor.js';
 import { attentionFullBackwardJs, attentionFullJs } from './attention_full.js';
 import { attentionWindowedBackwardJs, attentionWindowedJs } from './attention_windowed.js';
 import { attentionLinearBackwardJs, attentionLinearJs, attentionLinearStepJs } from './attention_linear.js';

@@ -3,7 +3,8 @@
 // dq, dk, dv) out.
 
 import type { AttentionOutput, SoftmaxAttentionProblem, SoftmaxGradientArrays } from '../../ops/attention.js';
-import { CheckedGradients, MaxAbs, maxAbsJs } from '../../ops/attention_checks.js';
+import type { CheckedGradients, MaxAbs } from '../../ops/attention_checks.js';
+import { maxAbsJs } from '../../tensor.js';
 import type { CallFrame } from './frame.js';
 import type { WasmContext } from './context.js';
 
