@@ -11,7 +11,7 @@
 
 import { WeftError, describe } from '../errors.js';
 import { Rng, checkSeed } from '../rng.js';
-import { Tensor, checkElementCount, checkFinite, checkTensor } from '../tensor.js';
+import { Tensor, checkElementCount, checkFinite, checkTensor, maxAbsJs } from '../tensor.js';
 import { checkArgs, checkChoice, checkIds, checkInteger, checkNumber, optionalBoolean } from '../args.js';
 import {
   LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
@@ -365,6 +365,28 @@ function commitRng(ctx: SoftmaxContext, rng: Rng, seed: unknown): void {
   if (seed === undefined) ctx.rng.state.set(rng.state);
 }
 
+/** Compact row slots for the weight rows a sparse call touches: each id gets the next slot on first use. */
+class RowSlots {
+  private readonly slotOf = new Map<number, number>();
+  private readonly order: number[] = [];
+
+  /** The slot of `id`, assigning the next one the first time. */
+  of(id: number): number {
+    let slot = this.slotOf.get(id);
+    if (slot === undefined) {
+      slot = this.order.length;
+      this.slotOf.set(id, slot);
+      this.order.push(id);
+    }
+    return slot;
+  }
+
+  /** The ids by slot. */
+  ids(): Int32Array {
+    return Int32Array.from(this.order);
+  }
+}
+
 /** Copy rows `ids` of weights [V, h] into a compact [ids.length, h] table, rejecting non-finite values. */
 function gatherRows(op: string, weights: Float32Array, hidden: number, ids: Int32Array): Float32Array {
   checkElementCount(`${op}: gathered rows`, ids.length * hidden);
@@ -377,20 +399,13 @@ function gatherRows(op: string, weights: Float32Array, hidden: number, ids: Int3
   return out;
 }
 
-/** max |x| of finite data. */
-function maxAbs(data: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < data.length; i++) max = Math.max(max, Math.abs(data[i]));
-  return max;
-}
-
 // Largest |logit| accepted: a logit is a sum of `hidden` products, and it must stay far from f32's 3.4e38.
 const LOGIT_LIMIT = 1e37;
 
 /** RANGE when |input . w + bias| could overflow f32 (checked on the rows the call uses, already finite). */
 function checkLogitBound(op: string, hidden: number, input: Float32Array, rows: Float32Array, bias?: Float32Array): void {
-  const maxInput = maxAbs(input), maxRow = maxAbs(rows);
-  const bound = hidden * maxInput * maxRow + (bias ? maxAbs(bias) : 0);
+  const maxInput = maxAbsJs(input), maxRow = maxAbsJs(rows);
+  const bound = hidden * maxInput * maxRow + (bias ? maxAbsJs(bias) : 0);
   if (!(bound <= LOGIT_LIMIT)) {
     throw new WeftError('RANGE', `${op}: |input| and |weights| up to ${maxInput} and ${maxRow} could overflow f32 logits (bound ${bound} > ${LOGIT_LIMIT})`);
   }
@@ -461,20 +476,10 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
   const rng = callRng(op, ctx, args.seed);
   const { ids: candidates, tries } = sampleUniqueCandidates(sampler, numSampled, rng);
 
-  // compact rows: candidates first (slots 0..S-1), then targets not among them
-  const slotOf = new Map<number, number>();
-  const rowIds: number[] = Array.from(candidates);
-  candidates.forEach((id, slot) => slotOf.set(id, slot));
-  const targetSlot = new Int32Array(batch);
-  for (let i = 0; i < batch; i++) {
-    let slot = slotOf.get(targets[i]);
-    if (slot === undefined) {
-      slot = rowIds.length;
-      slotOf.set(targets[i], slot);
-      rowIds.push(targets[i]);
-    }
-    targetSlot[i] = slot;
-  }
+  // compact rows: candidates first (distinct: slots 0..S-1), then targets not among them
+  const slots = new RowSlots();
+  for (const id of candidates) slots.of(id);
+  const targetSlot = Int32Array.from(targets, (id) => slots.of(id));
   const logQ = (id: number, what: string): number => {
     if (!subtractLogQ) return 0;
     const q = expectedCount(sampler.probability(id), numSampled, tries);
@@ -483,7 +488,7 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
   };
   const logQSampled = Float32Array.from(candidates, (id) => logQ(id, 'a candidate'));
   const logQTrue = Float32Array.from(targets, (id, i) => logQ(id, `targets[${i}]`));
-  const rows = Int32Array.from(rowIds);
+  const rows = slots.ids();
   const rowWeights = gatherRows(op, weights.data, hidden, rows);
   let rowBias: Float32Array | undefined;
   if (bias) {
@@ -521,24 +526,15 @@ export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs
   const negatives = new Int32Array(batch * negative);
   for (let i = 0; i < negatives.length; i++) negatives[i] = sampler.draw(rng);
 
-  const slotOf = new Map<number, number>();
-  const rowIds: number[] = [];
-  const slot = (id: number): number => {
-    let s = slotOf.get(id);
-    if (s === undefined) {
-      s = rowIds.length;
-      slotOf.set(id, s);
-      rowIds.push(id);
-    }
-    return s;
-  };
+  // compact rows in first-use order: each row's target, then its negatives
+  const slots = new RowSlots();
   const targetSlot = new Int32Array(batch);
   const negativeSlot = new Int32Array(batch * negative);
   for (let i = 0; i < batch; i++) {
-    targetSlot[i] = slot(targets[i]);
-    for (let d = 0; d < negative; d++) negativeSlot[i * negative + d] = slot(negatives[i * negative + d]);
+    targetSlot[i] = slots.of(targets[i]);
+    for (let d = 0; d < negative; d++) negativeSlot[i * negative + d] = slots.of(negatives[i * negative + d]);
   }
-  const rows = Int32Array.from(rowIds);
+  const rows = slots.ids();
   const rowWeights = gatherRows(op, weights.data, hidden, rows);
   checkLogitBound(op, hidden, input.data, rowWeights);
   const out = ctx.kernels.negativeSampling({
