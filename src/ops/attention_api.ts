@@ -42,11 +42,8 @@ export function createAttentionApi(kernels: AttentionKernels): AttentionApi {
     windowedBackward: withFiniteResults('attention.windowedBackward', (args) => attentionWindowedBackward(kernels, args)),
     linear: withFiniteResults('attention.linear', (args) => attentionLinear(kernels, args)),
     linearBackward: withFiniteResults('attention.linearBackward', (args) => attentionLinearBackward(kernels, args)),
-    linearStream: (options) => {
-      const stream = attentionLinearStream(kernels, options);
-      stream.step = withFiniteResults('attention.linearStream.step', stream.step.bind(stream), ['q', 'k', 'v']);
-      return stream;
-    },
+    // step checks its own output (an overflow also resets the stream)
+    linearStream: (options) => attentionLinearStream(kernels, options),
     favorFeatures: (options) => attentionFavorFeatures(options),
   };
 }

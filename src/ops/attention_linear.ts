@@ -3,7 +3,7 @@
 // keys t sees (all, or s <= t + S - T when causal; keyMask drops keys).
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
+import { Tensor, checkElementCount, checkTensor, firstNonFinite } from '../tensor.js';
 import { checkSeed } from '../rng.js';
 import {
   AttentionOperands, AttentionShape, CheckedGradients, MaxAbs, ValueChecked, checkGradients, checkOperands,
@@ -285,11 +285,10 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
       const out = kernels.attentionLinearStep(problem, state);
       // the state has absorbed the token: if its sums overflowed f32, start over rather than
       // keep a state that would give NaN from now on (the caller gets RANGE and a fresh stream)
-      for (let i = 0; i < out.length; i++) {
-        if (!Number.isFinite(out[i])) {
-          forget();
-          throw new WeftError('RANGE', `${fn}.step: the stream's sums overflowed float32 (${out[i]} at index ${i}); the stream was reset`);
-        }
+      const bad = firstNonFinite(out);
+      if (bad >= 0) {
+        forget();
+        throw new WeftError('RANGE', `${fn}.step: the stream's sums overflowed float32 (${out[bad]} at index ${bad}); the stream was reset`);
       }
       position++;
       return { data: out, shape: tq.rank === 3 ? [batch, heads, dv] : [heads, dv] };
