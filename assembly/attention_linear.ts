@@ -27,10 +27,10 @@
 // is read in units far above its own keys.
 
 import { GEMM_NR, gemmPacked, gemmPackedAFloats } from "./gemm";
-import { bytes, ceil4, packPanels } from "./attention_tile";
+import { packPanels } from "./attention_tile";
 import { expF32x4 } from "./exp_f32x4";
 import { hsumF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
-import { packedBFloats } from "./scratch";
+import { bytes, lineFloats, packedBFloats, regionAt } from "./layout";
 import { addUnitsMax, exceeds, exponentiateRows, fillUnits, maxInto, scaleRowsByExp } from "./attention_stabilisers";
 
 /**
@@ -63,18 +63,22 @@ export const FEATURE_FAVOR: i32 = 2;
 
 const NEG_INF: f32 = -Infinity;
 
-// Linear scratch regions, in this order, each rounded up to 4 floats.
-// Regions past L_REGIONS are used by the backward only.
-const L_PACKED_W = 0, L_PACK_A = 1, L_PHI_K = 2, L_V_ONE = 3, L_PACKED_V = 4, L_KV = 5, L_PACKED_KV = 6,
-  L_PHI_Q = 7, L_PACKED_KT = 8, L_A = 9, L_NUM = 10, L_ROW_MAX = 11, L_UNITS = 12, L_TARGET = 13,
-  L_FACTORS = 14, L_BASE = 15, L_CUTS = 16, L_SUB_UNITS = 17, L_REGIONS = 18,
-  L_PACKED_WT = 18, L_GRAD_PHI = 19, L_DX = 20, L_E = 21, L_PACK_1 = 22, L_PACK_2 = 23, L_G = 24,
-  L_PACKED_K = 25, L_G_UNITS = 26, L_BACKWARD_REGIONS = 27;
+// Linear scratch regions, in this order (assembly/layout.ts): the call table, the
+// forward's regions, then the backward's (used by the backward only).
+const L_CALL = 0, L_PACKED_W = 1, L_PACK_A = 2, L_PHI_K = 3, L_V_ONE = 4, L_PACKED_V = 5, L_KV = 6, L_PACKED_KV = 7,
+  L_PHI_Q = 8, L_PACKED_KT = 9, L_A = 10, L_NUM = 11, L_ROW_MAX = 12, L_UNITS = 13, L_TARGET = 14,
+  L_FACTORS = 15, L_BASE = 16, L_CUTS = 17, L_SUB_UNITS = 18, L_REGIONS = 19,
+  L_PACKED_WT = 19, L_GRAD_PHI = 20, L_DX = 21, L_E = 22, L_PACK_1 = 23, L_PACK_2 = 24, L_G = 25,
+  L_PACKED_K = 26, L_G_UNITS = 27, L_DN = 28, L_CHECKPOINTS = 29, L_BACKWARD_REGIONS = 30;
 
-/** Floats of one region, in f64 so that an absurd size cannot wrap (the JS heap refuses it with MEMORY). */
-function linearRegionFloats(region: i32, d: i32, dv: i32, F: i32): f64 {
+/**
+ * Floats of one region, in f64 so that an absurd size cannot wrap (the JS heap refuses it
+ * with MEMORY). T and group (= Hq / Hkv) size the backward's dN' and checkpoints only.
+ */
+function linearRegionFloats(region: i32, T: i32, group: i32, d: i32, dv: i32, F: i32): f64 {
   const C = <f64>LINEAR_CHUNK, P = <f64>PASS_CHUNK, w = <f64>dv + 1, f = <f64>F, k = <f64>d;
   switch (region) {
+    case L_CALL: return <f64>((offsetof<LinearCall>() + 3) >> 2);
     case L_PACKED_W: return packedBFloats(k, f);
     case L_PACK_A: return <f64>gemmPackedAFloats();
     case L_PHI_K: case L_PHI_Q: case L_GRAD_PHI: return P * f;
@@ -93,33 +97,30 @@ function linearRegionFloats(region: i32, d: i32, dv: i32, F: i32): f64 {
     case L_PACK_1: case L_PACK_2:
       return max(max(max(packedBFloats(w, f), packedBFloats(P, f)), max(packedBFloats(w, C), packedBFloats(P, w))), packedBFloats(f, w));
     case L_PACKED_K: return packedBFloats(C, f);
+    // dN' of every query of the group's heads; the FAVOR+ units before each causal block
+    case L_DN: return <f64>group * <f64>T * w;
+    case L_CHECKPOINTS: return Math.max(1, Math.ceil(<f64>T / C)) * f;
   }
   return 0;
 }
 
-/** Floats before region `which` (each region rounded up to 4 floats). */
-function linearRegionOffset(which: i32, d: i32, dv: i32, F: i32): f64 {
+/** Floats before region `which`. */
+function linearFloatsBefore(which: i32, T: i32, group: i32, d: i32, dv: i32, F: i32): f64 {
   let floats: f64 = 0;
-  for (let r = 0; r < which; r++) floats += Math.ceil(linearRegionFloats(r, d, dv, F) / 4) * 4;
+  for (let r = 0; r < which; r++) floats += lineFloats(linearRegionFloats(r, T, group, d, dv, F));
   return floats;
 }
 
-function linearRegion(scratch: usize, which: i32, d: i32, dv: i32, F: i32): usize {
-  return scratch + (<usize>linearRegionOffset(which, d, dv, F) << 2);
+function linearRegion(scratch: usize, which: i32, T: i32, group: i32, d: i32, dv: i32, F: i32): usize {
+  return regionAt(scratch, linearFloatsBefore(which, T, group, d, dv, F));
 }
 
-/** Bytes at the start of the scratch for the LinearCall table (16-byte aligned). */
-// @ts-ignore: decorator
-@inline function callBytes(): usize {
-  return (offsetof<LinearCall>() + 15) & ~15;
-}
-
-/** Floats of scratch attentionLinearForward (and attentionLinearStep) needs, in f64 (no wrap). */
+/** Floats of scratch attentionLinear (and attentionLinearStep) needs, in f64 (no wrap). */
 export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32): f64 {
-  return <f64>(callBytes() >> 2) + linearRegionOffset(L_REGIONS, d, dv, F);
+  return linearFloatsBefore(L_REGIONS, 0, 0, d, dv, F);
 }
 
-/** The call's constants and scratch pointers; the table lives at the start of the scratch (callBytes()). */
+/** The call's constants and scratch pointers; the table lives in region L_CALL. */
 @unmanaged export class LinearCall {
   d: i32; dv: i32; F: i32; featureMap: i32; rootScale: f32; invRootF: f32; eps: f32;
   packedW: usize; packA: usize; phiK: usize; vOne: usize; packedV: usize; kv: usize; packedKV: usize;
@@ -140,34 +141,38 @@ export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32): f64 {
   dN: usize;
   /** FAVOR+ units before each causal block of LINEAR_CHUNK queries (index 0: after the keys every query sees), [blocks][F]. */
   checkpoints: usize;
+  /** The backward's operands (attentionLinearBackward) and the kv head being worked on (setBackwardHead). */
+  Hq: i32; T: i32; S: i32; group: i32; causal: bool; q: usize; dout: usize; out: usize; dq: usize;
+  b: i32; hk: i32; maskRow: usize; kHead: usize; vHead: usize; dkHead: usize; dvHead: usize;
 }
 
 function setUpLinearCall(
   scratch: usize, d: i32, dv: i32, F: i32, featureMap: i32, W: usize, scale: f32, eps: f32,
 ): LinearCall {
-  const call = changetype<LinearCall>(scratch);
-  const base = scratch + callBytes();
+  // the forward's regions come before the backward's, so T and group (0 here) do not move them
+  const T = 0, group = 0, base = scratch;
+  const call = changetype<LinearCall>(linearRegion(base, L_CALL, T, group, d, dv, F));
   call.d = d; call.dv = dv; call.F = F; call.featureMap = featureMap; call.eps = eps;
   call.rootScale = Mathf.sqrt(scale);
   call.invRootF = 1 / Mathf.sqrt(<f32>F);
-  call.packedW = linearRegion(base, L_PACKED_W, d, dv, F);
-  call.packA = linearRegion(base, L_PACK_A, d, dv, F);
-  call.phiK = linearRegion(base, L_PHI_K, d, dv, F);
-  call.vOne = linearRegion(base, L_V_ONE, d, dv, F);
-  call.packedV = linearRegion(base, L_PACKED_V, d, dv, F);
-  call.kv = linearRegion(base, L_KV, d, dv, F);
-  call.packedKV = linearRegion(base, L_PACKED_KV, d, dv, F);
-  call.phiQ = linearRegion(base, L_PHI_Q, d, dv, F);
-  call.packedKT = linearRegion(base, L_PACKED_KT, d, dv, F);
-  call.a = linearRegion(base, L_A, d, dv, F);
-  call.num = linearRegion(base, L_NUM, d, dv, F);
-  call.rowMax = linearRegion(base, L_ROW_MAX, d, dv, F);
-  call.units = linearRegion(base, L_UNITS, d, dv, F);
-  call.target = linearRegion(base, L_TARGET, d, dv, F);
-  call.factors = linearRegion(base, L_FACTORS, d, dv, F);
-  call.base = linearRegion(base, L_BASE, d, dv, F);
-  call.cuts = linearRegion(base, L_CUTS, d, dv, F);
-  call.subUnits = linearRegion(base, L_SUB_UNITS, d, dv, F);
+  call.packedW = linearRegion(base, L_PACKED_W, T, group, d, dv, F);
+  call.packA = linearRegion(base, L_PACK_A, T, group, d, dv, F);
+  call.phiK = linearRegion(base, L_PHI_K, T, group, d, dv, F);
+  call.vOne = linearRegion(base, L_V_ONE, T, group, d, dv, F);
+  call.packedV = linearRegion(base, L_PACKED_V, T, group, d, dv, F);
+  call.kv = linearRegion(base, L_KV, T, group, d, dv, F);
+  call.packedKV = linearRegion(base, L_PACKED_KV, T, group, d, dv, F);
+  call.phiQ = linearRegion(base, L_PHI_Q, T, group, d, dv, F);
+  call.packedKT = linearRegion(base, L_PACKED_KT, T, group, d, dv, F);
+  call.a = linearRegion(base, L_A, T, group, d, dv, F);
+  call.num = linearRegion(base, L_NUM, T, group, d, dv, F);
+  call.rowMax = linearRegion(base, L_ROW_MAX, T, group, d, dv, F);
+  call.units = linearRegion(base, L_UNITS, T, group, d, dv, F);
+  call.target = linearRegion(base, L_TARGET, T, group, d, dv, F);
+  call.factors = linearRegion(base, L_FACTORS, T, group, d, dv, F);
+  call.base = linearRegion(base, L_BASE, T, group, d, dv, F);
+  call.cuts = linearRegion(base, L_CUTS, T, group, d, dv, F);
+  call.subUnits = linearRegion(base, L_SUB_UNITS, T, group, d, dv, F);
   call.keys = call.phiK;
   // FAVOR+: g = s x W^T is a GEMM with B = s W^T [d, F], packed once per call
   if (featureMap == FEATURE_FAVOR) {
@@ -452,7 +457,7 @@ export function intraChunk(call: LinearCall, nq: i32, nk: i32, t0: i32, s0: i32,
  * Linear attention forward (see the header). featureMap: FEATURE_*; W [F, d] for
  * FAVOR+ (else unused, F = d); scratch: attentionLinearScratchFloats(d, dv, F) floats.
  */
-export function attentionLinearForward(
+export function attentionLinear(
   B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
   q: usize, k: usize, v: usize, keyMask: usize, featureMap: i32, W: usize, F: i32,
   scale: f32, eps: f32, causal: bool, out: usize, scratch: usize,
@@ -518,27 +523,25 @@ export function attentionLinearForward(
 
 /** Floats of scratch attentionLinearBackward needs (group = Hq / Hkv), in f64 (no wrap). */
 export function attentionLinearBackwardScratchFloats(T: i32, group: i32, d: i32, dv: i32, F: i32): f64 {
-  const blocks = Math.max(1, Math.ceil(<f64>T / LINEAR_CHUNK)); // causal blocks (bidirectional ones use one)
-  return <f64>(callBytes() >> 2) + linearRegionOffset(L_BACKWARD_REGIONS, d, dv, F) +
-    Math.ceil(<f64>group * <f64>T * (<f64>dv + 1) / 4) * 4 + blocks * <f64>F;
+  return linearFloatsBefore(L_BACKWARD_REGIONS, T, group, d, dv, F);
 }
 
 function setUpLinearBackward(
   scratch: usize, T: i32, group: i32, d: i32, dv: i32, F: i32, featureMap: i32, W: usize, scale: f32, eps: f32,
 ): LinearCall {
   const call = setUpLinearCall(scratch, d, dv, F, featureMap, W, scale, eps);
-  const base = scratch + callBytes();
-  call.packedWt = linearRegion(base, L_PACKED_WT, d, dv, F);
-  call.gradPhi = linearRegion(base, L_GRAD_PHI, d, dv, F);
-  call.dx = linearRegion(base, L_DX, d, dv, F);
-  call.e = linearRegion(base, L_E, d, dv, F);
-  call.pack1 = linearRegion(base, L_PACK_1, d, dv, F);
-  call.pack2 = linearRegion(base, L_PACK_2, d, dv, F);
-  call.g = linearRegion(base, L_G, d, dv, F);
-  call.packedK = linearRegion(base, L_PACKED_K, d, dv, F);
-  call.gUnits = linearRegion(base, L_G_UNITS, d, dv, F);
-  call.dN = linearRegion(base, L_BACKWARD_REGIONS, d, dv, F);
-  call.checkpoints = call.dN + bytes(ceil4(group * T * (dv + 1)));
+  const base = scratch;
+  call.packedWt = linearRegion(base, L_PACKED_WT, T, group, d, dv, F);
+  call.gradPhi = linearRegion(base, L_GRAD_PHI, T, group, d, dv, F);
+  call.dx = linearRegion(base, L_DX, T, group, d, dv, F);
+  call.e = linearRegion(base, L_E, T, group, d, dv, F);
+  call.pack1 = linearRegion(base, L_PACK_1, T, group, d, dv, F);
+  call.pack2 = linearRegion(base, L_PACK_2, T, group, d, dv, F);
+  call.g = linearRegion(base, L_G, T, group, d, dv, F);
+  call.packedK = linearRegion(base, L_PACKED_K, T, group, d, dv, F);
+  call.gUnits = linearRegion(base, L_G_UNITS, T, group, d, dv, F);
+  call.dN = linearRegion(base, L_DN, T, group, d, dv, F);
+  call.checkpoints = linearRegion(base, L_CHECKPOINTS, T, group, d, dv, F);
   // FAVOR+ dx = s (g . phi) W - ...: a GEMM with B = W [F, d]
   if (featureMap == FEATURE_FAVOR) packB(F, d, W, d, 1, call.packedWt);
   return call;
@@ -647,6 +650,8 @@ function moveG(call: LinearCall, target: usize): void {
  * Linear attention backward: dq [B, Hq, T, d], dk [B, Hkv, S, d], dv [B, Hkv, S, dv]
  * (dk and dv zero on entry: they accumulate), from dout and, when out != 0, the
  * forward's out; scratch: attentionLinearBackwardScratchFloats(T, Hq / Hkv, d, dv, F).
+ * Per kv head: pass 1 (backwardQueryPass) gives dq and dN', pass 2 the keys' dk and dv
+ * (backwardKeyPassCausal, or keysSeeingAllOfG when every query sees every key).
  */
 export function attentionLinearBackward(
   B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
@@ -655,120 +660,150 @@ export function attentionLinearBackward(
 ): void {
   const group = Hq / Hkv;
   const call = setUpLinearBackward(scratch, T, group, d, dv, F, featureMap, W, scale, eps);
-  const w = dv + 1, C = causal ? LINEAR_CHUNK : PASS_CHUNK, offset = S - T;
+  call.Hq = Hq; call.T = T; call.S = S; call.group = group; call.causal = causal;
+  call.q = q; call.dout = dout; call.out = out; call.dq = dq;
   for (let b = 0; b < B; b++) {
-    const maskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
     for (let hk = 0; hk < Hkv; hk++) {
       const kvRow0 = (b * Hkv + hk) * S;
-      const kHead = k + bytes(kvRow0 * d), vHead = v + bytes(kvRow0 * dv);
-      const dkHead = dk + bytes(kvRow0 * d), dvHead = dvOut + bytes(kvRow0 * dv);
-      // Pass 1: the forward again, with dN' and dq per query sub-chunk.
-      memory.fill(call.g, 0, bytes(F * w));
-      fillUnits(call.gUnits, F, NEG_INF);
-      absorbSharedKeys(call, kHead, vHead, causal ? min(max(offset, 0), S) : S, maskRow);
-      if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
-      for (let t0 = 0, block = 0; t0 < T; t0 += C, block++) {
-        const nq = min(C, T - t0);
-        const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
-        const nk = causal ? s1 - s0 : 0;
-        if (causal) memory.copy(call.checkpoints + bytes(block * F), call.units, bytes(F));
-        if (nk > 0) keyLogits(call, kHead, s0, nk);
-        const parts = planSubChunks(call, nk, s0, maskRow);
-        for (let i = 0; i < parts; i++) {
-          const n = startSubChunk(call, vHead, s0, i, maskRow, causal);
-          const r0 = partRow(call, i, parts, t0, nq, s0, offset), m = partRow(call, i + 1, parts, t0, nq, s0, offset) - r0;
-          const sa = s0 + load<i32>(call.cuts + bytes(i));
-          if (n > 0) {
-            packB(w, n, call.vOne, 1, w, call.pack2); // V'_c^T, for E = dN' V'^T
-            packB(n, F, call.keys, F, 1, call.packedK); // phi(K_c), for E phi(K_c)
-          }
-          packB(w, F, call.kv, 1, w, call.pack1); // KV'^T, for dphi(Q) = dN' KV'^T
-          for (let hq = 0; hq < group; hq++) {
-            const row0 = (b * Hq + hk * group + hq) * T;
-            const qHead = q + bytes(row0 * d), doutHead = dout + bytes(row0 * dv);
-            const outHead: usize = out == 0 ? 0 : out + bytes(row0 * dv);
-            const dN = call.dN + bytes((hq * T + r0) * w);
-            queryFeatures(call, qHead, r0, m);
-            if (n > 0) intraChunk(call, m, n, r0, sa, offset);
-            gemmPacked(m, w, F, call.phiQ, F, 1, call.packedKV, call.num, w, n > 0, call.packA);
-            queryChunkGradients(call, doutHead, outHead, r0, m, dN);
-            // dphi(Q_c) = dN'_c KV'^T (+ (dN'_c V'_c^T (.) lower) phi(K_c) inside the sub-chunk)
-            gemmPacked(m, F, w, dN, w, 1, call.pack1, call.gradPhi, F, false, call.packA);
-            if (n > 0) {
-              gemmPacked(m, n, w, dN, w, 1, call.pack2, call.e, n, false, call.packA);
-              maskCausal(call.e, m, n, r0, sa, offset);
-              gemmPacked(m, F, n, call.e, n, 1, call.packedK, call.gradPhi, F, true, call.packA);
-            }
-            if (!causal) gatherQueries(call, m, dN, call.pack2); // (pack1 holds KV'^T for the next head)
-            featureGradient(call, qHead + bytes(r0 * d), m, call.phiQ);
-            storeRows(call, dq + bytes((row0 + r0) * d), m, false);
-          }
-          if (n > 0) absorbKeys(call, n);
-        }
-      }
-      // Pass 2: the keys, from the last to the first, with G = the suffix sum of the queries.
-      if (!causal) {
+      call.b = b; call.hk = hk;
+      call.maskRow = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
+      call.kHead = k + bytes(kvRow0 * d); call.vHead = v + bytes(kvRow0 * dv);
+      call.dkHead = dk + bytes(kvRow0 * d); call.dvHead = dvOut + bytes(kvRow0 * dv);
+      backwardQueryPass(call);
+      if (causal) {
+        backwardKeyPassCausal(call);
+      } else {
         // every key is in the final units (call.units); G holds every query
         if (featureMap == FEATURE_FAVOR) memory.copy(call.gUnits, call.units, bytes(F));
-        keysSeeingAllOfG(call, kHead, vHead, 0, S, maskRow, dvHead, dkHead);
-        continue;
-      }
-      const blocks = (T + C - 1) / C;
-      for (let block = blocks - 1; block >= 0; block--) {
-        const t0 = block * C, nq = min(C, T - t0);
-        const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
-        const nk = s1 - s0;
-        // the same sub-chunks as pass 1, from the units before the block
-        memory.copy(call.units, call.checkpoints + bytes(block * F), bytes(F));
-        if (nk > 0) keyLogits(call, kHead, s0, nk);
-        const parts = planSubChunks(call, nk, s0, maskRow);
-        for (let i = parts - 1; i >= 0; i--) {
-          const ja = load<i32>(call.cuts + bytes(i)), n = load<i32>(call.cuts + bytes(i + 1)) - ja;
-          const r0 = partRow(call, i, parts, t0, nq, s0, offset), m = partRow(call, i + 1, parts, t0, nq, s0, offset) - r0;
-          const sa = s0 + ja;
-          // this sub-chunk's keys and queries in the units they were absorbed and read with
-          if (featureMap == FEATURE_FAVOR) {
-            const units = call.subUnits + bytes(i * F);
-            moveG(call, units);
-            memory.copy(call.units, units, bytes(F));
-          }
-          if (n > 0) {
-            keyValues(call, vHead, sa, call.phiK + bytes(ja * F), n, maskRow);
-            packB(F, n, call.keys, 1, F, call.packedKT);
-            packB(w, n, call.vOne, 1, w, call.pack2);
-            // the later sub-chunks' queries first (G), then this one's own, which then join G
-            keyGradientsFromSuffix(call, n, dvHead + bytes(sa * dv), false);
-          }
-          for (let hq = 0; hq < group; hq++) {
-            const row0 = (b * Hq + hk * group + hq) * T;
-            const dN = call.dN + bytes((hq * T + r0) * w);
-            queryFeatures(call, q + bytes(row0 * d), r0, m);
-            if (n > 0) {
-              // dphi(K_c) += (dN'_c V'_c^T (.) lower)^T phi(Q_c);  dv_c += (phi(Q_c) phi(K_c)^T (.) lower)^T dnum_c
-              gemmPacked(m, n, w, dN, w, 1, call.pack2, call.e, n, false, call.packA);
-              maskCausal(call.e, m, n, r0, sa, offset);
-              packB(m, F, call.phiQ, F, 1, call.pack1);
-              gemmPacked(n, F, m, call.e, 1, n, call.pack1, call.gradPhi, F, true, call.packA);
-              gemmPacked(m, n, F, call.phiQ, F, 1, call.packedKT, call.a, n, false, call.packA);
-              maskCausal(call.a, m, n, r0, sa, offset);
-              packB(m, dv, dN, w, 1, call.pack1);
-              gemmPacked(n, dv, m, call.a, 1, n, call.pack1, dvHead + bytes(sa * dv), dv, true, call.packA);
-            }
-            gatherQueries(call, m, dN, call.pack1);
-          }
-          if (n > 0) finishKeyGradients(call, kHead, sa, n, maskRow, dkHead);
-        }
-      }
-      // the keys every query sees (before the first query's position), in the units after them
-      const shared0 = min(max(offset, 0), S);
-      if (shared0 > 0) {
-        if (featureMap == FEATURE_FAVOR) {
-          moveG(call, call.checkpoints);
-          memory.copy(call.units, call.checkpoints, bytes(F));
-        }
-        keysSeeingAllOfG(call, kHead, vHead, 0, shared0, maskRow, dvHead, dkHead);
+        keysSeeingAllOfG(call, call.kHead, call.vHead, 0, S, call.maskRow, call.dvHead, call.dkHead);
       }
     }
+  }
+}
+
+/** The first query row (of [B * Hq * T]) of query head hq of the current kv head's group. */
+// @ts-ignore: decorator
+@inline function groupRow0(call: LinearCall, hq: i32): i32 {
+  return (call.b * call.Hq + call.hk * call.group + hq) * call.T;
+}
+
+/**
+ * Pass 1 of the backward for the current kv head: the forward again, chunk by chunk (so
+ * KV'_t is at hand), with dN' (kept for pass 2) and dq per query sub-chunk; G gathers
+ * every query when bidirectional; causal blocks leave their FAVOR+ units in checkpoints.
+ */
+function backwardQueryPass(call: LinearCall): void {
+  const T = call.T, S = call.S, d = call.d, dv = call.dv, F = call.F, causal = call.causal;
+  const w = dv + 1, C = causal ? LINEAR_CHUNK : PASS_CHUNK, offset = S - T;
+  const kHead = call.kHead, vHead = call.vHead, maskRow = call.maskRow;
+  memory.fill(call.g, 0, bytes(F * w));
+  fillUnits(call.gUnits, F, NEG_INF);
+  absorbSharedKeys(call, kHead, vHead, causal ? min(max(offset, 0), S) : S, maskRow);
+  if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
+  for (let t0 = 0, block = 0; t0 < T; t0 += C, block++) {
+    const nq = min(C, T - t0);
+    const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
+    const nk = causal ? s1 - s0 : 0;
+    if (causal) memory.copy(call.checkpoints + bytes(block * F), call.units, bytes(F));
+    if (nk > 0) keyLogits(call, kHead, s0, nk);
+    const parts = planSubChunks(call, nk, s0, maskRow);
+    for (let i = 0; i < parts; i++) {
+      const n = startSubChunk(call, vHead, s0, i, maskRow, causal);
+      const r0 = partRow(call, i, parts, t0, nq, s0, offset), m = partRow(call, i + 1, parts, t0, nq, s0, offset) - r0;
+      const sa = s0 + load<i32>(call.cuts + bytes(i));
+      if (n > 0) {
+        packB(w, n, call.vOne, 1, w, call.pack2); // V'_c^T, for E = dN' V'^T
+        packB(n, F, call.keys, F, 1, call.packedK); // phi(K_c), for E phi(K_c)
+      }
+      packB(w, F, call.kv, 1, w, call.pack1); // KV'^T, for dphi(Q) = dN' KV'^T
+      for (let hq = 0; hq < call.group; hq++) {
+        const row0 = groupRow0(call, hq);
+        const qHead = call.q + bytes(row0 * d), doutHead = call.dout + bytes(row0 * dv);
+        const outHead: usize = call.out == 0 ? 0 : call.out + bytes(row0 * dv);
+        const dN = call.dN + bytes((hq * T + r0) * w);
+        queryFeatures(call, qHead, r0, m);
+        if (n > 0) intraChunk(call, m, n, r0, sa, offset);
+        gemmPacked(m, w, F, call.phiQ, F, 1, call.packedKV, call.num, w, n > 0, call.packA);
+        queryChunkGradients(call, doutHead, outHead, r0, m, dN);
+        // dphi(Q_c) = dN'_c KV'^T (+ (dN'_c V'_c^T (.) lower) phi(K_c) inside the sub-chunk)
+        gemmPacked(m, F, w, dN, w, 1, call.pack1, call.gradPhi, F, false, call.packA);
+        if (n > 0) {
+          gemmPacked(m, n, w, dN, w, 1, call.pack2, call.e, n, false, call.packA);
+          maskCausal(call.e, m, n, r0, sa, offset);
+          gemmPacked(m, F, n, call.e, n, 1, call.packedK, call.gradPhi, F, true, call.packA);
+        }
+        if (!causal) gatherQueries(call, m, dN, call.pack2); // (pack1 holds KV'^T for the next head)
+        featureGradient(call, qHead + bytes(r0 * d), m, call.phiQ);
+        storeRows(call, call.dq + bytes((row0 + r0) * d), m, false);
+      }
+      if (n > 0) absorbKeys(call, n);
+    }
+  }
+}
+
+/**
+ * Pass 2 of a causal backward for the current kv head: the keys from the last to the
+ * first, with G = the suffix sum of the queries that see them, then the keys every
+ * query sees.
+ */
+function backwardKeyPassCausal(call: LinearCall): void {
+  const T = call.T, S = call.S, d = call.d, dv = call.dv, F = call.F, featureMap = call.featureMap;
+  const w = dv + 1, C = LINEAR_CHUNK, offset = S - T;
+  const kHead = call.kHead, vHead = call.vHead, maskRow = call.maskRow, dkHead = call.dkHead, dvHead = call.dvHead;
+  const blocks = (T + C - 1) / C;
+  for (let block = blocks - 1; block >= 0; block--) {
+    const t0 = block * C, nq = min(C, T - t0);
+    const s0 = clamp(t0 + offset, 0, S), s1 = clamp(t0 + nq + offset, 0, S);
+    const nk = s1 - s0;
+    // the same sub-chunks as pass 1, from the units before the block
+    memory.copy(call.units, call.checkpoints + bytes(block * F), bytes(F));
+    if (nk > 0) keyLogits(call, kHead, s0, nk);
+    const parts = planSubChunks(call, nk, s0, maskRow);
+    for (let i = parts - 1; i >= 0; i--) {
+      const ja = load<i32>(call.cuts + bytes(i)), n = load<i32>(call.cuts + bytes(i + 1)) - ja;
+      const r0 = partRow(call, i, parts, t0, nq, s0, offset), m = partRow(call, i + 1, parts, t0, nq, s0, offset) - r0;
+      const sa = s0 + ja;
+      // this sub-chunk's keys and queries in the units they were absorbed and read with
+      if (featureMap == FEATURE_FAVOR) {
+        const units = call.subUnits + bytes(i * F);
+        moveG(call, units);
+        memory.copy(call.units, units, bytes(F));
+      }
+      if (n > 0) {
+        keyValues(call, vHead, sa, call.phiK + bytes(ja * F), n, maskRow);
+        packB(F, n, call.keys, 1, F, call.packedKT);
+        packB(w, n, call.vOne, 1, w, call.pack2);
+        // the later sub-chunks' queries first (G), then this one's own, which then join G
+        keyGradientsFromSuffix(call, n, dvHead + bytes(sa * dv), false);
+      }
+      for (let hq = 0; hq < call.group; hq++) {
+        const row0 = groupRow0(call, hq);
+        const dN = call.dN + bytes((hq * T + r0) * w);
+        queryFeatures(call, call.q + bytes(row0 * d), r0, m);
+        if (n > 0) {
+          // dphi(K_c) += (dN'_c V'_c^T (.) lower)^T phi(Q_c);  dv_c += (phi(Q_c) phi(K_c)^T (.) lower)^T dnum_c
+          gemmPacked(m, n, w, dN, w, 1, call.pack2, call.e, n, false, call.packA);
+          maskCausal(call.e, m, n, r0, sa, offset);
+          packB(m, F, call.phiQ, F, 1, call.pack1);
+          gemmPacked(n, F, m, call.e, 1, n, call.pack1, call.gradPhi, F, true, call.packA);
+          gemmPacked(m, n, F, call.phiQ, F, 1, call.packedKT, call.a, n, false, call.packA);
+          maskCausal(call.a, m, n, r0, sa, offset);
+          packB(m, dv, dN, w, 1, call.pack1);
+          gemmPacked(n, dv, m, call.a, 1, n, call.pack1, dvHead + bytes(sa * dv), dv, true, call.packA);
+        }
+        gatherQueries(call, m, dN, call.pack1);
+      }
+      if (n > 0) finishKeyGradients(call, kHead, sa, n, maskRow, dkHead);
+    }
+  }
+  // the keys every query sees (before the first query's position), in the units after them
+  const shared0 = min(max(offset, 0), S);
+  if (shared0 > 0) {
+    if (featureMap == FEATURE_FAVOR) {
+      moveG(call, call.checkpoints);
+      memory.copy(call.units, call.checkpoints, bytes(F));
+    }
+    keysSeeingAllOfG(call, kHead, vHead, 0, shared0, maskRow, dvHead, dkHead);
   }
 }
 

@@ -11,7 +11,7 @@
 // largest features differ).
 // Strides in elements; every pointer is a byte address.
 
-import { bytes } from "./attention_tile";
+import { bytes } from "./layout";
 import { expF32, expF32x4 } from "./exp_f32x4";
 import { hmaxF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
 

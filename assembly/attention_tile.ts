@@ -17,6 +17,7 @@
 // value update one per 4 value columns (reduction over the block's keys).
 
 import { gemm_4x8 } from "./gemm";
+import { bytes, ceil4 } from "./layout";
 import { fmaF32x4, loadLanesF32x4, storeLanesF32x4, storeTransposed4x4 } from "./simd";
 import { expF32x4 } from "./exp_f32x4";
 
@@ -37,29 +38,6 @@ const NEG_INF: f32 = -Infinity;
 export const STATE_FLOATS: i32 = 3 * LANES;
 /** Byte offset of the block max in the state. */
 const BLOCK_MAX: usize = 64;
-
-// @ts-ignore: decorator
-@inline export function ceil4(n: i32): i32 {
-  return (n + 3) & ~3;
-}
-
-// @ts-ignore: decorator
-@inline export function ceil8(n: i32): i32 {
-  return (n + 7) & ~7;
-}
-
-/** Byte size of `floats` f32. */
-// @ts-ignore: decorator
-@inline export function bytes(floats: i32): usize {
-  return <usize>floats << 2;
-}
-
-/** Non-negative remainder a mod m (m > 0). */
-// @ts-ignore: decorator
-@inline export function floorMod(a: i32, m: i32): i32 {
-  const r = a % m;
-  return r < 0 ? r + m : r;
-}
 
 /**
  * Pack B[K, N] (element (k, n) at b + 4 * (k * bRow + n * bCol)), times `scale`, into
@@ -164,11 +142,16 @@ export function fillKeyBias(n: i32, nPad: i32, keyMaskRow: usize, pos0: i32, pos
   }
 }
 
-// sT[jj][lane] = sum_c kTiles[j0 + jj][c] * qPanel[c][lane], jj < nb (j0, nb multiples of 4).
+/**
+ * out[r][lane] = sum_k aPanels[r0 + r][k] * bLanes[k][lane] for r < n (n % 4 == 0): rows of
+ * 4-row panels (k-major, 4 floats per k; row r0 + r at aPanels + (r0 + r) * K floats) against
+ * an [K][8] lane panel, one 4x8 GEMM micro-kernel per 4 rows. Scores in both directions:
+ * forward keys x the queries in the lanes, backward queries x the keys in the lanes.
+ */
 // @ts-ignore: decorator
-@inline export function tileScores(d: i32, kTiles: usize, j0: i32, nb: i32, qPanel: usize, sT: usize): void {
-  for (let jj = 0; jj < nb; jj += 4) {
-    gemm_4x8(d, kTiles + bytes((j0 + jj) * d), qPanel, sT + bytes(jj * LANES), LANES << 2, LANES, false);
+@inline export function rowsTimesLanes_4x8(K: i32, aPanels: usize, r0: i32, n: i32, bLanes: usize, out: usize): void {
+  for (let r = 0; r < n; r += 4) {
+    gemm_4x8(K, aPanels + bytes((r0 + r) * K), bLanes, out + bytes(r * LANES), LANES << 2, LANES, false);
   }
 }
 
@@ -253,11 +236,16 @@ export function softmaxBlock(sT: usize, nb: i32, state: usize, oT: usize, dvPad:
   }
 }
 
-// oT[c][lane] += sum_jj vTiles[j0 + jj][c] * sT[jj][lane]  (out += p @ v, transposed).
+/**
+ * outT[c][lane] += sum_{r < n} colPanels[c][r0 + r] * lanes[r][lane] for c < width4 (a multiple
+ * of 4): 4-column panels over nPad rows ((c/4 * nPad + r) * 4 + c%4) against an [n][8] lane
+ * panel, one 4x8 GEMM micro-kernel per 4 columns. The forward's out += p v (vTiles, p) and
+ * the backward's dv += p^T dout, dk += ds^T q (doCol / qCol, p / ds).
+ */
 // @ts-ignore: decorator
-@inline export function tileValues(dvPad: i32, vTiles: usize, nKpad: i32, j0: i32, nb: i32, sT: usize, oT: usize): void {
-  for (let c = 0; c < dvPad; c += 4) {
-    gemm_4x8(nb, vTiles + bytes((c * nKpad + j0 * 4)), sT, oT + bytes(c * LANES), LANES << 2, LANES, true);
+@inline export function columnsTimesLanes_4x8(width4: i32, colPanels: usize, nPad: i32, r0: i32, n: i32, lanes: usize, outT: usize): void {
+  for (let c = 0; c < width4; c += 4) {
+    gemm_4x8(n, colPanels + bytes(c * nPad + r0 * 4), lanes, outT + bytes(c * LANES), LANES << 2, LANES, true);
   }
 }
 
@@ -300,30 +288,6 @@ export function finishTile(state: usize, oT: usize, dv: i32, rows: i32, rowIdx: 
   }
 }
 
-/**
- * max |x| over n floats at ptr; NaN if any is NaN, Infinity if any is infinite.
- * |x| as raw bits (sign cleared) orders like the values, with Infinity and NaN (exponent
- * all ones) above every finite value, so an unsigned integer max (one instruction)
- * replaces f32x4.max, which V8 lowers to a NaN-propagating sequence: 0.27 -> 0.065 ns
- * a float (2M floats, Node 20, both builds).
- */
-export function maxAbsF32(ptr: usize, n: i32): f32 {
-  const absMask = i32x4.splat(0x7fffffff);
-  let m0 = i32x4.splat(0), m1 = m0, m2 = m0, m3 = m0;
-  let i = 0;
-  for (; i + 16 <= n; i += 16, ptr += 64) {
-    m0 = i32x4.max_u(m0, v128.and(v128.load(ptr), absMask));
-    m1 = i32x4.max_u(m1, v128.and(v128.load(ptr, 16), absMask));
-    m2 = i32x4.max_u(m2, v128.and(v128.load(ptr, 32), absMask));
-    m3 = i32x4.max_u(m3, v128.and(v128.load(ptr, 48), absMask));
-  }
-  const m = i32x4.max_u(i32x4.max_u(m0, m1), i32x4.max_u(m2, m3));
-  const pairs = i32x4.max_u(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
-  let bits = <u32>i32x4.extract_lane(i32x4.max_u(pairs, i32x4.shuffle(pairs, pairs, 1, 0, 3, 2)), 0);
-  for (; i < n; i++, ptr += 4) bits = max(bits, load<u32>(ptr) & 0x7fffffff);
-  return reinterpret<f32>(bits);
-}
-
 // ---------------------------------------------------------------------------
 // Backward tiles (FlashAttention-2 maths, recomputing p from lse). Here a tile is
 // 8 KEYS in the lanes and queries are streamed in blocks of QUERY_BLOCK rows:
@@ -340,13 +304,6 @@ export function maxAbsF32(ptr: usize, n: i32): f32 {
 
 /** Queries per block of the backward (p and ds scratch are QUERY_BLOCK x 8 floats). */
 export const QUERY_BLOCK: i32 = 64;
-
-/** Scores of a query block against the key tile: s[ii][lane] = qRow[i0 + ii] . kPanel[:, lane], ii < nq (nq % 4 == 0). */
-export function backwardScores(d: i32, qRow: usize, i0: i32, nq: i32, kPanel: usize, s: usize): void {
-  for (let ii = 0; ii < nq; ii += 4) {
-    gemm_4x8(d, qRow + bytes((i0 + ii) * d), kPanel, s + bytes(ii * LANES), LANES << 2, LANES, false);
-  }
-}
 
 /**
  * Add the key bias lanes (8 floats at `bias`) to backward scores and, when `edge`, -inf outside each
@@ -425,22 +382,6 @@ export function backwardProbabilities(s: usize, dp: usize, nq: i32, lse: usize, 
     v128.store(dp + row, f32x4.mul(p1, f32x4.sub(v128.load(dp + row, 16), dRow)), 16);
   }
   v128.store(pMax, mx);
-}
-
-/** dp[ii][lane] = sum_c doRow[i0 + ii][c] vPanel[c][lane] for ii < nq. */
-// @ts-ignore: decorator
-@inline export function backwardValueScores(dv: i32, doRow: usize, i0: i32, nq: i32, vPanel: usize, dp: usize): void {
-  for (let ii = 0; ii < nq; ii += 4) {
-    gemm_4x8(dv, doRow + bytes((i0 + ii) * dv), vPanel, dp + bytes(ii * LANES), LANES << 2, LANES, false);
-  }
-}
-
-/** xT[c][lane] += sum_ii cols[c][i0 + ii] y[ii][lane]: the dvT (cols = doCol, y = p) and dkT (qCol, ds) updates. */
-// @ts-ignore: decorator
-@inline export function backwardKeyGradients(widthPad: i32, cols: usize, nQpad: i32, i0: i32, nq: i32, y: usize, xT: usize): void {
-  for (let c = 0; c < widthPad; c += 4) {
-    gemm_4x8(nq, cols + bytes(c * nQpad + i0 * 4), y, xT + bytes(c * LANES), LANES << 2, LANES, true);
-  }
 }
 
 /** dq[i0 + ii][c] += sum_lane ds[ii][lane] kRows[lane][c] (dq row stride d; aT: 32 floats of scratch). */

@@ -21,16 +21,16 @@
 // Causal and keyMask apply to every pair. Cost O(T * (w + G) * (d + dv) + G * S * (d + dv)).
 
 import {
-  KEY_BLOCK, LANES, QUERY_BLOCK, UNBOUNDED, addTileColumns, backwardKeyGradients, backwardProbabilities,
-  backwardQueryGradients, backwardScores, backwardValueScores, bytes, ceil4, ceil8, fillKeyBias,
-  maskBackwardBandScores, maskBackwardGlobalScores, finishTile, floorMod, maskBandScores, packPanels,
-  packRowsAsLanes, resetTile, storeBlockMax, softmaxBlock, STATE_FLOATS, tileScores, tileValues,
+  KEY_BLOCK, LANES, QUERY_BLOCK, UNBOUNDED, addTileColumns, backwardProbabilities, backwardQueryGradients,
+  columnsTimesLanes_4x8, fillKeyBias, finishTile, maskBackwardBandScores, maskBackwardGlobalScores, maskBandScores,
+  packPanels, packRowsAsLanes, resetTile, rowsTimesLanes_4x8, softmaxBlock, storeBlockMax, STATE_FLOATS,
 } from "./attention_tile";
+import { bytes, ceil4, ceil8, floorMod, lineFloats, regionAt } from "./layout";
 import { hmaxF32x4 } from "./simd";
 
 const NEG_INF: f32 = -Infinity;
 
-// Forward scratch regions, in this order, each rounded up to 4 floats (16-byte aligned).
+// Forward scratch regions, in this order (assembly/layout.ts).
 const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5, STATE = 6, ROWS = 7,
   CENTERS = 8, G_K = 9, G_V = 10, G_K_TILES = 11, G_V_TILES = 12, G_BIAS = 13, ROWS_T = 14, F_PLAN = 15, REGIONS = 16;
 
@@ -70,20 +70,20 @@ function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
   return Math.ceil(n / 4) * 4;
 }
 
-/** Floats before forward region `which` (each rounded up to 4 floats). */
-function regionOffset(which: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+/** Floats before forward region `which`. */
+function floatsBefore(which: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
   let floats: f64 = 0;
-  for (let r = 0; r < which; r++) floats += ceil4f(regionFloats(r, S, d, dv, G));
+  for (let r = 0; r < which; r++) floats += lineFloats(regionFloats(r, S, d, dv, G));
   return floats;
 }
 
 function region(scratch: usize, which: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  return scratch + (<usize>regionOffset(which, S, d, dv, G) << 2);
+  return regionAt(scratch, floatsBefore(which, S, d, dv, G));
 }
 
-/** Floats of scratch attendWindowed needs, in f64 (no wrap). */
-export function attentionForwardScratchFloats(S: i32, d: i32, dv: i32, G: i32): f64 {
-  return regionOffset(REGIONS, S, d, dv, G);
+/** Floats of scratch attentionWindowed needs, in f64 (no wrap). */
+export function attentionWindowedScratchFloats(S: i32, d: i32, dv: i32, G: i32): f64 {
+  return floatsBefore(REGIONS, S, d, dv, G);
 }
 
 /**
@@ -120,10 +120,10 @@ export function attendBand(
     const nb = je - jb;
     // interior blocks are inside every lane's band: only the key bias applies
     const edge = <i64>jb - cMax < lo || <i64>(je - 1) - cMin > hi;
-    tileScores(d, kTiles, jb, nb, qPanel, sT);
+    rowsTimesLanes_4x8(d, kTiles, jb, nb, qPanel, sT);
     maskBandScores(sT, nb, jb, keyBias, centers, lo, hi, edge, state);
     softmaxBlock(sT, nb, state, oT, dvPad);
-    tileValues(dvPad, vTiles, nKpad, jb, nb, sT, oT);
+    columnsTimesLanes_4x8(dvPad, vTiles, nKpad, jb, nb, sT, oT);
   }
 }
 
@@ -201,9 +201,9 @@ export function maskGlobalScores(
 
 /**
  * Windowed attention forward (see the header). left/right >= UNBOUNDED mean no edge;
- * scratch: attentionForwardScratchFloats(S, d, dv, G) floats.
+ * scratch: attentionWindowedScratchFloats(S, d, dv, G) floats.
  */
-export function attendWindowed(
+export function attentionWindowed(
   B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
   q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
   left: i32, right: i32, dilation: i32, globals: usize, G: i32,
@@ -288,10 +288,10 @@ function attendGlobalKeys(c: ForwardCall, rk: i32): void {
   }
   for (let jb = 0; jb < Gpad; jb += KEY_BLOCK) {
     const nb = min(KEY_BLOCK, Gpad - jb);
-    tileScores(c.d, c.gkTiles, jb, nb, c.qPanel, c.sT);
+    rowsTimesLanes_4x8(c.d, c.gkTiles, jb, nb, c.qPanel, c.sT);
     maskGlobalScores(c.sT, nb, jb, c.gBias, c.globals, G, c.centers, rk, c.dilation, c.lo, c.hi, c.causal, c.state);
     softmaxBlock(c.sT, nb, c.state, c.oT, c.dvPad);
-    tileValues(c.dvPad, c.gvTiles, Gpad, jb, nb, c.sT, c.oT);
+    columnsTimesLanes_4x8(c.dvPad, c.gvTiles, Gpad, jb, nb, c.sT, c.oT);
   }
 }
 
@@ -334,7 +334,7 @@ function attendGlobalQueries(c: ForwardCall, h: i32): void {
 // dout there and redone over every key afterwards, as in the forward. dq, dk and dv
 // must be zero on entry: dk and dv accumulate over the query heads of a group.
 
-// Backward scratch regions, in this order, each rounded up to 4 floats.
+// Backward scratch regions, in this order (assembly/layout.ts).
 const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, B_CENTERS = 6, B_DQ = 7,
   B_KEY_BIAS = 8, B_K_PANEL = 9, B_V_PANEL = 10, B_K_ROWS = 11, B_P = 12, B_DS = 13, B_DK_T = 14, B_DV_T = 15,
   B_A_T = 16, B_ROWS_T = 17, B_G_K = 18, B_G_V = 19, B_G_DK = 20, B_G_DV = 21, B_G_BIAS = 22, B_G_Q = 23,
@@ -374,20 +374,20 @@ function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i
   return 0;
 }
 
-/** Floats before backward region `which` (each rounded up to 4 floats). */
-function backwardRegionOffset(which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+/** Floats before backward region `which`. */
+function backwardFloatsBefore(which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
   let floats: f64 = 0;
-  for (let r = 0; r < which; r++) floats += ceil4f(backwardRegionFloats(r, T, S, d, dv, G));
+  for (let r = 0; r < which; r++) floats += lineFloats(backwardRegionFloats(r, T, S, d, dv, G));
   return floats;
 }
 
 function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  return scratch + (<usize>backwardRegionOffset(which, T, S, d, dv, G) << 2);
+  return regionAt(scratch, backwardFloatsBefore(which, T, S, d, dv, G));
 }
 
-/** Floats of scratch attendWindowedBackward needs, in f64 (no wrap). */
-export function attentionBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
-  return backwardRegionOffset(B_REGIONS, T, S, d, dv, G);
+/** Floats of scratch attentionWindowedBackward needs, in f64 (no wrap). */
+export function attentionWindowedBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+  return backwardFloatsBefore(B_REGIONS, T, S, d, dv, G);
 }
 
 /** The pointers of one backward call's scratch regions; the table itself lives in region B_PLAN. */
@@ -466,16 +466,16 @@ function backwardKeyTile(
       const cFirst = load<i32>(w.centers + bytes(i0)), cLast = load<i32>(w.centers + bytes(i1 - 1));
       edge = <i64>j0 - cLast < lo || <i64>(j0 + nk - 1) - cFirst > hi;
     }
-    backwardScores(d, w.qRow, i0, nq, w.kPanel, w.p);
+    rowsTimesLanes_4x8(d, w.qRow, i0, nq, w.kPanel, w.p);
     if (dilation > 0) {
       maskBackwardGlobalScores(w.p, nq, i0, bias, w.laneKeys, w.laneSameClass, w.centers, lo, hi, dilation, causal);
     } else {
       maskBackwardBandScores(w.p, nq, i0, bias, j0, w.centers, lo, hi, edge);
     }
-    backwardValueScores(dv, w.doRow, i0, nq, w.vPanel, w.ds);
+    rowsTimesLanes_4x8(dv, w.doRow, i0, nq, w.vPanel, w.ds);
     backwardProbabilities(w.p, w.ds, nq, w.lse + bytes(i0), w.D + bytes(i0), w.pMax);
-    backwardKeyGradients(dvPad, w.doCol, nQpad, i0, nq, w.p, w.dvT);
-    backwardKeyGradients(dPad, w.qCol, nQpad, i0, nq, w.ds, w.dkT);
+    columnsTimesLanes_4x8(dvPad, w.doCol, nQpad, i0, nq, w.p, w.dvT);
+    columnsTimesLanes_4x8(dPad, w.qCol, nQpad, i0, nq, w.ds, w.dkT);
     backwardQueryGradients(d, w.ds, nq, w.kRows, w.dq, i0, w.aT);
   }
 }
@@ -538,11 +538,11 @@ function backwardScratch(scratch: usize, T: i32, S: i32, d: i32, dv: i32, G: i32
 
 /**
  * Windowed attention backward (see the header and the forward's band). out and
- * lse are the forward's; scratch: attentionBackwardScratchFloats(T, S, d, dv, G).
+ * lse are the forward's; scratch: attentionWindowedBackwardScratchFloats(T, S, d, dv, G).
  * Returns the largest probability exp(s - lse) met: at most 1 up to rounding when
  * lse is the forward's (the caller refuses an lse that makes it larger).
  */
-export function attendWindowedBackward(
+export function attentionWindowedBackward(
   B: i32, Hq: i32, Hkv: i32, T: i32, S: i32, d: i32, dv: i32,
   q: usize, k: usize, v: usize, keyMask: usize, scale: f32, causal: bool,
   left: i32, right: i32, dilation: i32, globals: usize, G: i32,

@@ -1,14 +1,37 @@
-// The exported kernel entry points, nothing else. Every pointer is a byte offset
-// into this module's memory, owned by the JS caller (src/backend/wasm/heap.ts).
+// The exported kernel entry points and the constants TypeScript shares, nothing
+// else. Every pointer is a byte offset into this module's memory, owned by the JS
+// caller (src/backend/wasm/heap.ts). scripts/build.mjs generates the TypeScript side
+// of this boundary from these exports (src/backend/wasm/kernels.generated.ts, with
+// named arguments, and src/kernel_constants.generated.ts): an export's name is its
+// op's name everywhere (weft.attention.windowed -> attentionWindowed).
 
 export { matmul, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
-export { peakProbeChains, peakProbeLoadSplat } from "./peak";
-export { rngFillU32 } from "./rng";
+export { rnn2dForward, rnn2dBackward, rnn2dForwardScratchFloats, rnn2dBackwardScratchFloats } from "./rnn2d";
+export { conv2dForward, conv2dForwardScratchFloats } from "./conv2d";
+export { attentionFull, attentionFullBackward } from "./attention_full";
 export {
-  softmaxCrossEntropy, softmaxFull, softmaxFullScratchFloats, softmaxSampled, softmaxSampledScratchFloats, negativeSampling,
+  attentionWindowed, attentionWindowedBackward, attentionWindowedScratchFloats, attentionWindowedBackwardScratchFloats,
+} from "./attention_windowed";
+export {
+  attentionLinear, attentionLinearBackward, attentionLinearStep, attentionLinearScratchFloats,
+  attentionLinearBackwardScratchFloats,
+} from "./attention_linear";
+export {
+  softmaxCrossEntropy, softmaxFull, softmaxFullScratchFloats, softmaxSampled, softmaxSampledScratchFloats,
+  softmaxNegativeSampling,
 } from "./softmax";
+export { skipGramTrain, skipGramScratchFloats } from "./skipgram";
+export { maxAbsF32 } from "./scan";
 export { aliasSample } from "./sampling";
-export { skipGramTrain, skipGramScratchBytes } from "./skipgram";
+export { rngFillU32 } from "./rng";
+export { peakProbeChains, peakProbeLoadSplat } from "./peak";
+
+// Constants TypeScript reads from here (never copies): option codes and the block
+// sizes its working-memory checks and flop counts depend on.
+export { ACT_IDENTITY, ACT_TANH, ACT_RELU, ACT_SIGMOID } from "./activation";
+export { UNBOUNDED } from "./attention_tile";
+export { FEATURE_ELU1, FEATURE_RELU, FEATURE_FAVOR, LINEAR_CHUNK, PASS_CHUNK } from "./attention_linear";
+export { LOSS_NEGATIVE, LOSS_SAMPLED, LOSS_SOFTMAX, SIGMOID_MAX_EXP, SIGMOID_TABLE_SIZE } from "./skipgram";
 
 /** First byte free for the caller's heap (after static data). */
 export function heapBase(): usize {
@@ -19,15 +42,3 @@ export function heapBase(): usize {
 export function isRelaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
-export { rnn2dForward, rnn2dBackward, rnn2dForwardScratchFloats, rnn2dBackwardScratchFloats } from "./rnn2d";
-export { conv2dForward, conv2dForwardScratchFloats } from "./conv2d";
-export { attentionFullForward, attentionFullBackward } from "./attention_full";
-export {
-  attendWindowed as attentionWindowedForward, attendWindowedBackward as attentionWindowedBackward,
-  attentionForwardScratchFloats, attentionBackwardScratchFloats,
-} from "./attention_windowed";
-export { maxAbsF32 } from "./attention_tile";
-export {
-  attentionLinearForward, attentionLinearScratchFloats, attentionLinearBackward, attentionLinearBackwardScratchFloats,
-  attentionLinearStep,
-} from "./attention_linear";

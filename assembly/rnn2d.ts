@@ -40,7 +40,7 @@
 // Scratch: a caller-owned buffer of rnn2d{Forward,Backward}ScratchFloats floats.
 
 import { GEMM_KC, gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
-import { bufferAfter, lineFloats, packedBFloats } from "./scratch";
+import { lineFloats, packedBFloats, regionAt } from "./layout";
 import { activateRowInPlace, activationGradRowInPlace } from "./activation";
 
 // @ts-ignore: decorator
@@ -112,23 +112,39 @@ function skewRows(
   }
 }
 
-// The diagonal offsets table: H + W i32 (the first scratch buffer of both kernels).
-// @ts-ignore: decorator
-@inline function offsetsFloats(height: i32, width: i32): f64 {
-  return <f64>height + <f64>width;
+// Scratch regions of the forward and of the backward, in order (assembly/layout.ts).
+const F_OFFSETS = 0, F_PACKED_IN = 1, F_PACKED_LEFT = 2, F_PACKED_TOP = 3, F_X_SKEWED = 4, F_STATES = 5, F_PACK_A = 6,
+  F_REGIONS = 7;
+const B_OFFSETS = 0, B_PACKED_LEFT = 1, B_PACKED_TOP = 2, B_X_SKEWED = 3, B_H_SKEWED = 4, B_GRADS = 5, B_PACKED_CHUNK = 6,
+  B_PACK_A = 7, B_REGIONS = 8;
+
+/** Floats of one forward region (f64 so an absurd size cannot wrap). */
+function forwardRegionFloats(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
+  const cells = <f64>batch * <f64>height * <f64>width;
+  switch (region) {
+    case F_OFFSETS: return <f64>height + <f64>width; // the diagonal offsets table, H + W i32
+    case F_PACKED_IN: return packedBFloats(channels, hidden);
+    case F_PACKED_LEFT: case F_PACKED_TOP: return packedBFloats(hidden, hidden);
+    case F_X_SKEWED: return cells * channels;
+    case F_STATES: return cells * hidden;
+    case F_PACK_A: return <f64>gemmPackedAFloats();
+  }
+  return 0;
+}
+
+function forwardFloatsBefore(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < region; r++) floats += lineFloats(forwardRegionFloats(r, batch, height, width, channels, hidden));
+  return floats;
+}
+
+function forwardRegion(scratch: usize, region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): usize {
+  return regionAt(scratch, forwardFloatsBefore(region, batch, height, width, channels, hidden));
 }
 
 /** Floats of scratch rnn2dForward needs (f64 so an absurd size cannot wrap). */
 export function rnn2dForwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  const cells = <f64>batch * <f64>height * <f64>width;
-  return (
-    lineFloats(offsetsFloats(height, width)) +
-    lineFloats(packedBFloats(channels, hidden)) +
-    2 * lineFloats(packedBFloats(hidden, hidden)) +
-    lineFloats(cells * channels) +
-    lineFloats(cells * hidden) +
-    lineFloats(<f64>gemmPackedAFloats())
-  );
+  return forwardFloatsBefore(F_REGIONS, batch, height, width, channels, hidden);
 }
 
 /** Forward scan; h [B, H, W, D] is written. See the file header. bias == 0: no bias. */
@@ -139,13 +155,13 @@ export function rnn2dForward(
   h: usize, scratch: usize,
 ): void {
   const cells = batch * height * width;
-  const offsets = scratch;
-  const packedIn = bufferAfter(offsets, offsetsFloats(height, width));
-  const packedLeft = bufferAfter(packedIn, packedBFloats(channels, hidden));
-  const packedTop = bufferAfter(packedLeft, packedBFloats(hidden, hidden));
-  const xSkewed = bufferAfter(packedTop, packedBFloats(hidden, hidden));
-  const states = bufferAfter(xSkewed, <f64>cells * channels);
-  const packA = bufferAfter(states, <f64>cells * hidden);
+  const offsets = forwardRegion(scratch, F_OFFSETS, batch, height, width, channels, hidden);
+  const packedIn = forwardRegion(scratch, F_PACKED_IN, batch, height, width, channels, hidden);
+  const packedLeft = forwardRegion(scratch, F_PACKED_LEFT, batch, height, width, channels, hidden);
+  const packedTop = forwardRegion(scratch, F_PACKED_TOP, batch, height, width, channels, hidden);
+  const xSkewed = forwardRegion(scratch, F_X_SKEWED, batch, height, width, channels, hidden);
+  const states = forwardRegion(scratch, F_STATES, batch, height, width, channels, hidden);
+  const packA = forwardRegion(scratch, F_PACK_A, batch, height, width, channels, hidden);
 
   diagonalOffsets(batch, height, width, offsets);
   skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);
@@ -193,17 +209,33 @@ export function rnn2dForward(
   return max(packedBFloats(GEMM_KC, max(hidden, channels)), packedBFloats(hidden, channels));
 }
 
+/** Floats of one backward region (f64 so an absurd size cannot wrap). */
+function backwardRegionFloats(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
+  const cells = <f64>batch * <f64>height * <f64>width;
+  switch (region) {
+    case B_OFFSETS: return <f64>height + <f64>width;
+    case B_PACKED_LEFT: case B_PACKED_TOP: return packedBFloats(hidden, hidden);
+    case B_X_SKEWED: return cells * channels;
+    case B_H_SKEWED: case B_GRADS: return cells * hidden;
+    case B_PACKED_CHUNK: return backwardPackedFloats(hidden, channels);
+    case B_PACK_A: return <f64>gemmPackedAFloats();
+  }
+  return 0;
+}
+
+function backwardFloatsBefore(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < region; r++) floats += lineFloats(backwardRegionFloats(r, batch, height, width, channels, hidden));
+  return floats;
+}
+
+function backwardRegion(scratch: usize, region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): usize {
+  return regionAt(scratch, backwardFloatsBefore(region, batch, height, width, channels, hidden));
+}
+
 /** Floats of scratch rnn2dBackward needs (f64 so an absurd size cannot wrap). */
 export function rnn2dBackwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  const cells = <f64>batch * <f64>height * <f64>width;
-  return (
-    lineFloats(offsetsFloats(height, width)) +
-    2 * lineFloats(packedBFloats(hidden, hidden)) +
-    lineFloats(cells * channels) +
-    2 * lineFloats(cells * hidden) +
-    lineFloats(backwardPackedFloats(hidden, channels)) +
-    lineFloats(<f64>gemmPackedAFloats())
-  );
+  return backwardFloatsBefore(B_REGIONS, batch, height, width, channels, hidden);
 }
 
 // c[M, N] += a[M, K] @ b[K, N] for a long reduction (K = cells): B is packed one
@@ -233,14 +265,14 @@ export function rnn2dBackward(
   dx: usize, dwIn: usize, dwLeft: usize, dwTop: usize, dbias: usize, scratch: usize,
 ): void {
   const cells = batch * height * width;
-  const offsets = scratch;
-  const packedLeft = bufferAfter(offsets, offsetsFloats(height, width));
-  const packedTop = bufferAfter(packedLeft, packedBFloats(hidden, hidden));
-  const xSkewed = bufferAfter(packedTop, packedBFloats(hidden, hidden));
-  const hSkewed = bufferAfter(xSkewed, <f64>cells * channels);
-  const grads = bufferAfter(hSkewed, <f64>cells * hidden);
-  const packedChunk = bufferAfter(grads, <f64>cells * hidden);
-  const packA = bufferAfter(packedChunk, backwardPackedFloats(hidden, channels));
+  const offsets = backwardRegion(scratch, B_OFFSETS, batch, height, width, channels, hidden);
+  const packedLeft = backwardRegion(scratch, B_PACKED_LEFT, batch, height, width, channels, hidden);
+  const packedTop = backwardRegion(scratch, B_PACKED_TOP, batch, height, width, channels, hidden);
+  const xSkewed = backwardRegion(scratch, B_X_SKEWED, batch, height, width, channels, hidden);
+  const hSkewed = backwardRegion(scratch, B_H_SKEWED, batch, height, width, channels, hidden);
+  const grads = backwardRegion(scratch, B_GRADS, batch, height, width, channels, hidden);
+  const packedChunk = backwardRegion(scratch, B_PACKED_CHUNK, batch, height, width, channels, hidden);
+  const packA = backwardRegion(scratch, B_PACK_A, batch, height, width, channels, hidden);
 
   diagonalOffsets(batch, height, width, offsets);
   skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);

@@ -8,7 +8,7 @@
 // ids (in-vocabulary ids of its sentences, concatenated), sentenceEnds [sentences]
 // (exclusive ends) and alphas [sentences] (learning rate per sentence). Tables:
 // keepThreshold [V] u32, aliasEntries [V] x (u32, i32), noiseProbability [V] f64,
-// sigmoid / minus-log-sigmoid tables [TABLE + 1] over [-MAX_EXP, MAX_EXP].
+// sigmoid / minus-log-sigmoid tables [SIGMOID_TABLE_SIZE + 1] over [-SIGMOID_MAX_EXP, SIGMOID_MAX_EXP].
 // Updates: syn0 and syn1 in place (SGD, word2vec.c's order); stats [3] f64 accumulate
 // (loss sum, pairs, kept words).
 //
@@ -28,33 +28,53 @@ import { fmaF32x4 } from "./simd";
 import { aliasDraw } from "./sampling";
 import { dotRow } from "./rows";
 import { softmaxRowInPlace } from "./softmax";
+import { lineFloats, regionAt } from "./layout";
 
-const LOSS_NEGATIVE: i32 = 0;
-const LOSS_SAMPLED: i32 = 1;
-const LOSS_SOFTMAX: i32 = 2;
+export const LOSS_NEGATIVE: i32 = 0;
+export const LOSS_SAMPLED: i32 = 1;
+export const LOSS_SOFTMAX: i32 = 2;
 
-const MAX_EXP: f32 = 6;
-const TABLE: i32 = 1000;
-/** Table index of x in (-MAX_EXP, MAX_EXP): word2vec.c's (int)((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2)). */
+export const SIGMOID_MAX_EXP: f32 = 6;
+export const SIGMOID_TABLE_SIZE: i32 = 1000;
+/** Table index of x in (-SIGMOID_MAX_EXP, SIGMOID_MAX_EXP): word2vec.c's (int)((f + SIGMOID_MAX_EXP) * (EXP_TABLE_SIZE / SIGMOID_MAX_EXP / 2)). */
 // @ts-ignore: decorator
 @inline function tableIndex(x: f32): usize {
-  return <usize><i32>((x + MAX_EXP) * (<f32>TABLE / MAX_EXP / 2));
+  return <usize><i32>((x + SIGMOID_MAX_EXP) * (<f32>SIGMOID_TABLE_SIZE / SIGMOID_MAX_EXP / 2));
 }
 
-// @ts-ignore: decorator
-@inline function align16(bytes: usize): usize {
-  return (bytes + 15) & ~15;
-}
+// Scratch regions, in order (assembly/layout.ts); the scratch persists between calls
+// (the sampled softmax's candidate stamps and their serial do).
+const S_NEU1E = 0, S_KEPT = 1, S_PAIR_TARGETS = 2, S_PAIR_DOTS = 3, S_CANDIDATES = 4, S_LOG_Q = 5, S_LOGITS = 6,
+  S_STAMPS = 7, S_SERIAL = 8, S_REGIONS = 9;
 
-/** Bytes of scratch skipGramTrain needs; it persists between calls (the candidate stamps do). */
-export function skipGramScratchBytes(loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
-  let bytes = align16(<usize>dim << 2) + align16(<usize>maxSentence << 2) + 2 * align16(<usize>(negative + 1) << 2);
-  if (loss == LOSS_SAMPLED) {
-    bytes += align16(<usize>numSampled << 2) * 2 + align16(<usize>(numSampled + 1) << 2) + align16(<usize>vocabSize << 2) + 16;
-  } else if (loss == LOSS_SOFTMAX) {
-    bytes += align16(<usize>vocabSize << 2);
+/** Floats (or i32) of one region, f64 so that an absurd size cannot wrap. */
+function regionFloats(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
+  const sampled = loss == LOSS_SAMPLED;
+  switch (region) {
+    case S_NEU1E: return dim;
+    case S_KEPT: return maxSentence;
+    case S_PAIR_TARGETS: case S_PAIR_DOTS: return <f64>negative + 1; // negative sampling: [k + 1] ids and their dot products
+    case S_CANDIDATES: case S_LOG_Q: return sampled ? numSampled : 0;
+    case S_LOGITS: return sampled ? <f64>numSampled + 1 : loss == LOSS_SOFTMAX ? vocabSize : 0;
+    case S_STAMPS: return sampled ? vocabSize : 0;
+    case S_SERIAL: return sampled ? 1 : 0;
   }
-  return <f64>bytes;
+  return 0;
+}
+
+function floatsBefore(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < region; r++) floats += lineFloats(regionFloats(r, loss, vocabSize, dim, numSampled, maxSentence, negative));
+  return floats;
+}
+
+function region(scratch: usize, which: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): usize {
+  return regionAt(scratch, floatsBefore(which, loss, vocabSize, dim, numSampled, maxSentence, negative));
+}
+
+/** Floats of scratch skipGramTrain needs; it persists between calls (the candidate stamps do). */
+export function skipGramScratchFloats(loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
+  return floatsBefore(S_REGIONS, loss, vocabSize, dim, numSampled, maxSentence, negative);
 }
 
 /** neu1e += g l2;  l2 += g l1   (one pass over the output row) */
@@ -124,10 +144,10 @@ export function skipGramScratchBytes(loss: i32, vocabSize: i32, dim: i32, numSam
     // g = (label - σ(f)) alpha, σ clamped to 0 / 1 outside the table (word2vec.c);
     // loss -log σ(f) for the center, -log σ(-f) = f - log σ(f) for a noise word
     let sig: f32, minusLogSig: f32;
-    if (f > MAX_EXP) {
+    if (f > SIGMOID_MAX_EXP) {
       sig = 1;
       minusLogSig = 0;
-    } else if (f < -MAX_EXP) {
+    } else if (f < -SIGMOID_MAX_EXP) {
       sig = 0;
       minusLogSig = -f;
     } else {
@@ -235,17 +255,15 @@ export function skipGramTrain(
   ids: usize, sentenceEnds: usize, alphas: usize, sentences: i32, stats: usize,
 ): void {
   const rowBytes = <usize>dim << 2;
-  const neu1e = scratch;
-  const kept = neu1e + align16(rowBytes);
-  const pairTargets = kept + align16(<usize>maxSentence << 2); // negative sampling: [k + 1] ids
-  const pairDots = pairTargets + align16(<usize>(negative + 1) << 2); // and their dot products
-  const extra = pairDots + align16(<usize>(negative + 1) << 2);
-  // sampled softmax: candidates [S], log Q [S], logits [S + 1], stamps [V], serial
-  const candidates = extra;
-  const logQ = candidates + align16(<usize>numSampled << 2);
-  const logits = loss == LOSS_SOFTMAX ? extra : logQ + align16(<usize>numSampled << 2);
-  const stamps = logits + align16(<usize>(numSampled + 1) << 2);
-  const serialSlot = stamps + align16(<usize>vocabSize << 2);
+  const neu1e = region(scratch, S_NEU1E, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const kept = region(scratch, S_KEPT, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const pairTargets = region(scratch, S_PAIR_TARGETS, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const pairDots = region(scratch, S_PAIR_DOTS, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const candidates = region(scratch, S_CANDIDATES, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const logQ = region(scratch, S_LOG_Q, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const logits = region(scratch, S_LOGITS, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const stamps = region(scratch, S_STAMPS, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const serialSlot = region(scratch, S_SERIAL, loss, vocabSize, dim, numSampled, maxSentence, negative);
 
   let lossSum: f64 = 0;
   let pairs: f64 = 0;

@@ -9,7 +9,8 @@
 // weight and bias gradients (dWeights, dBias, dRows, dBiasRows) accumulate (+=)
 // into buffers the caller zeroed. `scale` = 1/N: gradients are of the mean loss.
 
-import { gemmPackB, gemmPacked, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
+import { gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
+import { lineFloats, packedBFloats, regionAt } from "./layout";
 import { expF32x4 } from "./exp_f32x4";
 import { hmaxF32x4, hsumF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
 import { axpyRow, dotRow } from "./rows";
@@ -82,11 +83,32 @@ export function softmaxCrossEntropy(batch: i32, classes: i32, logits: usize, tar
   return (batch + 3) & ~3;
 }
 
+// softmaxFull's scratch regions, in order (assembly/layout.ts).
+const F_LOGITS_T = 0, F_RUN_MAX = 1, F_RUN_SUM = 2, F_PACK_INPUT_T = 3, F_PACK_INPUT = 4, F_PACK_WEIGHTS = 5, F_PACK_A = 6,
+  F_REGIONS = 7;
+
+function fullRegionFloats(region: i32, batch: i32, classes: i32, hidden: i32): f64 {
+  const ld = <f64>fullLogitStride(batch);
+  switch (region) {
+    case F_LOGITS_T: return <f64>classes * ld;
+    case F_RUN_MAX: case F_RUN_SUM: return ld;
+    case F_PACK_INPUT_T: return packedBFloats(hidden, batch);
+    case F_PACK_INPUT: return packedBFloats(batch, hidden);
+    case F_PACK_WEIGHTS: return packedBFloats(FULL_BLOCK, hidden);
+    case F_PACK_A: return <f64>gemmPackedAFloats();
+  }
+  return 0;
+}
+
+function fullFloatsBefore(region: i32, batch: i32, classes: i32, hidden: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < region; r++) floats += lineFloats(fullRegionFloats(r, batch, classes, hidden));
+  return floats;
+}
+
 /** Floats of scratch softmaxFull needs. */
 export function softmaxFullScratchFloats(batch: i32, classes: i32, hidden: i32): f64 {
-  const ld = fullLogitStride(batch);
-  return <f64>classes * <f64>ld + <f64>(2 * ld) + <f64>gemmPackedBFloats(hidden, batch) +
-    <f64>gemmPackedBFloats(batch, hidden) + <f64>gemmPackedBFloats(FULL_BLOCK, hidden) + <f64>gemmPackedAFloats();
+  return fullFloatsBefore(F_REGIONS, batch, classes, hidden);
 }
 
 /**
@@ -102,13 +124,13 @@ export function softmaxFull(
   rowLoss: usize, dInput: usize, dWeights: usize, dBias: usize, scratch: usize,
 ): void {
   const ld = fullLogitStride(batch);
-  const logitsT = scratch;
-  const runMax = logitsT + (<usize>classes * <usize>ld << 2);
-  const runSum = runMax + (<usize>ld << 2);
-  const packInputT = runSum + (<usize>ld << 2);
-  const packInput = packInputT + (<usize>gemmPackedBFloats(hidden, batch) << 2);
-  const packWeights = packInput + (<usize>gemmPackedBFloats(batch, hidden) << 2);
-  const packA = packWeights + (<usize>gemmPackedBFloats(FULL_BLOCK, hidden) << 2);
+  const logitsT = regionAt(scratch, fullFloatsBefore(F_LOGITS_T, batch, classes, hidden));
+  const runMax = regionAt(scratch, fullFloatsBefore(F_RUN_MAX, batch, classes, hidden));
+  const runSum = regionAt(scratch, fullFloatsBefore(F_RUN_SUM, batch, classes, hidden));
+  const packInputT = regionAt(scratch, fullFloatsBefore(F_PACK_INPUT_T, batch, classes, hidden));
+  const packInput = regionAt(scratch, fullFloatsBefore(F_PACK_INPUT, batch, classes, hidden));
+  const packWeights = regionAt(scratch, fullFloatsBefore(F_PACK_WEIGHTS, batch, classes, hidden));
+  const packA = regionAt(scratch, fullFloatsBefore(F_PACK_A, batch, classes, hidden));
   const rowBytes = <usize>ld << 2;
 
   // logitsT[v, i] = weights[v] . input[i] + bias[v]; padding lanes [batch, ld) = 0
@@ -188,10 +210,29 @@ export function softmaxFull(
 
 // ---- sampled softmax ------------------------------------------------------------
 
+// softmaxSampled's scratch regions, in order: candidate logits [N, S] (then their
+// gradients), the true logits' gradients [N], a packed B operand, packed A.
+const S_LOGITS = 0, S_DL_TRUE = 1, S_PACK_B = 2, S_PACK_A = 3, S_REGIONS = 4;
+
+function sampledRegionFloats(region: i32, batch: i32, hidden: i32, numSampled: i32): f64 {
+  switch (region) {
+    case S_LOGITS: return <f64>batch * <f64>numSampled;
+    case S_DL_TRUE: return batch;
+    case S_PACK_B: return max(packedBFloats(hidden, numSampled), max(packedBFloats(numSampled, hidden), packedBFloats(batch, hidden)));
+    case S_PACK_A: return <f64>gemmPackedAFloats();
+  }
+  return 0;
+}
+
+function sampledFloatsBefore(region: i32, batch: i32, hidden: i32, numSampled: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < region; r++) floats += lineFloats(sampledRegionFloats(r, batch, hidden, numSampled));
+  return floats;
+}
+
 /** Floats of scratch softmaxSampled needs. */
-export function softmaxSampledScratchFloats(batch: i32, hidden: i32, numSampled: i32): i32 {
-  const pack = max(gemmPackedBFloats(hidden, numSampled), max(gemmPackedBFloats(numSampled, hidden), gemmPackedBFloats(batch, hidden)));
-  return ((batch * numSampled + 3) & ~3) + ((batch + 3) & ~3) + pack + gemmPackedAFloats();
+export function softmaxSampledScratchFloats(batch: i32, hidden: i32, numSampled: i32): f64 {
+  return sampledFloatsBefore(S_REGIONS, batch, hidden, numSampled);
 }
 
 /**
@@ -205,10 +246,10 @@ export function softmaxSampled(
   rowLoss: usize, dInput: usize, dRows: usize, dBiasRows: usize, scratch: usize,
 ): void {
   const S = numSampled;
-  const logits = scratch; // [N, S] candidate logits, then their gradients
-  const dlTrue = logits + (<usize>((batch * S + 3) & ~3) << 2); // [N]
-  const packB = dlTrue + (<usize>((batch + 3) & ~3) << 2);
-  const packA = packB + (<usize>max(gemmPackedBFloats(hidden, S), max(gemmPackedBFloats(S, hidden), gemmPackedBFloats(batch, hidden))) << 2);
+  const logits = regionAt(scratch, sampledFloatsBefore(S_LOGITS, batch, hidden, S));
+  const dlTrue = regionAt(scratch, sampledFloatsBefore(S_DL_TRUE, batch, hidden, S));
+  const packB = regionAt(scratch, sampledFloatsBefore(S_PACK_B, batch, hidden, S));
+  const packA = regionAt(scratch, sampledFloatsBefore(S_PACK_A, batch, hidden, S));
 
   // logits [N, S] = input [N, h] @ rows[0, S)ᵀ
   gemmPackB(hidden, S, rows, 1, hidden, packB);
@@ -286,7 +327,7 @@ export function softmaxSampled(
  * word2vec SGNS on the compact rows [R, h]: rowLoss[i] = -log σ(x_i . w_t) - Σ_d log σ(-x_i . w_nd),
  * skipping negatives equal to the target. dInput written, dRows accumulated.
  */
-export function negativeSampling(
+export function softmaxNegativeSampling(
   batch: i32, hidden: i32, negative: i32,
   input: usize, rows: usize, targetSlot: usize, negativeSlot: usize, scale: f32,
   rowLoss: usize, dInput: usize, dRows: usize,

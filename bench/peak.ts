@@ -1,8 +1,7 @@
 // Peak probe: one-core GFLOP/s of each WASM build (see assembly/peak.ts for the
 // two loop forms). Kernels are judged against this number from the same run.
 
-import { compileEmbedded, instantiateKernels, supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
-import type { KernelExports } from '../src/backend/wasm/exports.js';
+import { type KernelInstance, compileEmbedded, instantiateKernels, supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
 import { fmt, renderTable } from './harness.js';
 
 export interface Peak {
@@ -19,19 +18,19 @@ function bestOf(runs: number, fn: () => number): number {
   return best;
 }
 
-function probe(kernels: KernelExports, iterations: number, runs: number): { chains: number; loadSplat: number } {
-  const operands = (kernels.heapBase() + 63) & ~63;
-  new Float32Array(kernels.memory.buffer, operands, 16).fill(0.5);
+function probe({ exports, memory }: KernelInstance, iterations: number, runs: number): { chains: number; loadSplat: number } {
+  const operands = (exports.heapBase() + 63) & ~63;
+  new Float32Array(memory.buffer, operands, 16).fill(0.5);
   const timed = (body: () => void, flopsPerIteration: number) => () => {
     const t0 = performance.now();
     body();
     return (iterations * flopsPerIteration) / ((performance.now() - t0) * 1e6);
   };
-  kernels.peakProbeChains(1000, 1);
-  kernels.peakProbeLoadSplat(1000, operands);
+  exports.peakProbeChains({ iterations: 1000, seed: 1 });
+  exports.peakProbeLoadSplat({ iterations: 1000, operands });
   return {
-    chains: bestOf(runs, timed(() => kernels.peakProbeChains(iterations, 1), 96)),
-    loadSplat: bestOf(runs, timed(() => kernels.peakProbeLoadSplat(iterations, operands), 80)),
+    chains: bestOf(runs, timed(() => exports.peakProbeChains({ iterations, seed: 1 }), 96)),
+    loadSplat: bestOf(runs, timed(() => exports.peakProbeLoadSplat({ iterations, operands }), 80)),
   };
 }
 

@@ -4,46 +4,39 @@
 import { WeftError, describe } from './errors.js';
 import { Tensor, tensor, zeros } from './tensor.js';
 import { randn } from './rng.js';
-import { MatmulOptions, matmul } from './ops/matmul.js';
-import {
-  Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dParamArgs,
-  rnn2dBackward, rnn2dFlops, rnn2dForward, rnn2dParamCount,
-} from './ops/rnn2d.js';
-import { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dParamArgs, conv2dFlops, conv2dForward, conv2dParamCount } from './ops/conv2d.js';
-import { AttentionApi, createAttentionApi } from './ops/attention_api.js';
-import { withFiniteResults } from './ops/finite_results.js';
 import { checkOptionsObject } from './args.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
-import { Rng } from './rng.js';
-import {
-  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
-  SampledSoftmaxArgs, SampledSoftmaxResult, UnigramSampler, crossEntropy, full, negativeSampling, prepareUnigramSampler, sampled,
-} from './ops/softmax.js';
-import { SkipGramModel, type SkipGramOptions } from './skipgram/model.js';
 import type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 import { createJsBackend } from './backend/js/index.js';
 import { createWasmBackend } from './backend/wasm/index.js';
+import { type MatmulFn, createMatmul } from './ops/matmul.js';
+import { type Rnn2dApi, createRnn2d } from './ops/rnn2d.js';
+import { type Conv2dApi, createConv2d } from './ops/conv2d.js';
+import { type AttentionApi, createAttention } from './ops/attention/index.js';
+import { type SoftmaxApi, createSoftmax } from './ops/softmax.js';
+import { type SkipGramFactory, createSkipGram } from './ops/skipgram.js';
 
 export { WeftError, ErrorCode } from './errors.js';
 export type { Tensor } from './tensor.js';
-export type { MatmulOptions } from './ops/matmul.js';
+export type { MatmulFn, MatmulOptions } from './ops/matmul.js';
 export type { Activation } from './ops/activation.js';
 export type {
-  Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dOrigin, Rnn2dParamArgs,
+  Rnn2dApi, Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dOrigin, Rnn2dParamArgs,
 } from './ops/rnn2d.js';
-export type { Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dPadding, Conv2dParamArgs } from './ops/conv2d.js';
-export type * from './ops/attention_types.js';
+export type { Conv2dApi, Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dPadding, Conv2dParamArgs } from './ops/conv2d.js';
+export type * from './ops/attention/index.js';
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
 export type {
   CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
-  SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName,
+  SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName, SoftmaxApi,
 } from './ops/softmax.js';
 // a type only: samplers come from weft.softmax.unigramSampler, which validates the counts
 export type { UnigramSampler } from './ops/softmax.js';
+export type { SkipGramFactory } from './ops/skipgram.js';
 export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './skipgram/model.js';
 export type { SkipGramOptions } from './skipgram/model.js';
-export type { SkipGramLoss } from './ops/skipgram.js';
+export type { SkipGramLoss } from './skipgram/kernels.js';
 export type { Corpus, CorpusFile, Sentence } from './skipgram/corpus.js';
 export type { TrainOptions, TrainProgress, TrainSummary } from './skipgram/trainer.js';
 export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './skipgram/evaluate.js';
@@ -73,7 +66,7 @@ export interface Weft {
    * a [M, K] (or [B, M, K]) @ b [K, N] (or [B, K, N]) + bias [N] -> [M, N] (or [B, M, N]).
    * A 2-D operand broadcasts over the other's batch.
    */
-  matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
+  readonly matmul: MatmulFn;
   /** Bytes of WASM memory in use (liveBytes is 0 between calls). */
   memory(): MemoryInfo;
   /** Exact, sliding-window and linear attention with backward passes (layout [B, heads, T, d]). */
@@ -86,52 +79,6 @@ export interface Weft {
   readonly softmax: SoftmaxApi;
   /** A skip-gram (word2vec) model trained on this backend; `.fromWord2Vec(bytes)` loads vectors. */
   readonly skipGram: SkipGramFactory;
-}
-
-/**
- * 2D RNN over a grid: with the default origin 'top-left',
- * `h[b,i,j] = act(wIn @ x[b,i,j] + wLeft @ h[b,i,j-1] + wTop @ h[b,i-1,j] + bias)`, h = 0 outside.
- */
-export interface Rnn2dApi {
-  /** x [B, H, W, C], wIn [hid, C], wLeft / wTop [hid, hid], bias? [hid] -> h [B, H, W, hid]. */
-  forward(args: Rnn2dForwardArgs): { h: Tensor };
-  /** The forward's arguments plus its output h and dL/dh [B, H, W, hid] -> every gradient. */
-  backward(args: Rnn2dBackwardArgs): Rnn2dGradients;
-  /** `hid*C + 2*hid*hid (+ hid)`. */
-  paramCount(args: Rnn2dParamArgs): number;
-  /** Forward flops, a multiply-add counted as 2: `2 * B * H * W * hid * (C + 2 * hid)`. */
-  flops(args: Rnn2dFlopsArgs): number;
-}
-
-/** Stride-1 convolution: x [B, H, W, C], w [O, kh, kw, C] -> y [B, OH, OW, O]. */
-export interface Conv2dApi {
-  /** y = act(conv(x, w) + bias), padding 'valid' (default) or 'same'. */
-  forward(args: Conv2dForwardArgs): { y: Tensor };
-  /** `O*kh*kw*C (+ O)`. */
-  paramCount(args: Conv2dParamArgs): number;
-  /** Forward flops, a multiply-add counted as 2: `2 * B * OH * OW * O * kh * kw * C`. */
-  flops(args: Conv2dFlopsArgs): number;
-}
-
-/** weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
-export interface SkipGramFactory {
-  (options?: SkipGramOptions): SkipGramModel;
-  /** A query-only model from word2vec text or binary bytes (format detected unless `binary` is given). */
-  fromWord2Vec(bytes: Uint8Array, options?: { binary?: boolean }): SkipGramModel;
-}
-
-/** weft.softmax (see the README's "Softmax and sampling"). */
-export interface SoftmaxApi {
-  /** logits [N, V], targets [N] -> mean cross-entropy and dlogits [N, V]. */
-  crossEntropy(args: CrossEntropyArgs): CrossEntropyResult;
-  /** Exact softmax of input [N, h] @ weights [V, h]ᵀ + bias [V]: O(N·V·h), dense gradients. */
-  full(args: FullSoftmaxArgs): FullSoftmaxResult;
-  /** TensorFlow's sampled_softmax_loss: numSampled shared candidates, sparse gradients. */
-  sampled(args: SampledSoftmaxArgs): SampledSoftmaxResult;
-  /** word2vec negative sampling: `negative` draws per row, sparse gradients. */
-  negativeSampling(args: NegativeSamplingArgs): NegativeSamplingResult;
-  /** counts [V]^power prepared once, for `sampler`: calls then skip the O(V) check of the counts. */
-  unigramSampler(args: { counts: ArrayLike<number>; power?: number }): UnigramSampler;
 }
 
 const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
@@ -155,38 +102,20 @@ export async function createWeft(options: CreateWeftOptions = {}): Promise<Weft>
   return bindApi(backend);
 }
 
+/** The public object: every family built from the one backend. */
 function bindApi(backend: Backend): Weft {
-  // calls without a seed continue this stream (a fresh instance repeats it)
-  const softmaxCtx = { kernels: backend, rng: new Rng(0) };
   return {
     backend: backend.name,
     features: backend.features,
     tensor,
     zeros,
     randn,
-    matmul: withFiniteResults('matmul', (a, b, options) => matmul(backend, a, b, options), ['a', 'b', 'options']),
+    matmul: createMatmul(backend),
     memory: () => backend.memory(),
-    attention: createAttentionApi(backend),
-    rnn2d: {
-      forward: withFiniteResults('rnn2d.forward', (args) => rnn2dForward(backend, args)),
-      backward: withFiniteResults('rnn2d.backward', (args) => rnn2dBackward(backend, args)),
-      paramCount: rnn2dParamCount,
-      flops: rnn2dFlops,
-    },
-    conv2d: {
-      forward: withFiniteResults('conv2d.forward', (args) => conv2dForward(backend, args)),
-      paramCount: conv2dParamCount,
-      flops: conv2dFlops,
-    },
-    softmax: {
-      crossEntropy: withFiniteResults('softmax.crossEntropy', (args) => crossEntropy(softmaxCtx, args)),
-      full: withFiniteResults('softmax.full', (args) => full(softmaxCtx, args)),
-      sampled: withFiniteResults('softmax.sampled', (args) => sampled(softmaxCtx, args)),
-      negativeSampling: withFiniteResults('softmax.negativeSampling', (args) => negativeSampling(softmaxCtx, args)),
-      unigramSampler: prepareUnigramSampler,
-    },
-    skipGram: Object.assign((options?: SkipGramOptions) => new SkipGramModel(backend, options), {
-      fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),
-    }),
+    attention: createAttention(backend),
+    rnn2d: createRnn2d(backend),
+    conv2d: createConv2d(backend),
+    softmax: createSoftmax(backend),
+    skipGram: createSkipGram(backend),
   };
 }

@@ -146,20 +146,3 @@ export function checkWithin(name: string, data: Float32Array, lo: number, hi: nu
     throw new WeftError('RANGE', `${name}: ${why}, in [${lo}, ${hi}], got ${v} at index ${i}`);
   }
 }
-
-// Arrays a backend has already found all finite: the WASM backend scans each output
-// with SIMD while it is still in linear memory (maxAbsF32), so the results check
-// (ops/finite_results.ts) need not scan it again in JS. Only fresh output arrays,
-// marked as they are copied out and checked before the op returns, are ever marked.
-const knownFinite = new WeakSet<Float32Array>();
-
-/** Record that every value of `data` is finite. */
-export function markFinite(data: Float32Array): Float32Array {
-  knownFinite.add(data);
-  return data;
-}
-
-/** True when markFinite recorded `data`. */
-export function isMarkedFinite(data: Float32Array): boolean {
-  return knownFinite.has(data);
-}

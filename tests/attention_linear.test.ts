@@ -4,7 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWeft, type Tensor, type Weft } from '../src/index.js';
 import { backendsUnderTest, expectClose, expectWeftError } from './helpers.js';
-import { attentionLinearStream } from '../src/ops/attention_linear.js';
+import { linearStream } from '../src/ops/attention/linear.js';
+import { createJsBackend } from '../src/backend/js/index.js';
 import { finiteDifferenceGradients, naiveAttention, naiveFavorLogSpace, naiveLinearAttention, randomMask, repeatHeads } from './attention_reference.js';
 
 type FeatureMap = 'elu1' | 'relu' | 'favor';
@@ -349,8 +350,9 @@ describe('linearStream state', () => {
     // no input within the bounds can overflow a real kernel in fewer than ~1e18 steps, so a
     // stand-in kernel returns the overflowed row
     let calls = 0;
-    const kernels = { attentionLinearStep: () => (++calls === 2 ? Float32Array.of(Infinity, 0) : Float32Array.of(1, 2)) };
-    const stream = attentionLinearStream(kernels as never, { heads: 1, dim: 2 });
+    const js = createJsBackend();
+    const attentionLinearStep = () => (++calls === 2 ? Float32Array.of(Infinity, 0) : Float32Array.of(1, 2));
+    const stream = linearStream({ ...js, kernels: { ...js.kernels, attentionLinearStep } }, { heads: 1, dim: 2 });
     const t = (...values: number[]) => ({ data: Float32Array.from(values), shape: [1, values.length] });
     stream.step(t(1, 0), t(0, 1), t(1, 1));
     expect(stream.position).toBe(1);

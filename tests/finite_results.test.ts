@@ -103,11 +103,11 @@ describe.each(backendsUnderTest())('finite results on $label', ({ create }) => {
 
 describe('maxAbsF32 (the SIMD scan of inputs and outputs)', () => {
   it('is max |x|, NaN when any is NaN, Infinity when any is infinite, at every length and position', async () => {
-    const kernels = await instantiateKernels(await compileEmbedded(RELAXED_PROJECT ? 'relaxed' : 'simd'));
-    const base = (kernels.heapBase() + 63) & ~63;
+    const { exports, memory } = await instantiateKernels(await compileEmbedded(RELAXED_PROJECT ? 'relaxed' : 'simd'));
+    const base = (exports.heapBase() + 63) & ~63;
     const at = (values: number[]) => {
-      new Float32Array(kernels.memory.buffer, base, values.length).set(values);
-      return kernels.maxAbsF32(base, values.length);
+      new Float32Array(memory.buffer, base, values.length).set(values);
+      return exports.maxAbsF32({ ptr: base, n: values.length });
     };
     expect(at([])).toBe(0);
     for (const n of [1, 3, 15, 16, 17, 33, 64, 67]) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createWeft } from '../src/index.js';
 import { WasmHeap } from '../src/backend/wasm/heap.js';
-import { withFrame } from '../src/backend/wasm/frame.js';
+import { WasmInstance } from '../src/backend/wasm/call.js';
+import type { KernelExports } from '../src/backend/wasm/kernels.generated.js';
 import { RELAXED_PROJECT, expectWeftError } from './helpers.js';
 
 describe('WasmHeap', () => {
@@ -33,26 +34,31 @@ describe('WasmHeap', () => {
     expectWeftError(() => heap.alloc(2 ** 33), 'MEMORY', /4 GiB/);
   });
 
+  // a stand-in module: the heap starts at 0 and the scan finds everything finite
+  const instanceOver = (memory: WebAssembly.Memory) =>
+    new WasmInstance({ heapBase: () => 0, maxAbsF32: () => 0 } as unknown as KernelExports, memory);
+
   it('frees every buffer of a call when the kernel throws', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const heap = new WasmHeap(memory, 0);
+    const instance = instanceOver(memory);
     expect(() =>
-      withFrame(heap, memory, (frame) => {
-        frame.input(new Float32Array([1, 2, 3]));
-        frame.allocF32(1000);
+      instance.call((call) => {
+        call.input(new Float32Array([1, 2, 3]));
+        call.stage(new Float32Array([4, 5]), 'x');
+        call.allocF32(1000);
         throw new Error('kernel failed');
       }),
     ).toThrow('kernel failed');
-    expect(heap.liveBytes).toBe(0);
+    expect(instance.heap.liveBytes).toBe(0);
   });
 
   it('copies survive memory growth between allocations', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const heap = new WasmHeap(memory, 0);
-    const out = withFrame(heap, memory, (frame) => {
-      const first = frame.input(new Float32Array([1.5, 2.5]));
-      frame.alloc(5 * 65536); // forces growth: views taken before it are detached
-      return frame.readF32(first, 2);
+    const instance = instanceOver(memory);
+    const out = instance.call((call) => {
+      const first = call.input(new Float32Array([1.5, 2.5]));
+      call.alloc(5 * 65536); // forces growth: views taken before it are detached
+      return call.readF32(first, 2);
     });
     expect(Array.from(out)).toEqual([1.5, 2.5]);
   });

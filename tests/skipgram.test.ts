@@ -8,7 +8,7 @@ import { AliasTable, unigramWeights } from '../src/sampling.js';
 import { compileEmbedded, instantiateKernels } from '../src/backend/wasm/instantiate.js';
 import { type Corpus, sentences, syncSentences } from '../src/skipgram/corpus.js';
 import { VocabCounter, keepThresholds } from '../src/skipgram/vocab.js';
-import { MAX_SENTENCE_WORDS } from '../src/ops/skipgram.js';
+import { MAX_SENTENCE_WORDS } from '../src/skipgram/kernels.js';
 import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, expectWeftErrorAsync } from './helpers.js';
 
 /** The Lee corpus, lowercased, a-z runs as words, one document per line (~60K words). */
@@ -93,17 +93,17 @@ describe('vocabulary', () => {
 
 describe.skipIf(RELAXED_PROJECT)('alias draws in WASM', () => {
   it('are the JS draws, bit for bit', async () => {
-    const kernels = await instantiateKernels(await compileEmbedded('simd'));
+    const { exports, memory } = await instantiateKernels(await compileEmbedded('simd'));
     for (const [V, seed] of [[1, 1], [7, 2], [1000, 3]]) {
       const table = new AliasTable(unigramWeights(Array.from({ length: V }, (_, i) => ((i * 37) % 11) + 1), 0.75));
       const n = 5000;
-      const base = (kernels.heapBase() + 63) & ~63;
+      const base = (exports.heapBase() + 63) & ~63;
       const rng = base, entries = base + 64, out = entries + 8 * V;
-      new Uint32Array(kernels.memory.buffer, rng, 4).set(seedState(seed));
-      new Uint32Array(kernels.memory.buffer, entries, 2 * V).set(table.entries);
-      kernels.aliasSample(entries, V, rng, out, n);
+      new Uint32Array(memory.buffer, rng, 4).set(seedState(seed));
+      new Uint32Array(memory.buffer, entries, 2 * V).set(table.entries);
+      exports.aliasSample({ entries, size: V, rng, out, n });
       const js = new Rng(seed);
-      expect(Array.from(new Int32Array(kernels.memory.buffer, out, n))).toEqual(Array.from({ length: n }, () => table.draw(js)));
+      expect(Array.from(new Int32Array(memory.buffer, out, n))).toEqual(Array.from({ length: n }, () => table.draw(js)));
     }
   });
 });

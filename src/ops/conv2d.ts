@@ -1,11 +1,13 @@
-// weft.conv2d: the convolution baseline the 2D-RNN is compared with. Stride 1,
+// weft.conv2d: the convolution family, the baseline the 2D-RNN is compared with. Stride 1,
 // zero padding 'valid' (none) or 'same' (output size = input size).
 // x [B, H, W, C]; w [O, kh, kw, C]; bias [O]; y [B, OH, OW, O].
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkFinite, checkTensor } from '../tensor.js';
+import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.js';
+import type { Backend, Call, Staged } from '../backend/types.js';
 import { Activation, parseActivation } from './activation.js';
+import { bindOp, stageFinite } from './op.js';
 
 export type Conv2dPadding = 'same' | 'valid';
 
@@ -53,11 +55,21 @@ export interface Conv2dFlopsArgs {
   padding?: Conv2dPadding;
 }
 
-/** One validated convolution for a backend. */
+/** Stride-1 convolution: x [B, H, W, C], w [O, kh, kw, C] -> y [B, OH, OW, O]. */
+export interface Conv2dApi {
+  /** y = act(conv(x, w) + bias), padding 'valid' (default) or 'same'. */
+  forward(args: Conv2dForwardArgs): { y: Tensor };
+  /** `O*kh*kw*C (+ O)`. */
+  paramCount(args: Conv2dParamArgs): number;
+  /** Forward flops, a multiply-add counted as 2: `2 * B * OH * OW * O * kh * kw * C`. */
+  flops(args: Conv2dFlopsArgs): number;
+}
+
+/** One validated convolution for a backend, its operands staged. */
 export interface Conv2dProblem {
-  x: Float32Array;
-  w: Float32Array;
-  bias?: Float32Array;
+  x: Staged;
+  w: Staged;
+  bias?: Staged;
   batch: number;
   height: number;
   width: number;
@@ -75,7 +87,7 @@ export interface Conv2dProblem {
 
 export interface Conv2dKernels {
   /** y [B, OH, OW, O], fresh array. */
-  conv2dForward(problem: Conv2dProblem): Float32Array;
+  conv2dForward(call: Call, problem: Conv2dProblem): Float32Array;
 }
 
 /** Output size and leading padding of one axis. */
@@ -98,13 +110,12 @@ function parseKernel(op: string, value: unknown): [number, number] {
   return [checkInteger(`${op}: kernel[0]`, pair[0], 1), checkInteger(`${op}: kernel[1]`, pair[1], 1)];
 }
 
-/** Validate a conv2d call. */
-export function planConv2d(value: unknown): Conv2dProblem {
+/** Validate a conv2d call, stage its operands and check their values. */
+function planConv2d(call: Call, value: unknown): Conv2dProblem {
   const op = 'conv2d.forward';
   const args = checkArgs(op, value);
   const x = checkTensor(`${op}: x`, args.x, [4]);
   const [batch, height, width, channels] = x.shape;
-  checkFinite(`${op}: x`, x.data);
   const w = checkTensor(`${op}: w`, args.w, [4]);
   const [outChannels, kernelH, kernelW, wChannels] = w.shape;
   if (wChannels !== channels) {
@@ -116,14 +127,12 @@ export function planConv2d(value: unknown): Conv2dProblem {
   if (kernelH < 1 || kernelW < 1) {
     throw new WeftError('SHAPE', `${op}: w's kernel size (axes 1, 2) must be at least 1 x 1, got ${describe(w.shape)}`);
   }
-  checkFinite(`${op}: w`, w.data);
   let bias: Float32Array | undefined;
   if (args.bias !== undefined) {
     const b = checkTensor(`${op}: bias`, args.bias, [1]);
     if (b.shape[0] !== outChannels) {
       throw new WeftError('SHAPE', `${op}: bias must have shape [${outChannels}] (w's O), got ${describe(b.shape)}`);
     }
-    checkFinite(`${op}: bias`, b.data);
     bias = b.data;
   }
   const padding = checkChoice(`${op}: padding`, args.padding, PADDINGS, 'valid');
@@ -132,9 +141,9 @@ export function planConv2d(value: unknown): Conv2dProblem {
   const cols = axisGeometry(op, 'width', width, kernelW, padding);
   checkElementCount(`${op}: y`, batch * rows.out * cols.out * outChannels);
   return {
-    x: x.data,
-    w: w.data,
-    bias,
+    x: stageFinite(call, `${op}: x`, x.data),
+    w: stageFinite(call, `${op}: w`, w.data),
+    bias: bias && stageFinite(call, `${op}: bias`, bias),
     batch,
     height,
     width,
@@ -150,14 +159,20 @@ export function planConv2d(value: unknown): Conv2dProblem {
   };
 }
 
-/** weft.conv2d.forward for a backend. */
-export function conv2dForward(kernels: Conv2dKernels, args: Conv2dForwardArgs): { y: Tensor } {
-  const p = planConv2d(args);
-  return { y: { data: kernels.conv2dForward(p), shape: [p.batch, p.outH, p.outW, p.outChannels] } };
+/** weft.conv2d on a backend. */
+export function createConv2d(backend: Backend): Conv2dApi {
+  return {
+    forward: bindOp(backend, 'conv2d.forward', (call, args: Conv2dForwardArgs) => {
+      const p = planConv2d(call, args);
+      return { y: { data: backend.kernels.conv2dForward(call, p), shape: [p.batch, p.outH, p.outW, p.outChannels] } };
+    }),
+    paramCount: conv2dParamCount,
+    flops: conv2dFlops,
+  };
 }
 
 /** Trainable parameters: `O * kh * kw * C (+ O)`. */
-export function conv2dParamCount(value: unknown): number {
+function conv2dParamCount(value: unknown): number {
   const op = 'conv2d.paramCount';
   const args = checkArgs(op, value);
   const channels = checkInteger(`${op}: inputChannels`, args.inputChannels, 0);
@@ -174,7 +189,7 @@ export function conv2dParamCount(value: unknown): number {
  * 'valid'). As usual (fvcore, ptflops) taps in the zero padding are counted; bias adds
  * and the activation are not.
  */
-export function conv2dFlops(value: unknown): number {
+function conv2dFlops(value: unknown): number {
   const op = 'conv2d.flops';
   const args = checkArgs(op, value);
   const batch = checkInteger(`${op}: batch`, args.batch, 0, undefined, 1);

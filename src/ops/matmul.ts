@@ -1,13 +1,15 @@
-// weft.matmul: validation and dispatch of the shared GEMM.
+// weft.matmul: the family of the shared GEMM (validation, staging, the kernel).
 // a: [M, K] or [B, M, K] ([.., K, M] with transposeA); b: [K, N] or [B, K, N]
 // ([.., N, K] with transposeB); bias: [N]. A 2-D operand broadcasts over the batch.
 
 import { WeftError, describe } from '../errors.js';
 import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkOptionsObject, optionalBoolean } from '../args.js';
+import type { Backend, Call, Staged } from '../backend/types.js';
+import { bindOp } from './op.js';
 
 /** One matmul, batch-strided: element (bi, m, k) of A at bi*aBatchStride + m*aRowStride + k*aColStride. */
-export interface MatmulProblem {
+export interface MatmulPlan {
   a: Float32Array;
   b: Float32Array;
   bias?: Float32Array;
@@ -23,10 +25,20 @@ export interface MatmulProblem {
   bColStride: number;
 }
 
+/** The plan with its operands staged: what the kernel gets. */
+export interface MatmulProblem extends Omit<MatmulPlan, 'a' | 'b' | 'bias'> {
+  a: Staged;
+  b: Staged;
+  bias?: Staged;
+}
+
 export interface MatmulKernels {
   /** C [batch, M, N] = A @ B (+ bias), fresh array. */
-  matmul(problem: MatmulProblem): Float32Array;
+  matmul(call: Call, problem: MatmulProblem): Float32Array;
 }
+
+/** weft.matmul. */
+export type MatmulFn = (a: Tensor, b: Tensor, options?: MatmulOptions) => Tensor;
 
 export interface MatmulOptions {
   /** Treat a's last two dimensions as [K, M]. Default false. */
@@ -38,7 +50,7 @@ export interface MatmulOptions {
 }
 
 /** Validate a matmul call and describe it as a strided problem plus its output shape. */
-export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}): { problem: MatmulProblem; shape: number[] } {
+export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}): { plan: MatmulPlan; shape: number[] } {
   const ta = checkTensor('matmul: a', a, [2, 3]);
   const tb = checkTensor('matmul: b', b, [2, 3]);
   options = checkOptionsObject('matmul', options);
@@ -79,7 +91,7 @@ export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}):
   checkElementCount('matmul: output', batch * M * N);
   return {
     shape,
-    problem: {
+    plan: {
       a: ta.data,
       b: tb.data,
       bias,
@@ -97,8 +109,20 @@ export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}):
   };
 }
 
-/** weft.matmul for a backend. */
-export function matmul(kernels: MatmulKernels, a: Tensor, b: Tensor, options?: MatmulOptions): Tensor {
-  const { problem, shape } = planMatmul(a, b, options);
-  return { data: kernels.matmul(problem), shape };
+/**
+ * weft.matmul on a backend. The operands are not scanned up front (for a 1 x 512 x 512
+ * product the scan would cost more than the product): a non-finite operand shows in the
+ * results, and the results check names it.
+ */
+export function createMatmul(backend: Backend): MatmulFn {
+  return bindOp(backend, 'matmul', (call, a: Tensor, b: Tensor, options?: MatmulOptions): Tensor => {
+    const { plan, shape } = planMatmul(a, b, options);
+    const problem: MatmulProblem = {
+      ...plan,
+      a: call.stage(plan.a, 'a'),
+      b: call.stage(plan.b, 'b'),
+      bias: plan.bias && call.stage(plan.bias, 'bias'),
+    };
+    return { data: backend.kernels.matmul(call, problem), shape };
+  }, ['a', 'b', 'options']);
 }

@@ -1,12 +1,14 @@
-// weft.rnn2d: validation, dispatch and the cost formulas of the 2D-RNN scan.
+// weft.rnn2d: the 2D-RNN scan family (validation, staging, the kernels, the cost formulas).
 // x [B, H, W, C]; wIn [hid, C]; wLeft, wTop [hid, hid]; bias [hid]; h, dh [B, H, W, hid].
 // Top-left origin: h[b,i,j] = act(wIn x[b,i,j] + wLeft h[b,i,j-1] + wTop h[b,i-1,j] + bias),
 // h = 0 outside the grid. Other origins run the same recurrence from their corner.
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkFinite, checkTensor, checkWithin } from '../tensor.js';
+import { Tensor, checkElementCount, checkTensor, checkWithin } from '../tensor.js';
 import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.js';
+import type { Backend, Call, Staged } from '../backend/types.js';
 import { Activation, activationRange, parseActivation } from './activation.js';
+import { bindOp, stageFinite } from './op.js';
 
 /** The corner the scan starts from. */
 export type Rnn2dOrigin = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
@@ -67,13 +69,28 @@ export interface Rnn2dFlopsArgs {
   hidden: number;
 }
 
-/** One validated scan for a backend. The scan origin is given as which axes run backwards. */
+/**
+ * 2D RNN over a grid: with the default origin 'top-left',
+ * `h[b,i,j] = act(wIn @ x[b,i,j] + wLeft @ h[b,i,j-1] + wTop @ h[b,i-1,j] + bias)`, h = 0 outside.
+ */
+export interface Rnn2dApi {
+  /** x [B, H, W, C], wIn [hid, C], wLeft / wTop [hid, hid], bias? [hid] -> h [B, H, W, hid]. */
+  forward(args: Rnn2dForwardArgs): { h: Tensor };
+  /** The forward's arguments plus its output h and dL/dh [B, H, W, hid] -> every gradient. */
+  backward(args: Rnn2dBackwardArgs): Rnn2dGradients;
+  /** `hid*C + 2*hid*hid (+ hid)`. */
+  paramCount(args: Rnn2dParamArgs): number;
+  /** Forward flops, a multiply-add counted as 2: `2 * B * H * W * hid * (C + 2 * hid)`. */
+  flops(args: Rnn2dFlopsArgs): number;
+}
+
+/** One validated scan for a backend, its operands staged. The scan origin is given as which axes run backwards. */
 export interface Rnn2dProblem {
-  x: Float32Array;
-  wIn: Float32Array;
-  wLeft: Float32Array;
-  wTop: Float32Array;
-  bias?: Float32Array;
+  x: Staged;
+  wIn: Staged;
+  wLeft: Staged;
+  wTop: Staged;
+  bias?: Staged;
   batch: number;
   height: number;
   width: number;
@@ -87,8 +104,8 @@ export interface Rnn2dProblem {
 }
 
 export interface Rnn2dBackwardProblem extends Rnn2dProblem {
-  h: Float32Array;
-  dh: Float32Array;
+  h: Staged;
+  dh: Staged;
 }
 
 export interface Rnn2dGradientArrays {
@@ -101,13 +118,13 @@ export interface Rnn2dGradientArrays {
 
 export interface Rnn2dKernels {
   /** h [B, H, W, hid], fresh array. */
-  rnn2dForward(problem: Rnn2dProblem): Float32Array;
+  rnn2dForward(call: Call, problem: Rnn2dProblem): Float32Array;
   /** All gradients, fresh arrays. */
-  rnn2dBackward(problem: Rnn2dBackwardProblem): Rnn2dGradientArrays;
+  rnn2dBackward(call: Call, problem: Rnn2dBackwardProblem): Rnn2dGradientArrays;
 }
 
 /** The data of a tensor of exactly `shape` (`why` explains the shape in the error). */
-function checkShapedTensor(op: string, name: string, value: unknown, shape: readonly number[], why: string): Float32Array {
+function checkShaped(op: string, name: string, value: unknown, shape: readonly number[], why: string): Float32Array {
   const t = checkTensor(`${op}: ${name}`, value, [shape.length]);
   if (t.shape.some((d, axis) => d !== shape[axis])) {
     throw new WeftError('SHAPE', `${op}: ${name} must have shape ${describe(shape)} (${why}), got ${describe(t.shape)}`);
@@ -115,19 +132,11 @@ function checkShapedTensor(op: string, name: string, value: unknown, shape: read
   return t.data;
 }
 
-/** checkShapedTensor, and every value finite. */
-function checkShaped(op: string, name: string, value: unknown, shape: readonly number[], why: string): Float32Array {
-  const data = checkShapedTensor(op, name, value, shape, why);
-  checkFinite(`${op}: ${name}`, data);
-  return data;
-}
-
-/** Validate the forward arguments (shared by backward). */
-export function planRnn2d(op: string, value: unknown): Rnn2dProblem {
+/** Validate the forward arguments (shared by backward), stage them and check their values. */
+function planRnn2d(call: Call, op: string, value: unknown): Rnn2dProblem {
   const args = checkArgs(op, value);
   const x = checkTensor(`${op}: x`, args.x, [4]);
   const [batch, height, width, channels] = x.shape;
-  checkFinite(`${op}: x`, x.data);
   const wIn = checkTensor(`${op}: wIn`, args.wIn, [2]);
   const [hidden, wInChannels] = wIn.shape;
   if (wInChannels !== channels) {
@@ -136,7 +145,6 @@ export function planRnn2d(op: string, value: unknown): Rnn2dProblem {
       `${op}: wIn must have shape [hid, C] with C = ${channels} (the channels of x ${describe(x.shape)}), got ${describe(wIn.shape)}`,
     );
   }
-  checkFinite(`${op}: wIn`, wIn.data);
   const square = `[hid, hid] with hid = ${hidden} from wIn`;
   const wLeft = checkShaped(op, 'wLeft', args.wLeft, [hidden, hidden], square);
   const wTop = checkShaped(op, 'wTop', args.wTop, [hidden, hidden], square);
@@ -146,11 +154,11 @@ export function planRnn2d(op: string, value: unknown): Rnn2dProblem {
   // Fail on impossible outputs before any work (MEMORY, not a crash later).
   checkElementCount(`${op}: h`, batch * height * width * hidden);
   return {
-    x: x.data,
-    wIn: wIn.data,
-    wLeft,
-    wTop,
-    bias,
+    x: stageFinite(call, `${op}: x`, x.data),
+    wIn: stageFinite(call, `${op}: wIn`, wIn.data),
+    wLeft: stageFinite(call, `${op}: wLeft`, wLeft),
+    wTop: stageFinite(call, `${op}: wTop`, wTop),
+    bias: bias && stageFinite(call, `${op}: bias`, bias),
     batch,
     height,
     width,
@@ -162,26 +170,25 @@ export function planRnn2d(op: string, value: unknown): Rnn2dProblem {
   };
 }
 
-/** weft.rnn2d.forward for a backend. */
-export function rnn2dForward(kernels: Rnn2dKernels, args: Rnn2dForwardArgs): { h: Tensor } {
-  const op = 'rnn2d.forward';
-  const problem = planRnn2d(op, args);
+/** weft.rnn2d.forward */
+function forward(backend: Backend, call: Call, args: Rnn2dForwardArgs): { h: Tensor } {
+  const problem = planRnn2d(call, 'rnn2d.forward', args);
   const { batch, height, width, hidden } = problem;
-  return { h: { data: kernels.rnn2dForward(problem), shape: [batch, height, width, hidden] } };
+  return { h: { data: backend.kernels.rnn2dForward(call, problem), shape: [batch, height, width, hidden] } };
 }
 
-/** weft.rnn2d.backward for a backend. */
-export function rnn2dBackward(kernels: Rnn2dKernels, args: Rnn2dBackwardArgs): Rnn2dGradients {
+/** weft.rnn2d.backward */
+function backward(backend: Backend, call: Call, args: Rnn2dBackwardArgs): Rnn2dGradients {
   const op = 'rnn2d.backward';
-  const problem = planRnn2d(op, args);
+  const problem = planRnn2d(call, op, args);
   const { batch, height, width, channels, hidden, activation } = problem;
   const stateShape = [batch, height, width, hidden];
   const why = '[B, H, W, hid] like the forward output';
-  const h = checkShapedTensor(op, 'h', args.h, stateShape, why);
+  const h = checkShaped(op, 'h', (args as unknown as Record<string, unknown>).h, stateShape, why);
+  const dh = checkShaped(op, 'dh', (args as unknown as Record<string, unknown>).dh, stateShape, why);
   const [lo, hi] = activationRange(activation);
   checkWithin(`${op}: h`, h, lo, hi, `must be the forward's output, which for activation "${activation}" is`);
-  const dh = checkShaped(op, 'dh', args.dh, stateShape, why);
-  const grads = kernels.rnn2dBackward({ ...problem, h, dh });
+  const grads = backend.kernels.rnn2dBackward(call, { ...problem, h: call.stage(h, 'h'), dh: stageFinite(call, `${op}: dh`, dh) });
   return {
     dx: { data: grads.dx, shape: [batch, height, width, channels] },
     dwIn: { data: grads.dwIn, shape: [hidden, channels] },
@@ -191,12 +198,22 @@ export function rnn2dBackward(kernels: Rnn2dKernels, args: Rnn2dBackwardArgs): R
   };
 }
 
+/** weft.rnn2d on a backend. */
+export function createRnn2d(backend: Backend): Rnn2dApi {
+  return {
+    forward: bindOp(backend, 'rnn2d.forward', (call, args: Rnn2dForwardArgs) => forward(backend, call, args)),
+    backward: bindOp(backend, 'rnn2d.backward', (call, args: Rnn2dBackwardArgs) => backward(backend, call, args)),
+    paramCount: rnn2dParamCount,
+    flops: rnn2dFlops,
+  };
+}
+
 /**
  * Trainable parameters: wIn has hid*C, wLeft and wTop hid*hid each, the bias hid:
  * `hid*C + 2*hid*hid (+ hid)`. The count does not depend on the grid size: the same
  * weights are shared by every cell (as a conv kernel is shared by every pixel).
  */
-export function rnn2dParamCount(value: unknown): number {
+function rnn2dParamCount(value: unknown): number {
   const op = 'rnn2d.paramCount';
   const args = checkArgs(op, value);
   const channels = checkInteger(`${op}: inputChannels`, args.inputChannels, 0);
@@ -213,7 +230,7 @@ export function rnn2dParamCount(value: unknown): number {
  * neighbours are zeros the kernel multiplies too). A backward costs about twice this
  * (the transposed recurrence, then dwIn/dwLeft/dwTop and dx as GEMMs of the same size).
  */
-export function rnn2dFlops(value: unknown): number {
+function rnn2dFlops(value: unknown): number {
   const op = 'rnn2d.flops';
   const args = checkArgs(op, value);
   const batch = checkInteger(`${op}: batch`, args.batch, 0, undefined, 1);

@@ -1,74 +1,20 @@
-// The skip-gram trainer's kernel interface: a backend holds the model tables
-// (input and output vectors, sampling tables, generator state) and trains on
-// batches of sentences already mapped to word ids. src/skipgram/ builds the
-// vocabulary, the tables and the batches; assembly/skipgram.ts and
-// src/backend/js/skipgram.ts run the same SGD loop with the same draws.
+// weft.skipGram: the skip-gram (word2vec) family's entry. The model, its vocabulary,
+// corpus reading, training loop, file formats and evaluation live in src/skipgram/;
+// the kernel (skipGramTrain) in the backends' SkipGramTables.
 
-/** Training objective. */
-export type SkipGramLoss = 'negative' | 'sampled-softmax' | 'softmax';
+import type { Backend } from '../backend/types.js';
+import { SkipGramModel, type SkipGramOptions } from '../skipgram/model.js';
 
-/** Loss codes shared with assembly/skipgram.ts. */
-export const LOSS_CODE: Record<SkipGramLoss, number> = { negative: 0, 'sampled-softmax': 1, softmax: 2 };
-
-/** Longest sentence a batch may hold; longer ones are cut into pieces (gensim truncates at the same length). */
-export const MAX_SENTENCE_WORDS = 10000;
-
-/** Sigmoid tables over [-MAX_EXP, MAX_EXP] (word2vec.c's EXP_TABLE). */
-export const MAX_EXP = 6;
-export const SIGMOID_TABLE_SIZE = 1000;
-
-export interface SkipGramSetup {
-  loss: SkipGramLoss;
-  vocabSize: number;
-  dim: number;
-  window: number;
-  negative: number;
-  numSampled: number;
-  /** [V, dim]: initial input vectors; the output vectors start at zero. */
-  inputVectors: Float32Array;
-  /** [V]: keep a word when a u32 draw <= its threshold; 0xFFFFFFFF keeps it without a draw. */
-  keepThreshold: Uint32Array;
-  /** [V, 2]: (threshold, alias) per column of the noise distribution's alias table. */
-  aliasEntries: Uint32Array;
-  /** [V]: noise probability of each word (the sampled softmax's expected counts). */
-  noiseProbability: Float64Array;
-  /** [SIGMOID_TABLE_SIZE + 1]: σ(x) at x = (2i / SIZE - 1) MAX_EXP. */
-  sigmoidTable: Float32Array;
-  /** [SIGMOID_TABLE_SIZE + 1]: -log σ(x) on the same grid. */
-  minusLogSigmoidTable: Float32Array;
-  /** xoshiro128** state (4 words) that training continues. */
-  rngState: Uint32Array;
+/** weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
+export interface SkipGramFactory {
+  (options?: SkipGramOptions): SkipGramModel;
+  /** A query-only model from word2vec text or binary bytes (format detected unless `binary` is given). */
+  fromWord2Vec(bytes: Uint8Array, options?: { binary?: boolean }): SkipGramModel;
 }
 
-export interface SkipGramBatch {
-  /** In-vocabulary word ids of the batch's sentences, concatenated. */
-  ids: Int32Array;
-  /** Exclusive end offset of each sentence in ids (each sentence <= MAX_SENTENCE_WORDS). */
-  sentenceEnds: Int32Array;
-  /** Learning rate of each sentence. */
-  alphas: Float32Array;
-  sentences: number;
-}
-
-export interface SkipGramBatchStats {
-  /** Summed loss of the batch's (context, center) pairs. */
-  lossSum: number;
-  pairs: number;
-  /** Words left after subsampling. */
-  keptWords: number;
-}
-
-/** Model tables owned by a backend (WASM heap blocks, or JS arrays). */
-export interface SkipGramTables {
-  trainBatch(batch: SkipGramBatch): SkipGramBatchStats;
-  /** [V, dim], a fresh copy. */
-  inputVectors(): Float32Array;
-  /** [V, dim], a fresh copy. */
-  outputVectors(): Float32Array;
-  /** Free the tables; later calls throw. Idempotent. */
-  dispose(): void;
-}
-
-export interface SkipGramKernels {
-  createSkipGramTables(setup: SkipGramSetup): SkipGramTables;
+/** weft.skipGram on a backend. */
+export function createSkipGram(backend: Backend): SkipGramFactory {
+  return Object.assign((options?: SkipGramOptions) => new SkipGramModel(backend, options), {
+    fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),
+  });
 }

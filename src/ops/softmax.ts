@@ -1,5 +1,5 @@
-// weft.softmax: cross-entropy, the exact softmax over V classes (the O(N·V·h)
-// baseline), TensorFlow-style sampled softmax and word2vec negative sampling.
+// weft.softmax: the softmax family: cross-entropy, the exact softmax over V classes
+// (the O(N·V·h) baseline), TensorFlow-style sampled softmax and word2vec negative sampling.
 // Validation and sampling happen here, once, for both backends: candidates are
 // drawn in JS from the shared generator (O(k) per call), the touched weight rows
 // are gathered into a compact [R, h] table, and the kernel sees only that table,
@@ -11,8 +11,10 @@
 
 import { WeftError, describe } from '../errors.js';
 import { Rng, checkSeed } from '../rng.js';
-import { Tensor, checkElementCount, checkFinite, checkTensor, maxAbsJs } from '../tensor.js';
+import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkArgs, checkChoice, checkIds, checkInteger, checkNumber, optionalBoolean } from '../args.js';
+import type { Backend, Call, Staged } from '../backend/types.js';
+import { bindOp, stageFinite } from './op.js';
 import {
   LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
 } from '../sampling.js';
@@ -21,7 +23,7 @@ import {
 
 export interface CrossEntropyProblem {
   /** [batch, classes] */
-  logits: Float32Array;
+  logits: Staged;
   targets: Int32Array;
   batch: number;
   classes: number;
@@ -31,11 +33,11 @@ export interface CrossEntropyProblem {
 
 export interface FullSoftmaxProblem {
   /** [batch, hidden] */
-  input: Float32Array;
+  input: Staged;
   /** [classes, hidden] */
-  weights: Float32Array;
+  weights: Staged;
   /** [classes] */
-  bias?: Float32Array;
+  bias?: Staged;
   targets: Int32Array;
   batch: number;
   classes: number;
@@ -48,17 +50,17 @@ export interface FullSoftmaxProblem {
  * are the shared candidates in draw order, the others the targets not among them.
  */
 export interface SampledSoftmaxProblem {
-  input: Float32Array;
+  input: Staged;
   /** [numRows, hidden] */
-  rowWeights: Float32Array;
+  rowWeights: Staged;
   /** [numRows] */
-  rowBias?: Float32Array;
+  rowBias?: Staged;
   /** [batch]: row of each target in rowWeights. */
   targetSlot: Int32Array;
   /** [batch]: log Q of each target (0 without the correction). */
-  logQTrue: Float32Array;
+  logQTrue: Staged;
   /** [numSampled]: log Q of each candidate. */
-  logQSampled: Float32Array;
+  logQSampled: Staged;
   removeAccidentalHits: boolean;
   batch: number;
   hidden: number;
@@ -69,8 +71,8 @@ export interface SampledSoftmaxProblem {
 
 /** Negative sampling on a compact table of the R touched rows. */
 export interface NegativeSamplingProblem {
-  input: Float32Array;
-  rowWeights: Float32Array;
+  input: Staged;
+  rowWeights: Staged;
   /** [batch] */
   targetSlot: Int32Array;
   /** [batch, negative]: a negative equal to its row's target is skipped (word2vec). */
@@ -88,10 +90,10 @@ export interface RowLosses {
 }
 
 export interface SoftmaxKernels {
-  softmaxCrossEntropy(p: CrossEntropyProblem): RowLosses & { dlogits: Float32Array };
-  softmaxFull(p: FullSoftmaxProblem): RowLosses & { dInput: Float32Array; dWeights: Float32Array; dBias?: Float32Array };
-  softmaxSampled(p: SampledSoftmaxProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array; dBiasRows?: Float32Array };
-  negativeSampling(p: NegativeSamplingProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array };
+  softmaxCrossEntropy(call: Call, p: CrossEntropyProblem): RowLosses & { dlogits: Float32Array };
+  softmaxFull(call: Call, p: FullSoftmaxProblem): RowLosses & { dInput: Float32Array; dWeights: Float32Array; dBias?: Float32Array };
+  softmaxSampled(call: Call, p: SampledSoftmaxProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array; dBiasRows?: Float32Array };
+  softmaxNegativeSampling(call: Call, p: NegativeSamplingProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array };
 }
 
 // ---- public arguments and results ---------------------------------------------
@@ -187,9 +189,23 @@ export interface NegativeSamplingResult {
   negatives: Int32Array;
 }
 
+/** weft.softmax (see the README's "Softmax and sampling"). */
+export interface SoftmaxApi {
+  /** logits [N, V], targets [N] -> mean cross-entropy and dlogits [N, V]. */
+  crossEntropy(args: CrossEntropyArgs): CrossEntropyResult;
+  /** Exact softmax of input [N, h] @ weights [V, h]ᵀ + bias [V]: O(N·V·h), dense gradients. */
+  full(args: FullSoftmaxArgs): FullSoftmaxResult;
+  /** TensorFlow's sampled_softmax_loss: numSampled shared candidates, sparse gradients. */
+  sampled(args: SampledSoftmaxArgs): SampledSoftmaxResult;
+  /** word2vec negative sampling: `negative` draws per row, sparse gradients. */
+  negativeSampling(args: NegativeSamplingArgs): NegativeSamplingResult;
+  /** counts [V]^power prepared once, for `sampler`: calls then skip the O(V) check of the counts. */
+  unigramSampler(args: { counts: ArrayLike<number>; power?: number }): UnigramSampler;
+}
+
 /** What the softmax ops need from a weft instance. */
-export interface SoftmaxContext {
-  kernels: SoftmaxKernels;
+interface SoftmaxContext {
+  backend: Backend;
   /** Draws of calls without a seed continue this stream. */
   rng: Rng;
 }
@@ -230,8 +246,12 @@ function checkLinear(op: string, args: { input?: unknown; weights?: unknown; bia
     if (bias.shape[0] !== classes) throw new WeftError('SHAPE', `${op}: bias must have shape [${classes}], got ${describe(bias.shape)}`);
   }
   const targets = checkIds(`${op}: targets`, args.targets, batch, classes, 'V');
-  checkFinite(`${op}: input`, input.data, (i) => `[${Math.floor(i / hidden)}, ${i % hidden}]`);
   return { input, weights, bias, targets, batch, hidden, classes };
+}
+
+/** `[row, column]` of element i of a row-major matrix of `columns` columns. */
+function matrixIndex(columns: number): (i: number) => string {
+  return (i) => `[${Math.floor(i / columns)}, ${i % columns}]`;
 }
 
 /**
@@ -313,7 +333,7 @@ export class UnigramSampler {
 }
 
 /** weft.softmax.unigramSampler({ counts, power? }) -> a prepared UnigramSampler. */
-export function prepareUnigramSampler(args: { counts: ArrayLike<number>; power?: number }): UnigramSampler {
+function prepareUnigramSampler(args: { counts: ArrayLike<number>; power?: number }): UnigramSampler {
   const op = 'softmax.unigramSampler';
   const bag = checkArgs(op, args, '{ counts, power? }');
   const list = checkCountsArray(op, bag.counts);
@@ -387,25 +407,24 @@ class RowSlots {
   }
 }
 
-/** Copy rows `ids` of weights [V, h] into a compact [ids.length, h] table, rejecting non-finite values. */
-function gatherRows(op: string, weights: Float32Array, hidden: number, ids: Int32Array): Float32Array {
+/** Rows `ids` of weights [V, h] copied into a compact [ids.length, h] table and staged; RANGE at a non-finite value. */
+function stageRows(call: Call, op: string, weights: Float32Array, hidden: number, ids: Int32Array): Staged {
   checkElementCount(`${op}: gathered rows`, ids.length * hidden);
   const out = new Float32Array(ids.length * hidden);
   for (let r = 0; r < ids.length; r++) {
     const start = ids[r] * hidden;
     out.set(weights.subarray(start, start + hidden), r * hidden);
   }
-  checkFinite(`${op}: weights`, out, (i) => `[${ids[Math.floor(i / hidden)]}, ${i % hidden}]`);
-  return out;
+  return stageFinite(call, `${op}: weights`, out, (i) => `[${ids[Math.floor(i / hidden)]}, ${i % hidden}]`);
 }
 
 // Largest |logit| accepted: a logit is a sum of `hidden` products, and it must stay far from f32's 3.4e38.
 const LOGIT_LIMIT = 1e37;
 
 /** RANGE when |input . w + bias| could overflow f32 (checked on the rows the call uses, already finite). */
-function checkLogitBound(op: string, hidden: number, input: Float32Array, rows: Float32Array, bias?: Float32Array): void {
-  const maxInput = maxAbsJs(input), maxRow = maxAbsJs(rows);
-  const bound = hidden * maxInput * maxRow + (bias ? maxAbsJs(bias) : 0);
+function checkLogitBound(op: string, hidden: number, input: Staged, rows: Staged, bias?: Staged): void {
+  const maxInput = input.maxAbs(), maxRow = rows.maxAbs();
+  const bound = hidden * maxInput * maxRow + (bias ? bias.maxAbs() : 0);
   if (!(bound <= LOGIT_LIMIT)) {
     throw new WeftError('RANGE', `${op}: |input| and |weights| up to ${maxInput} and ${maxRow} could overflow f32 logits (bound ${bound} > ${LOGIT_LIMIT})`);
   }
@@ -420,7 +439,7 @@ function meanLoss(rowLoss: Float32Array): number {
 // ---- the ops -------------------------------------------------------------------
 
 /** Mean softmax cross-entropy of logits [N, V] against target ids, and its gradient. */
-export function crossEntropy(ctx: SoftmaxContext, args: CrossEntropyArgs): CrossEntropyResult {
+function crossEntropy(ctx: SoftmaxContext, call: Call, args: CrossEntropyArgs): CrossEntropyResult {
   const op = 'softmax.crossEntropy';
   args = checkArgs(op, args, '{ logits, targets }') as unknown as typeof args;
   const logits = checkMatrix(`${op}: logits`, args.logits);
@@ -428,22 +447,23 @@ export function crossEntropy(ctx: SoftmaxContext, args: CrossEntropyArgs): Cross
   const [batch, classes] = logits.shape;
   if (classes < 1) throw new WeftError('SHAPE', `${op}: logits must have at least one class, got ${describe(logits.shape)}`);
   const targets = checkIds(`${op}: targets`, args.targets, batch, classes, 'V');
-  checkFinite(`${op}: logits`, logits.data, (i) => `[${Math.floor(i / classes)}, ${i % classes}]`);
-  const { rowLoss, dlogits } = ctx.kernels.softmaxCrossEntropy({ logits: logits.data, targets, batch, classes, scale: 1 / batch });
+  const staged = stageFinite(call, `${op}: logits`, logits.data, matrixIndex(classes));
+  const { rowLoss, dlogits } = ctx.backend.kernels.softmaxCrossEntropy(call, { logits: staged, targets, batch, classes, scale: 1 / batch });
   return { loss: meanLoss(rowLoss), dlogits: { data: dlogits, shape: [batch, classes] } };
 }
 
 /** Exact softmax over all V classes of input @ weightsᵀ + bias: loss and dense gradients. */
-export function full(ctx: SoftmaxContext, args: FullSoftmaxArgs): FullSoftmaxResult {
+function full(ctx: SoftmaxContext, call: Call, args: FullSoftmaxArgs): FullSoftmaxResult {
   const op = 'softmax.full';
   args = checkArgs(op, args, '{ input, weights, bias?, targets }') as unknown as typeof args;
   const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
-  checkFinite(`${op}: weights`, weights.data, (i) => `[${Math.floor(i / hidden)}, ${i % hidden}]`);
-  if (bias) checkFinite(`${op}: bias`, bias.data);
-  checkLogitBound(op, hidden, input.data, weights.data, bias?.data);
   checkElementCount(`${op}: logits`, batch * classes);
-  const out = ctx.kernels.softmaxFull({
-    input: input.data, weights: weights.data, bias: bias?.data, targets, batch, classes, hidden, scale: 1 / batch,
+  const stagedInput = stageFinite(call, `${op}: input`, input.data, matrixIndex(hidden));
+  const stagedWeights = stageFinite(call, `${op}: weights`, weights.data, matrixIndex(hidden));
+  const stagedBias = bias && stageFinite(call, `${op}: bias`, bias.data);
+  checkLogitBound(op, hidden, stagedInput, stagedWeights, stagedBias);
+  const out = ctx.backend.kernels.softmaxFull(call, {
+    input: stagedInput, weights: stagedWeights, bias: stagedBias, targets, batch, classes, hidden, scale: 1 / batch,
   });
   return {
     loss: meanLoss(out.rowLoss),
@@ -457,7 +477,7 @@ export function full(ctx: SoftmaxContext, args: FullSoftmaxArgs): FullSoftmaxRes
  * TensorFlow's sampled_softmax_loss: numSampled distinct candidates shared by the
  * batch, logits corrected by -log Q, accidental hits removed; sparse gradients.
  */
-export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledSoftmaxResult {
+function sampled(ctx: SoftmaxContext, call: Call, args: SampledSoftmaxArgs): SampledSoftmaxResult {
   const op = 'softmax.sampled';
   args = checkArgs(op, args, '{ input, weights, targets, numSampled, ... }') as unknown as typeof args;
   const { input, weights, bias, targets, batch, hidden, classes } = checkLinear(op, args, true);
@@ -473,6 +493,7 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
   if (sampler instanceof WeightedSampler && numSampled > sampler.support) {
     throw new WeftError('RANGE', `${op}: numSampled = ${numSampled} distinct candidates, but only ${sampler.support} classes have a positive count`);
   }
+  const stagedInput = stageFinite(call, `${op}: input`, input.data, matrixIndex(hidden));
   const rng = callRng(op, ctx, args.seed);
   const { ids: candidates, tries } = sampleUniqueCandidates(sampler, numSampled, rng);
 
@@ -489,16 +510,14 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
   const logQSampled = Float32Array.from(candidates, (id) => logQ(id, 'a candidate'));
   const logQTrue = Float32Array.from(targets, (id, i) => logQ(id, `targets[${i}]`));
   const rows = slots.ids();
-  const rowWeights = gatherRows(op, weights.data, hidden, rows);
-  let rowBias: Float32Array | undefined;
-  if (bias) {
-    rowBias = Float32Array.from(rows, (id) => bias.data[id]);
-    checkFinite(`${op}: bias`, rowBias, (r) => `[${rows[r]}]`);
-  }
-  checkLogitBound(op, hidden, input.data, rowWeights, rowBias);
-  const out = ctx.kernels.softmaxSampled({
-    input: input.data, rowWeights, rowBias, targetSlot, logQTrue, logQSampled, removeAccidentalHits,
-    batch, hidden, numSampled, numRows: rows.length, scale: 1 / batch,
+  const rowWeights = stageRows(call, op, weights.data, hidden, rows);
+  let rowBias: Staged | undefined;
+  if (bias) rowBias = stageFinite(call, `${op}: bias`, Float32Array.from(rows, (id) => bias.data[id]), (r) => `[${rows[r]}]`);
+  checkLogitBound(op, hidden, stagedInput, rowWeights, rowBias);
+  const out = ctx.backend.kernels.softmaxSampled(call, {
+    input: stagedInput, rowWeights, rowBias, targetSlot,
+    logQTrue: call.stage(logQTrue, 'log Q of the targets'), logQSampled: call.stage(logQSampled, 'log Q of the candidates'),
+    removeAccidentalHits, batch, hidden, numSampled, numRows: rows.length, scale: 1 / batch,
   });
   commitRng(ctx, rng, args.seed);
   return {
@@ -515,13 +534,14 @@ export function sampled(ctx: SoftmaxContext, args: SampledSoftmaxArgs): SampledS
  * word2vec's negative sampling (SGNS): loss = -log σ(w[t]·x) - Σ_n log σ(-w[n]·x)
  * with `negative` ids drawn per row; a draw equal to the row's target is skipped.
  */
-export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs): NegativeSamplingResult {
+function negativeSampling(ctx: SoftmaxContext, call: Call, args: NegativeSamplingArgs): NegativeSamplingResult {
   const op = 'softmax.negativeSampling';
   args = checkArgs(op, args, '{ input, weights, targets, negative, ... }') as unknown as typeof args;
   const { input, weights, targets, batch, hidden, classes } = checkLinear(op, args, false);
   const negative = checkInteger(`${op}: negative`, args.negative, 0);
   checkElementCount(`${op}: negatives`, batch * negative);
   const sampler = chooseSampler(op, args, classes, 'unigram');
+  const stagedInput = stageFinite(call, `${op}: input`, input.data, matrixIndex(hidden));
   const rng = callRng(op, ctx, args.seed);
   const negatives = new Int32Array(batch * negative);
   for (let i = 0; i < negatives.length; i++) negatives[i] = sampler.draw(rng);
@@ -535,10 +555,10 @@ export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs
     for (let d = 0; d < negative; d++) negativeSlot[i * negative + d] = slots.of(negatives[i * negative + d]);
   }
   const rows = slots.ids();
-  const rowWeights = gatherRows(op, weights.data, hidden, rows);
-  checkLogitBound(op, hidden, input.data, rowWeights);
-  const out = ctx.kernels.negativeSampling({
-    input: input.data, rowWeights, targetSlot, negativeSlot, batch, hidden, negative, numRows: rows.length, scale: 1 / batch,
+  const rowWeights = stageRows(call, op, weights.data, hidden, rows);
+  checkLogitBound(op, hidden, stagedInput, rowWeights);
+  const out = ctx.backend.kernels.softmaxNegativeSampling(call, {
+    input: stagedInput, rowWeights, targetSlot, negativeSlot, batch, hidden, negative, numRows: rows.length, scale: 1 / batch,
   });
   commitRng(ctx, rng, args.seed);
   return {
@@ -547,5 +567,17 @@ export function negativeSampling(ctx: SoftmaxContext, args: NegativeSamplingArgs
     rows,
     dRows: { data: out.dRows, shape: [rows.length, hidden] },
     negatives,
+  };
+}
+
+/** weft.softmax on a backend; calls without a seed continue the instance's own stream (a fresh instance repeats it). */
+export function createSoftmax(backend: Backend): SoftmaxApi {
+  const ctx: SoftmaxContext = { backend, rng: new Rng(0) };
+  return {
+    crossEntropy: bindOp(backend, 'softmax.crossEntropy', (call, args: CrossEntropyArgs) => crossEntropy(ctx, call, args)),
+    full: bindOp(backend, 'softmax.full', (call, args: FullSoftmaxArgs) => full(ctx, call, args)),
+    sampled: bindOp(backend, 'softmax.sampled', (call, args: SampledSoftmaxArgs) => sampled(ctx, call, args)),
+    negativeSampling: bindOp(backend, 'softmax.negativeSampling', (call, args: NegativeSamplingArgs) => negativeSampling(ctx, call, args)),
+    unigramSampler: prepareUnigramSampler,
   };
 }

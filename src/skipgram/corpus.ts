@@ -10,7 +10,7 @@
 // set, so tokens match gensim's LineSentence; only '\n' ends a line.
 
 import { WeftError, describe } from '../errors.js';
-import { MAX_SENTENCE_WORDS } from '../ops/skipgram.js';
+import { MAX_SENTENCE_WORDS } from './kernels.js';
 
 /** One sentence: text split on whitespace, or tokens. */
 export type Sentence = string | readonly string[];

@@ -6,7 +6,8 @@ import { WeftError, describe } from '../errors.js';
 import { Rng, checkSeed } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import type { Backend } from '../backend/types.js';
-import type { SkipGramLoss, SkipGramTables } from '../ops/skipgram.js';
+import { createMatmul } from '../ops/matmul.js';
+import type { SkipGramLoss, SkipGramTables } from './kernels.js';
 import { checkChoice, checkInteger, checkNumber, checkOptionsObject, optionalBoolean } from '../args.js';
 import {
   type Corpus, type CorpusFile, type Sentence, type SyncCorpus, checkCorpus, isReiterable, isSyncCorpus, sentences, syncSentences,
@@ -174,7 +175,7 @@ export class SkipGramModel {
       throw new WeftError('RANGE', `numSampled: ${config.numSampled} candidates need a vocabulary of more words, it has ${vocab.size}`);
     }
     const setup = buildSetup(vocab, config, new Rng(config.seed));
-    const tables = this.backend.createSkipGramTables(setup);
+    const tables = this.backend.kernels.skipGramTables(setup);
     this.releaseTables();
     this.tables = tables;
     orphanedTables?.register(this, tables, this);
@@ -303,7 +304,7 @@ export class SkipGramModel {
     if (!this.vocabulary) throw new WeftError('UNSUPPORTED', 'skip-gram model: no vocabulary yet; call buildVocab or train first');
     if (!this.space) {
       const vectors = this.detachedVectors ?? this.tables!.inputVectors();
-      this.space = new VectorSpace(this.vocabulary.words, vectors, this.config.dim, this.backend);
+      this.space = new VectorSpace(this.vocabulary.words, vectors, this.config.dim, createMatmul(this.backend));
     }
     return this.space;
   }

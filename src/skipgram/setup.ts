@@ -2,7 +2,7 @@
 // subsampling thresholds, the noise distribution (unigram^0.75, as an alias table
 // and as probabilities) and word2vec's sigmoid tables.
 
-import { MAX_EXP, SIGMOID_TABLE_SIZE, type SkipGramLoss, type SkipGramSetup } from '../ops/skipgram.js';
+import { MAX_EXP, SIGMOID_TABLE_SIZE, type SkipGramLoss, type SkipGramSetup } from './kernels.js';
 import { Rng } from '../rng.js';
 import { AliasTable, unigramWeights } from '../sampling.js';
 import { allocF32 } from '../tensor.js';

@@ -5,8 +5,7 @@
 // through the backend's GEMM.
 
 import { WeftError } from '../errors.js';
-import { matmul } from '../ops/matmul.js';
-import type { MatmulKernels } from '../ops/matmul.js';
+import type { MatmulFn } from '../ops/matmul.js';
 
 /** [word, cosine] pairs, best first. */
 export type Similar = [string, number][];
@@ -19,7 +18,7 @@ export class VectorSpace {
     readonly words: readonly string[],
     readonly vectors: Float32Array,
     readonly dim: number,
-    private readonly kernels: MatmulKernels,
+    private readonly matmul: MatmulFn,
   ) {
     this.unit = new Float32Array(vectors.length);
     for (let v = 0; v < words.length; v++) {
@@ -80,7 +79,7 @@ export class VectorSpace {
     const { dim } = this;
     const a = { data: queries, shape: [count, dim] };
     const b = { data: this.unit.subarray(0, limit * dim), shape: [limit, dim] };
-    return matmul(this.kernels, a, b, { transposeB: true }).data;
+    return this.matmul(a, b, { transposeB: true }).data;
   }
 }
 

@@ -7,7 +7,7 @@
 // alpha_s = alpha - (alpha - minAlpha) * (epoch + words before s / words per epoch) / epochs.
 
 import { WeftError } from '../errors.js';
-import { MAX_SENTENCE_WORDS, type SkipGramBatch, type SkipGramTables } from '../ops/skipgram.js';
+import { MAX_SENTENCE_WORDS, type SkipGramBatch, type SkipGramTables } from './kernels.js';
 import { type Corpus, sentences } from './corpus.js';
 import type { Vocabulary } from './vocab.js';
 import { firstNonFinite } from '../tensor.js';
@@ -198,7 +198,7 @@ export async function trainEpochs(
       });
     };
     const train = async (batch: SkipGramBatch) => {
-      const stats = tables.trainBatch(batch);
+      const stats = tables.train(batch);
       if (!Number.isFinite(stats.lossSum)) throw diverged(epoch, alpha0);
       lossSum += stats.lossSum;
       epochPairs += stats.pairs;

@@ -4,21 +4,25 @@
 // Layouts as in src/ops/attention.ts: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv].
 // The row loops are shared with the windowed twin, which only lists other keys.
 
-import type { AttentionOutput, SoftmaxAttentionProblem, SoftmaxGradientArrays } from '../../ops/attention.js';
-import { allocGradients } from '../../ops/attention.js';
-import type { CheckedGradients } from '../../ops/attention_checks.js';
+import {
+  type AttentionOutput, type GradientInputs, type SoftmaxAttentionProblem, type SoftmaxGradientArrays, unstage,
+} from '../../ops/attention/kernels.js';
 import { allocF32 } from '../../tensor.js';
-import { allocF64 } from './scratch.js';
+import type { Call } from '../types.js';
+import { allocF64, allocGradients } from './scratch.js';
+
+/** A problem with its inputs as arrays (the twins read them directly). */
+export type Plain = SoftmaxAttentionProblem<Float32Array>;
 
 /** Writes into `keys` the key positions query t of batch b sees; returns how many. */
 export type KeyLister = (b: number, t: number, keys: Int32Array) => number;
 
-function keyVisible(p: SoftmaxAttentionProblem, b: number, s: number): boolean {
+function keyVisible(p: Plain, b: number, s: number): boolean {
   return p.keyMask === undefined || p.keyMask[b * p.S + s] !== 0;
 }
 
 /** Full attention's key list: every unmasked key, up to t + S - T when causal. */
-export function fullKeys(p: SoftmaxAttentionProblem): KeyLister {
+export function fullKeys(p: Plain): KeyLister {
   return (b, t, keys) => {
     const last = p.causal ? Math.min(p.S - 1, t + p.S - p.T) : p.S - 1;
     let n = 0;
@@ -28,7 +32,7 @@ export function fullKeys(p: SoftmaxAttentionProblem): KeyLister {
 }
 
 /** Call body(row, kvHead, b, t) for every query row of the call (row = (b * Hq + h) * T + t). */
-function forEachQueryRow(p: SoftmaxAttentionProblem, body: (row: number, kvHead: number, b: number, t: number) => void): void {
+function forEachQueryRow(p: Plain, body: (row: number, kvHead: number, b: number, t: number) => void): void {
   const group = p.Hq / p.Hkv;
   for (let b = 0; b < p.B; b++)
     for (let h = 0; h < p.Hq; h++) {
@@ -38,7 +42,7 @@ function forEachQueryRow(p: SoftmaxAttentionProblem, body: (row: number, kvHead:
 }
 
 /** Softmax attention forward over the keys each row sees. */
-export function attendRowsJs(p: SoftmaxAttentionProblem, listKeys: KeyLister): AttentionOutput {
+export function attendRows(p: Plain, listKeys: KeyLister): AttentionOutput {
   const { B, Hq, T, S, d, dv, q, k, v, scale } = p;
   const out = allocF32('attention: out', B * Hq * T * dv);
   const lse = allocF32('attention: lse', B * Hq * T);
@@ -79,13 +83,13 @@ export function attendRowsJs(p: SoftmaxAttentionProblem, listKeys: KeyLister): A
  * Softmax attention backward over the same key lists (FlashAttention-2 maths):
  * p = exp(score - lse), D = dout . out, ds = p * (dout . v - D); also the largest p.
  */
-export function attendRowsBackwardJs(
-  p: SoftmaxAttentionProblem,
-  g: CheckedGradients,
+export function attendRowsBackward(
+  p: Plain,
+  g: GradientInputs<Float32Array>,
   listKeys: KeyLister,
 ): SoftmaxGradientArrays {
   const { S, d, dv, q, k, v, scale } = p;
-  const forward = g.out && g.lse ? { out: g.out, lse: g.lse } : attendRowsJs(p, listKeys);
+  const forward = g.out && g.lse ? { out: g.out, lse: g.lse } : attendRows(p, listKeys);
   const grads = allocGradients('attention backward', p);
   const dk = allocF64('attention backward: dk', grads.dk.length);
   const dvAcc = allocF64('attention backward: dv', grads.dv.length);
@@ -122,10 +126,12 @@ export function attendRowsBackwardJs(
   return { ...grads, maxProbability };
 }
 
-export function attentionFullJs(p: SoftmaxAttentionProblem): AttentionOutput {
-  return attendRowsJs(p, fullKeys(p));
+export function attentionFull(_call: Call, staged: SoftmaxAttentionProblem): AttentionOutput {
+  const p = unstage(staged);
+  return attendRows(p, fullKeys(p));
 }
 
-export function attentionFullBackwardJs(p: SoftmaxAttentionProblem, g: CheckedGradients): SoftmaxGradientArrays {
-  return attendRowsBackwardJs(p, g, fullKeys(p));
+export function attentionFullBackward(_call: Call, staged: SoftmaxAttentionProblem, g: GradientInputs): SoftmaxGradientArrays {
+  const p = unstage(staged);
+  return attendRowsBackward(p, unstage(g), fullKeys(p));
 }

@@ -5,12 +5,18 @@
 // grows; a query reads with exp(u + M - C) / sqrt(F), C = max_f (u_f + M_f), eps
 // scaled by exp(-C)), here updated per token rather than per sub-chunk: the result is the same.
 
-import type { AttentionGradientArrays } from '../../ops/attention.js';
-import { allocGradients } from '../../ops/attention.js';
-import type { CheckedGradients } from '../../ops/attention_checks.js';
-import type { FeatureSpec, LinearAttentionProblem, LinearStepProblem, LinearStreamState } from '../../ops/attention_linear.js';
+import {
+  type AttentionGradientArrays, type FeatureSpec as StagedFeatureSpec, type GradientInputs,
+  type LinearAttentionProblem as StagedLinearProblem, type LinearStepProblem as StagedStepProblem, type LinearStreamState, unstage,
+} from '../../ops/attention/kernels.js';
 import { allocF32 } from '../../tensor.js';
-import { allocF64 } from './scratch.js';
+import type { Call } from '../types.js';
+import { allocF64, allocGradients } from './scratch.js';
+
+// The twins read their inputs as arrays.
+type FeatureSpec = StagedFeatureSpec<Float32Array>;
+type LinearAttentionProblem = StagedLinearProblem<Float32Array>;
+type LinearStepProblem = StagedStepProblem<Float32Array>;
 
 /** Feature row of x (d floats at x[offset]): elu1 / relu features, or FAVOR+ logits u_i = s (w_i . x) - s^2 |x|^2 / 2. */
 function featureRow(spec: FeatureSpec, x: ArrayLike<number>, offset: number, d: number, out: Float64Array): void {
@@ -127,7 +133,8 @@ function forEachHead(p: LinearAttentionProblem, body: (h: number, kvHead: number
   for (let b = 0; b < p.B; b++) for (let h = 0; h < p.Hq; h++) body(h, b * p.Hkv + Math.floor(h / group), b);
 }
 
-export function attentionLinearJs(p: LinearAttentionProblem): Float32Array {
+export function attentionLinear(_call: Call, staged: StagedLinearProblem): Float32Array {
+  const p = unstage(staged);
   const { Hq, T, S, d, dv, q, k, v, causal, features } = p;
   const out = allocF32('attention.linear: out', p.B * Hq * T * dv);
   const offset = S - T;
@@ -187,7 +194,8 @@ function featureGradient(spec: FeatureSpec, x: ArrayLike<number>, offset: number
  * at most its own phi since M(s) <= M(t)), and gives dphi(k_s) = G [v_s, 1],
  * dv_s = G[:, :dv]^T phi(k_s).
  */
-export function attentionLinearBackwardJs(p: LinearAttentionProblem, g: CheckedGradients): AttentionGradientArrays {
+export function attentionLinearBackward(_call: Call, staged: StagedLinearProblem, gradients: GradientInputs): AttentionGradientArrays {
+  const p = unstage(staged), g = unstage(gradients);
   const { Hq, T, S, d, dv, q, k, v, causal, features } = p;
   const F = features.F, w = dv + 1, offset = S - T, favor = features.featureMap === 'favor';
   const fn = 'attention.linearBackward';
@@ -286,7 +294,8 @@ export function attentionLinearBackwardJs(p: LinearAttentionProblem, g: CheckedG
 }
 
 /** One stream step for each of the BH rows: absorb (k, v), then read with q. */
-export function attentionLinearStepJs(p: LinearStepProblem, state: LinearStreamState): Float32Array {
+export function attentionLinearStep(_call: Call, staged: StagedStepProblem, state: LinearStreamState): Float32Array {
+  const p: LinearStepProblem = unstage(staged);
   const { BH, d, dv, features } = p;
   const F = features.F, w = dv + 1;
   const out = allocF32('attention.linearStream: out', BH * dv);

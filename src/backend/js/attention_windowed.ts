@@ -4,11 +4,13 @@
 // that band; a query at a global position sees every key. Causal (s <= p) and
 // keyMask apply to every pair.
 
-import type { AttentionOutput, SoftmaxAttentionProblem, SoftmaxGradientArrays } from '../../ops/attention.js';
-import type { CheckedGradients } from '../../ops/attention_checks.js';
-import { KeyLister, attendRowsBackwardJs, attendRowsJs, fullKeys } from './attention_full.js';
+import {
+  type AttentionOutput, type GradientInputs, type SoftmaxAttentionProblem, type SoftmaxGradientArrays, unstage,
+} from '../../ops/attention/kernels.js';
+import type { Call } from '../types.js';
+import { type KeyLister, type Plain, attendRows, attendRowsBackward, fullKeys } from './attention_full.js';
 
-function windowKeys(p: SoftmaxAttentionProblem): KeyLister {
+function windowKeys(p: Plain): KeyLister {
   const { S, T, causal, keyMask } = p;
   const { left, right, dilation, globals } = p.band;
   const isGlobal = new Uint8Array(S);
@@ -35,10 +37,12 @@ function windowKeys(p: SoftmaxAttentionProblem): KeyLister {
   };
 }
 
-export function attentionWindowedJs(p: SoftmaxAttentionProblem): AttentionOutput {
-  return attendRowsJs(p, windowKeys(p));
+export function attentionWindowed(_call: Call, staged: SoftmaxAttentionProblem): AttentionOutput {
+  const p = unstage(staged);
+  return attendRows(p, windowKeys(p));
 }
 
-export function attentionWindowedBackwardJs(p: SoftmaxAttentionProblem, g: CheckedGradients): SoftmaxGradientArrays {
-  return attendRowsBackwardJs(p, g, windowKeys(p));
+export function attentionWindowedBackward(_call: Call, staged: SoftmaxAttentionProblem, g: GradientInputs): SoftmaxGradientArrays {
+  const p = unstage(staged);
+  return attendRowsBackward(p, unstage(g), windowKeys(p));
 }

@@ -4,9 +4,11 @@
 import { allocF32 } from '../../tensor.js';
 import type { Conv2dProblem } from '../../ops/conv2d.js';
 import { activationFn } from './activation.js';
+import type { Call } from '../types.js';
 
-export function conv2dForwardJs(p: Conv2dProblem): Float32Array {
-  const { x, w, bias, batch, height, width, channels: C, outChannels: O, kernelH, kernelW, padTop, padLeft, outH, outW } = p;
+export function conv2dForward(_call: Call, p: Conv2dProblem): Float32Array {
+  const x = p.x.data, w = p.w.data, bias = p.bias?.data;
+  const { batch, height, width, channels: C, outChannels: O, kernelH, kernelW, padTop, padLeft, outH, outW } = p;
   const act = activationFn(p.activation);
   const y = allocF32('conv2d.forward: y', batch * outH * outW * O);
   for (let b = 0; b < batch; b++)

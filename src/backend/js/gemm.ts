@@ -5,9 +5,11 @@
 
 import { allocF32 } from '../../tensor.js';
 import type { MatmulProblem } from '../../ops/matmul.js';
+import type { Call } from '../types.js';
 
-export function matmulJs(p: MatmulProblem): Float32Array {
-  const { a, b, bias, batch, M, N, K } = p;
+export function matmul(_call: Call, p: MatmulProblem): Float32Array {
+  const { batch, M, N, K } = p;
+  const a = p.a.data, b = p.b.data, bias = p.bias?.data;
   const c = allocF32('matmul: output', batch * M * N);
   for (let bi = 0; bi < batch; bi++) {
     const aBase = bi * p.aBatchStride;

@@ -1,27 +1,50 @@
-// The pure-JS backend: the same kernels as assembly/, in plain TypeScript.
+// The pure-JS backend: the same kernels as assembly/, in plain TypeScript. A call
+// stages nothing (kernels read the caller's arrays) and scans in JS.
 
-import type { Backend } from '../types.js';
-import { matmulJs } from './gemm.js';
-import { rnn2dBackwardJs, rnn2dForwardJs } from './rnn2d.js';
-import { conv2dForwardJs } from './conv2d.js';
-import { createSkipGramTablesJs } from './skipgram.js';
-import { negativeSamplingJs, softmaxCrossEntropyJs, softmaxFullJs, softmaxSampledJs } from './softmax.js';
-import { attentionKernelsJs } from './attention.js';
+import type { Backend, Call, Kernels, Staged } from '../types.js';
+import { maxAbsJs } from '../../tensor.js';
+import { matmul } from './gemm.js';
+import { rnn2dBackward, rnn2dForward } from './rnn2d.js';
+import { conv2dForward } from './conv2d.js';
+import { skipGramTables } from './skipgram.js';
+import { softmaxCrossEntropy, softmaxFull, softmaxNegativeSampling, softmaxSampled } from './softmax.js';
+import { attentionFull, attentionFullBackward } from './attention_full.js';
+import { attentionWindowed, attentionWindowedBackward } from './attention_windowed.js';
+import { attentionLinear, attentionLinearBackward, attentionLinearStep } from './attention_linear.js';
+
+const kernels: Kernels = {
+  matmul,
+  rnn2dForward,
+  rnn2dBackward,
+  conv2dForward,
+  attentionFull,
+  attentionFullBackward,
+  attentionWindowed,
+  attentionWindowedBackward,
+  attentionLinear,
+  attentionLinearBackward,
+  attentionLinearStep,
+  softmaxCrossEntropy,
+  softmaxFull,
+  softmaxSampled,
+  softmaxNegativeSampling,
+  skipGramTables,
+};
+
+/** The caller's array, its max |x| computed in JS on first use. */
+function stage(data: Float32Array): Staged {
+  let max: number | undefined;
+  return { data, maxAbs: () => (max ??= maxAbsJs(data)) };
+}
+
+const jsCall: Call = { stage, scannedFinite: () => false };
 
 export function createJsBackend(): Backend {
   return {
     name: 'js',
     features: { simd: false, relaxedSimd: false },
+    kernels,
+    call: (body) => body(jsCall),
     memory: () => ({ wasmBytes: 0, liveBytes: 0 }),
-    matmul: matmulJs,
-    rnn2dForward: rnn2dForwardJs,
-    rnn2dBackward: rnn2dBackwardJs,
-    conv2dForward: conv2dForwardJs,
-    softmaxCrossEntropy: softmaxCrossEntropyJs,
-    softmaxFull: softmaxFullJs,
-    softmaxSampled: softmaxSampledJs,
-    negativeSampling: negativeSamplingJs,
-    createSkipGramTables: createSkipGramTablesJs,
-    ...attentionKernelsJs,
   };
 }

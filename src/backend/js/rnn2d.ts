@@ -7,6 +7,7 @@
 import { allocF32 } from '../../tensor.js';
 import type { Rnn2dBackwardProblem, Rnn2dGradientArrays, Rnn2dProblem } from '../../ops/rnn2d.js';
 import { activationDerivativeFromOutput, activationFn } from './activation.js';
+import type { Call } from '../types.js';
 
 type CellOf = (b: number, i: number, j: number) => number;
 
@@ -15,8 +16,9 @@ function cellMapper(p: Rnn2dProblem): CellOf {
   return (b, i, j) => (b * height + (flipRows ? height - 1 - i : i)) * width + (flipCols ? width - 1 - j : j);
 }
 
-export function rnn2dForwardJs(p: Rnn2dProblem): Float32Array {
-  const { x, wIn, wLeft, wTop, bias, batch, height, width, channels: C, hidden: D } = p;
+export function rnn2dForward(_call: Call, p: Rnn2dProblem): Float32Array {
+  const { batch, height, width, channels: C, hidden: D } = p;
+  const x = p.x.data, wIn = p.wIn.data, wLeft = p.wLeft.data, wTop = p.wTop.data, bias = p.bias?.data;
   const act = activationFn(p.activation);
   const cellOf = cellMapper(p);
   const h = allocF32('rnn2d.forward: h', batch * height * width * D);
@@ -38,8 +40,9 @@ export function rnn2dForwardJs(p: Rnn2dProblem): Float32Array {
   return h;
 }
 
-export function rnn2dBackwardJs(p: Rnn2dBackwardProblem): Rnn2dGradientArrays {
-  const { x, wIn, wLeft, wTop, h, dh, batch, height, width, channels: C, hidden: D } = p;
+export function rnn2dBackward(_call: Call, p: Rnn2dBackwardProblem): Rnn2dGradientArrays {
+  const { batch, height, width, channels: C, hidden: D } = p;
+  const x = p.x.data, wIn = p.wIn.data, wLeft = p.wLeft.data, wTop = p.wTop.data, h = p.h.data, dh = p.dh.data;
   const derivative = activationDerivativeFromOutput(p.activation);
   const cellOf = cellMapper(p);
   const cells = batch * height * width;

@@ -3,8 +3,8 @@
 // backends train the same vectors up to float rounding (f64 arithmetic here, f32
 // SIMD there). Tables are plain typed arrays with row stride dim (no padding).
 
-import { MAX_EXP, SIGMOID_TABLE_SIZE } from '../../ops/skipgram.js';
-import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram.js';
+import { MAX_EXP, SIGMOID_TABLE_SIZE } from '../../skipgram/kernels.js';
+import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../skipgram/kernels.js';
 import { Rng } from '../../rng.js';
 import { mulHigh32 } from '../../sampling.js';
 import { WeftError } from '../../errors.js';
@@ -41,7 +41,7 @@ class JsSkipGramTables implements SkipGramTables {
     return this.rng.nextU32() < aliasEntries[2 * column] ? column : aliasEntries[2 * column + 1];
   }
 
-  trainBatch(batch: SkipGramBatch): SkipGramBatchStats {
+  train(batch: SkipGramBatch): SkipGramBatchStats {
     this.checkLive();
     const { keepThreshold, window, loss, numSampled } = this.setup;
     const { ids, sentenceEnds, alphas, sentences } = batch;
@@ -218,6 +218,6 @@ class JsSkipGramTables implements SkipGramTables {
   }
 }
 
-export function createSkipGramTablesJs(setup: SkipGramSetup): SkipGramTables {
+export function skipGramTables(setup: SkipGramSetup): SkipGramTables {
   return new JsSkipGramTables(setup);
 }

@@ -8,6 +8,7 @@ import type {
   CrossEntropyProblem, FullSoftmaxProblem, NegativeSamplingProblem, SampledSoftmaxProblem,
 } from '../../ops/softmax.js';
 import { allocF32 } from '../../tensor.js';
+import type { Call } from '../types.js';
 
 function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, n: number): number {
   let s = 0;
@@ -37,8 +38,9 @@ function softmaxInPlace(logits: Float64Array, n: number, scale: number, skip?: (
   return max + Math.log(sum);
 }
 
-export function softmaxCrossEntropyJs(p: CrossEntropyProblem): { rowLoss: Float32Array; dlogits: Float32Array } {
-  const { logits, targets, batch, classes, scale } = p;
+export function softmaxCrossEntropy(_call: Call, p: CrossEntropyProblem): { rowLoss: Float32Array; dlogits: Float32Array } {
+  const { targets, batch, classes, scale } = p;
+  const logits = p.logits.data;
   const rowLoss = new Float32Array(batch);
   const dlogits = allocF32('softmax.crossEntropy: dlogits', batch * classes);
   const row = new Float64Array(classes);
@@ -53,8 +55,9 @@ export function softmaxCrossEntropyJs(p: CrossEntropyProblem): { rowLoss: Float3
   return { rowLoss, dlogits };
 }
 
-export function softmaxFullJs(p: FullSoftmaxProblem) {
-  const { input, weights, bias, targets, batch, classes, hidden, scale } = p;
+export function softmaxFull(_call: Call, p: FullSoftmaxProblem) {
+  const { targets, batch, classes, hidden, scale } = p;
+  const input = p.input.data, weights = p.weights.data, bias = p.bias?.data;
   const rowLoss = new Float32Array(batch);
   const dInput = allocF32('softmax.full: dInput', batch * hidden);
   const dWeights = allocF32('softmax.full: dWeights', classes * hidden);
@@ -77,8 +80,10 @@ export function softmaxFullJs(p: FullSoftmaxProblem) {
   return { rowLoss, dInput, dWeights, dBias };
 }
 
-export function softmaxSampledJs(p: SampledSoftmaxProblem) {
-  const { input, rowWeights, rowBias, targetSlot, logQTrue, logQSampled, removeAccidentalHits, batch, hidden, numSampled, numRows, scale } = p;
+export function softmaxSampled(_call: Call, p: SampledSoftmaxProblem) {
+  const { targetSlot, removeAccidentalHits, batch, hidden, numSampled, numRows, scale } = p;
+  const input = p.input.data, rowWeights = p.rowWeights.data, rowBias = p.rowBias?.data;
+  const logQTrue = p.logQTrue.data, logQSampled = p.logQSampled.data;
   const rowLoss = new Float32Array(batch);
   const dInput = allocF32('softmax.sampled: dInput', batch * hidden);
   const dRows = allocF32('softmax.sampled: dRows', numRows * hidden);
@@ -119,8 +124,9 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-export function negativeSamplingJs(p: NegativeSamplingProblem) {
-  const { input, rowWeights, targetSlot, negativeSlot, batch, hidden, negative, numRows, scale } = p;
+export function softmaxNegativeSampling(_call: Call, p: NegativeSamplingProblem) {
+  const { targetSlot, negativeSlot, batch, hidden, negative, numRows, scale } = p;
+  const input = p.input.data, rowWeights = p.rowWeights.data;
   const rowLoss = new Float32Array(batch);
   const dInput = allocF32('softmax.negativeSampling: dInput', batch * hidden);
   const dRows = allocF32('softmax.negativeSampling: dRows', numRows * hidden);

@@ -1,85 +1,64 @@
-// WASM wrappers of assembly/attention_linear.ts: copy q, k, v (the key mask, the
-// FAVOR+ features) in, run the kernel, copy out (or dq, dk, dv; or a stream's state).
+// WASM wrappers of assembly/attention_linear.ts: run the kernels on the staged q, k, v
+// (and FAVOR+ features; the key mask copied in), copy out (or dq, dk, dv; or a
+// stream's state) out.
 
-import type { AttentionGradientArrays } from '../../ops/attention.js';
-import type { CheckedGradients } from '../../ops/attention_checks.js';
-import type { FeatureMap, FeatureSpec, LinearAttentionProblem, LinearStepProblem, LinearStreamState } from '../../ops/attention_linear.js';
-import type { CallFrame } from './frame.js';
-import type { WasmContext } from './context.js';
-import { ScannedInputs } from './attention.js';
+import { KERNEL_CONSTANTS } from '../../kernel_constants.generated.js';
+import type {
+  AttentionGradientArrays, FeatureMap, FeatureSpec, GradientInputs, LinearAttentionProblem, LinearStepProblem, LinearStreamState,
+} from '../../ops/attention/kernels.js';
+import type { WasmCall } from './call.js';
 
-/** assembly/attention_linear.ts FEATURE_* codes. */
-const FEATURE_CODES: Record<FeatureMap, number> = { elu1: 0, relu: 1, favor: 2 };
+const FEATURE_CODES: Record<FeatureMap, number> = {
+  elu1: KERNEL_CONSTANTS.FEATURE_ELU1, relu: KERNEL_CONSTANTS.FEATURE_RELU, favor: KERNEL_CONSTANTS.FEATURE_FAVOR,
+};
 
-/** featureMap code, W address (0 unless FAVOR+), F, scale, eps: the kernels' feature arguments. */
-function featureArgs(frame: CallFrame, f: FeatureSpec): [number, number, number, number, number] {
-  const W = f.W ? frame.input(f.W, 'attention FAVOR+ features') : 0;
-  return [FEATURE_CODES[f.featureMap], W, f.F, f.scale, f.eps];
+/** The kernels' feature arguments: featureMap code, W (0 unless FAVOR+), F, scale, eps. */
+function featureArgs(call: WasmCall, f: FeatureSpec) {
+  return { featureMap: FEATURE_CODES[f.featureMap], W: call.address(f.W), F: f.F, scale: f.scale, eps: f.eps };
 }
 
-function copyOperands(ctx: WasmContext, frame: CallFrame, p: LinearAttentionProblem) {
-  const scanned = new ScannedInputs(ctx, frame);
-  const q = scanned.input(p.q, 'attention q');
-  const k = scanned.input(p.k, 'attention k');
-  const v = scanned.input(p.v, 'attention v');
-  p.checkValues(scanned.maxAbs);
-  const keyMask = p.keyMask ? frame.input(p.keyMask, 'attention keyMask') : 0;
-  return { scanned, args: [q, k, v, keyMask, ...featureArgs(frame, p.features)] as const };
+function operandArgs(call: WasmCall, p: LinearAttentionProblem) {
+  return {
+    B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv,
+    q: call.address(p.q), k: call.address(p.k), v: call.address(p.v),
+    keyMask: p.keyMask ? call.input(p.keyMask, 'attention keyMask') : 0, ...featureArgs(call, p.features), causal: p.causal,
+  };
 }
 
-/** attention_linear_fwd */
-export function attentionLinearWasm(ctx: WasmContext, p: LinearAttentionProblem): Float32Array {
-  const { kernels } = ctx;
-  return ctx.call((frame) => {
-    const { args } = copyOperands(ctx, frame, p);
-    const size = p.B * p.Hq * p.T * p.dv;
-    const out = frame.allocF32(size, 'attention out');
-    const scratch = frame.allocF32(kernels.attentionLinearScratchFloats(p.d, p.dv, p.features.F), 'attention linear scratch');
-    kernels.attentionLinearForward(p.B, p.Hq, p.Hkv, p.T, p.S, p.d, p.dv, ...args, p.causal ? 1 : 0, out, scratch);
-    return frame.readF32(out, size);
+export function attentionLinear(call: WasmCall, p: LinearAttentionProblem): Float32Array {
+  const size = p.B * p.Hq * p.T * p.dv;
+  const out = call.allocF32(size, 'attention out');
+  const scratch = call.allocF32(call.exports.attentionLinearScratchFloats({ d: p.d, dv: p.dv, F: p.features.F }), 'attention linear scratch');
+  call.exports.attentionLinear({ ...operandArgs(call, p), out, scratch });
+  return call.readF32(out, size);
+}
+
+export function attentionLinearBackward(call: WasmCall, p: LinearAttentionProblem, g: GradientInputs): AttentionGradientArrays {
+  const sizes = { dq: p.B * p.Hq * p.T * p.d, dk: p.B * p.Hkv * p.S * p.d, dv: p.B * p.Hkv * p.S * p.dv };
+  const dq = call.allocZeroed(sizes.dq * 4, 'attention dq');
+  const dk = call.allocZeroed(sizes.dk * 4, 'attention dk');
+  const dv = call.allocZeroed(sizes.dv * 4, 'attention dv');
+  const scratch = call.allocF32(
+    call.exports.attentionLinearBackwardScratchFloats({ T: p.T, group: p.Hq / p.Hkv, d: p.d, dv: p.dv, F: p.features.F }),
+    'attention linear backward scratch',
+  );
+  call.exports.attentionLinearBackward({
+    ...operandArgs(call, p), out: call.address(g.out), dout: call.address(g.dout), dq, dk, dvOut: dv, scratch,
   });
+  return { dq: call.readF32(dq, sizes.dq), dk: call.readF32(dk, sizes.dk), dv: call.readF32(dv, sizes.dv) };
 }
 
-/** attention_linear_bwd */
-export function attentionLinearBackwardWasm(ctx: WasmContext, p: LinearAttentionProblem, g: CheckedGradients): AttentionGradientArrays {
-  const { kernels } = ctx;
-  return ctx.call((frame) => {
-    const { scanned, args } = copyOperands(ctx, frame, p);
-    const dout = scanned.input(g.dout, 'attention dout');
-    const out = g.out ? scanned.input(g.out, 'attention out') : 0;
-    g.checkValues(scanned.maxAbs);
-    const sizes = { dq: p.B * p.Hq * p.T * p.d, dk: p.B * p.Hkv * p.S * p.d, dv: p.B * p.Hkv * p.S * p.dv };
-    const dq = frame.allocZeroed(sizes.dq * 4, 'attention dq');
-    const dk = frame.allocZeroed(sizes.dk * 4, 'attention dk');
-    const dv = frame.allocZeroed(sizes.dv * 4, 'attention dv');
-    const group = p.Hq / p.Hkv;
-    const scratch = frame.allocF32(
-      kernels.attentionLinearBackwardScratchFloats(p.T, group, p.d, p.dv, p.features.F),
-      'attention linear backward scratch',
-    );
-    kernels.attentionLinearBackward(
-      p.B, p.Hq, p.Hkv, p.T, p.S, p.d, p.dv, ...args, p.causal ? 1 : 0, out, dout, dq, dk, dv, scratch,
-    );
-    return { dq: frame.readF32(dq, sizes.dq), dk: frame.readF32(dk, sizes.dk), dv: frame.readF32(dv, sizes.dv) };
+/** attentionLinearStep: the state is copied in and back out around the kernel. */
+export function attentionLinearStep(call: WasmCall, p: LinearStepProblem, state: LinearStreamState): Float32Array {
+  const kvState = call.input(state.kv, 'stream state');
+  const unitsState = call.input(state.units, 'stream stabilisers');
+  const out = call.allocF32(p.BH * p.dv, 'stream out');
+  const scratch = call.allocF32(call.exports.attentionLinearScratchFloats({ d: p.d, dv: p.dv, F: p.features.F }), 'stream scratch');
+  call.exports.attentionLinearStep({
+    BH: p.BH, d: p.d, dv: p.dv, q: call.address(p.q), k: call.address(p.k), v: call.address(p.v),
+    ...featureArgs(call, p.features), kvState, unitsState, out, scratch,
   });
-}
-
-/** attention_linear_step: the state is copied in and back out around the kernel. */
-export function attentionLinearStepWasm(ctx: WasmContext, p: LinearStepProblem, state: LinearStreamState): Float32Array {
-  const { kernels } = ctx;
-  return ctx.call((frame) => {
-    const scanned = new ScannedInputs(ctx, frame);
-    const q = scanned.input(p.q, 'stream q');
-    const k = scanned.input(p.k, 'stream k');
-    const v = scanned.input(p.v, 'stream v');
-    p.checkValues(scanned.maxAbs);
-    const kv = frame.input(state.kv, 'stream state');
-    const units = frame.input(state.units, 'stream stabilisers');
-    const out = frame.allocF32(p.BH * p.dv, 'stream out');
-    const scratch = frame.allocF32(kernels.attentionLinearScratchFloats(p.d, p.dv, p.features.F), 'stream scratch');
-    kernels.attentionLinearStep(p.BH, p.d, p.dv, q, k, v, ...featureArgs(frame, p.features), kv, units, out, scratch);
-    state.kv.set(frame.readF32(kv, state.kv.length));
-    state.units.set(frame.readF32(units, state.units.length));
-    return frame.readF32(out, p.BH * p.dv);
-  });
+  state.kv.set(call.readF32(kvState, state.kv.length));
+  state.units.set(call.readF32(unitsState, state.units.length));
+  return call.readF32(out, p.BH * p.dv);
 }

@@ -1,24 +1,19 @@
-// WASM wrapper of assembly/gemm.ts: copy operands in, pack and multiply, copy C out.
+// WASM wrapper of assembly/gemm.ts: pack and multiply the staged operands, copy C out.
 
 import type { MatmulProblem } from '../../ops/matmul.js';
-import type { WasmContext } from './context.js';
+import type { WasmCall } from './call.js';
 
-export function matmulWasm(ctx: WasmContext, p: MatmulProblem): Float32Array {
-  const { kernels } = ctx;
-  return ctx.call((frame) => {
-    const out = p.batch * p.M * p.N;
-    const a = frame.input(p.a, 'matmul a');
-    const b = frame.input(p.b, 'matmul b');
-    const bias = p.bias ? frame.input(p.bias, 'matmul bias') : 0;
-    const packB = frame.allocF32(kernels.gemmPackedBFloats(p.K, p.N), 'matmul packed B');
-    const packA = frame.allocF32(kernels.gemmPackedAFloats(), 'matmul packed A');
-    const c = frame.allocF32(out, 'matmul output');
-    kernels.matmul(
-      p.batch, p.M, p.N, p.K,
-      a, p.aBatchStride, p.aRowStride, p.aColStride,
-      b, p.bBatchStride, p.bRowStride, p.bColStride,
-      bias, c, packB, packA,
-    );
-    return frame.readF32(c, out);
+export function matmul(call: WasmCall, p: MatmulProblem): Float32Array {
+  const { exports } = call;
+  const out = p.batch * p.M * p.N;
+  const c = call.allocF32(out, 'matmul output');
+  exports.matmul({
+    batch: p.batch, M: p.M, N: p.N, K: p.K,
+    a: call.address(p.a), aBatch: p.aBatchStride, aRow: p.aRowStride, aCol: p.aColStride,
+    b: call.address(p.b), bBatch: p.bBatchStride, bRow: p.bRowStride, bCol: p.bColStride,
+    bias: call.address(p.bias), c,
+    packB: call.allocF32(exports.gemmPackedBFloats({ K: p.K, N: p.N }), 'matmul packed B'),
+    packA: call.allocF32(exports.gemmPackedAFloats(), 'matmul packed A'),
   });
+  return call.readF32(c, out);
 }

@@ -1,16 +1,18 @@
-// The WASM backend: one instantiated kernel module plus the wrappers of each op.
+// The WASM backend: one instantiated kernel module, the heap over its memory, and
+// the wrapper of each op's kernel (copy in, call, copy out: src/backend/wasm/call.ts).
 
-import type { Backend } from '../types.js';
-import { WasmContext } from './context.js';
-import { matmulWasm } from './gemm.js';
-import { rnn2dBackwardWasm, rnn2dForwardWasm } from './rnn2d.js';
-import { conv2dForwardWasm } from './conv2d.js';
-import { createSkipGramTablesWasm } from './skipgram.js';
-import { negativeSamplingWasm, softmaxCrossEntropyWasm, softmaxFullWasm, softmaxSampledWasm } from './softmax.js';
-import { attentionKernelsWasm } from './attention_kernels.js';
+import type { Backend, Kernels } from '../types.js';
+import { WasmInstance } from './call.js';
+import { matmul } from './gemm.js';
+import { rnn2dBackward, rnn2dForward } from './rnn2d.js';
+import { conv2dForward } from './conv2d.js';
+import { skipGramTables } from './skipgram.js';
+import { softmaxCrossEntropy, softmaxFull, softmaxNegativeSampling, softmaxSampled } from './softmax.js';
+import { attentionFull, attentionFullBackward } from './attention_full.js';
+import { attentionWindowed, attentionWindowedBackward } from './attention_windowed.js';
+import { attentionLinear, attentionLinearBackward, attentionLinearStep } from './attention_linear.js';
 import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
 import { WeftError } from '../../errors.js';
-
 /** Exports every weft kernel module has; a module without them is not one of ours. */
 const CORE_EXPORTS = ['memory', 'heapBase', 'isRelaxed', 'matmul'];
 
@@ -35,25 +37,36 @@ export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly
   } else {
     compiled = await compileEmbedded(chooseVariant(choice));
   }
-  const kernels = await instantiateKernels(compiled);
-  const relaxed = kernels.isRelaxed() === 1;
+  const { exports, memory } = await instantiateKernels(compiled);
+  const relaxed = exports.isRelaxed() === 1;
   if (module !== undefined && choice !== 'auto' && relaxed !== (choice === 'relaxed')) {
     throw new WeftError('OPTION', `createWeft: module: the module passed is the ${relaxed ? 'relaxed' : 'plain'} SIMD build, but simd: "${choice}" was asked for`);
   }
-  const ctx = new WasmContext(kernels);
+  const instance = new WasmInstance(exports, memory);
+  // Every wrapper receives the WasmCall its own backend made (Backend.call below).
+  const kernels: Kernels = {
+    matmul,
+    rnn2dForward,
+    rnn2dBackward,
+    conv2dForward,
+    attentionFull,
+    attentionFullBackward,
+    attentionWindowed,
+    attentionWindowedBackward,
+    attentionLinear,
+    attentionLinearBackward,
+    attentionLinearStep,
+    softmaxCrossEntropy,
+    softmaxFull,
+    softmaxSampled,
+    softmaxNegativeSampling,
+    skipGramTables: (setup) => skipGramTables(instance, setup),
+  };
   return {
     name: 'wasm',
     features: { simd: true, relaxedSimd: relaxed },
-    memory: () => ({ wasmBytes: ctx.heap.memoryBytes, liveBytes: ctx.heap.liveBytes }),
-    matmul: (problem) => matmulWasm(ctx, problem),
-    rnn2dForward: (problem) => rnn2dForwardWasm(ctx, problem),
-    rnn2dBackward: (problem) => rnn2dBackwardWasm(ctx, problem),
-    conv2dForward: (problem) => conv2dForwardWasm(ctx, problem),
-    softmaxCrossEntropy: (problem) => softmaxCrossEntropyWasm(ctx, problem),
-    softmaxFull: (problem) => softmaxFullWasm(ctx, problem),
-    softmaxSampled: (problem) => softmaxSampledWasm(ctx, problem),
-    negativeSampling: (problem) => negativeSamplingWasm(ctx, problem),
-    createSkipGramTables: (setup) => createSkipGramTablesWasm(ctx, setup),
-    ...attentionKernelsWasm(ctx),
+    kernels,
+    call: (body) => instance.call(body),
+    memory: () => ({ wasmBytes: instance.heap.memoryBytes, liveBytes: instance.heap.liveBytes }),
   };
 }

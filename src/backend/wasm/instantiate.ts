@@ -4,7 +4,7 @@
 
 import { WeftError } from '../../errors.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './embedded.generated.js';
-import type { KernelExports } from './exports.js';
+import { type KernelExports, bindKernelExports } from './kernels.generated.js';
 
 export type SimdChoice = 'auto' | 'relaxed' | 'simd';
 
@@ -73,8 +73,14 @@ export function chooseVariant(choice: SimdChoice): 'simd' | 'relaxed' {
   return relaxed ? 'relaxed' : 'simd';
 }
 
+/** An instantiated kernel module: its exports with named arguments, and its memory. */
+export interface KernelInstance {
+  exports: KernelExports;
+  memory: WebAssembly.Memory;
+}
+
 /** Instantiate a kernel module; the module declares its own memory and needs only `env.abort`. */
-export async function instantiateKernels(module: WebAssembly.Module): Promise<KernelExports> {
+export async function instantiateKernels(module: WebAssembly.Module): Promise<KernelInstance> {
   const imports = {
     env: {
       abort(_message: number, _file: number, line: number, column: number): never {
@@ -83,7 +89,7 @@ export async function instantiateKernels(module: WebAssembly.Module): Promise<Ke
     },
   };
   const instance = await WebAssembly.instantiate(module, imports);
-  return instance.exports as unknown as KernelExports;
+  return { exports: bindKernelExports(instance.exports), memory: instance.exports.memory as WebAssembly.Memory };
 }
 
 /** Compile the embedded bytes of `variant`. */

@@ -1,12 +1,12 @@
 // WASM side of the skip-gram trainer: the model tables live in long-lived heap
-// blocks (ctx.heap.alloc) for the model's lifetime and are freed by dispose();
-// each batch is copied in through a call frame and trained by one kernel call.
+// blocks (instance.heap.alloc) for the model's lifetime and are freed by dispose();
+// each batch is copied in through a call and trained by one kernel call (skipGramTrain).
 // Vector rows are padded to a multiple of 4 floats (aligned f32x4 loads, no tails).
 
-import { LOSS_CODE, MAX_SENTENCE_WORDS } from '../../ops/skipgram.js';
-import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram.js';
+import { LOSS_CODE, MAX_SENTENCE_WORDS } from '../../skipgram/kernels.js';
+import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../skipgram/kernels.js';
 import { WeftError } from '../../errors.js';
-import type { WasmContext } from './context.js';
+import type { WasmInstance } from './call.js';
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint32Array;
 
@@ -25,7 +25,7 @@ class WasmSkipGramTables implements SkipGramTables {
   private readonly scratch: number;
   private disposed = false;
 
-  constructor(private readonly ctx: WasmContext, private readonly setup: SkipGramSetup) {
+  constructor(private readonly instance: WasmInstance, private readonly setup: SkipGramSetup) {
     const { vocabSize, dim } = setup;
     this.stride = (dim + 3) & ~3;
     try {
@@ -39,9 +39,10 @@ class WasmSkipGramTables implements SkipGramTables {
       this.lossTable = this.copyIn(setup.minusLogSigmoidTable, 'skip-gram loss table');
       this.rng = this.copyIn(setup.rngState, 'skip-gram generator state');
       this.stats = this.alloc(3 * 8, 'skip-gram stats');
-      const scratchBytes = ctx.kernels.skipGramScratchBytes(
-        LOSS_CODE[setup.loss], vocabSize, this.stride, setup.numSampled, MAX_SENTENCE_WORDS, setup.negative,
-      );
+      const scratchBytes = 4 * instance.exports.skipGramScratchFloats({
+        loss: LOSS_CODE[setup.loss], vocabSize, dim: this.stride, numSampled: setup.numSampled,
+        maxSentence: MAX_SENTENCE_WORDS, negative: setup.negative,
+      });
       this.scratch = this.alloc(scratchBytes, 'skip-gram scratch');
       // the heap reuses freed blocks: zero everything, syn0's row padding included, which the
       // kernel reads (as 0) in its whole-stride f32x4 loops; a freed block of a diverged model
@@ -57,7 +58,7 @@ class WasmSkipGramTables implements SkipGramTables {
   }
 
   private alloc(bytes: number, what: string): number {
-    const address = this.ctx.heap.alloc(bytes, what);
+    const address = this.instance.heap.alloc(bytes, what);
     this.blocks.push(address);
     return address;
   }
@@ -70,39 +71,41 @@ class WasmSkipGramTables implements SkipGramTables {
 
   /** A view valid until the next allocation. */
   private bytes(address: number, count: number): Uint8Array {
-    return new Uint8Array(this.ctx.kernels.memory.buffer, address, count);
+    return new Uint8Array(this.instance.memory.buffer, address, count);
   }
 
   private writeRows(address: number, rows: Float32Array): void {
     const { vocabSize, dim } = this.setup;
-    const view = new Float32Array(this.ctx.kernels.memory.buffer, address, vocabSize * this.stride);
+    const view = new Float32Array(this.instance.memory.buffer, address, vocabSize * this.stride);
     for (let v = 0; v < vocabSize; v++) view.set(rows.subarray(v * dim, (v + 1) * dim), v * this.stride);
   }
 
   private readRows(address: number): Float32Array {
     this.checkLive();
     const { vocabSize, dim } = this.setup;
-    const view = new Float32Array(this.ctx.kernels.memory.buffer, address, vocabSize * this.stride);
+    const view = new Float32Array(this.instance.memory.buffer, address, vocabSize * this.stride);
     const out = new Float32Array(vocabSize * dim);
     for (let v = 0; v < vocabSize; v++) out.set(view.subarray(v * this.stride, v * this.stride + dim), v * dim);
     return out;
   }
 
-  trainBatch(batch: SkipGramBatch): SkipGramBatchStats {
+  train(batch: SkipGramBatch): SkipGramBatchStats {
     this.checkLive();
-    const { ctx, setup } = this;
-    return ctx.call((frame) => {
-      const ids = frame.input(batch.ids, 'skip-gram batch ids');
-      const ends = frame.input(batch.sentenceEnds, 'skip-gram batch sentence ends');
-      const alphas = frame.input(batch.alphas, 'skip-gram batch learning rates');
-      new Float64Array(ctx.kernels.memory.buffer, this.stats, 3).fill(0);
-      ctx.kernels.skipGramTrain(
-        LOSS_CODE[setup.loss], setup.vocabSize, this.stride, setup.window, setup.negative, setup.numSampled,
-        this.syn0, this.syn1, this.keepThreshold, this.aliasEntries, this.noiseProbability,
-        this.sigmoidTable, this.lossTable, this.rng, this.scratch, MAX_SENTENCE_WORDS,
-        ids, ends, alphas, batch.sentences, this.stats,
-      );
-      const [lossSum, pairs, keptWords] = new Float64Array(ctx.kernels.memory.buffer, this.stats, 3);
+    const { instance, setup } = this;
+    return instance.call((call) => {
+      new Float64Array(instance.memory.buffer, this.stats, 3).fill(0);
+      call.exports.skipGramTrain({
+        loss: LOSS_CODE[setup.loss], vocabSize: setup.vocabSize, dim: this.stride, window: setup.window,
+        negative: setup.negative, numSampled: setup.numSampled,
+        syn0: this.syn0, syn1: this.syn1, keepThreshold: this.keepThreshold, aliasEntries: this.aliasEntries,
+        noiseProbability: this.noiseProbability, sigmoidTable: this.sigmoidTable, lossTable: this.lossTable,
+        rng: this.rng, scratch: this.scratch, maxSentence: MAX_SENTENCE_WORDS,
+        ids: call.input(batch.ids, 'skip-gram batch ids'),
+        sentenceEnds: call.input(batch.sentenceEnds, 'skip-gram batch sentence ends'),
+        alphas: call.input(batch.alphas, 'skip-gram batch learning rates'),
+        sentences: batch.sentences, stats: this.stats,
+      });
+      const [lossSum, pairs, keptWords] = new Float64Array(instance.memory.buffer, this.stats, 3);
       return { lossSum, pairs, keptWords };
     });
   }
@@ -118,7 +121,7 @@ class WasmSkipGramTables implements SkipGramTables {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const address of this.blocks) this.ctx.heap.free(address);
+    for (const address of this.blocks) this.instance.heap.free(address);
     this.blocks.length = 0;
   }
 
@@ -127,6 +130,6 @@ class WasmSkipGramTables implements SkipGramTables {
   }
 }
 
-export function createSkipGramTablesWasm(ctx: WasmContext, setup: SkipGramSetup): SkipGramTables {
-  return new WasmSkipGramTables(ctx, setup);
+export function skipGramTables(instance: WasmInstance, setup: SkipGramSetup): SkipGramTables {
+  return new WasmSkipGramTables(instance, setup);
 }

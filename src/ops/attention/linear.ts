@@ -1,64 +1,24 @@
-// weft.attention.linear, linearBackward and linearStream: validation and dispatch.
+// weft.attention.linear, linearBackward, linearStream and favorFeatures: validation,
+// staging, value checks and the kernels.
 // out_t = phi(q_t) . sum_s phi(k_s) v_s^T / (phi(q_t) . sum_s phi(k_s) + eps) over the
 // keys t sees (all, or s <= t + S - T when causal; keyMask drops keys).
 
-import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkTensor, firstNonFinite } from '../tensor.js';
-import { checkSeed } from '../rng.js';
-import {
-  AttentionOperands, AttentionShape, CheckedGradients, MaxAbs, ValueChecked, checkGradients, checkOperands,
-  checkWorkingSizes, finiteMax,
-} from './attention_checks.js';
-import { checkArgs, checkChoice, checkInteger, checkNumber } from '../args.js';
-import type { AttentionGradientArrays, AttentionGradients } from './attention.js';
-import { defaultFeatureCount, favorFeatures } from './attention_favor.js';
+import { WeftError, describe } from '../../errors.js';
+import { Tensor, checkElementCount, checkTensor, firstNonFinite } from '../../tensor.js';
+import { checkSeed } from '../../rng.js';
+import { checkArgs, checkChoice, checkInteger, checkNumber } from '../../args.js';
+import type { Backend, Call } from '../../backend/types.js';
+import { KERNEL_CONSTANTS } from '../../kernel_constants.generated.js';
+import { bindOp, finiteMax } from '../op.js';
+import { checkGradients, checkOperands, checkWorkingSizes, stageGradients, stageOperands } from './checks.js';
+import { defaultFeatureCount, favorFeatures } from './favor.js';
+import type {
+  AttentionOperands, FeatureMap, FeatureSpec, LinearAttentionProblem, LinearStepProblem, LinearStreamState,
+} from './kernels.js';
+import { type AttentionGradients, wrapGradients } from './softmax.js';
 
-export type FeatureMap = 'elu1' | 'relu' | 'favor';
+export type { FeatureMap } from './kernels.js';
 const FEATURE_MAPS: readonly FeatureMap[] = ['elu1', 'relu', 'favor'];
-
-/** How queries and keys become features (shared by a batch call and a stream). */
-export interface FeatureSpec {
-  featureMap: FeatureMap;
-  /** Number of features: d for elu1 and relu, numFeatures for favor. */
-  F: number;
-  /** FAVOR+ random features W [F, d] (favor only). */
-  W?: Float32Array;
-  /** FAVOR+ estimates exp(scale q . k) (inputs scaled by sqrt(scale)); unused by elu1 and relu. */
-  scale: number;
-  eps: number;
-}
-
-/** One validated linear-attention call. */
-export interface LinearAttentionProblem extends AttentionOperands, ValueChecked {
-  features: FeatureSpec;
-}
-
-/** One step of a stream: BH = B * heads rows of q, k [BH, d] and v [BH, dv]. */
-export interface LinearStepProblem extends ValueChecked {
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
-  BH: number;
-  d: number;
-  dv: number;
-  features: FeatureSpec;
-}
-
-/**
- * The carried state of a stream, updated in place by a step: per row (of BH), KV' [F, dv + 1]
- * and its FAVOR+ per-feature stabilisers [F] (-Infinity before the first token; unused by elu1 and relu).
- */
-export interface LinearStreamState {
-  kv: Float32Array;
-  units: Float32Array;
-}
-
-export interface LinearAttentionKernels {
-  attentionLinear(p: LinearAttentionProblem): Float32Array;
-  attentionLinearBackward(p: LinearAttentionProblem, g: CheckedGradients): AttentionGradientArrays;
-  /** out [BH, dv]; advances `state`. */
-  attentionLinearStep(p: LinearStepProblem, state: LinearStreamState): Float32Array;
-}
 
 export interface FeatureOptions {
   /** 'elu1' (default): elu(x) + 1; 'relu'; 'favor': positive orthogonal random features (Performer). */
@@ -119,21 +79,19 @@ export interface LinearStream {
 const SUM_LIMIT = 1e37;
 // A stream's sums grow with its length: bound them as if over 2^20 tokens.
 const STREAM_TOKENS = 2 ** 20;
-// Rows per pass of the kernels' feature buffers (assembly/attention_linear.ts PASS_CHUNK)
-// and queries per causal block (LINEAR_CHUNK).
-const PASS_ROWS = 128;
-const CAUSAL_BLOCK = 32;
+// Rows per pass of the kernels' feature buffers and queries per causal block.
+const { PASS_CHUNK, LINEAR_CHUNK } = KERNEL_CONSTANTS;
 
 /** The working buffers every linear call (and a stream) holds per kv head: KV' and the feature rows. */
 function linearBuffers(F: number, dv: number): [string, number][] {
-  return [["KV' [numFeatures, dv + 1]", F * (dv + 1)], [`feature rows [${PASS_ROWS}, numFeatures]`, PASS_ROWS * F]];
+  return [["KV' [numFeatures, dv + 1]", F * (dv + 1)], [`feature rows [${PASS_CHUNK}, numFeatures]`, PASS_CHUNK * F]];
 }
 
 /**
  * The feature options of a call whose values have width dv (undefined: favorFeatures),
  * with its working buffers checked (MEMORY) before the FAVOR+ matrix is built.
  */
-function checkFeatures(fn: string, args: Record<string, unknown>, d: number, dv?: number): FeatureSpec {
+function checkFeatures(fn: string, args: Record<string, unknown>, d: number, dv?: number): FeatureSpec<Float32Array> {
   const featureMap = checkChoice(`${fn}: featureMap`, args.featureMap, FEATURE_MAPS, 'elu1');
   const eps = checkNumber(`${fn}: eps`, args.eps, 0, Infinity, 1e-6);
   const scale = checkNumber(`${fn}: scale`, args.scale, 0, Infinity, 1 / Math.sqrt(d));
@@ -147,77 +105,73 @@ function checkFeatures(fn: string, args: Record<string, unknown>, d: number, dv?
   return { featureMap: 'favor', F, W: favorFeatures(d, F, seed), scale, eps };
 }
 
-/**
- * Finite q, k, v whose sums over `keys` keys stay finite: for elu1 / relu
- * |num| <= F * keys * (1 + max|q|) (1 + max|k|) (1 + max|v|); FAVOR+ features are at
- * most 1 after stabilisation, so only the logits scale * d * max|x|^2 and keys * max|v| count.
- */
-function valueCheck(
-  fn: string, q: Float32Array, k: Float32Array, v: Float32Array, d: number, keys: number, features: FeatureSpec,
-): (maxAbs: MaxAbs) => number {
-  return (maxAbs) => {
-    const mq = finiteMax(`${fn}: q`, q, maxAbs), mk = finiteMax(`${fn}: k`, k, maxAbs), mv = finiteMax(`${fn}: v`, v, maxAbs);
-    const n = Math.max(1, keys);
-    const bound = features.featureMap === 'favor'
-      ? Math.max(features.scale * d * Math.max(mq, mk) ** 2, n * mv)
-      : features.F * n * (1 + mq) * (1 + mk) * (1 + mv);
-    if (!(bound <= SUM_LIMIT)) {
-      throw new WeftError('RANGE', `${fn}: |q|, |k|, |v| up to ${mq}, ${mk}, ${mv} could overflow f32 sums (bound ${bound} > ${SUM_LIMIT})`);
-    }
-    return bound;
-  };
+/** The features with W staged (FAVOR+). */
+function stageFeatures(call: Call, features: FeatureSpec<Float32Array>): FeatureSpec {
+  return { ...features, W: features.W && call.stage(features.W, 'FAVOR+ features') };
 }
 
-function planLinear(fn: string, options: unknown): LinearAttentionProblem & { sumBound: number } {
+/**
+ * RANGE unless sums over `keys` keys stay finite, given the largest |q|, |k|, |v|: for
+ * elu1 / relu |num| <= F * keys * (1 + max|q|) (1 + max|k|) (1 + max|v|); FAVOR+
+ * features are at most 1 after stabilisation, so only the logits scale * d * max|x|^2
+ * and keys * max|v| count. Returns the bound.
+ */
+function checkSums(fn: string, mq: number, mk: number, mv: number, d: number, keys: number, features: FeatureSpec<unknown>): number {
+  const n = Math.max(1, keys);
+  const bound = features.featureMap === 'favor'
+    ? Math.max(features.scale * d * Math.max(mq, mk) ** 2, n * mv)
+    : features.F * n * (1 + mq) * (1 + mk) * (1 + mv);
+  if (!(bound <= SUM_LIMIT)) {
+    throw new WeftError('RANGE', `${fn}: |q|, |k|, |v| up to ${mq}, ${mk}, ${mv} could overflow f32 sums (bound ${bound} > ${SUM_LIMIT})`);
+  }
+  return bound;
+}
+
+/** A validated linear call, before staging. */
+interface LinearPlan extends AttentionOperands<Float32Array> {
+  features: FeatureSpec<Float32Array>;
+}
+
+function planLinear(fn: string, options: unknown): LinearPlan {
   const args = checkArgs(fn, options, '{ q, k, v, ... }');
   const operands = checkOperands(fn, args);
   checkElementCount(`${fn}: out`, operands.B * operands.Hq * operands.T * operands.dv);
-  const features = checkFeatures(fn, args, operands.d, operands.dv);
-  const sums = valueCheck(fn, operands.q, operands.k, operands.v, operands.d, operands.S, features);
-  const problem = { ...operands, features, sumBound: NaN, checkValues: (maxAbs: MaxAbs) => void (problem.sumBound = sums(maxAbs)) };
-  return problem;
+  return { ...operands, features: checkFeatures(fn, args, operands.d, operands.dv) };
 }
 
-function wrapGradients(p: AttentionShape, g: AttentionGradientArrays): AttentionGradients {
-  return {
-    dq: { data: g.dq, shape: [p.B, p.Hq, p.T, p.d] },
-    dk: { data: g.dk, shape: [p.B, p.Hkv, p.S, p.d] },
-    dv: { data: g.dv, shape: [p.B, p.Hkv, p.S, p.dv] },
-  };
+/** Stage q, k, v (and W) and check their sums; returns the staged problem and the sums' bound. */
+function stageLinear(call: Call, fn: string, plan: LinearPlan): { problem: LinearAttentionProblem; sumBound: number } {
+  const { staged, maxQ, maxK, maxV } = stageOperands(call, fn, plan);
+  const sumBound = checkSums(fn, maxQ, maxK, maxV, plan.d, plan.S, plan.features);
+  return { problem: { ...staged, features: stageFeatures(call, plan.features) }, sumBound };
 }
 
 /** weft.attention.linear -> { out [B, Hq, T, dv] }. */
-export function attentionLinear(kernels: LinearAttentionKernels, args: LinearAttentionArgs): { out: Tensor } {
-  const p = planLinear('attention.linear', args);
-  return { out: { data: kernels.attentionLinear(p), shape: [p.B, p.Hq, p.T, p.dv] } };
+export function linearForward(backend: Backend, call: Call, args: LinearAttentionArgs): { out: Tensor } {
+  const fn = 'attention.linear';
+  const plan = planLinear(fn, args);
+  const { problem } = stageLinear(call, fn, plan);
+  return { out: { data: backend.kernels.attentionLinear(call, problem), shape: [plan.B, plan.Hq, plan.T, plan.dv] } };
 }
 
 /** weft.attention.linearBackward -> { dq, dk, dv }. */
-export function attentionLinearBackward(
-  kernels: LinearAttentionKernels,
-  args: LinearAttentionArgs & LinearBackwardExtras,
-): AttentionGradients {
+export function linearBackward(backend: Backend, call: Call, args: LinearAttentionArgs & LinearBackwardExtras): AttentionGradients {
   const fn = 'attention.linearBackward';
-  const p = planLinear(fn, args);
-  const g = checkGradients(fn, args as unknown as Record<string, unknown>, p, false);
-  const checkGradientValues = g.checkValues;
-  g.checkValues = (maxAbs) => {
-    // the backward's sums run over T queries weighted by dout (after p.checkValues set sumBound)
-    const maxima = checkGradientValues(maxAbs);
-    const doutMax = maxima.dout;
-    // a given out enters as dout . out
-    const bound = p.sumBound * Math.max(1, p.T) * (1 + doutMax) * (1 + maxima.out);
-    if (!(bound <= SUM_LIMIT)) {
-      throw new WeftError('RANGE', `${fn}: |dout| up to ${doutMax} with these q, k, v could overflow f32 gradient sums (bound ${bound} > ${SUM_LIMIT})`);
-    }
-    return maxima;
-  };
+  const plan = planLinear(fn, args);
+  const gradients = checkGradients(fn, args as unknown as Record<string, unknown>, plan, false);
   // dN' of every query of a kv head's group, and (FAVOR+) the stabilisers before each causal block
   checkWorkingSizes(fn, [
-    ["dN' [Hq / Hkv, T, dv + 1]", (p.Hq / p.Hkv) * p.T * (p.dv + 1)],
-    ['block stabilisers [T / 32, numFeatures]', Math.ceil(p.T / CAUSAL_BLOCK) * p.features.F],
+    ["dN' [Hq / Hkv, T, dv + 1]", (plan.Hq / plan.Hkv) * plan.T * (plan.dv + 1)],
+    [`block stabilisers [T / ${LINEAR_CHUNK}, numFeatures]`, Math.ceil(plan.T / LINEAR_CHUNK) * plan.features.F],
   ]);
-  return wrapGradients(p, kernels.attentionLinearBackward(p, g));
+  const { problem, sumBound } = stageLinear(call, fn, plan);
+  const { staged, maxDout, maxOut } = stageGradients(call, fn, gradients);
+  // the backward's sums run over T queries weighted by dout; a given out enters as dout . out
+  const bound = sumBound * Math.max(1, plan.T) * (1 + maxDout) * (1 + maxOut);
+  if (!(bound <= SUM_LIMIT)) {
+    throw new WeftError('RANGE', `${fn}: |dout| up to ${maxDout} with these q, k, v could overflow f32 gradient sums (bound ${bound} > ${SUM_LIMIT})`);
+  }
+  return wrapGradients(plan, backend.kernels.attentionLinearBackward(call, problem, staged));
 }
 
 /** A required count option >= 1: OPTION when missing or not an integer, RANGE when below 1. */
@@ -235,8 +189,11 @@ export function attentionFavorFeatures(options: { dim: number; numFeatures?: num
   return { data: spec.W!.slice(), shape: [spec.F, d] };
 }
 
-/** weft.attention.linearStream: causal linear attention one token at a time. */
-export function attentionLinearStream(kernels: LinearAttentionKernels, options: LinearStreamOptions): LinearStream {
+/**
+ * weft.attention.linearStream: causal linear attention one token at a time. A step
+ * checks its own output (an overflow also resets the stream) before the results check.
+ */
+export function linearStream(backend: Backend, options: LinearStreamOptions): LinearStream {
   const fn = 'attention.linearStream';
   const args = checkArgs(fn, options, '{ heads, dim, valueDim?, featureMap?, numFeatures?, seed? }');
   const heads = requiredCount(fn, args, 'heads');
@@ -263,8 +220,7 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
     }
     return { data: tensor.data, batch: b, rank: tensor.shape.length };
   };
-  return {
-    step(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  const step = bindOp(backend, `${fn}.step`, (call, q: Tensor, k: Tensor, v: Tensor): Tensor => {
       const tq = checkStep('q', q, d), tk = checkStep('k', k, d), tv = checkStep('v', v, dv);
       if (tk.batch !== tq.batch || tv.batch !== tq.batch) {
         throw new WeftError('SHAPE', `${fn}.step: q, k and v batch sizes differ: ${tq.batch}, ${tk.batch}, ${tv.batch}`);
@@ -278,11 +234,11 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
         const units = new Float32Array(batch * heads * features.F).fill(features.featureMap === 'favor' ? -Infinity : 0);
         state = { kv: new Float32Array(stateFloats(batch)), units };
       }
-      const problem: LinearStepProblem = {
-        q: tq.data, k: tk.data, v: tv.data, BH: batch * heads, d, dv, features,
-        checkValues: valueCheck(`${fn}.step`, tq.data, tk.data, tv.data, d, STREAM_TOKENS, features),
-      };
-      const out = kernels.attentionLinearStep(problem, state);
+      const label = `${fn}.step`;
+      const sq = call.stage(tq.data, `${label}: q`), sk = call.stage(tk.data, `${label}: k`), sv = call.stage(tv.data, `${label}: v`);
+      checkSums(label, finiteMax(`${label}: q`, sq), finiteMax(`${label}: k`, sk), finiteMax(`${label}: v`, sv), d, STREAM_TOKENS, features);
+      const problem: LinearStepProblem = { q: sq, k: sk, v: sv, BH: batch * heads, d, dv, features: stageFeatures(call, features) };
+      const out = backend.kernels.attentionLinearStep(call, problem, state);
       // the state has absorbed the token: if its sums overflowed f32, start over rather than
       // keep a state that would give NaN from now on (the caller gets RANGE and a fresh stream)
       const bad = firstNonFinite(out);
@@ -292,7 +248,9 @@ export function attentionLinearStream(kernels: LinearAttentionKernels, options: 
       }
       position++;
       return { data: out, shape: tq.rank === 3 ? [batch, heads, dv] : [heads, dv] };
-    },
+  }, ['q', 'k', 'v']);
+  return {
+    step,
     reset: forget,
     get position() {
       return position;

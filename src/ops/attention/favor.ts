@@ -5,7 +5,7 @@
 // from the one seeded generator and handed to either backend as an input, so both
 // use the very same features.
 
-import { Rng } from '../rng.js';
+import { Rng } from '../../rng.js';
 
 /** Default number of FAVOR+ features for width d: d * ceil(ln d), at least d. */
 export function defaultFeatureCount(d: number): number {

@@ -1,0 +1,53 @@
+// Index and address arithmetic shared by every kernel, and the one way a kernel lays
+// out its scratch.
+//
+// Scratch: a kernel's caller-owned scratch block is a list of regions, numbered by the
+// kernel's constants in the order they sit. The kernel writes one function giving each
+// region's size in floats (`<kernel>RegionFloats(region, ...)`); both its exported
+// `<kernel>ScratchFloats` (= the floats before the last region) and its region
+// pointers come from the running sum of those sizes, each rounded up to a 64-byte line
+// (regionAt). Sizes are f64 so that an absurd request is computed exactly (and refused
+// by the JS heap with MEMORY) instead of wrapping around in i32.
+
+import { GEMM_NR } from "./gemm";
+
+/** Byte size of `floats` f32 (or i32) elements. */
+// @ts-ignore: decorator
+@inline export function bytes(floats: i32): usize {
+  return <usize>floats << 2;
+}
+
+// @ts-ignore: decorator
+@inline export function ceil4(n: i32): i32 {
+  return (n + 3) & ~3;
+}
+
+// @ts-ignore: decorator
+@inline export function ceil8(n: i32): i32 {
+  return (n + 7) & ~7;
+}
+
+/** Non-negative remainder a mod m (m > 0). */
+// @ts-ignore: decorator
+@inline export function floorMod(a: i32, m: i32): i32 {
+  const r = a % m;
+  return r < 0 ? r + m : r;
+}
+
+/** n floats rounded up to a 64-byte line, so every region starts aligned. */
+// @ts-ignore: decorator
+@inline export function lineFloats(n: f64): f64 {
+  return Math.ceil(n / 16) * 16;
+}
+
+/** gemmPackedBFloats(K, N) in f64. */
+// @ts-ignore: decorator
+@inline export function packedBFloats(K: f64, N: f64): f64 {
+  return Math.ceil(N / GEMM_NR) * GEMM_NR * K;
+}
+
+/** The address `floatsBefore` floats (a sum of lineFloats sizes) into `scratch`. */
+// @ts-ignore: decorator
+@inline export function regionAt(scratch: usize, floatsBefore: f64): usize {
+  return scratch + (<usize>floatsBefore << 2);
+}
