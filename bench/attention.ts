@@ -154,7 +154,7 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
     const x: Inputs = { q: weft.randn([1, H, T, D], 1), k: weft.randn([1, H, T, D], 2), v: weft.randn([1, H, T, D], 3), dout: weft.randn([1, H, T, D], 4) };
     for (const kernel of list) {
       if (T > kernel.maxT || (ctx.quick && kernel.name.endsWith('bwd') && T > 1024)) continue;
-      ctx.progress.step(`attention ${kernel.name} T=${T}`);
+      ctx.progress.show(`attention ${kernel.name} T=${T}`);
       for (const impl of wasmImpls) {
         const predicted = predict(kernel, impl.label, T) ?? 0;
         record(kernel.name, impl.label, T, await timeCall(() => kernel.run(impl.weft, x), predicted, ctx));
@@ -171,7 +171,7 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
     // tfjs materialises H x T x T scores (8 GiB at T = 16K): up to 4096, within the budget
     const tfPredicted = predict('tfjs', 'tfjs', T);
     if (tf && T <= 4096 && (T === sizes[0] || (tfPredicted !== undefined && tfPredicted < tfjsBudgetMs))) {
-      ctx.progress.step(`attention tfjs-wasm full T=${T}`);
+      ctx.progress.show(`attention tfjs-wasm full T=${T}`);
       const peer = tfjsFull(tf, x, T);
       if (T === sizes[0]) peer.run(); // tfjs-wasm compiles its kernels on the first call
       record('tfjs full', 'tfjs', T, await timeCall(peer.run, tfPredicted ?? 0, ctx));

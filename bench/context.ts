@@ -6,7 +6,7 @@ import { supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
 import { FULL, QUICK, type Cell, type TimingOptions } from './harness.js';
 import { loadTfjsWasm, type Tf } from './peers/tfjs.js';
 import { measurePeak, type Peak } from './peak.js';
-import { Progress } from './progress.js';
+import { StatusLine } from '../src/cli/progress.js';
 import type { VegaLiteSpec } from './plot.js';
 
 export interface Implementation {
@@ -23,7 +23,7 @@ export interface BenchContext {
   peak: Peak;
   tf: Tf | null;
   /** Say what is being measured (a progress line on a TTY). */
-  progress: Progress;
+  progress: StatusLine;
 }
 
 /** A titled table. */
@@ -44,16 +44,16 @@ export interface FamilyTable extends Table {
   plot?: VegaLiteSpec;
 }
 
-export async function createBenchContext(quick: boolean, progress: Progress): Promise<BenchContext> {
+export async function createBenchContext(quick: boolean, progress: StatusLine): Promise<BenchContext> {
   const impls: Implementation[] = [];
   if (supportsRelaxedSimd()) impls.push({ label: 'wasm-relaxed', weft: await createWeft({ simd: 'relaxed' }) });
   else console.log('(wasm-relaxed skipped: run node with --experimental-wasm-relaxed-simd on Node 20)');
   impls.push({ label: 'wasm-simd', weft: await createWeft({ simd: 'simd' }) });
   impls.push({ label: 'js', weft: await createWeft({ backend: 'js' }) });
   const timing = quick ? QUICK : FULL;
-  progress.step('peak probe');
+  progress.show('peak probe');
   const peak = await measurePeak(quick);
-  progress.step('loading tfjs-wasm');
+  progress.show('loading tfjs-wasm');
   const tf = await loadTfjsWasm();
   return { quick, timing, impls, peak, tf, progress };
 }

@@ -24,7 +24,7 @@ export async function benchMatmul(ctx: BenchContext): Promise<FamilyTable> {
   const points: Record<string, unknown>[] = [];
   const best = ctx.impls[0];
   for (const [M, N, K] of MATMUL_SIZES) {
-    ctx.progress.step(`matmul ${M}x${N}x${K}`);
+    ctx.progress.show(`matmul ${M}x${N}x${K}`);
     const a = best.weft.randn([M, K], 1);
     const b = best.weft.randn([K, N], 2);
     const tasks: Record<string, () => unknown> = {};

@@ -31,7 +31,7 @@ export async function writeReport(out: string, input: ReportInput): Promise<stri
     ``,
     `- date: ${new Date().toISOString()}`,
     `- machine: ${describeMachine()}`,
-    `- mode: ${input.quick ? 'quick (`weft bench --quick`)' : 'full (`weft bench`)'}; run time ${input.seconds.toFixed(0)} s`,
+    `- mode: ${input.quick ? 'quick (`npm start`)' : 'full (`npm run bench`)'}; run time ${input.seconds.toFixed(0)} s`,
     `- every ratio compares implementations measured in this same run (one core each).`,
     ``,
     '```',

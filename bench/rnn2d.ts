@@ -133,7 +133,7 @@ async function forwardSection(ctx: BenchContext, points: Points): Promise<Sectio
   const times = new Map<number, number[]>();
   for (const hidden of HIDDEN)
     for (const n of sizes) {
-      ctx.progress.step(`rnn2d forward n=${n} hid=${hidden}`);
+      ctx.progress.show(`rnn2d forward n=${n} hid=${hidden}`);
       const c = makeCase(best.weft, n, hidden);
       const tasks: Record<string, () => unknown> = {};
       for (const impl of wasmImpls(ctx)) tasks[impl.label] = () => impl.weft.rnn2d.forward(c.args);
@@ -185,7 +185,7 @@ async function trainingSection(ctx: BenchContext, tf: Tf | null): Promise<Sectio
   const times = new Map<number, number[]>();
   for (const hidden of HIDDEN)
     for (const n of sizes) {
-      ctx.progress.step(`rnn2d forward+backward n=${n} hid=${hidden}`);
+      ctx.progress.show(`rnn2d forward+backward n=${n} hid=${hidden}`);
       const c = makeCase(best.weft, n, hidden);
       const { h } = best.weft.rnn2d.forward(c.args);
       const dh = best.weft.randn(h.shape, 9);
@@ -274,7 +274,7 @@ async function convSection(ctx: BenchContext): Promise<Section> {
   const layers = n - 1;
   const rows: Cell[][] = [];
   for (const hidden of ctx.quick ? [32] : HIDDEN) {
-    ctx.progress.step(`rnn2d vs conv stack, hid=${hidden}`);
+    ctx.progress.show(`rnn2d vs conv stack, hid=${hidden}`);
     const c = makeCase(weft, n, hidden);
     const stack = makeConvStack(weft, layers, hidden);
     const origins = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;

@@ -5,7 +5,7 @@ import { createBenchContext, type BenchContext, type FamilyTable } from './conte
 import { renderTable } from './harness.js';
 import { benchMatmul } from './matmul.js';
 import { benchRnn2d } from './rnn2d.js';
-import { Progress } from './progress.js';
+import { StatusLine } from '../src/cli/progress.js';
 import { writeReport } from './report.js';
 import { benchSoftmax } from './softmax.js';
 import { benchSkipgram } from './skipgram.js';
@@ -25,6 +25,9 @@ const FAMILIES: Record<string, Family> = {
   matmul: benchMatmul, rnn2d: benchRnn2d, softmax: benchSoftmax, skipgram: benchSkipgram, attention: benchAttention,
 };
 
+/** The names `--only` takes. */
+export const FAMILY_NAMES = Object.keys(FAMILIES);
+
 /** The families a run covers: all, or `only` (unknown names are an error). */
 export function chooseFamilies(only?: string[]): Family[] {
   if (!only || only.length === 0) return Object.values(FAMILIES);
@@ -36,7 +39,7 @@ export function chooseFamilies(only?: string[]): Family[] {
 export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTable[]> {
   const families = chooseFamilies(options.only);
   const started = performance.now();
-  const progress = new Progress();
+  const progress = new StatusLine(process.stderr, { logEvery: true, elapsed: true });
   const ctx = await createBenchContext(options.quick, progress);
   progress.clear();
   console.log(`weft benchmarks (${options.quick ? 'quick' : 'full'}), node ${process.version}, ${new Date().toISOString()}`);
@@ -50,7 +53,7 @@ export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTab
     for (const note of table.notes ?? []) console.log(`  ${note}`);
   }
   const seconds = (performance.now() - started) / 1000;
-  progress.step('writing the report');
+  progress.show('writing the report');
   const written = await writeReport(options.out, { quick: options.quick, peakTable: ctx.peak.table, families: tables, seconds });
   progress.clear();
   console.log(`report: ${written.join(', ')}`);

@@ -51,7 +51,7 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const rows: Row[] = [];
   let vocabSize = 0;
   for (const impl of ctx.impls) {
-    ctx.progress.step(`skip-gram training, weft ${impl.label}`);
+    ctx.progress.show(`skip-gram training, weft ${impl.label}`);
     const model = impl.weft.skipGram({ ...SETTINGS, epochs });
     await model.buildVocab({ path: corpus.path });
     vocabSize = model.vocab.length;
@@ -69,7 +69,7 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const peers: [string, 'file' | 'iterable'][] = ctx.quick ? [['gensim (corpus_file)', 'file']] : [['gensim (corpus_file)', 'file'], ['gensim (LineSentence)', 'iterable']];
   let gensim: GensimResult | null = null;
   for (const [label, mode] of peers) {
-    ctx.progress.step(`skip-gram training, ${label}`);
+    ctx.progress.show(`skip-gram training, ${label}`);
     const result = runGensim({ ...SETTINGS, epochs, corpusPath: corpus.path, questionsPath, pairsPath, mode });
     if (!result) break;
     gensim ??= result;

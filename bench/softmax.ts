@@ -63,7 +63,7 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
   const rows: Cell[][] = [];
   const points: Record<string, unknown>[] = [];
   for (const V of SOFTMAX_VOCAB_SIZES) {
-    ctx.progress.step(`softmax gradients V=${V}`);
+    ctx.progress.show(`softmax gradients V=${V}`);
     const p: Problem = problem(V);
     p.sampler = preparedSampler(best.weft, p);
     const ms: Record<string, Record<string, number>> = { full: {}, sampled: {}, negative: {}, prepared: {} };

@@ -54,18 +54,28 @@ const MIN_SAMPLE_MS = 2;
 const fmt = (v: number, digits = 3): string =>
   !Number.isFinite(v) ? '-' : Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(digits);
 
+/** An element with text content (never parsed as HTML). */
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className = ''): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
 /** Fill a table; each cell gets data-key="<row key>.<column key>" so tests can read it. */
 function fillTable(table: HTMLTableElement, columns: [string, string][], rows: { key: string; cells: (string | number)[] }[]): void {
-  const head = `<tr>${columns.map(([, title]) => `<th>${title}</th>`).join('')}</tr>`;
-  const body = rows
-    .map(
-      (row) =>
-        `<tr>${row.cells
-          .map((cell, i) => `<td data-key="${row.key}.${columns[i][0]}">${typeof cell === 'number' ? fmt(cell) : cell}</td>`)
-          .join('')}</tr>`,
-    )
-    .join('');
-  table.innerHTML = head + body;
+  const head = element('tr');
+  for (const [, title] of columns) head.append(element('th', title));
+  const body = rows.map((row) => {
+    const tr = element('tr');
+    row.cells.forEach((cell, i) => {
+      const td = element('td', typeof cell === 'number' ? fmt(cell) : cell);
+      td.dataset.key = `${row.key}.${columns[i][0]}`;
+      tr.append(td);
+    });
+    return tr;
+  });
+  table.replaceChildren(head, ...body);
 }
 
 function formInt(form: HTMLFormElement, name: string): number {
@@ -242,17 +252,21 @@ function showNeighbours(): void {
   const list = $<HTMLOListElement>('#neighbours');
   const word = ($<HTMLInputElement>('#neighbours-form input[name=word]').value || '').trim().toLowerCase();
   if (!model) {
-    list.innerHTML = '<li>train a model first</li>';
+    list.replaceChildren(element('li', 'train a model first'));
     return;
   }
   if (!model.vector(word)) {
-    list.innerHTML = `<li>"${word}" is not in the vocabulary</li>`;
+    // the word is user input: shown as text, never as markup
+    list.replaceChildren(element('li', `"${word}" is not in the vocabulary`));
     return;
   }
-  list.innerHTML = model
-    .mostSimilar(word, 8)
-    .map(([w, cos]) => `<li><span class="word">${w}</span> <span class="cos">${cos.toFixed(3)}</span></li>`)
-    .join('');
+  list.replaceChildren(
+    ...model.mostSimilar(word, 8).map(([w, cos]) => {
+      const item = element('li');
+      item.append(element('span', w, 'word'), ' ', element('span', cos.toFixed(3), 'cos'));
+      return item;
+    }),
+  );
 }
 
 // ---- wiring -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-/** Error codes every weft function may throw (see API.md, "Tensors"). */
+/** Error codes every weft function may throw; the README's "Errors" lists what each means for each family. */
 export const ErrorCode = {
   /** A shape, rank or length does not match what the function needs. */
   SHAPE: 'SHAPE',

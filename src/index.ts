@@ -24,7 +24,10 @@ export type {
   Rnn2dApi, Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dOrigin, Rnn2dParamArgs,
 } from './ops/rnn2d.js';
 export type { Conv2dApi, Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dPadding, Conv2dParamArgs } from './ops/conv2d.js';
-export type * from './ops/attention/index.js';
+export type {
+  AttentionApi, AttentionCommonOptions, AttentionGradients, AttentionResult, FeatureMap, FeatureOptions, FullAttentionArgs,
+  LinearAttentionArgs, LinearBackwardExtras, LinearStream, LinearStreamOptions, SoftmaxBackwardExtras, WindowedAttentionArgs,
+} from './ops/attention/index.js';
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
 export type {

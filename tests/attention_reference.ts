@@ -1,5 +1,5 @@
 // Naive O(T * S) attention references in f64 for the attention tests, written from
-// the definitions (API.md, "Attention"), independent of the kernels: every pair
+// the definitions (the README's "Attention"), independent of the kernels: every pair
 // (t, s) is tested with a predicate, the softmax uses the row max.
 
 import { expect } from 'vitest';

@@ -63,10 +63,13 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
     const ref = naiveAttention(q600, k, v, { keyMask, window: [300, 280], globals: [7, 590] });
     expectClose(win.out.data, ref.out, attentionTolerance(600), 'windowed');
     const args = { q: q600, k, v, keyMask, window: [300, 280] as [number, number], dout: weft.randn([1, 2, 600, 3], 55) };
-    const grads = weft.attention.windowedBackward(args);
-    const twin = (await createWeft({ backend: 'js' })).attention.windowedBackward(args);
-    // sums over ~580 keys or queries of O(1) f32 terms
-    for (const key of ['dq', 'dk', 'dv'] as const) expectClose(grads[key].data, twin[key].data, { atol: 3e-4, rtol: 1e-3 }, key);
+    // the gradients against the JS twin (on the js run that would compare the twin with itself)
+    if (label !== 'js') {
+      const grads = weft.attention.windowedBackward(args);
+      const twin = (await createWeft({ backend: 'js' })).attention.windowedBackward(args);
+      // sums over ~580 keys or queries of O(1) f32 terms
+      for (const key of ['dq', 'dk', 'dv'] as const) expectClose(grads[key].data, twin[key].data, { atol: 3e-4, rtol: 1e-3 }, key);
+    }
   });
 
   // [T, S, d, window, dilation, causal, globals]
@@ -111,6 +114,7 @@ describe.each(backendsUnderTest())('attention.full / windowed on $label', ({ lab
         const ref = naiveAttention(q, k, v, { causal, window: [2, 3], dilation, globals: [4] });
         expectClose(out.data, ref.out, attentionTolerance(S), `out dilation=${dilation} causal=${causal}`);
         expectCloseLse(lse.data, ref.lse, attentionTolerance(S), `lse dilation=${dilation} causal=${causal}`);
+        if (label === 'js') continue; // the twin comparison would compare the twin with itself
         const twin = js.attention.windowed(args);
         expectClose(out.data, twin.out.data, attentionTolerance(S), 'out vs the JS twin');
         const grads = weft.attention.windowedBackward({ ...args, dout });

@@ -319,7 +319,7 @@ describe.each(backendsUnderTest())('rnn2d on $label', ({ label, create }) => {
     expect(weft.memory().liveBytes).toBe(0);
   });
 
-  it('counts parameters and flops as API.md defines them', () => {
+  it('counts parameters and flops as documented (hid*C + 2*hid^2 + hid; 2*B*H*W*hid*(C + 2*hid))', () => {
     expect(weft.rnn2d.paramCount({ inputChannels: 3, hidden: 32 })).toBe(32 * 3 + 2 * 32 * 32 + 32);
     expect(weft.rnn2d.paramCount({ inputChannels: 3, hidden: 32, bias: false })).toBe(32 * 3 + 2 * 32 * 32);
     expect(weft.rnn2d.paramCount({ inputChannels: 1, hidden: 1, bias: true })).toBe(4);

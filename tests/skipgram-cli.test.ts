@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createWeft } from '../src/index.js';
 import { runSkipgramCommand } from '../src/cli/skipgram.js';
 import { runEvalCommand } from '../src/cli/eval.js';
-import { ProgressLine, formatDuration, formatProgress } from '../src/cli/progress.js';
+import { StatusLine, formatDuration, formatProgress } from '../src/cli/progress.js';
 import type { TrainProgress } from '../src/skipgram/trainer.js';
 import { RELAXED_PROJECT, expectWeftErrorAsync } from './helpers.js';
 
@@ -35,10 +35,10 @@ describe('progress line', () => {
   it('rewrites one line on a TTY and prints one line per epoch otherwise', () => {
     const tty = new Capture(true), log = new Capture(false);
     for (const out of [tty, log]) {
-      const line = new ProgressLine(out);
-      line.update(progress({ epoch: 1, progress: 0.1 }));
-      line.update(progress({ epoch: 1, progress: 0.2, endOfEpoch: true }));
-      line.update(progress({ epoch: 2, progress: 0.3 }));
+      const line = new StatusLine(out, { throttleMs: 100 });
+      for (const p of [progress({ epoch: 1, progress: 0.1 }), progress({ epoch: 1, progress: 0.2, endOfEpoch: true }), progress({ epoch: 2, progress: 0.3 })]) {
+        line.show(formatProgress(p), p.endOfEpoch);
+      }
       line.finish();
     }
     expect(log.text.split('\n').filter(Boolean)).toHaveLength(1);
@@ -46,6 +46,18 @@ describe('progress line', () => {
     expect(tty.text.startsWith('\r')).toBe(true);
     expect(tty.text.endsWith('\n')).toBe(true);
     expect(tty.text.split('\r').length - 1).toBe(3);
+  });
+
+  it('logs every step off a TTY when asked (the benchmark report), with the elapsed seconds', () => {
+    const tty = new Capture(true), log = new Capture(false);
+    for (const out of [tty, log]) {
+      const line = new StatusLine(out, { logEvery: true, elapsed: true });
+      line.show('peak probe');
+      line.show('matmul 256x256x256');
+      line.clear();
+    }
+    expect(log.text).toBe('[  0 s] peak probe\n[  0 s] matmul 256x256x256\n');
+    expect(tty.text).toBe('\r\x1b[2K[  0 s] peak probe\r\x1b[2K[  0 s] matmul 256x256x256\r\x1b[2K');
   });
 });
 

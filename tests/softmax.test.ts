@@ -104,7 +104,7 @@ function expectGradClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
   expectClose(actual, expected, tol, what);
 }
 
-describe.each(backendsUnderTest())('softmax on $label', ({ create }) => {
+describe.each(backendsUnderTest())('softmax on $label', ({ label, create }) => {
   let weft: Weft;
   beforeAll(async () => {
     weft = await create();
@@ -378,7 +378,8 @@ describe.each(backendsUnderTest())('softmax on $label', ({ create }) => {
     });
   });
 
-  it('agrees with the JS reference across class blocks and lane tails', async () => {
+  // on the js run this would compare the JS backend with itself
+  it.skipIf(label === 'js')('agrees with the JS reference across class blocks and lane tails', async () => {
     const js = await createWeft({ backend: 'js' });
     // V crosses the 256-class blocks of the exact kernel; N, h, S are not multiples of 4
     const [N, V, h, S] = [13, 601, 37, 41];

@@ -1,5 +1,6 @@
 // `weft demo [--port 8080]`: serve the demo page (dist/demo/, built by
-// scripts/build.mjs) on 127.0.0.1 and print its URL. Runs until interrupted.
+// scripts/build.mjs, which loads the library's dist/weft.iife.js) on 127.0.0.1 and
+// print its URL. Runs until interrupted.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -9,11 +10,11 @@ export async function runDemoCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string', default: '8080' } }, strict: true });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${values.port}`);
-  // dist/cli.js serves dist/demo/
-  const folder = fileURLToPath(new URL('./demo/', import.meta.url));
-  if (!existsSync(folder)) throw new Error(`no demo build at ${folder}: run npm run build first`);
-  const server = await serveStatic({ '/': folder }, {}, port);
-  console.log(`weft demo: ${server.url}/  (Ctrl-C to stop)`);
+  // dist/cli.js serves dist/: the page at /demo/, the bundle it loads at /weft.iife.js
+  const dist = fileURLToPath(new URL('./', import.meta.url));
+  if (!existsSync(`${dist}demo`)) throw new Error(`no demo build at ${dist}demo: run npm run build first`);
+  const server = await serveStatic({ '/': dist }, { '/': '<!doctype html><meta http-equiv="refresh" content="0; url=demo/">' }, port);
+  console.log(`weft demo: ${server.url}/demo/  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   await server.close();
   return 0;

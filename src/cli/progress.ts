@@ -1,5 +1,6 @@
-// The training progress line of `weft skipgram`: rewritten in place on a TTY
-// (at most every 100 ms), one line per epoch otherwise (logs, CI).
+// Status lines on a terminal: the training progress of `weft skipgram` (rewritten in
+// place on a TTY at most every 100 ms, one line per epoch otherwise) and the steps
+// of the benchmark report.
 
 import type { TrainProgress } from '../skipgram/trainer.js';
 
@@ -37,27 +38,50 @@ export function formatProgress(p: TrainProgress): string {
   ].join('  ');
 }
 
-export class ProgressLine {
+export interface StatusLineOptions {
+  /** On a TTY, redraw at most this often unless a line is kept. Default 0. */
+  throttleMs?: number;
+  /** Off a TTY, print every text (logs of long runs), not only kept ones. Default false. */
+  logEvery?: boolean;
+  /** Prefix each text with the seconds since the line was made: "[ 12 s] ". Default false. */
+  elapsed?: boolean;
+}
+
+/**
+ * One status line: rewritten in place on a TTY, one line per kept text otherwise (logs,
+ * CI). Training progress (`weft skipgram`) and the benchmark report both show theirs here.
+ */
+export class StatusLine {
+  private readonly started = performance.now();
   private lastDraw = 0;
-  private drawn = false;
+  private open = false;
 
-  constructor(private readonly out: OutputStream) {}
+  constructor(private readonly out: OutputStream, private readonly options: StatusLineOptions = {}) {}
 
-  update(p: TrainProgress): void {
+  /** Show `text`; `keep` ends its line (the next text starts a new one) and always prints it. */
+  show(text: string, keep = false): void {
+    const { throttleMs = 0, logEvery = false, elapsed = false } = this.options;
+    const line = elapsed ? `[${((performance.now() - this.started) / 1000).toFixed(0).padStart(3)} s] ${text}` : text;
     if (this.out.isTTY) {
       const now = performance.now();
-      if (!p.endOfEpoch && this.drawn && now - this.lastDraw < 100) return;
+      if (!keep && this.open && now - this.lastDraw < throttleMs) return;
       this.lastDraw = now;
-      this.out.write(`\r\x1b[2K${formatProgress(p)}${p.endOfEpoch ? '\n' : ''}`);
-      this.drawn = !p.endOfEpoch;
-    } else if (p.endOfEpoch) {
-      this.out.write(`${formatProgress(p)}\n`);
+      this.out.write(`\r\x1b[2K${line}${keep ? '\n' : ''}`);
+      this.open = !keep;
+    } else if (keep || logEvery) {
+      this.out.write(`${line}\n`);
     }
+  }
+
+  /** Erase a line left open on a TTY (before printing something else). */
+  clear(): void {
+    if (this.open) this.out.write('\r\x1b[2K');
+    this.open = false;
   }
 
   /** End a line left open on a TTY. */
   finish(): void {
-    if (this.drawn) this.out.write('\n');
-    this.drawn = false;
+    if (this.open) this.out.write('\n');
+    this.open = false;
   }
 }

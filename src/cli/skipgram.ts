@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { createWeft, WeftError } from '../index.js';
 import type { SkipGramLoss, SkipGramOptions } from '../index.js';
-import { ProgressLine, formatDuration, type OutputStream } from './progress.js';
+import { StatusLine, formatDuration, formatProgress, type OutputStream } from './progress.js';
 
 export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --output <vectors> [options]
 
@@ -125,8 +125,8 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
   });
   log(`vocabulary: ${model.vocab.length} words (${((performance.now() - started) / 1000).toFixed(1)} s); ` +
     `backend ${weft.backend}${weft.features.relaxedSimd ? ' (relaxed SIMD)' : weft.features.simd ? ' (SIMD)' : ''}`);
-  const progress = new ProgressLine(io.stderr);
-  const summary = await model.train(corpus, { onProgress: values.quiet ? undefined : (p) => progress.update(p) });
+  const progress = new StatusLine(io.stderr, { throttleMs: 100 });
+  const summary = await model.train(corpus, { onProgress: values.quiet ? undefined : (p) => progress.show(formatProgress(p), p.endOfEpoch) });
   progress.finish();
   writeFileSync(values.output, model.toWord2Vec({ binary: values.binary === '1' }));
   log(`trained ${summary.words} words (${summary.effectiveWords} after subsampling) in ${formatDuration(summary.seconds)}, ` +

@@ -25,7 +25,15 @@ export async function serveStatic(
   port = 0,
 ): Promise<StaticServer> {
   const server: Server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      // a malformed escape (%E0%A4%A) is the client's error, not a crash of the handler
+      res.writeHead(400);
+      res.end('bad request');
+      return;
+    }
     if (pages[path] !== undefined) {
       res.writeHead(200, { 'content-type': TYPES['.html'] });
       res.end(pages[path]);

@@ -14,7 +14,7 @@ export interface SkipGramFactory {
 
 /** weft.skipGram on a backend. */
 export function createSkipGram(backend: Backend): SkipGramFactory {
-  return Object.assign((options?: SkipGramOptions) => new SkipGramModel(backend, options), {
+  return Object.assign((options?: SkipGramOptions) => SkipGramModel.create(backend, options), {
     fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),
   });
 }

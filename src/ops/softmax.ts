@@ -322,9 +322,10 @@ export class UnigramSampler {
   readonly classes: number;
   /** The exponent applied to the counts. */
   readonly power: number;
-  /** The alias table the calls draw from (internal). */
+  /** @internal The alias table the calls draw from. */
   readonly draws: WeightedSampler;
 
+  /** @internal Samplers come from weft.softmax.unigramSampler, which validates the counts. */
   constructor(draws: WeightedSampler, power: number) {
     this.classes = draws.size;
     this.power = power;

@@ -109,7 +109,8 @@ export class SkipGramModel {
   private training = false;
   private loaded = false;
 
-  constructor(backend: Backend, options?: SkipGramOptions) {
+  /** Models come from weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
+  private constructor(backend: Backend, options?: SkipGramOptions) {
     this.backend = backend;
     this.config = checkConfig(options);
   }
@@ -323,6 +324,12 @@ export class SkipGramModel {
   }
 
   /** A model holding vectors read from a word2vec file (query and evaluate only). */
+  /** @internal weft.skipGram(options) on a backend. */
+  static create(backend: Backend, options?: SkipGramOptions): SkipGramModel {
+    return new SkipGramModel(backend, options);
+  }
+
+  /** @internal weft.skipGram.fromWord2Vec(bytes) on a backend. */
   static fromWord2Vec(backend: Backend, bytes: Uint8Array, options: { binary?: boolean } = {}): SkipGramModel {
     const binary = checkOptionsObject('fromWord2Vec', options).binary;
     if (binary !== undefined) optionalBoolean('fromWord2Vec: binary', binary, false);

@@ -43,11 +43,12 @@ export interface ServedPage {
   close(): Promise<void>;
 }
 
-/** Serve `roots` (URL prefix -> folder) and `pages` (path -> HTML) and open `/` in headless Chromium. */
+/** Serve `roots` (URL prefix -> folder) and `pages` (path -> HTML) and open `path` in headless Chromium. */
 export async function openServedPage(
   roots: Record<string, string>,
   pages: Record<string, string> = {},
   viewport?: { width: number; height: number },
+  path = '/',
 ): Promise<ServedPage> {
   const { serveStatic } = await import('../../src/cli/static-server.js');
   const server = await serveStatic(roots, pages);
@@ -58,7 +59,7 @@ export async function openServedPage(
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());
   });
-  await page.goto(server.url + '/');
+  await page.goto(server.url + path);
   return {
     page,
     url: server.url,

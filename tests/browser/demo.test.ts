@@ -19,7 +19,8 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
   const num = async (table: string, key: string) => Number((await cell(table, key)).replace(/,/g, ''));
 
   beforeAll(async () => {
-    chromium = await openServedPage({ '/': join(root, 'dist/demo') }, {}, { width: 1100, height: 1800 });
+    // dist/ as `weft demo` serves it: the page at /demo/, the library bundle beside it
+    chromium = await openServedPage({ '/': join(root, 'dist') }, {}, { width: 1100, height: 1800 }, '/demo/');
     ({ page, errors } = chromium);
     await page.waitForFunction(() => window.weftDemoReady === true, undefined, { timeout: 100_000 });
   });
@@ -86,6 +87,11 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
     await expect(page.locator('#train-status').innerText()).resolves.toMatch(/^trained: /);
     const neighbours = await page.locator('#neighbours li').allInnerTexts();
     expect(neighbours).toHaveLength(8);
+    // a word the user types is shown as text, never parsed as markup
+    await page.fill('#neighbours-form input[name=word]', '<img src=x>');
+    await page.locator('#neighbours-form input[name=word]').press('Enter');
+    await expect.poll(() => page.locator('#neighbours li').allInnerTexts()).toEqual(['"<img src=x>" is not in the vocabulary']);
+    expect(await page.locator('#neighbours img').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

@@ -276,7 +276,7 @@ describe.each(wasmBackends)('fuzzed arguments: js vs $label', ({ create }) => {
         const bound = 1e-3 * (1 + ref.reduce((m, [, x]) => (Number.isFinite(x) ? Math.max(m, Math.abs(x)) : m), 0));
         got.forEach(([key, x], i) => {
           const r = ref[i][1];
-          // lse is -Infinity for a row that sees no key (API.md); nothing else may be non-finite
+          // lse is -Infinity for a row that sees no key (the documented contract); nothing else may be non-finite
           if (key === 'lse' && x === -Infinity && r === -Infinity) return;
           expect(Number.isFinite(x), `${what}: ${key} value ${i} is ${x}`).toBe(true);
           expect(Math.abs(x - r), `${what}: ${key} value ${i}`).toBeLessThanOrEqual(bound);
