@@ -118,10 +118,12 @@ export function createMatmul(backend: Backend): MatmulFn {
   return bindOp(backend, 'matmul', (call, a: Tensor, b: Tensor, options?: MatmulOptions): Tensor => {
     const { plan, shape } = planMatmul(a, b, options);
     const problem: MatmulProblem = {
-      ...plan,
       a: call.stage(plan.a, 'a'),
       b: call.stage(plan.b, 'b'),
       bias: plan.bias && call.stage(plan.bias, 'bias'),
+      batch: plan.batch, M: plan.M, N: plan.N, K: plan.K,
+      aBatchStride: plan.aBatchStride, aRowStride: plan.aRowStride, aColStride: plan.aColStride,
+      bBatchStride: plan.bBatchStride, bRowStride: plan.bRowStride, bColStride: plan.bColStride,
     };
     return { data: backend.kernels.matmul(call, problem), shape };
   }, ['a', 'b', 'options']);

@@ -188,7 +188,8 @@ function backward(backend: Backend, call: Call, args: Rnn2dBackwardArgs): Rnn2dG
   const dh = checkShaped(op, 'dh', (args as unknown as Record<string, unknown>).dh, stateShape, why);
   const [lo, hi] = activationRange(activation);
   checkWithin(`${op}: h`, h, lo, hi, `must be the forward's output, which for activation "${activation}" is`);
-  const grads = backend.kernels.rnn2dBackward(call, { ...problem, h: call.stage(h, 'h'), dh: stageFinite(call, `${op}: dh`, dh) });
+  const backwardProblem: Rnn2dBackwardProblem = Object.assign(problem, { h: call.stage(h, 'h'), dh: stageFinite(call, `${op}: dh`, dh) });
+  const grads = backend.kernels.rnn2dBackward(call, backwardProblem);
   return {
     dx: { data: grads.dx, shape: [batch, height, width, channels] },
     dwIn: { data: grads.dwIn, shape: [hidden, channels] },

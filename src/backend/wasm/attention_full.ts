@@ -1,17 +1,30 @@
-// WASM wrappers of assembly/attention_full.ts: the windowed wrappers' helpers without a band.
+// WASM wrappers of assembly/attention_full.ts: the windowed wrappers' buffers, no band.
 
 import type { AttentionOutput, GradientInputs, SoftmaxAttentionProblem, SoftmaxGradientArrays } from '../../ops/attention/kernels.js';
 import type { WasmCall } from './call.js';
-import { backwardBuffers, forwardOutputs, operandArgs, readForward } from './attention_windowed.js';
+import {
+  type ForwardBuffers, type SoftmaxOperands, backwardBuffers, forwardBuffers, readBackward, readForward, softmaxOperands,
+} from './attention_windowed.js';
+
+function runFull(call: WasmCall, p: SoftmaxAttentionProblem, x: SoftmaxOperands, o: ForwardBuffers): void {
+  call.exports.attentionFull({
+    B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv, q: x.q, k: x.k, v: x.v, keyMask: x.keyMask,
+    scale: p.scale, causal: p.causal, out: o.out, lse: o.lse, scratch: o.scratch,
+  });
+}
 
 export function attentionFull(call: WasmCall, p: SoftmaxAttentionProblem): AttentionOutput {
-  const o = forwardOutputs(call, p);
-  call.exports.attentionFull({ ...operandArgs(call, p), ...o });
+  const o = forwardBuffers(call, p);
+  runFull(call, p, softmaxOperands(call, p), o);
   return readForward(call, p, o);
 }
 
 export function attentionFullBackward(call: WasmCall, p: SoftmaxAttentionProblem, g: GradientInputs): SoftmaxGradientArrays {
-  const operands = operandArgs(call, p);
-  const { buffers, read } = backwardBuffers(call, p, g, (o) => call.exports.attentionFull({ ...operands, ...o }));
-  return read(call.exports.attentionFullBackward({ ...operands, ...buffers }));
+  const x = softmaxOperands(call, p);
+  const b = backwardBuffers(call, p, g, (o) => runFull(call, p, x, o));
+  const maxProbability = call.exports.attentionFullBackward({
+    B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv, q: x.q, k: x.k, v: x.v, keyMask: x.keyMask,
+    scale: p.scale, causal: p.causal, out: b.out, lse: b.lse, dout: b.dout, dq: b.dq, dk: b.dk, dvOut: b.dvOut, scratch: b.scratch,
+  });
+  return readBackward(call, p, b, maxProbability);
 }

@@ -1,6 +1,7 @@
 // WASM wrappers of assembly/attention_linear.ts: run the kernels on the staged q, k, v
 // (and FAVOR+ features; the key mask copied in), copy out (or dq, dk, dv; or a
-// stream's state) out.
+// stream's state) out. Kernel arguments are written out in full (object spread into
+// them cost ~1 us a call, which a stream step pays per token).
 
 import { KERNEL_CONSTANTS } from '../../kernel_constants.generated.js';
 import type {
@@ -12,24 +13,22 @@ const FEATURE_CODES: Record<FeatureMap, number> = {
   elu1: KERNEL_CONSTANTS.FEATURE_ELU1, relu: KERNEL_CONSTANTS.FEATURE_RELU, favor: KERNEL_CONSTANTS.FEATURE_FAVOR,
 };
 
-/** The kernels' feature arguments: featureMap code, W (0 unless FAVOR+), F, scale, eps. */
-function featureArgs(call: WasmCall, f: FeatureSpec) {
-  return { featureMap: FEATURE_CODES[f.featureMap], W: call.address(f.W), F: f.F, scale: f.scale, eps: f.eps };
-}
+const code = (f: FeatureSpec) => FEATURE_CODES[f.featureMap];
 
-function operandArgs(call: WasmCall, p: LinearAttentionProblem) {
-  return {
-    B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv,
-    q: call.address(p.q), k: call.address(p.k), v: call.address(p.v),
-    keyMask: p.keyMask ? call.input(p.keyMask, 'attention keyMask') : 0, ...featureArgs(call, p.features), causal: p.causal,
-  };
+function keyMask(call: WasmCall, p: LinearAttentionProblem): number {
+  return p.keyMask ? call.input(p.keyMask, 'attention keyMask') : 0;
 }
 
 export function attentionLinear(call: WasmCall, p: LinearAttentionProblem): Float32Array {
   const size = p.B * p.Hq * p.T * p.dv;
   const out = call.allocF32(size, 'attention out');
   const scratch = call.allocF32(call.exports.attentionLinearScratchFloats({ d: p.d, dv: p.dv, F: p.features.F }), 'attention linear scratch');
-  call.exports.attentionLinear({ ...operandArgs(call, p), out, scratch });
+  const f = p.features;
+  call.exports.attentionLinear({
+    B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv,
+    q: call.address(p.q), k: call.address(p.k), v: call.address(p.v), keyMask: keyMask(call, p),
+    featureMap: code(f), W: call.address(f.W), F: f.F, scale: f.scale, eps: f.eps, causal: p.causal, out, scratch,
+  });
   return call.readF32(out, size);
 }
 
@@ -42,8 +41,12 @@ export function attentionLinearBackward(call: WasmCall, p: LinearAttentionProble
     call.exports.attentionLinearBackwardScratchFloats({ T: p.T, group: p.Hq / p.Hkv, d: p.d, dv: p.dv, F: p.features.F }),
     'attention linear backward scratch',
   );
+  const f = p.features;
   call.exports.attentionLinearBackward({
-    ...operandArgs(call, p), out: call.address(g.out), dout: call.address(g.dout), dq, dk, dvOut: dv, scratch,
+    B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv,
+    q: call.address(p.q), k: call.address(p.k), v: call.address(p.v), keyMask: keyMask(call, p),
+    featureMap: code(f), W: call.address(f.W), F: f.F, scale: f.scale, eps: f.eps, causal: p.causal,
+    out: call.address(g.out), dout: call.address(g.dout), dq, dk, dvOut: dv, scratch,
   });
   return { dq: call.readF32(dq, sizes.dq), dk: call.readF32(dk, sizes.dk), dv: call.readF32(dv, sizes.dv) };
 }
@@ -54,9 +57,10 @@ export function attentionLinearStep(call: WasmCall, p: LinearStepProblem, state:
   const unitsState = call.input(state.units, 'stream stabilisers');
   const out = call.allocF32(p.BH * p.dv, 'stream out');
   const scratch = call.allocF32(call.exports.attentionLinearScratchFloats({ d: p.d, dv: p.dv, F: p.features.F }), 'stream scratch');
+  const f = p.features;
   call.exports.attentionLinearStep({
     BH: p.BH, d: p.d, dv: p.dv, q: call.address(p.q), k: call.address(p.k), v: call.address(p.v),
-    ...featureArgs(call, p.features), kvState, unitsState, out, scratch,
+    featureMap: code(f), W: call.address(f.W), F: f.F, scale: f.scale, eps: f.eps, kvState, unitsState, out, scratch,
   });
   state.kv.set(call.readF32(kvState, state.kv.length));
   state.units.set(call.readF32(unitsState, state.units.length));

@@ -4,15 +4,11 @@ import type { Rnn2dBackwardProblem, Rnn2dGradientArrays, Rnn2dProblem } from '..
 import { activationCode } from '../../ops/activation.js';
 import type { WasmCall } from './call.js';
 
+// Argument objects are written out in full at each call (object spread into a kernel's
+// arguments cost ~1 us a call: 3.5 -> 9.3 us for a 2x2 grid).
+
 function sizes(p: Rnn2dProblem) {
   return { batch: p.batch, height: p.height, width: p.width, channels: p.channels, hidden: p.hidden };
-}
-
-function weights(call: WasmCall, p: Rnn2dProblem) {
-  return {
-    x: call.address(p.x), wIn: call.address(p.wIn), wLeft: call.address(p.wLeft), wTop: call.address(p.wTop),
-    activation: activationCode(p.activation), flipRows: p.flipRows, flipCols: p.flipCols,
-  };
 }
 
 export function rnn2dForward(call: WasmCall, p: Rnn2dProblem): Float32Array {
@@ -20,7 +16,11 @@ export function rnn2dForward(call: WasmCall, p: Rnn2dProblem): Float32Array {
   const count = p.batch * p.height * p.width * p.hidden;
   const h = call.allocF32(count, 'rnn2d h');
   const scratch = call.allocF32(exports.rnn2dForwardScratchFloats(sizes(p)), 'rnn2d scratch');
-  exports.rnn2dForward({ ...sizes(p), ...weights(call, p), bias: call.address(p.bias), h, scratch });
+  exports.rnn2dForward({
+    batch: p.batch, height: p.height, width: p.width, channels: p.channels, hidden: p.hidden,
+    x: call.address(p.x), wIn: call.address(p.wIn), wLeft: call.address(p.wLeft), wTop: call.address(p.wTop),
+    bias: call.address(p.bias), activation: activationCode(p.activation), flipRows: p.flipRows, flipCols: p.flipCols, h, scratch,
+  });
   return call.readF32(h, count);
 }
 
@@ -37,7 +37,9 @@ export function rnn2dBackward(call: WasmCall, p: Rnn2dBackwardProblem): Rnn2dGra
   const dbias = call.allocZeroed(hidden * 4, 'rnn2d dbias');
   const scratch = call.allocF32(exports.rnn2dBackwardScratchFloats(sizes(p)), 'rnn2d scratch');
   exports.rnn2dBackward({
-    ...sizes(p), ...weights(call, p), h: call.address(p.h), dh: call.address(p.dh),
+    batch, height, width, channels, hidden,
+    x: call.address(p.x), wIn: call.address(p.wIn), wLeft: call.address(p.wLeft), wTop: call.address(p.wTop),
+    h: call.address(p.h), dh: call.address(p.dh), activation: activationCode(p.activation), flipRows: p.flipRows, flipCols: p.flipCols,
     dx, dwIn, dwLeft, dwTop, dbias, scratch,
   });
   return {

@@ -106,8 +106,8 @@ function checkFeatures(fn: string, args: Record<string, unknown>, d: number, dv?
 }
 
 /** The features with W staged (FAVOR+). */
-function stageFeatures(call: Call, features: FeatureSpec<Float32Array>): FeatureSpec {
-  return { ...features, W: features.W && call.stage(features.W, 'FAVOR+ features') };
+function stageFeatures(call: Call, f: FeatureSpec<Float32Array>): FeatureSpec {
+  return { featureMap: f.featureMap, F: f.F, W: f.W && call.stage(f.W, 'FAVOR+ features'), scale: f.scale, eps: f.eps };
 }
 
 /**
