@@ -30,7 +30,7 @@ import { GEMM_NR, gemmPacked, gemmPackedAFloats } from "./gemm";
 import { packPanels } from "./attention_tile";
 import { expF32x4 } from "./exp_f32x4";
 import { hsumF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
-import { bytes, lineFloats, packedBFloats, regionAt } from "./layout";
+import { bytes, packedBFloats, floatsBefore, regionAt } from "./layout";
 import { addUnitsMax, exceeds, exponentiateRows, fillUnits, maxInto, scaleRowsByExp } from "./attention_stabilisers";
 
 /**
@@ -75,7 +75,7 @@ const L_CALL = 0, L_PACKED_W = 1, L_PACK_A = 2, L_PHI_K = 3, L_V_ONE = 4, L_PACK
  * Floats of one region, in f64 so that an absurd size cannot wrap (the JS heap refuses it
  * with MEMORY). T and group (= Hq / Hkv) size the backward's dN' and checkpoints only.
  */
-function linearRegionFloats(region: i32, T: i32, group: i32, d: i32, dv: i32, F: i32): f64 {
+function linearRegionFloats(region: i32, T: i32, group: i32, d: i32, dv: i32, F: i32, _0: i32): f64 {
   const C = <f64>LINEAR_CHUNK, P = <f64>PASS_CHUNK, w = <f64>dv + 1, f = <f64>F, k = <f64>d;
   switch (region) {
     case L_CALL: return <f64>((offsetof<LinearCall>() + 3) >> 2);
@@ -104,20 +104,13 @@ function linearRegionFloats(region: i32, T: i32, group: i32, d: i32, dv: i32, F:
   return 0;
 }
 
-/** Floats before region `which`. */
-function linearFloatsBefore(which: i32, T: i32, group: i32, d: i32, dv: i32, F: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < which; r++) floats += lineFloats(linearRegionFloats(r, T, group, d, dv, F));
-  return floats;
-}
-
 function linearRegion(scratch: usize, which: i32, T: i32, group: i32, d: i32, dv: i32, F: i32): usize {
-  return regionAt(scratch, linearFloatsBefore(which, T, group, d, dv, F));
+  return regionAt(scratch, linearRegionFloats, which, T, group, d, dv, F, 0);
 }
 
 /** Floats of scratch attentionLinear (and attentionLinearStep) needs, in f64 (no wrap). */
 export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32): f64 {
-  return linearFloatsBefore(L_REGIONS, 0, 0, d, dv, F);
+  return floatsBefore(linearRegionFloats, L_REGIONS, 0, 0, d, dv, F, 0);
 }
 
 /** The call's constants and scratch pointers; the table lives in region L_CALL. */
@@ -523,7 +516,7 @@ export function attentionLinear(
 
 /** Floats of scratch attentionLinearBackward needs (group = Hq / Hkv), in f64 (no wrap). */
 export function attentionLinearBackwardScratchFloats(T: i32, group: i32, d: i32, dv: i32, F: i32): f64 {
-  return linearFloatsBefore(L_BACKWARD_REGIONS, T, group, d, dv, F);
+  return floatsBefore(linearRegionFloats, L_BACKWARD_REGIONS, T, group, d, dv, F, 0);
 }
 
 function setUpLinearBackward(

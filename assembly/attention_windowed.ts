@@ -25,7 +25,7 @@ import {
   columnsTimesLanes_4x8, fillKeyBias, finishTile, maskBackwardBandScores, maskBackwardGlobalScores, maskBandScores,
   packPanels, packRowsAsLanes, resetTile, rowsTimesLanes_4x8, softmaxBlock, storeBlockMax, STATE_FLOATS,
 } from "./attention_tile";
-import { bytes, ceil4, ceil8, floorMod, lineFloats, regionAt } from "./layout";
+import { bytes, ceil4, ceil8, floorMod, floatsBefore, regionAt } from "./layout";
 import { hmaxF32x4 } from "./simd";
 
 const NEG_INF: f32 = -Infinity;
@@ -41,7 +41,7 @@ const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5
 }
 
 /** Floats of one forward region, in f64 so that an absurd size cannot wrap (the JS heap refuses it with MEMORY). */
-function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32, _0: i32, _1: i32): f64 {
   const nKpad = ceil4f(S), dvPad = ceil4f(dv), Gpad = ceil4f(G), L = <f64>LANES;
   switch (region) {
     case K_TILES: return nKpad * d;
@@ -70,20 +70,13 @@ function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
   return Math.ceil(n / 4) * 4;
 }
 
-/** Floats before forward region `which`. */
-function floatsBefore(which: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < which; r++) floats += lineFloats(regionFloats(r, S, d, dv, G));
-  return floats;
-}
-
 function region(scratch: usize, which: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  return regionAt(scratch, floatsBefore(which, S, d, dv, G));
+  return regionAt(scratch, regionFloats, which, S, d, dv, G, 0, 0);
 }
 
 /** Floats of scratch attentionWindowed needs, in f64 (no wrap). */
 export function attentionWindowedScratchFloats(S: i32, d: i32, dv: i32, G: i32): f64 {
-  return floatsBefore(REGIONS, S, d, dv, G);
+  return floatsBefore(regionFloats, REGIONS, S, d, dv, G, 0, 0);
 }
 
 /**
@@ -341,7 +334,7 @@ const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, 
   B_G_DO = 24, B_G_OUT = 25, B_G_LSE = 26, B_LANES = 27, B_PLAN = 28, B_CALL = 29, B_P_MAX = 30, B_REGIONS = 31;
 
 /** Floats of one backward region, in f64 (no wrap). */
-function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
+function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i32, _0: i32): f64 {
   const Tq = ceil4f(T), dPad = ceil4f(d), dvPad = ceil4f(dv), Gpad = Math.ceil(<f64>G / 8) * 8, L = <f64>LANES;
   const gRows = <f64>min(G, T);
   switch (region) {
@@ -374,20 +367,13 @@ function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i
   return 0;
 }
 
-/** Floats before backward region `which`. */
-function backwardFloatsBefore(which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < which; r++) floats += lineFloats(backwardRegionFloats(r, T, S, d, dv, G));
-  return floats;
-}
-
 function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  return regionAt(scratch, backwardFloatsBefore(which, T, S, d, dv, G));
+  return regionAt(scratch, backwardRegionFloats, which, T, S, d, dv, G, 0);
 }
 
 /** Floats of scratch attentionWindowedBackward needs, in f64 (no wrap). */
 export function attentionWindowedBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
-  return backwardFloatsBefore(B_REGIONS, T, S, d, dv, G);
+  return floatsBefore(backwardRegionFloats, B_REGIONS, T, S, d, dv, G, 0);
 }
 
 /** The pointers of one backward call's scratch regions; the table itself lives in region B_PLAN. */

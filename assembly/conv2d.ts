@@ -14,13 +14,13 @@
 
 import { GEMM_MC, gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
 import { activateRowInPlace } from "./activation";
-import { lineFloats, packedBFloats, regionAt } from "./layout";
+import { packedBFloats, floatsBefore, regionAt } from "./layout";
 
 // Scratch regions, in order (assembly/layout.ts): w^T packed, a chunk's patch rows, packed A.
 const PACKED_W = 0, PATCHES = 1, PACK_A = 2, REGIONS = 3;
 
 /** Floats of one region (f64 so an absurd size cannot wrap). */
-function regionFloats(region: i32, channels: i32, outChannels: i32, kernelH: i32, kernelW: i32): f64 {
+function regionFloats(region: i32, channels: i32, outChannels: i32, kernelH: i32, kernelW: i32, _0: i32, _1: i32): f64 {
   const patch = <f64>kernelH * <f64>kernelW * <f64>channels;
   switch (region) {
     case PACKED_W: return packedBFloats(patch, outChannels);
@@ -30,15 +30,9 @@ function regionFloats(region: i32, channels: i32, outChannels: i32, kernelH: i32
   return 0;
 }
 
-function floatsBefore(region: i32, channels: i32, outChannels: i32, kernelH: i32, kernelW: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < region; r++) floats += lineFloats(regionFloats(r, channels, outChannels, kernelH, kernelW));
-  return floats;
-}
-
 /** Floats of scratch conv2dForward needs (f64 so an absurd size cannot wrap). */
 export function conv2dForwardScratchFloats(channels: i32, outChannels: i32, kernelH: i32, kernelW: i32): f64 {
-  return floatsBefore(REGIONS, channels, outChannels, kernelH, kernelW);
+  return floatsBefore(regionFloats, REGIONS, channels, outChannels, kernelH, kernelW, 0, 0);
 }
 
 /** y = act(conv(x, w) + bias), stride 1, zero padding padTop / padLeft. bias == 0: no bias. */
@@ -48,9 +42,9 @@ export function conv2dForward(
   x: usize, w: usize, bias: usize, activation: i32, y: usize, scratch: usize,
 ): void {
   const patch = kernelH * kernelW * channels;
-  const packedW = regionAt(scratch, floatsBefore(PACKED_W, channels, outChannels, kernelH, kernelW));
-  const patches = regionAt(scratch, floatsBefore(PATCHES, channels, outChannels, kernelH, kernelW));
-  const packA = regionAt(scratch, floatsBefore(PACK_A, channels, outChannels, kernelH, kernelW));
+  const packedW = regionAt(scratch, regionFloats, PACKED_W, channels, outChannels, kernelH, kernelW, 0, 0);
+  const patches = regionAt(scratch, regionFloats, PATCHES, channels, outChannels, kernelH, kernelW, 0, 0);
+  const packA = regionAt(scratch, regionFloats, PACK_A, channels, outChannels, kernelH, kernelW, 0, 0);
   const outBytes = <usize>outChannels << 2;
   const channelBytes = <usize>channels << 2;
 

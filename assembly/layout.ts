@@ -3,10 +3,10 @@
 //
 // Scratch: a kernel's caller-owned scratch block is a list of regions, numbered by the
 // kernel's constants in the order they sit. The kernel writes one function giving each
-// region's size in floats (`<kernel>RegionFloats(region, ...)`); both its exported
-// `<kernel>ScratchFloats` (= the floats before the last region) and its region
-// pointers come from the running sum of those sizes, each rounded up to a 64-byte line
-// (regionAt). Sizes are f64 so that an absurd request is computed exactly (and refused
+// region's size in floats from up to six of its dimensions (a RegionSizes); both its
+// exported `<kernel>ScratchFloats` (floatsBefore the region count) and its region
+// pointers (regionAt) come from the running sum of those sizes, each rounded up to a
+// 64-byte line. Sizes are f64 so that an absurd request is computed exactly (and refused
 // by the JS heap with MEMORY) instead of wrapping around in i32.
 
 import { GEMM_NR } from "./gemm";
@@ -46,8 +46,17 @@ import { GEMM_NR } from "./gemm";
   return Math.ceil(N / GEMM_NR) * GEMM_NR * K;
 }
 
-/** The address `floatsBefore` floats (a sum of lineFloats sizes) into `scratch`. */
-// @ts-ignore: decorator
-@inline export function regionAt(scratch: usize, floatsBefore: f64): usize {
-  return scratch + (<usize>floatsBefore << 2);
+/** A kernel's region sizes: the floats of `region`, given up to six of the kernel's dimensions (unused ones 0). */
+export type RegionSizes = (region: i32, a: i32, b: i32, c: i32, d: i32, e: i32, f: i32) => f64;
+
+/** Floats before `region` of a layout (every region starts on a 64-byte line). */
+export function floatsBefore(sizes: RegionSizes, region: i32, a: i32, b: i32, c: i32, d: i32, e: i32, f: i32): f64 {
+  let floats: f64 = 0;
+  for (let r = 0; r < region; r++) floats += lineFloats(sizes(r, a, b, c, d, e, f));
+  return floats;
+}
+
+/** The address of `region` of a layout in the scratch block at `scratch`. */
+export function regionAt(scratch: usize, sizes: RegionSizes, region: i32, a: i32, b: i32, c: i32, d: i32, e: i32, f: i32): usize {
+  return scratch + (<usize>floatsBefore(sizes, region, a, b, c, d, e, f) << 2);
 }

@@ -40,7 +40,7 @@
 // Scratch: a caller-owned buffer of rnn2d{Forward,Backward}ScratchFloats floats.
 
 import { GEMM_KC, gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
-import { lineFloats, packedBFloats, regionAt } from "./layout";
+import { packedBFloats, floatsBefore, regionAt } from "./layout";
 import { activateRowInPlace, activationGradRowInPlace } from "./activation";
 
 // @ts-ignore: decorator
@@ -112,39 +112,70 @@ function skewRows(
   }
 }
 
-// Scratch regions of the forward and of the backward, in order (assembly/layout.ts).
-const F_OFFSETS = 0, F_PACKED_IN = 1, F_PACKED_LEFT = 2, F_PACKED_TOP = 3, F_X_SKEWED = 4, F_STATES = 5, F_PACK_A = 6,
-  F_REGIONS = 7;
-const B_OFFSETS = 0, B_PACKED_LEFT = 1, B_PACKED_TOP = 2, B_X_SKEWED = 3, B_H_SKEWED = 4, B_GRADS = 5, B_PACKED_CHUNK = 6,
-  B_PACK_A = 7, B_REGIONS = 8;
+// Scratch regions of both directions, in order (assembly/layout.ts); a region one
+// direction does not use is empty there. R_TABLE holds the Rnn2dScratch pointer table.
+const R_TABLE = 0, R_OFFSETS = 1, R_PACKED_LEFT = 2, R_PACKED_TOP = 3, R_X_SKEWED = 4, R_STATES = 5, R_GRADS = 6,
+  R_PACKED = 7, R_PACK_A = 8, R_REGIONS = 9;
 
-/** Floats of one forward region (f64 so an absurd size cannot wrap). */
-function forwardRegionFloats(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
+/** The scratch of one call: pointers to its regions (in region R_TABLE). */
+@unmanaged class Rnn2dScratch {
+  /** Diagonal offsets table, H + W i32. */
+  offsets: usize;
+  /** wLeft and wTop packed as GEMM B operands. */
+  packedLeft: usize; packedTop: usize;
+  /** x, and the states (forward) or h (backward), in the skewed layout. */
+  xSkewed: usize; states: usize;
+  /** The backward's gradient rows (skewed). */
+  grads: usize;
+  /** Forward: wIn packed; backward: KC-row chunks of x or h, or all of wIn. */
+  packed: usize;
+  packA: usize;
+}
+
+/** Floats of one region (f64 so an absurd size cannot wrap); `backward` is 1 for the backward's layout. */
+function regionFloats(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32, backward: i32): f64 {
   const cells = <f64>batch * <f64>height * <f64>width;
   switch (region) {
-    case F_OFFSETS: return <f64>height + <f64>width; // the diagonal offsets table, H + W i32
-    case F_PACKED_IN: return packedBFloats(channels, hidden);
-    case F_PACKED_LEFT: case F_PACKED_TOP: return packedBFloats(hidden, hidden);
-    case F_X_SKEWED: return cells * channels;
-    case F_STATES: return cells * hidden;
-    case F_PACK_A: return <f64>gemmPackedAFloats();
+    case R_TABLE: return <f64>((offsetof<Rnn2dScratch>() + 3) >> 2);
+    case R_OFFSETS: return <f64>height + <f64>width;
+    case R_PACKED_LEFT: case R_PACKED_TOP: return packedBFloats(hidden, hidden);
+    case R_X_SKEWED: return cells * channels;
+    case R_STATES: return cells * hidden;
+    case R_GRADS: return backward ? cells * hidden : 0;
+    case R_PACKED: return backward ? backwardPackedFloats(hidden, channels) : packedBFloats(channels, hidden);
+    case R_PACK_A: return <f64>gemmPackedAFloats();
   }
   return 0;
 }
 
-function forwardFloatsBefore(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < region; r++) floats += lineFloats(forwardRegionFloats(r, batch, height, width, channels, hidden));
-  return floats;
+// The backward's packed-B buffer: KC-row chunks of x or h, or all of wIn.
+// @ts-ignore: decorator
+@inline function backwardPackedFloats(hidden: i32, channels: i32): f64 {
+  return max(packedBFloats(GEMM_KC, max(hidden, channels)), packedBFloats(hidden, channels));
 }
 
-function forwardRegion(scratch: usize, region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): usize {
-  return regionAt(scratch, forwardFloatsBefore(region, batch, height, width, channels, hidden));
+/** Lay out a call's scratch and return its pointer table. */
+function layOut(scratch: usize, batch: i32, height: i32, width: i32, channels: i32, hidden: i32, backward: i32): Rnn2dScratch {
+  const t = changetype<Rnn2dScratch>(regionAt(scratch, regionFloats, R_TABLE, batch, height, width, channels, hidden, backward));
+  t.offsets = regionAt(scratch, regionFloats, R_OFFSETS, batch, height, width, channels, hidden, backward);
+  t.packedLeft = regionAt(scratch, regionFloats, R_PACKED_LEFT, batch, height, width, channels, hidden, backward);
+  t.packedTop = regionAt(scratch, regionFloats, R_PACKED_TOP, batch, height, width, channels, hidden, backward);
+  t.xSkewed = regionAt(scratch, regionFloats, R_X_SKEWED, batch, height, width, channels, hidden, backward);
+  t.states = regionAt(scratch, regionFloats, R_STATES, batch, height, width, channels, hidden, backward);
+  t.grads = regionAt(scratch, regionFloats, R_GRADS, batch, height, width, channels, hidden, backward);
+  t.packed = regionAt(scratch, regionFloats, R_PACKED, batch, height, width, channels, hidden, backward);
+  t.packA = regionAt(scratch, regionFloats, R_PACK_A, batch, height, width, channels, hidden, backward);
+  return t;
 }
 
 /** Floats of scratch rnn2dForward needs (f64 so an absurd size cannot wrap). */
 export function rnn2dForwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  return forwardFloatsBefore(F_REGIONS, batch, height, width, channels, hidden);
+  return floatsBefore(regionFloats, R_REGIONS, batch, height, width, channels, hidden, 0);
+}
+
+/** Floats of scratch rnn2dBackward needs (f64 so an absurd size cannot wrap). */
+export function rnn2dBackwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
+  return floatsBefore(regionFloats, R_REGIONS, batch, height, width, channels, hidden, 1);
 }
 
 /** Forward scan; h [B, H, W, D] is written. See the file header. bias == 0: no bias. */
@@ -155,13 +186,9 @@ export function rnn2dForward(
   h: usize, scratch: usize,
 ): void {
   const cells = batch * height * width;
-  const offsets = forwardRegion(scratch, F_OFFSETS, batch, height, width, channels, hidden);
-  const packedIn = forwardRegion(scratch, F_PACKED_IN, batch, height, width, channels, hidden);
-  const packedLeft = forwardRegion(scratch, F_PACKED_LEFT, batch, height, width, channels, hidden);
-  const packedTop = forwardRegion(scratch, F_PACKED_TOP, batch, height, width, channels, hidden);
-  const xSkewed = forwardRegion(scratch, F_X_SKEWED, batch, height, width, channels, hidden);
-  const states = forwardRegion(scratch, F_STATES, batch, height, width, channels, hidden);
-  const packA = forwardRegion(scratch, F_PACK_A, batch, height, width, channels, hidden);
+  const t = layOut(scratch, batch, height, width, channels, hidden, 0);
+  const offsets = t.offsets, packedIn = t.packed, packedLeft = t.packedLeft, packedTop = t.packedTop;
+  const xSkewed = t.xSkewed, states = t.states, packA = t.packA;
 
   diagonalOffsets(batch, height, width, offsets);
   skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);
@@ -203,41 +230,6 @@ export function rnn2dForward(
   skewRows(states, h, hidden, false, batch, height, width, flipRows, flipCols, offsets);
 }
 
-// The backward's packed-B buffer: KC-row chunks of x or h, or all of wIn.
-// @ts-ignore: decorator
-@inline function backwardPackedFloats(hidden: i32, channels: i32): f64 {
-  return max(packedBFloats(GEMM_KC, max(hidden, channels)), packedBFloats(hidden, channels));
-}
-
-/** Floats of one backward region (f64 so an absurd size cannot wrap). */
-function backwardRegionFloats(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  const cells = <f64>batch * <f64>height * <f64>width;
-  switch (region) {
-    case B_OFFSETS: return <f64>height + <f64>width;
-    case B_PACKED_LEFT: case B_PACKED_TOP: return packedBFloats(hidden, hidden);
-    case B_X_SKEWED: return cells * channels;
-    case B_H_SKEWED: case B_GRADS: return cells * hidden;
-    case B_PACKED_CHUNK: return backwardPackedFloats(hidden, channels);
-    case B_PACK_A: return <f64>gemmPackedAFloats();
-  }
-  return 0;
-}
-
-function backwardFloatsBefore(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < region; r++) floats += lineFloats(backwardRegionFloats(r, batch, height, width, channels, hidden));
-  return floats;
-}
-
-function backwardRegion(scratch: usize, region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32): usize {
-  return regionAt(scratch, backwardFloatsBefore(region, batch, height, width, channels, hidden));
-}
-
-/** Floats of scratch rnn2dBackward needs (f64 so an absurd size cannot wrap). */
-export function rnn2dBackwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  return backwardFloatsBefore(B_REGIONS, batch, height, width, channels, hidden);
-}
-
 // c[M, N] += a[M, K] @ b[K, N] for a long reduction (K = cells): B is packed one
 // KC-row chunk at a time into `packedB` (gemmPackedBFloats(GEMM_KC, N) floats), so
 // scratch stays small and each chunk is reused from L1/L2 by every A tile.
@@ -265,14 +257,9 @@ export function rnn2dBackward(
   dx: usize, dwIn: usize, dwLeft: usize, dwTop: usize, dbias: usize, scratch: usize,
 ): void {
   const cells = batch * height * width;
-  const offsets = backwardRegion(scratch, B_OFFSETS, batch, height, width, channels, hidden);
-  const packedLeft = backwardRegion(scratch, B_PACKED_LEFT, batch, height, width, channels, hidden);
-  const packedTop = backwardRegion(scratch, B_PACKED_TOP, batch, height, width, channels, hidden);
-  const xSkewed = backwardRegion(scratch, B_X_SKEWED, batch, height, width, channels, hidden);
-  const hSkewed = backwardRegion(scratch, B_H_SKEWED, batch, height, width, channels, hidden);
-  const grads = backwardRegion(scratch, B_GRADS, batch, height, width, channels, hidden);
-  const packedChunk = backwardRegion(scratch, B_PACKED_CHUNK, batch, height, width, channels, hidden);
-  const packA = backwardRegion(scratch, B_PACK_A, batch, height, width, channels, hidden);
+  const t = layOut(scratch, batch, height, width, channels, hidden, 1);
+  const offsets = t.offsets, packedLeft = t.packedLeft, packedTop = t.packedTop, packedChunk = t.packed;
+  const xSkewed = t.xSkewed, hSkewed = t.states, grads = t.grads, packA = t.packA;
 
   diagonalOffsets(batch, height, width, offsets);
   skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);

@@ -28,7 +28,7 @@ import { fmaF32x4 } from "./simd";
 import { aliasDraw } from "./sampling";
 import { dotRow } from "./rows";
 import { softmaxRowInPlace } from "./softmax";
-import { lineFloats, regionAt } from "./layout";
+import { floatsBefore, regionAt } from "./layout";
 
 export const LOSS_NEGATIVE: i32 = 0;
 export const LOSS_SAMPLED: i32 = 1;
@@ -62,19 +62,13 @@ function regionFloats(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampl
   return 0;
 }
 
-function floatsBefore(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < region; r++) floats += lineFloats(regionFloats(r, loss, vocabSize, dim, numSampled, maxSentence, negative));
-  return floats;
-}
-
 function region(scratch: usize, which: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): usize {
-  return regionAt(scratch, floatsBefore(which, loss, vocabSize, dim, numSampled, maxSentence, negative));
+  return regionAt(scratch, regionFloats, which, loss, vocabSize, dim, numSampled, maxSentence, negative);
 }
 
 /** Floats of scratch skipGramTrain needs; it persists between calls (the candidate stamps do). */
 export function skipGramScratchFloats(loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
-  return floatsBefore(S_REGIONS, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  return floatsBefore(regionFloats, S_REGIONS, loss, vocabSize, dim, numSampled, maxSentence, negative);
 }
 
 /** neu1e += g l2;  l2 += g l1   (one pass over the output row) */

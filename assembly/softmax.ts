@@ -10,7 +10,7 @@
 // into buffers the caller zeroed. `scale` = 1/N: gradients are of the mean loss.
 
 import { gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
-import { lineFloats, packedBFloats, regionAt } from "./layout";
+import { packedBFloats, floatsBefore, regionAt } from "./layout";
 import { expF32x4 } from "./exp_f32x4";
 import { hmaxF32x4, hsumF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
 import { axpyRow, dotRow } from "./rows";
@@ -87,7 +87,7 @@ export function softmaxCrossEntropy(batch: i32, classes: i32, logits: usize, tar
 const F_LOGITS_T = 0, F_RUN_MAX = 1, F_RUN_SUM = 2, F_PACK_INPUT_T = 3, F_PACK_INPUT = 4, F_PACK_WEIGHTS = 5, F_PACK_A = 6,
   F_REGIONS = 7;
 
-function fullRegionFloats(region: i32, batch: i32, classes: i32, hidden: i32): f64 {
+function fullRegionFloats(region: i32, batch: i32, classes: i32, hidden: i32, _0: i32, _1: i32, _2: i32): f64 {
   const ld = <f64>fullLogitStride(batch);
   switch (region) {
     case F_LOGITS_T: return <f64>classes * ld;
@@ -100,15 +100,9 @@ function fullRegionFloats(region: i32, batch: i32, classes: i32, hidden: i32): f
   return 0;
 }
 
-function fullFloatsBefore(region: i32, batch: i32, classes: i32, hidden: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < region; r++) floats += lineFloats(fullRegionFloats(r, batch, classes, hidden));
-  return floats;
-}
-
 /** Floats of scratch softmaxFull needs. */
 export function softmaxFullScratchFloats(batch: i32, classes: i32, hidden: i32): f64 {
-  return fullFloatsBefore(F_REGIONS, batch, classes, hidden);
+  return floatsBefore(fullRegionFloats, F_REGIONS, batch, classes, hidden, 0, 0, 0);
 }
 
 /**
@@ -124,13 +118,13 @@ export function softmaxFull(
   rowLoss: usize, dInput: usize, dWeights: usize, dBias: usize, scratch: usize,
 ): void {
   const ld = fullLogitStride(batch);
-  const logitsT = regionAt(scratch, fullFloatsBefore(F_LOGITS_T, batch, classes, hidden));
-  const runMax = regionAt(scratch, fullFloatsBefore(F_RUN_MAX, batch, classes, hidden));
-  const runSum = regionAt(scratch, fullFloatsBefore(F_RUN_SUM, batch, classes, hidden));
-  const packInputT = regionAt(scratch, fullFloatsBefore(F_PACK_INPUT_T, batch, classes, hidden));
-  const packInput = regionAt(scratch, fullFloatsBefore(F_PACK_INPUT, batch, classes, hidden));
-  const packWeights = regionAt(scratch, fullFloatsBefore(F_PACK_WEIGHTS, batch, classes, hidden));
-  const packA = regionAt(scratch, fullFloatsBefore(F_PACK_A, batch, classes, hidden));
+  const logitsT = regionAt(scratch, fullRegionFloats, F_LOGITS_T, batch, classes, hidden, 0, 0, 0);
+  const runMax = regionAt(scratch, fullRegionFloats, F_RUN_MAX, batch, classes, hidden, 0, 0, 0);
+  const runSum = regionAt(scratch, fullRegionFloats, F_RUN_SUM, batch, classes, hidden, 0, 0, 0);
+  const packInputT = regionAt(scratch, fullRegionFloats, F_PACK_INPUT_T, batch, classes, hidden, 0, 0, 0);
+  const packInput = regionAt(scratch, fullRegionFloats, F_PACK_INPUT, batch, classes, hidden, 0, 0, 0);
+  const packWeights = regionAt(scratch, fullRegionFloats, F_PACK_WEIGHTS, batch, classes, hidden, 0, 0, 0);
+  const packA = regionAt(scratch, fullRegionFloats, F_PACK_A, batch, classes, hidden, 0, 0, 0);
   const rowBytes = <usize>ld << 2;
 
   // logitsT[v, i] = weights[v] . input[i] + bias[v]; padding lanes [batch, ld) = 0
@@ -214,7 +208,7 @@ export function softmaxFull(
 // gradients), the true logits' gradients [N], a packed B operand, packed A.
 const S_LOGITS = 0, S_DL_TRUE = 1, S_PACK_B = 2, S_PACK_A = 3, S_REGIONS = 4;
 
-function sampledRegionFloats(region: i32, batch: i32, hidden: i32, numSampled: i32): f64 {
+function sampledRegionFloats(region: i32, batch: i32, hidden: i32, numSampled: i32, _0: i32, _1: i32, _2: i32): f64 {
   switch (region) {
     case S_LOGITS: return <f64>batch * <f64>numSampled;
     case S_DL_TRUE: return batch;
@@ -224,15 +218,9 @@ function sampledRegionFloats(region: i32, batch: i32, hidden: i32, numSampled: i
   return 0;
 }
 
-function sampledFloatsBefore(region: i32, batch: i32, hidden: i32, numSampled: i32): f64 {
-  let floats: f64 = 0;
-  for (let r = 0; r < region; r++) floats += lineFloats(sampledRegionFloats(r, batch, hidden, numSampled));
-  return floats;
-}
-
 /** Floats of scratch softmaxSampled needs. */
 export function softmaxSampledScratchFloats(batch: i32, hidden: i32, numSampled: i32): f64 {
-  return sampledFloatsBefore(S_REGIONS, batch, hidden, numSampled);
+  return floatsBefore(sampledRegionFloats, S_REGIONS, batch, hidden, numSampled, 0, 0, 0);
 }
 
 /**
@@ -246,10 +234,10 @@ export function softmaxSampled(
   rowLoss: usize, dInput: usize, dRows: usize, dBiasRows: usize, scratch: usize,
 ): void {
   const S = numSampled;
-  const logits = regionAt(scratch, sampledFloatsBefore(S_LOGITS, batch, hidden, S));
-  const dlTrue = regionAt(scratch, sampledFloatsBefore(S_DL_TRUE, batch, hidden, S));
-  const packB = regionAt(scratch, sampledFloatsBefore(S_PACK_B, batch, hidden, S));
-  const packA = regionAt(scratch, sampledFloatsBefore(S_PACK_A, batch, hidden, S));
+  const logits = regionAt(scratch, sampledRegionFloats, S_LOGITS, batch, hidden, S, 0, 0, 0);
+  const dlTrue = regionAt(scratch, sampledRegionFloats, S_DL_TRUE, batch, hidden, S, 0, 0, 0);
+  const packB = regionAt(scratch, sampledRegionFloats, S_PACK_B, batch, hidden, S, 0, 0, 0);
+  const packA = regionAt(scratch, sampledRegionFloats, S_PACK_A, batch, hidden, S, 0, 0, 0);
 
   // logits [N, S] = input [N, h] @ rows[0, S)ᵀ
   gemmPackB(hidden, S, rows, 1, hidden, packB);

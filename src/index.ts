@@ -14,7 +14,7 @@ import { type Rnn2dApi, createRnn2d } from './ops/rnn2d.js';
 import { type Conv2dApi, createConv2d } from './ops/conv2d.js';
 import { type AttentionApi, createAttention } from './ops/attention/index.js';
 import { type SoftmaxApi, createSoftmax } from './ops/softmax.js';
-import { type SkipGramFactory, createSkipGram } from './ops/skipgram.js';
+import { type SkipGramFactory, createSkipGram } from './ops/skipgram/index.js';
 
 export { WeftError, ErrorCode } from './errors.js';
 export type { Tensor } from './tensor.js';
@@ -36,14 +36,14 @@ export type {
 } from './ops/softmax.js';
 // a type only: samplers come from weft.softmax.unigramSampler, which validates the counts
 export type { UnigramSampler } from './ops/softmax.js';
-export type { SkipGramFactory } from './ops/skipgram.js';
-export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './skipgram/model.js';
-export type { SkipGramOptions } from './skipgram/model.js';
-export type { SkipGramLoss } from './skipgram/kernels.js';
-export type { Corpus, CorpusFile, Sentence } from './skipgram/corpus.js';
-export type { TrainOptions, TrainProgress, TrainSummary } from './skipgram/trainer.js';
-export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './skipgram/evaluate.js';
-export type { Similar } from './skipgram/similarity.js';
+export type { SkipGramFactory } from './ops/skipgram/index.js';
+export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './ops/skipgram/model.js';
+export type { SkipGramOptions } from './ops/skipgram/model.js';
+export type { SkipGramLoss } from './ops/skipgram/kernels.js';
+export type { Corpus, CorpusFile, Sentence } from './ops/skipgram/corpus.js';
+export type { TrainOptions, TrainProgress, TrainSummary } from './ops/skipgram/trainer.js';
+export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './ops/skipgram/evaluate.js';
+export type { Similar } from './ops/skipgram/similarity.js';
 
 export interface CreateWeftOptions {
   /** 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference. */

@@ -6,7 +6,7 @@ import { createWeft } from '../src/index.js';
 import { runSkipgramCommand } from '../src/cli/skipgram.js';
 import { runEvalCommand } from '../src/cli/eval.js';
 import { StatusLine, formatDuration, formatProgress } from '../src/cli/progress.js';
-import type { TrainProgress } from '../src/skipgram/trainer.js';
+import type { TrainProgress } from '../src/ops/skipgram/trainer.js';
 import { RELAXED_PROJECT, expectWeftErrorAsync } from './helpers.js';
 
 class Capture {

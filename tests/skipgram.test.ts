@@ -6,9 +6,9 @@ import { createWeft, type SkipGramModel, type SkipGramOptions, type TrainProgres
 import { Rng, seedState } from '../src/rng.js';
 import { AliasTable, unigramWeights } from '../src/sampling.js';
 import { compileEmbedded, instantiateKernels } from '../src/backend/wasm/instantiate.js';
-import { type Corpus, sentences, syncSentences } from '../src/skipgram/corpus.js';
-import { VocabCounter, keepThresholds } from '../src/skipgram/vocab.js';
-import { MAX_SENTENCE_WORDS } from '../src/skipgram/kernels.js';
+import { type Corpus, sentences, syncSentences } from '../src/ops/skipgram/corpus.js';
+import { VocabCounter, keepThresholds } from '../src/ops/skipgram/vocab.js';
+import { MAX_SENTENCE_WORDS } from '../src/ops/skipgram/kernels.js';
 import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, expectWeftErrorAsync } from './helpers.js';
 
 /** The Lee corpus, lowercased, a-z runs as words, one document per line (~60K words). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWeft, type SkipGramModel, type Weft } from '../src/index.js';
 import { Rng, fillNormal } from '../src/rng.js';
-import { formatFloat32, writeWord2Vec } from '../src/skipgram/word2vec.js';
+import { formatFloat32, writeWord2Vec } from '../src/ops/skipgram/word2vec.js';
 import { RELAXED_PROJECT, backendsUnderTest, expectWeftError } from './helpers.js';
 
 const DATA = join(import.meta.dirname, '../data');

@@ -1,6 +1,8 @@
 // A backend is the set of kernels of every op family plus the way one call runs on
-// it. src/ops/ validates and stages, a backend computes: both backends implement the
-// same interface, so one op body (and one test body) serves both.
+// it (src/ops/op.ts OpBackend). src/ops/ validates and stages, a backend computes:
+// both backends implement the same interface, so one op body (and one test body)
+// serves both. The dependency points one way: backends implement what src/ops/
+// declares (each family's kernel interface, Call, Staged).
 //
 // A call, in order (src/ops/op.ts runs it): the op checks its arguments, stages its
 // float inputs (Call.stage: the WASM backend copies them into linear memory), checks
@@ -9,12 +11,15 @@
 // problem holds Staged inputs, never bare arrays: it cannot be reached unstaged.
 
 import type { Features } from './wasm/instantiate.js';
+import type { OpBackend } from '../ops/op.js';
 import type { MatmulKernels } from '../ops/matmul.js';
 import type { Rnn2dKernels } from '../ops/rnn2d.js';
 import type { Conv2dKernels } from '../ops/conv2d.js';
 import type { SoftmaxKernels } from '../ops/softmax.js';
-import type { SkipGramKernels } from '../skipgram/kernels.js';
+import type { SkipGramKernels } from '../ops/skipgram/kernels.js';
 import type { AttentionKernels } from '../ops/attention/kernels.js';
+
+export type { Call, Staged } from '../ops/op.js';
 
 export type BackendName = 'wasm' | 'js';
 
@@ -26,30 +31,11 @@ export interface MemoryInfo {
   liveBytes: number;
 }
 
-/** A float input placed where one call's kernels read it (Call.stage). */
-export interface Staged {
-  /** The caller's array (never written). */
-  readonly data: Float32Array;
-  /** max |x| over data; NaN or Infinity when a value is not finite. Scanned once, on first use. */
-  maxAbs(): number;
-}
-
-/** One op call on a backend: what it stages and holds is released when the call ends, also when it throws. */
-export interface Call {
-  /** Stage a float input for this call's kernels (`name` labels it in errors). */
-  stage(data: Float32Array, name: string): Staged;
-  /** True when the backend found every value of `result` finite while producing it (the results check then skips it). */
-  scannedFinite(result: Float32Array): boolean;
-}
-
-/** Every op's kernel, by the op's name (weft.attention.windowed -> attentionWindowed). */
+/** Every kernel, by its op's name (weft.attention.windowed -> attentionWindowed). */
 export interface Kernels extends MatmulKernels, Rnn2dKernels, Conv2dKernels, AttentionKernels, SoftmaxKernels, SkipGramKernels {}
 
-export interface Backend {
+export interface Backend extends OpBackend<Kernels> {
   readonly name: BackendName;
   readonly features: Features;
-  readonly kernels: Kernels;
-  /** Run one op call (see the header). */
-  call<T>(body: (call: Call) => T): T;
   memory(): MemoryInfo;
 }

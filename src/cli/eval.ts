@@ -1,5 +1,5 @@
 // `weft eval`: analogy accuracy and word-pair correlations of a word2vec vectors
-// file, with gensim's conventions (see src/skipgram/evaluate.ts).
+// file, with gensim's conventions (see src/ops/skipgram/evaluate.ts).
 
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';

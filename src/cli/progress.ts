@@ -2,7 +2,7 @@
 // place on a TTY at most every 100 ms, one line per epoch otherwise) and the steps
 // of the benchmark report.
 
-import type { TrainProgress } from '../skipgram/trainer.js';
+import type { TrainProgress } from '../ops/skipgram/trainer.js';
 
 export interface OutputStream {
   write(text: string): unknown;

@@ -5,9 +5,8 @@
 import { WeftError, describe } from '../errors.js';
 import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.js';
-import type { Backend, Call, Staged } from '../backend/types.js';
 import { Activation, parseActivation } from './activation.js';
-import { bindOp, stageFinite } from './op.js';
+import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './op.js';
 
 export type Conv2dPadding = 'same' | 'valid';
 
@@ -160,7 +159,7 @@ function planConv2d(call: Call, value: unknown): Conv2dProblem {
 }
 
 /** weft.conv2d on a backend. */
-export function createConv2d(backend: Backend): Conv2dApi {
+export function createConv2d(backend: OpBackend<Conv2dKernels>): Conv2dApi {
   return {
     forward: bindOp(backend, 'conv2d.forward', (call, args: Conv2dForwardArgs) => {
       const p = planConv2d(call, args);

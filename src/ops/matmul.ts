@@ -5,8 +5,7 @@
 import { WeftError, describe } from '../errors.js';
 import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkOptionsObject, optionalBoolean } from '../args.js';
-import type { Backend, Call, Staged } from '../backend/types.js';
-import { bindOp } from './op.js';
+import { bindOp, type Call, type OpBackend, type Staged } from './op.js';
 
 /** One matmul, batch-strided: element (bi, m, k) of A at bi*aBatchStride + m*aRowStride + k*aColStride. */
 export interface MatmulPlan {
@@ -114,7 +113,7 @@ export function planMatmul(a: unknown, b: unknown, options: MatmulOptions = {}):
  * product the scan would cost more than the product): a non-finite operand shows in the
  * results, and the results check names it.
  */
-export function createMatmul(backend: Backend): MatmulFn {
+export function createMatmul(backend: OpBackend<MatmulKernels>): MatmulFn {
   return bindOp(backend, 'matmul', (call, a: Tensor, b: Tensor, options?: MatmulOptions): Tensor => {
     const { plan, shape } = planMatmul(a, b, options);
     const problem: MatmulProblem = {

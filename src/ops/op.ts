@@ -1,6 +1,8 @@
 // How every op call runs, in one place: the family's body checks its arguments,
 // stages its float inputs, checks their values from the staged maxima and runs its
-// kernel, all inside one backend call; then the results are checked here.
+// kernel, all inside one backend call; then the results are checked here. The
+// interfaces a backend implements for the families (Call, Staged, OpBackend) are here
+// too: src/backend/ depends on src/ops/, never the reverse.
 //
 // The results check: inputs are validated before the kernel runs, but finite inputs
 // can still overflow f32 (a 3e38 weight, an identity RNN whose state doubles at every
@@ -12,7 +14,31 @@
 
 import { WeftError } from '../errors.js';
 import { checkFinite, firstNonFinite } from '../tensor.js';
-import type { Backend, Call, Staged } from '../backend/types.js';
+
+/** A float input placed where one call's kernels read it (Call.stage). */
+export interface Staged {
+  /** The caller's array (never written). */
+  readonly data: Float32Array;
+  /** max |x| over data; NaN or Infinity when a value is not finite. Scanned once, on first use. */
+  maxAbs(): number;
+}
+
+/** One op call on a backend: what it stages and holds is released when the call ends, also when it throws. */
+export interface Call {
+  /** Stage a float input for this call's kernels (`name` labels it in errors). */
+  stage(data: Float32Array, name: string): Staged;
+  /** True when the backend found every value of `result` finite while producing it (the results check then skips it). */
+  scannedFinite(result: Float32Array): boolean;
+}
+
+/**
+ * What a family needs from a backend: its kernels (by op name) and a way to run one
+ * call. The families define these interfaces; src/backend/ implements them.
+ */
+export interface OpBackend<K> {
+  readonly kernels: K;
+  call<T>(body: (call: Call) => T): T;
+}
 
 /** One op's body: arguments in, results out, run inside a backend call. */
 export type OpBody<A extends unknown[], R> = (call: Call, ...args: A) => R;
@@ -23,7 +49,7 @@ export type OpBody<A extends unknown[], R> = (call: Call, ...args: A) => R;
  * op taking one argument bag needs none).
  */
 export function bindOp<A extends unknown[], R>(
-  backend: Backend, name: string, body: OpBody<A, R>, argNames: readonly string[] = [],
+  backend: OpBackend<unknown>, name: string, body: OpBody<A, R>, argNames: readonly string[] = [],
 ): (...args: A) => R {
   return (...args: A) =>
     backend.call((call) => {

@@ -6,9 +6,8 @@
 import { WeftError, describe } from '../errors.js';
 import { Tensor, checkElementCount, checkTensor, checkWithin } from '../tensor.js';
 import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.js';
-import type { Backend, Call, Staged } from '../backend/types.js';
 import { Activation, activationRange, parseActivation } from './activation.js';
-import { bindOp, stageFinite } from './op.js';
+import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './op.js';
 
 /** The corner the scan starts from. */
 export type Rnn2dOrigin = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
@@ -171,14 +170,14 @@ function planRnn2d(call: Call, op: string, value: unknown): Rnn2dProblem {
 }
 
 /** weft.rnn2d.forward */
-function forward(backend: Backend, call: Call, args: Rnn2dForwardArgs): { h: Tensor } {
+function forward(backend: OpBackend<Rnn2dKernels>, call: Call, args: Rnn2dForwardArgs): { h: Tensor } {
   const problem = planRnn2d(call, 'rnn2d.forward', args);
   const { batch, height, width, hidden } = problem;
   return { h: { data: backend.kernels.rnn2dForward(call, problem), shape: [batch, height, width, hidden] } };
 }
 
 /** weft.rnn2d.backward */
-function backward(backend: Backend, call: Call, args: Rnn2dBackwardArgs): Rnn2dGradients {
+function backward(backend: OpBackend<Rnn2dKernels>, call: Call, args: Rnn2dBackwardArgs): Rnn2dGradients {
   const op = 'rnn2d.backward';
   const problem = planRnn2d(call, op, args);
   const { batch, height, width, channels, hidden, activation } = problem;
@@ -200,7 +199,7 @@ function backward(backend: Backend, call: Call, args: Rnn2dBackwardArgs): Rnn2dG
 }
 
 /** weft.rnn2d on a backend. */
-export function createRnn2d(backend: Backend): Rnn2dApi {
+export function createRnn2d(backend: OpBackend<Rnn2dKernels>): Rnn2dApi {
   return {
     forward: bindOp(backend, 'rnn2d.forward', (call, args: Rnn2dForwardArgs) => forward(backend, call, args)),
     backward: bindOp(backend, 'rnn2d.backward', (call, args: Rnn2dBackwardArgs) => backward(backend, call, args)),

@@ -13,8 +13,7 @@ import { WeftError, describe } from '../errors.js';
 import { Rng, checkSeed } from '../rng.js';
 import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
 import { checkArgs, checkChoice, checkIds, checkInteger, checkNumber, optionalBoolean } from '../args.js';
-import type { Backend, Call, Staged } from '../backend/types.js';
-import { bindOp, stageFinite } from './op.js';
+import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './op.js';
 import {
   LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
 } from '../sampling.js';
@@ -205,7 +204,7 @@ export interface SoftmaxApi {
 
 /** What the softmax ops need from a weft instance. */
 interface SoftmaxContext {
-  backend: Backend;
+  backend: OpBackend<SoftmaxKernels>;
   /** Draws of calls without a seed continue this stream. */
   rng: Rng;
 }
@@ -572,7 +571,7 @@ function negativeSampling(ctx: SoftmaxContext, call: Call, args: NegativeSamplin
 }
 
 /** weft.softmax on a backend; calls without a seed continue the instance's own stream (a fresh instance repeats it). */
-export function createSoftmax(backend: Backend): SoftmaxApi {
+export function createSoftmax(backend: OpBackend<SoftmaxKernels>): SoftmaxApi {
   const ctx: SoftmaxContext = { backend, rng: new Rng(0) };
   return {
     crossEntropy: bindOp(backend, 'softmax.crossEntropy', (call, args: CrossEntropyArgs) => crossEntropy(ctx, call, args)),

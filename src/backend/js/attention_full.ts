@@ -126,12 +126,20 @@ export function attendRowsBackward(
   return { ...grads, maxProbability };
 }
 
-export function attentionFull(_call: Call, staged: SoftmaxAttentionProblem): AttentionOutput {
-  const p = unstage(staged);
-  return attendRows(p, fullKeys(p));
+/** The forward and backward twins of softmax attention whose rows see the keys `keysOf(p)` lists. */
+export function softmaxTwins(keysOf: (p: Plain) => KeyLister) {
+  return {
+    forward(_call: Call, staged: SoftmaxAttentionProblem): AttentionOutput {
+      const p = unstage(staged);
+      return attendRows(p, keysOf(p));
+    },
+    backward(_call: Call, staged: SoftmaxAttentionProblem, g: GradientInputs): SoftmaxGradientArrays {
+      const p = unstage(staged);
+      return attendRowsBackward(p, unstage(g), keysOf(p));
+    },
+  };
 }
 
-export function attentionFullBackward(_call: Call, staged: SoftmaxAttentionProblem, g: GradientInputs): SoftmaxGradientArrays {
-  const p = unstage(staged);
-  return attendRowsBackward(p, unstage(g), fullKeys(p));
-}
+const full = softmaxTwins(fullKeys);
+export const attentionFull = full.forward;
+export const attentionFullBackward = full.backward;

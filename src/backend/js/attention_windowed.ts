@@ -4,11 +4,7 @@
 // that band; a query at a global position sees every key. Causal (s <= p) and
 // keyMask apply to every pair.
 
-import {
-  type AttentionOutput, type GradientInputs, type SoftmaxAttentionProblem, type SoftmaxGradientArrays, unstage,
-} from '../../ops/attention/kernels.js';
-import type { Call } from '../types.js';
-import { type KeyLister, type Plain, attendRows, attendRowsBackward, fullKeys } from './attention_full.js';
+import { type KeyLister, type Plain, fullKeys, softmaxTwins } from './attention_full.js';
 
 function windowKeys(p: Plain): KeyLister {
   const { S, T, causal, keyMask } = p;
@@ -37,12 +33,6 @@ function windowKeys(p: Plain): KeyLister {
   };
 }
 
-export function attentionWindowed(_call: Call, staged: SoftmaxAttentionProblem): AttentionOutput {
-  const p = unstage(staged);
-  return attendRows(p, windowKeys(p));
-}
-
-export function attentionWindowedBackward(_call: Call, staged: SoftmaxAttentionProblem, g: GradientInputs): SoftmaxGradientArrays {
-  const p = unstage(staged);
-  return attendRowsBackward(p, unstage(g), windowKeys(p));
-}
+const windowed = softmaxTwins(windowKeys);
+export const attentionWindowed = windowed.forward;
+export const attentionWindowedBackward = windowed.backward;

@@ -3,8 +3,8 @@
 // backends train the same vectors up to float rounding (f64 arithmetic here, f32
 // SIMD there). Tables are plain typed arrays with row stride dim (no padding).
 
-import { MAX_EXP, SIGMOID_TABLE_SIZE } from '../../skipgram/kernels.js';
-import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../skipgram/kernels.js';
+import { MAX_EXP, SIGMOID_TABLE_SIZE } from '../../ops/skipgram/kernels.js';
+import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram/kernels.js';
 import { Rng } from '../../rng.js';
 import { mulHigh32 } from '../../sampling.js';
 import { WeftError } from '../../errors.js';

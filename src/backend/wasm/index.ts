@@ -3,14 +3,14 @@
 
 import type { Backend, Kernels } from '../types.js';
 import { WasmInstance } from './call.js';
-import { matmul } from './gemm.js';
-import { rnn2dBackward, rnn2dForward } from './rnn2d.js';
-import { conv2dForward } from './conv2d.js';
+import * as gemm from './gemm.js';
+import * as rnn2d from './rnn2d.js';
+import * as conv2d from './conv2d.js';
+import * as attentionFull from './attention_full.js';
+import * as attentionWindowed from './attention_windowed.js';
+import * as attentionLinear from './attention_linear.js';
+import * as softmax from './softmax.js';
 import { skipGramTables } from './skipgram.js';
-import { softmaxCrossEntropy, softmaxFull, softmaxNegativeSampling, softmaxSampled } from './softmax.js';
-import { attentionFull, attentionFullBackward } from './attention_full.js';
-import { attentionWindowed, attentionWindowedBackward } from './attention_windowed.js';
-import { attentionLinear, attentionLinearBackward, attentionLinearStep } from './attention_linear.js';
 import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
 import { WeftError } from '../../errors.js';
 /** Exports every weft kernel module has; a module without them is not one of ours. */
@@ -43,23 +43,10 @@ export async function createWasmBackend(choice: SimdChoice, module?: WebAssembly
     throw new WeftError('OPTION', `createWeft: module: the module passed is the ${relaxed ? 'relaxed' : 'plain'} SIMD build, but simd: "${choice}" was asked for`);
   }
   const instance = new WasmInstance(exports, memory);
-  // Every wrapper receives the WasmCall its own backend made (Backend.call below).
+  // Every kernel, by its op's name, from the wrappers' modules (the typecheck asks for each
+  // one); each wrapper receives the WasmCall its own backend made (Backend.call below).
   const kernels: Kernels = {
-    matmul,
-    rnn2dForward,
-    rnn2dBackward,
-    conv2dForward,
-    attentionFull,
-    attentionFullBackward,
-    attentionWindowed,
-    attentionWindowedBackward,
-    attentionLinear,
-    attentionLinearBackward,
-    attentionLinearStep,
-    softmaxCrossEntropy,
-    softmaxFull,
-    softmaxSampled,
-    softmaxNegativeSampling,
+    ...gemm, ...rnn2d, ...conv2d, ...attentionFull, ...attentionWindowed, ...attentionLinear, ...softmax,
     skipGramTables: (setup) => skipGramTables(instance, setup),
   };
   return {

@@ -3,8 +3,8 @@
 // each batch is copied in through a call and trained by one kernel call (skipGramTrain).
 // Vector rows are padded to a multiple of 4 floats (aligned f32x4 loads, no tails).
 
-import { LOSS_CODE, MAX_SENTENCE_WORDS } from '../../skipgram/kernels.js';
-import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../skipgram/kernels.js';
+import { LOSS_CODE, MAX_SENTENCE_WORDS } from '../../ops/skipgram/kernels.js';
+import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram/kernels.js';
 import { WeftError } from '../../errors.js';
 import type { WasmInstance } from './call.js';
 

@@ -17,60 +17,69 @@ export function softmaxCrossEntropy(call: WasmCall, p: CrossEntropyProblem) {
   return { rowLoss: call.readF32(rowLoss, p.batch), dlogits: call.readF32(dlogits, count) };
 }
 
+/** What a softmax loss over weight rows writes: row losses and dInput (=), the rows' and their biases' gradients (+=, zeroed). */
+interface LossBuffers {
+  rowLoss: number;
+  dInput: number;
+  dRows: number;
+  dBias: number;
+}
+
+function lossBuffers(call: WasmCall, what: string, batch: number, hidden: number, rows: number, withBias: boolean): LossBuffers {
+  return {
+    rowLoss: call.allocF32(batch, `${what} losses`),
+    dInput: call.allocF32(batch * hidden, `${what} dInput`),
+    dRows: call.allocZeroed(rows * hidden * 4, `${what} weight gradients`),
+    dBias: withBias ? call.allocZeroed(rows * 4, `${what} bias gradients`) : 0,
+  };
+}
+
+function readLoss(call: WasmCall, o: LossBuffers, batch: number, hidden: number, rows: number) {
+  return {
+    rowLoss: call.readF32(o.rowLoss, batch),
+    dInput: call.readF32(o.dInput, batch * hidden),
+    dRows: call.readF32(o.dRows, rows * hidden),
+    dBias: o.dBias ? call.readF32(o.dBias, rows) : undefined,
+  };
+}
+
 export function softmaxFull(call: WasmCall, p: FullSoftmaxProblem) {
   const { batch, classes, hidden } = p;
-  const rowLoss = call.allocF32(batch, 'softmax.full losses');
-  const dInput = call.allocF32(batch * hidden, 'softmax.full dInput');
-  const dWeights = call.allocZeroed(classes * hidden * 4, 'softmax.full dWeights');
-  const dBias = p.bias ? call.allocZeroed(classes * 4, 'softmax.full dBias') : 0;
+  const o = lossBuffers(call, 'softmax.full', batch, hidden, classes, p.bias !== undefined);
   const scratch = call.allocF32(call.exports.softmaxFullScratchFloats({ batch, classes, hidden }), 'softmax.full logits and packed operands');
   call.exports.softmaxFull({
     batch, classes, hidden, input: call.address(p.input), weights: call.address(p.weights), bias: call.address(p.bias),
-    targets: call.input(p.targets, 'softmax.full targets'), scale: p.scale, rowLoss, dInput, dWeights, dBias, scratch,
+    targets: call.input(p.targets, 'softmax.full targets'), scale: p.scale,
+    rowLoss: o.rowLoss, dInput: o.dInput, dWeights: o.dRows, dBias: o.dBias, scratch,
   });
-  return {
-    rowLoss: call.readF32(rowLoss, batch),
-    dInput: call.readF32(dInput, batch * hidden),
-    dWeights: call.readF32(dWeights, classes * hidden),
-    dBias: p.bias ? call.readF32(dBias, classes) : undefined,
-  };
+  const out = readLoss(call, o, batch, hidden, classes);
+  return { rowLoss: out.rowLoss, dInput: out.dInput, dWeights: out.dRows, dBias: out.dBias };
 }
 
 export function softmaxSampled(call: WasmCall, p: SampledSoftmaxProblem) {
   const { batch, hidden, numSampled, numRows } = p;
-  const rowLoss = call.allocF32(batch, 'softmax.sampled losses');
-  const dInput = call.allocF32(batch * hidden, 'softmax.sampled dInput');
-  const dRows = call.allocZeroed(numRows * hidden * 4, 'softmax.sampled dRows');
-  const dBiasRows = p.rowBias ? call.allocZeroed(numRows * 4, 'softmax.sampled dBiasRows') : 0;
+  const o = lossBuffers(call, 'softmax.sampled', batch, hidden, numRows, p.rowBias !== undefined);
   const scratch = call.allocF32(call.exports.softmaxSampledScratchFloats({ batch, hidden, numSampled }), 'softmax.sampled scratch');
   call.exports.softmaxSampled({
     batch, hidden, numSampled, input: call.address(p.input), rows: call.address(p.rowWeights), rowBias: call.address(p.rowBias),
     targetSlot: call.input(p.targetSlot, 'softmax.sampled target slots'),
     logQTrue: call.address(p.logQTrue), logQSampled: call.address(p.logQSampled),
-    removeHits: p.removeAccidentalHits ? 1 : 0, scale: p.scale, rowLoss, dInput, dRows, dBiasRows, scratch,
+    removeHits: p.removeAccidentalHits ? 1 : 0, scale: p.scale,
+    rowLoss: o.rowLoss, dInput: o.dInput, dRows: o.dRows, dBiasRows: o.dBias, scratch,
   });
-  return {
-    rowLoss: call.readF32(rowLoss, batch),
-    dInput: call.readF32(dInput, batch * hidden),
-    dRows: call.readF32(dRows, numRows * hidden),
-    dBiasRows: p.rowBias ? call.readF32(dBiasRows, numRows) : undefined,
-  };
+  const out = readLoss(call, o, batch, hidden, numRows);
+  return { rowLoss: out.rowLoss, dInput: out.dInput, dRows: out.dRows, dBiasRows: out.dBias };
 }
 
 export function softmaxNegativeSampling(call: WasmCall, p: NegativeSamplingProblem) {
   const { batch, hidden, negative, numRows } = p;
-  const rowLoss = call.allocF32(batch, 'softmax.negativeSampling losses');
-  const dInput = call.allocF32(batch * hidden, 'softmax.negativeSampling dInput');
-  const dRows = call.allocZeroed(numRows * hidden * 4, 'softmax.negativeSampling dRows');
+  const o = lossBuffers(call, 'softmax.negativeSampling', batch, hidden, numRows, false);
   call.exports.softmaxNegativeSampling({
     batch, hidden, negative, input: call.address(p.input), rows: call.address(p.rowWeights),
     targetSlot: call.input(p.targetSlot, 'softmax.negativeSampling target slots'),
     negativeSlot: call.input(p.negativeSlot, 'softmax.negativeSampling negative slots'),
-    scale: p.scale, rowLoss, dInput, dRows,
+    scale: p.scale, rowLoss: o.rowLoss, dInput: o.dInput, dRows: o.dRows,
   });
-  return {
-    rowLoss: call.readF32(rowLoss, batch),
-    dInput: call.readF32(dInput, batch * hidden),
-    dRows: call.readF32(dRows, numRows * hidden),
-  };
+  const out = readLoss(call, o, batch, hidden, numRows);
+  return { rowLoss: out.rowLoss, dInput: out.dInput, dRows: out.dRows };
 }

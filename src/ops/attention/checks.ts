@@ -5,7 +5,7 @@
 import { WeftError, describe } from '../../errors.js';
 import { MAX_ELEMENTS, Tensor, checkElementCount, checkTensor } from '../../tensor.js';
 import { optionalBoolean } from '../../args.js';
-import type { Call } from '../../backend/types.js';
+import type { Call } from '../op.js';
 import { finiteMax } from '../op.js';
 import type { AttentionBand, AttentionOperands, AttentionShape, GradientInputs } from './kernels.js';
 

@@ -4,8 +4,9 @@
 // in kernels.ts, the shared checks in checks.ts.
 
 import type { Tensor } from '../../tensor.js';
-import type { Backend } from '../../backend/types.js';
+import type { OpBackend } from '../op.js';
 import { bindOp } from '../op.js';
+import type { AttentionKernels } from './kernels.js';
 import {
   type AttentionGradients, type AttentionResult, type FullAttentionArgs, type SoftmaxBackwardExtras,
   type WindowedAttentionArgs, softmaxBackward, softmaxForward,
@@ -40,7 +41,7 @@ export interface AttentionApi {
 }
 
 /** weft.attention on a backend. */
-export function createAttention(backend: Backend): AttentionApi {
+export function createAttention(backend: OpBackend<AttentionKernels>): AttentionApi {
   return {
     full: bindOp(backend, 'attention.full', (call, args: FullAttentionArgs) => softmaxForward(backend, call, args, false)),
     windowed: bindOp(backend, 'attention.windowed', (call, args: WindowedAttentionArgs) => softmaxForward(backend, call, args, true)),

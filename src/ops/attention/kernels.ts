@@ -4,9 +4,9 @@
 // sees keys s <= t + (S - T). A row that sees no key gives zeros and lse = -Infinity.
 //
 // Problems are generic in how their float inputs are held: Staged (what ops hands a
-// backend: src/backend/types.ts), or bare Float32Array (the JS twins, after unstage).
+// backend: src/ops/op.ts), or bare Float32Array (the JS twins, after unstage).
 
-import type { Call, Staged } from '../../backend/types.js';
+import type { Call, Staged } from '../op.js';
 
 /** Sizes of one attention call: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv]. */
 export interface AttentionShape {

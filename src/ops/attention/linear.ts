@@ -7,13 +7,13 @@ import { WeftError, describe } from '../../errors.js';
 import { Tensor, checkElementCount, checkTensor, firstNonFinite } from '../../tensor.js';
 import { checkSeed } from '../../rng.js';
 import { checkArgs, checkChoice, checkInteger, checkNumber } from '../../args.js';
-import type { Backend, Call } from '../../backend/types.js';
+import type { Call, OpBackend } from '../op.js';
 import { KERNEL_CONSTANTS } from '../../kernel_constants.generated.js';
 import { bindOp, finiteMax } from '../op.js';
 import { checkGradients, checkOperands, checkWorkingSizes, stageGradients, stageOperands } from './checks.js';
 import { defaultFeatureCount, favorFeatures } from './favor.js';
 import type {
-  AttentionOperands, FeatureMap, FeatureSpec, LinearAttentionProblem, LinearStepProblem, LinearStreamState,
+  AttentionKernels, AttentionOperands, FeatureMap, FeatureSpec, LinearAttentionProblem, LinearStepProblem, LinearStreamState,
 } from './kernels.js';
 import { type AttentionGradients, wrapGradients } from './softmax.js';
 
@@ -147,7 +147,7 @@ function stageLinear(call: Call, fn: string, plan: LinearPlan): { problem: Linea
 }
 
 /** weft.attention.linear -> { out [B, Hq, T, dv] }. */
-export function linearForward(backend: Backend, call: Call, args: LinearAttentionArgs): { out: Tensor } {
+export function linearForward(backend: OpBackend<AttentionKernels>, call: Call, args: LinearAttentionArgs): { out: Tensor } {
   const fn = 'attention.linear';
   const plan = planLinear(fn, args);
   const { problem } = stageLinear(call, fn, plan);
@@ -155,7 +155,7 @@ export function linearForward(backend: Backend, call: Call, args: LinearAttentio
 }
 
 /** weft.attention.linearBackward -> { dq, dk, dv }. */
-export function linearBackward(backend: Backend, call: Call, args: LinearAttentionArgs & LinearBackwardExtras): AttentionGradients {
+export function linearBackward(backend: OpBackend<AttentionKernels>, call: Call, args: LinearAttentionArgs & LinearBackwardExtras): AttentionGradients {
   const fn = 'attention.linearBackward';
   const plan = planLinear(fn, args);
   const gradients = checkGradients(fn, args as unknown as Record<string, unknown>, plan, false);
@@ -193,7 +193,7 @@ export function attentionFavorFeatures(options: { dim: number; numFeatures?: num
  * weft.attention.linearStream: causal linear attention one token at a time. A step
  * checks its own output (an overflow also resets the stream) before the results check.
  */
-export function linearStream(backend: Backend, options: LinearStreamOptions): LinearStream {
+export function linearStream(backend: OpBackend<AttentionKernels>, options: LinearStreamOptions): LinearStream {
   const fn = 'attention.linearStream';
   const args = checkArgs(fn, options, '{ heads, dim, valueDim?, featureMap?, numFeatures?, seed? }');
   const heads = requiredCount(fn, args, 'heads');

@@ -5,12 +5,12 @@ import { WeftError, describe } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { checkElementCount } from '../../tensor.js';
 import { checkArgs, checkNumber } from '../../args.js';
-import type { Backend, Call } from '../../backend/types.js';
+import type { Call, OpBackend } from '../op.js';
 import {
   ceil4, checkGradients, checkNegInfLse, checkOperands, checkProbabilities, checkWorkingSizes, stageGradients, stageOperands,
 } from './checks.js';
 import type {
-  AttentionBand, AttentionGradientArrays, AttentionOperands, AttentionOutput, AttentionShape, SoftmaxAttentionProblem,
+  AttentionBand, AttentionGradientArrays, AttentionKernels, AttentionOperands, AttentionOutput, AttentionShape, SoftmaxAttentionProblem,
 } from './kernels.js';
 
 /** Options every attention call shares. */
@@ -166,7 +166,7 @@ export function wrapGradients(p: AttentionShape, g: AttentionGradientArrays): At
 }
 
 /** weft.attention.full (windowed = false) and weft.attention.windowed -> { out [B, Hq, T, dv], lse [B, Hq, T] }. */
-export function softmaxForward(backend: Backend, call: Call, args: unknown, windowed: boolean): AttentionResult {
+export function softmaxForward(backend: OpBackend<AttentionKernels>, call: Call, args: unknown, windowed: boolean): AttentionResult {
   const fn = windowed ? 'attention.windowed' : 'attention.full';
   const plan = planSoftmax(fn, args, windowed);
   const { problem } = stageSoftmax(call, fn, plan);
@@ -178,7 +178,7 @@ export function softmaxForward(backend: Backend, call: Call, args: unknown, wind
  * weft.attention.fullBackward and windowedBackward -> { dq, dk, dv }: validate (lse: see
  * SoftmaxBackwardExtras), stage and check, run, refuse an lse the kernel found inconsistent.
  */
-export function softmaxBackward(backend: Backend, call: Call, args: unknown, windowed: boolean): AttentionGradients {
+export function softmaxBackward(backend: OpBackend<AttentionKernels>, call: Call, args: unknown, windowed: boolean): AttentionGradients {
   const fn = windowed ? 'attention.windowedBackward' : 'attention.fullBackward';
   const plan = planSoftmax(fn, args, windowed);
   const gradients = checkGradients(fn, args as Record<string, unknown>, plan, true);

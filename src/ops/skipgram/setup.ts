@@ -3,9 +3,9 @@
 // and as probabilities) and word2vec's sigmoid tables.
 
 import { MAX_EXP, SIGMOID_TABLE_SIZE, type SkipGramLoss, type SkipGramSetup } from './kernels.js';
-import { Rng } from '../rng.js';
-import { AliasTable, unigramWeights } from '../sampling.js';
-import { allocF32 } from '../tensor.js';
+import { Rng } from '../../rng.js';
+import { AliasTable, unigramWeights } from '../../sampling.js';
+import { allocF32 } from '../../tensor.js';
 import { type Vocabulary, keepThresholds } from './vocab.js';
 
 /** word2vec's noise distribution exponent. */

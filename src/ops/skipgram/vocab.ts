@@ -3,7 +3,7 @@
 // ties in order of first appearance (gensim's stable sort), at most maxVocab kept.
 // Also word2vec's subsampling table.
 
-import { WeftError } from '../errors.js';
+import { WeftError } from '../../errors.js';
 
 export class Vocabulary {
   /** Words by descending count. */

@@ -9,7 +9,7 @@
 // (gensim truncates them; cutting keeps every word). Whitespace is Python's str.split()
 // set, so tokens match gensim's LineSentence; only '\n' ends a line.
 
-import { WeftError, describe } from '../errors.js';
+import { WeftError, describe } from '../../errors.js';
 import { MAX_SENTENCE_WORDS } from './kernels.js';
 
 /** One sentence: text split on whitespace, or tokens. */

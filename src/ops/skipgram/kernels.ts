@@ -1,11 +1,11 @@
 // The skip-gram trainer's kernel interface: a backend holds the model tables
 // (input and output vectors, sampling tables, generator state) and trains on
 // batches of sentences already mapped to word ids (SkipGramTables.train, the kernel
-// skipGramTrain). src/skipgram/ builds the vocabulary, the tables and the batches;
+// skipGramTrain). This folder builds the vocabulary, the tables and the batches;
 // assembly/skipgram.ts and src/backend/js/skipgram.ts run the same SGD loop with the
 // same draws.
 
-import { KERNEL_CONSTANTS } from '../kernel_constants.generated.js';
+import { KERNEL_CONSTANTS } from '../../kernel_constants.generated.js';
 
 /** Training objective. */
 export type SkipGramLoss = 'negative' | 'sampled-softmax' | 'softmax';

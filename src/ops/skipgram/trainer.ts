@@ -6,11 +6,11 @@
 // decays linearly from alpha to minAlpha over all epochs' words, per sentence:
 // alpha_s = alpha - (alpha - minAlpha) * (epoch + words before s / words per epoch) / epochs.
 
-import { WeftError } from '../errors.js';
+import { WeftError } from '../../errors.js';
 import { MAX_SENTENCE_WORDS, type SkipGramBatch, type SkipGramTables } from './kernels.js';
 import { type Corpus, sentences } from './corpus.js';
 import type { Vocabulary } from './vocab.js';
-import { firstNonFinite } from '../tensor.js';
+import { firstNonFinite } from '../../tensor.js';
 
 /** Reported to onProgress after every batch. */
 export interface TrainProgress {

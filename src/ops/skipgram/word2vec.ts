@@ -7,7 +7,7 @@
 // or byte offset (binary) of the first problem. A word listed twice keeps its first
 // vector (gensim ignores all but the first too).
 
-import { WeftError, describe } from '../errors.js';
+import { WeftError, describe } from '../../errors.js';
 
 export interface WordVectors {
   words: string[];

@@ -1,9 +1,11 @@
-// weft.skipGram: the skip-gram (word2vec) family's entry. The model, its vocabulary,
-// corpus reading, training loop, file formats and evaluation live in src/skipgram/;
-// the kernel (skipGramTrain) in the backends' SkipGramTables.
+// weft.skipGram: the skip-gram (word2vec) family's entry. Beside it: the model
+// (model.ts), vocabulary, corpus reading, training loop, file formats and evaluation;
+// the kernel (skipGramTrain) runs in the backends' SkipGramTables (kernels.ts).
 
-import type { Backend } from '../backend/types.js';
-import { SkipGramModel, type SkipGramOptions } from '../skipgram/model.js';
+import type { OpBackend } from '../op.js';
+import type { MatmulKernels } from '../matmul.js';
+import type { SkipGramKernels } from './kernels.js';
+import { SkipGramModel, type SkipGramOptions } from './model.js';
 
 /** weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
 export interface SkipGramFactory {
@@ -13,7 +15,7 @@ export interface SkipGramFactory {
 }
 
 /** weft.skipGram on a backend. */
-export function createSkipGram(backend: Backend): SkipGramFactory {
+export function createSkipGram(backend: OpBackend<SkipGramKernels & MatmulKernels>): SkipGramFactory {
   return Object.assign((options?: SkipGramOptions) => SkipGramModel.create(backend, options), {
     fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),
   });

@@ -4,8 +4,8 @@
 // themselves are never returned. Batches of queries (the analogy benchmark) go
 // through the backend's GEMM.
 
-import { WeftError } from '../errors.js';
-import type { MatmulFn } from '../ops/matmul.js';
+import { WeftError } from '../../errors.js';
+import type { MatmulFn } from '../matmul.js';
 
 /** [word, cosine] pairs, best first. */
 export type Similar = [string, number][];

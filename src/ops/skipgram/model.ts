@@ -2,13 +2,17 @@
 // API contract (word2vec / gensim names in the comments); the vocabulary and the
 // training loop live in vocab.ts and trainer.ts, the tables in the backend.
 
-import { WeftError, describe } from '../errors.js';
-import { Rng, checkSeed } from '../rng.js';
-import type { Tensor } from '../tensor.js';
-import type { Backend } from '../backend/types.js';
-import { createMatmul } from '../ops/matmul.js';
-import type { SkipGramLoss, SkipGramTables } from './kernels.js';
-import { checkChoice, checkInteger, checkNumber, checkOptionsObject, optionalBoolean } from '../args.js';
+import { WeftError, describe } from '../../errors.js';
+import { Rng, checkSeed } from '../../rng.js';
+import type { Tensor } from '../../tensor.js';
+import type { OpBackend } from '../op.js';
+import type { MatmulKernels } from '../matmul.js';
+import { createMatmul } from '../matmul.js';
+import type { SkipGramKernels, SkipGramLoss, SkipGramTables } from './kernels.js';
+
+/** What a model needs from a backend: its tables and matmul (for similarity queries). */
+type ModelBackend = OpBackend<SkipGramKernels & MatmulKernels>;
+import { checkChoice, checkInteger, checkNumber, checkOptionsObject, optionalBoolean } from '../../args.js';
 import {
   type Corpus, type CorpusFile, type Sentence, type SyncCorpus, checkCorpus, isReiterable, isSyncCorpus, sentences, syncSentences,
 } from './corpus.js';
@@ -98,7 +102,7 @@ const orphanedTables =
 
 /** A skip-gram model: vocabulary, vectors and (until disposed) its training tables. */
 export class SkipGramModel {
-  private readonly backend: Backend;
+  private readonly backend: ModelBackend;
   private readonly config: Config;
   private vocabulary?: Vocabulary;
   private frozenWords: readonly string[] = Object.freeze([]);
@@ -110,7 +114,7 @@ export class SkipGramModel {
   private loaded = false;
 
   /** Models come from weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
-  private constructor(backend: Backend, options?: SkipGramOptions) {
+  private constructor(backend: ModelBackend, options?: SkipGramOptions) {
     this.backend = backend;
     this.config = checkConfig(options);
   }
@@ -325,12 +329,12 @@ export class SkipGramModel {
 
   /** A model holding vectors read from a word2vec file (query and evaluate only). */
   /** @internal weft.skipGram(options) on a backend. */
-  static create(backend: Backend, options?: SkipGramOptions): SkipGramModel {
+  static create(backend: ModelBackend, options?: SkipGramOptions): SkipGramModel {
     return new SkipGramModel(backend, options);
   }
 
   /** @internal weft.skipGram.fromWord2Vec(bytes) on a backend. */
-  static fromWord2Vec(backend: Backend, bytes: Uint8Array, options: { binary?: boolean } = {}): SkipGramModel {
+  static fromWord2Vec(backend: ModelBackend, bytes: Uint8Array, options: { binary?: boolean } = {}): SkipGramModel {
     const binary = checkOptionsObject('fromWord2Vec', options).binary;
     if (binary !== undefined) optionalBoolean('fromWord2Vec: binary', binary, false);
     const file = readWord2Vec(bytes, binary);

@@ -3,7 +3,7 @@
 // used, words compare case-insensitively (the most frequent casing wins), questions or
 // pairs with a word outside that vocabulary are skipped and counted.
 
-import { WeftError } from '../errors.js';
+import { WeftError } from '../../errors.js';
 import type { VectorSpace } from './similarity.js';
 
 export interface EvaluationOptions {
