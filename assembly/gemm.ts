@@ -18,6 +18,7 @@
 // Outputs: C is overwritten on the first K block unless `accumulate`, then added to.
 
 import { fmaF32x4, loadLanesF32x4, storeLanesF32x4, storeTransposed4x4 } from "./simd";
+import { shareStart, teamBarrier, teamShareEnd, teamShareStart, teamSize, teamThread } from "./team";
 
 /** Columns per B panel and micro-kernel tile (two f32x4). */
 export const GEMM_NR: i32 = 8;
@@ -40,8 +41,12 @@ export function gemmPackedAFloats(): i32 {
 
 /** Pack B[K, N] (element (k, n) at b + 4 * (k * bRow + n * bCol)) into NR-column panels. */
 export function gemmPackB(K: i32, N: i32, b: usize, bRow: i32, bCol: i32, packed: usize): void {
-  const panels = (N + GEMM_NR - 1) / GEMM_NR;
-  for (let p = 0; p < panels; p++) {
+  gemmPackBPanels(K, N, b, bRow, bCol, packed, 0, (N + GEMM_NR - 1) / GEMM_NR);
+}
+
+/** gemmPackB of the panels [p0, p1) only (a team packs its shares). */
+export function gemmPackBPanels(K: i32, N: i32, b: usize, bRow: i32, bCol: i32, packed: usize, p0: i32, p1: i32): void {
+  for (let p = p0; p < p1; p++) {
     const col0 = p * GEMM_NR;
     const cols = min(GEMM_NR, N - col0);
     let dst = packed + (<usize>(p * K * GEMM_NR) << 2);
@@ -157,38 +162,25 @@ function packABlock(a: usize, aRow: i32, aCol: i32, row0: i32, rows: i32, k0: i3
   }
 }
 
-// c[0..nr) (= | +=) sum_k aRow[k] * bPanel[k, 0..8).
-// k is unrolled by 4 into separate accumulators so the FMA chains overlap.
+// c[0..nr) (= | +=) sum_k aRow[k] * bPanel[k, 0..8), for the rows a 4x8 tile leaves over.
+// Each output is one multiply-add chain in k order from its start value, exactly as in
+// gemm_4x8, so a row's bits do not depend on which kernel computed it: thread teams may
+// split rows anywhere (a 4-way k unroll into separate accumulators was faster, but
+// rounded differently from the 4x8 tile).
 // @ts-ignore: decorator
 @inline function gemm_1x8(kc: i32, ap: usize, bp: usize, c: usize, nr: i32, accumulate: bool): void {
-  const zero = f32x4.splat(0);
-  let s0 = zero, s1 = zero, t0 = zero, t1 = zero, u0 = zero, u1 = zero, w0 = zero, w1 = zero;
-  let k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    const a4 = v128.load(ap);
-    const a0 = i32x4.shuffle(a4, a4, 0, 0, 0, 0);
-    const a1 = i32x4.shuffle(a4, a4, 1, 1, 1, 1);
-    const a2 = i32x4.shuffle(a4, a4, 2, 2, 2, 2);
-    const a3 = i32x4.shuffle(a4, a4, 3, 3, 3, 3);
-    s0 = fmaF32x4(a0, v128.load(bp), s0); s1 = fmaF32x4(a0, v128.load(bp, 16), s1);
-    t0 = fmaF32x4(a1, v128.load(bp, 32), t0); t1 = fmaF32x4(a1, v128.load(bp, 48), t1);
-    u0 = fmaF32x4(a2, v128.load(bp, 64), u0); u1 = fmaF32x4(a2, v128.load(bp, 80), u1);
-    w0 = fmaF32x4(a3, v128.load(bp, 96), w0); w1 = fmaF32x4(a3, v128.load(bp, 112), w1);
-    ap += 16;
-    bp += 128;
+  const loN = min(nr, 4), hiN = nr - 4;
+  let lo = f32x4.splat(0), hi = lo;
+  if (accumulate) {
+    lo = loadLanesF32x4(c, loN);
+    hi = loadLanesF32x4(c + 16, hiN);
   }
-  for (; k < kc; k++) {
+  for (let k = 0; k < kc; k++) {
     const a = v128.load32_splat(ap);
-    s0 = fmaF32x4(a, v128.load(bp), s0); s1 = fmaF32x4(a, v128.load(bp, 16), s1);
+    lo = fmaF32x4(a, v128.load(bp), lo);
+    hi = fmaF32x4(a, v128.load(bp, 16), hi);
     ap += 4;
     bp += 32;
-  }
-  let lo = f32x4.add(f32x4.add(s0, t0), f32x4.add(u0, w0));
-  let hi = f32x4.add(f32x4.add(s1, t1), f32x4.add(u1, w1));
-  const loN = min(nr, 4), hiN = nr - 4;
-  if (accumulate) {
-    lo = f32x4.add(lo, loadLanesF32x4(c, loN));
-    hi = f32x4.add(hi, loadLanesF32x4(c + 16, hiN));
   }
   storeLanesF32x4(c, lo, loN);
   storeLanesF32x4(c + 16, hi, hiN);
@@ -198,6 +190,8 @@ function packABlock(a: usize, aRow: i32, aCol: i32, row0: i32, rows: i32, k0: i3
  * C[M, N] (= | +=) A[M, K] @ Bpacked, with B packed by gemmPackB(K, N, ...).
  * A element (m, k) at a + 4 * (m * aRow + k * aCol); C row stride ldc elements.
  * `packA` is scratch of gemmPackedAFloats() floats. With K == 0, C is zeroed unless `accumulate`.
+ * Each element of C is one chain over k in order, so any split of the rows (callers
+ * offset a and c) or of the panels (gemmPackedPanels) gives the same bits.
  */
 export function gemmPacked(
   M: i32, N: i32, K: i32,
@@ -206,15 +200,26 @@ export function gemmPacked(
   c: usize, ldc: i32, accumulate: bool,
   packA: usize,
 ): void {
-  if (M <= 0 || N <= 0) return;
+  gemmPackedPanels(M, N, K, a, aRow, aCol, packedB, c, ldc, accumulate, packA, 0, (N + GEMM_NR - 1) / GEMM_NR);
+}
+
+/** gemmPacked restricted to the NR-column panels [p0, p1) of C. */
+export function gemmPackedPanels(
+  M: i32, N: i32, K: i32,
+  a: usize, aRow: i32, aCol: i32,
+  packedB: usize,
+  c: usize, ldc: i32, accumulate: bool,
+  packA: usize, p0: i32, p1: i32,
+): void {
+  if (M <= 0 || N <= 0 || p0 >= p1) return;
   const ldcBytes = <usize>ldc << 2;
   if (K <= 0) {
     if (!accumulate) {
-      for (let m = 0; m < M; m++) memory.fill(c + <usize>m * ldcBytes, 0, <usize>N << 2);
+      const col0 = p0 * GEMM_NR, cols = min(N, p1 * GEMM_NR) - col0;
+      for (let m = 0; m < M; m++) memory.fill(c + <usize>m * ldcBytes + (<usize>col0 << 2), 0, <usize>cols << 2);
     }
     return;
   }
-  const panels = (N + GEMM_NR - 1) / GEMM_NR;
   for (let kb = 0; kb < K; kb += GEMM_KC) {
     const kc = min(GEMM_KC, K - kb);
     const add = accumulate || kb > 0;
@@ -224,7 +229,7 @@ export function gemmPacked(
       const tiles = mc / GEMM_MR;
       const tileBytes = <usize>(GEMM_MR * kc) << 2;
       const leftoverA = packA + <usize>tiles * tileBytes;
-      for (let p = 0; p < panels; p++) {
+      for (let p = p0; p < p1; p++) {
         const nr = min(GEMM_NR, N - p * GEMM_NR);
         const bp = packedB + (<usize>((p * K + kb) * GEMM_NR) << 2);
         const cPanel = c + (<usize>(p * GEMM_NR) << 2) + <usize>ib * ldcBytes;
@@ -285,12 +290,22 @@ function gemvRow(N: i32, K: i32, a: usize, aColBytes: usize, b: usize, bRowBytes
 
 /** Rows below which matmul multiplies from B in place instead of packing it (1x512x512: 4.8 -> see bench). */
 export const GEMM_SMALL_M: i32 = 4;
+/** Columns of C a thread takes at once on the small-M path (one gemvRow block). */
+const GEMV_COLUMNS: i32 = 32;
+/** Panels of C a work unit of the packed path covers (256 columns). */
+const PANEL_GROUP: i32 = 32;
 
 /**
  * Batched C[b] = A[b] @ B[b] (+ bias), b < batch. A batch stride of 0 broadcasts
  * that operand (B is then packed once). `bias` (N floats) or 0; C is [batch, M, N]
- * row-major and overwritten. Scratch: packB of gemmPackedBFloats(K, N) floats,
- * packA of gemmPackedAFloats() floats.
+ * row-major and overwritten. Scratch: packB of gemmPackedBFloats(K, N) floats (one per
+ * thread of the team when B has a batch stride and batch > 1), packA of
+ * gemmPackedAFloats() floats per thread.
+ * Team: the small-M path splits (row, 32-column block) units; a per-item B splits the
+ * batch items (each thread packs its own B); a shared B is packed by the team's panel
+ * shares, then (row block, 256-column group) units are split. Every element of C is one
+ * chain over k in the same order whoever computes it (gemmPacked), so any team gives
+ * the same bits.
  */
 export function matmul(
   batch: i32, M: i32, N: i32, K: i32,
@@ -299,27 +314,56 @@ export function matmul(
   bias: usize, c: usize, packB: usize, packA: usize,
 ): void {
   const cBatchBytes = <usize>(M * N) << 2;
+  const thread = teamThread();
+  const ownPackA = packA + (<usize>(thread * gemmPackedAFloats()) << 2);
   if (M < GEMM_SMALL_M && bCol == 1) {
-    for (let bi = 0; bi < batch; bi++) {
-      const ab = a + (<usize>(bi * aBatch) << 2);
-      const bb = b + (<usize>(bi * bBatch) << 2);
-      const cb = c + <usize>bi * cBatchBytes;
-      for (let m = 0; m < M; m++) {
-        const cRow = cb + (<usize>(m * N) << 2);
-        if (bias != 0) memory.copy(cRow, bias, <usize>N << 2);
-        gemvRow(N, K, ab + (<usize>(m * aRow) << 2), <usize>aCol << 2, bb, <usize>bRow << 2, cRow, bias != 0);
-      }
+    const blocks = (N + GEMV_COLUMNS - 1) / GEMV_COLUMNS;
+    const units = batch * M * blocks;
+    for (let u = teamShareStart(units), end = teamShareEnd(units); u < end; u++) {
+      const bi = u / (M * blocks), m = (u / blocks) % M, j0 = (u % blocks) * GEMV_COLUMNS;
+      const columns = min(GEMV_COLUMNS, N - j0);
+      const cRow = c + <usize>bi * cBatchBytes + (<usize>(m * N + j0) << 2);
+      if (bias != 0) memory.copy(cRow, bias + (<usize>j0 << 2), <usize>columns << 2);
+      gemvRow(
+        columns, K, a + (<usize>(bi * aBatch + m * aRow) << 2), <usize>aCol << 2,
+        b + (<usize>(bi * bBatch + j0) << 2), <usize>bRow << 2, cRow, bias != 0,
+      );
     }
     return;
   }
-  for (let bi = 0; bi < batch; bi++) {
-    if (bi == 0 || bBatch != 0) {
-      gemmPackB(K, N, b + (<usize>(bi * bBatch) << 2), bRow, bCol, packB);
+  const panels = (N + GEMM_NR - 1) / GEMM_NR;
+  if (bBatch != 0 && batch > 1) {
+    // every item has its own B: items are the units, each packed by the thread that takes it
+    const ownPackB = packB + (<usize>thread * <usize>gemmPackedBFloats(K, N) << 2);
+    for (let bi = teamShareStart(batch), end = teamShareEnd(batch); bi < end; bi++) {
+      gemmPackB(K, N, b + (<usize>(bi * bBatch) << 2), bRow, bCol, ownPackB);
+      multiplyRows(0, M, 0, panels, N, K, a + (<usize>(bi * aBatch) << 2), aRow, aCol, ownPackB, bias, c + <usize>bi * cBatchBytes, ownPackA);
     }
-    const cb = c + <usize>bi * cBatchBytes;
-    if (bias != 0) {
-      for (let m = 0; m < M; m++) memory.copy(cb + (<usize>(m * N) << 2), bias, <usize>N << 2);
-    }
-    gemmPacked(M, N, K, a + (<usize>(bi * aBatch) << 2), aRow, aCol, packB, cb, N, bias != 0, packA);
+    return;
   }
+  // one B for every item: packed once by the team, then (item, row block, panel group) units
+  gemmPackBPanels(K, N, b, bRow, bCol, packB, shareStart(panels, teamSize(), thread), shareStart(panels, teamSize(), thread + 1));
+  teamBarrier();
+  const rowBlocks = (M + GEMM_MC - 1) / GEMM_MC, groups = (panels + PANEL_GROUP - 1) / PANEL_GROUP;
+  const units = batch * rowBlocks * groups;
+  for (let u = teamShareStart(units), end = teamShareEnd(units); u < end; u++) {
+    const bi = u / (rowBlocks * groups), r0 = ((u / groups) % rowBlocks) * GEMM_MC, g = u % groups;
+    multiplyRows(
+      r0, min(M, r0 + GEMM_MC), g * PANEL_GROUP, min(panels, (g + 1) * PANEL_GROUP), N, K,
+      a + (<usize>(bi * aBatch) << 2), aRow, aCol, packB, bias, c + <usize>bi * cBatchBytes, ownPackA,
+    );
+  }
+}
+
+/** Rows [r0, r1) x panels [p0, p1) of C = A @ Bpacked (+ bias) for one batch item. */
+function multiplyRows(
+  r0: i32, r1: i32, p0: i32, p1: i32, N: i32, K: i32,
+  a: usize, aRow: i32, aCol: i32, packedB: usize, bias: usize, c: usize, packA: usize,
+): void {
+  const rowBytes = <usize>N << 2;
+  const col0 = p0 * GEMM_NR, columns = min(N, p1 * GEMM_NR) - col0;
+  if (bias != 0) {
+    for (let m = r0; m < r1; m++) memory.copy(c + <usize>m * rowBytes + (<usize>col0 << 2), bias + (<usize>col0 << 2), <usize>columns << 2);
+  }
+  gemmPackedPanels(r1 - r0, N, K, a + (<usize>(r0 * aRow) << 2), aRow, aCol, packedB, c + <usize>r0 * rowBytes, N, bias != 0, packA, p0, p1);
 }

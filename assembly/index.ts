@@ -22,6 +22,7 @@ export {
 } from "./softmax";
 export { skipGramTrain, skipGramScratchFloats } from "./skipgram";
 export { maxAbsF32 } from "./scan";
+export { teamJoin } from "./team";
 export { aliasSample } from "./sampling";
 export { rngFillU32 } from "./rng";
 export { peakProbeChains, peakProbeLoadSplat } from "./peak";

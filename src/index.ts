@@ -4,11 +4,14 @@
 import { WeftError, describe } from './errors.js';
 import { Tensor, tensor, zeros } from './tensor.js';
 import { randn } from './rng.js';
-import { checkOptionsObject } from './args.js';
+import { checkInteger, checkOptionsObject } from './args.js';
 import type { Backend, BackendName, MemoryInfo } from './backend/types.js';
 import type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 import { createJsBackend } from './backend/js/index.js';
 import { createWasmBackend } from './backend/wasm/index.js';
+import { INITIAL_PAGES, MAX_PAGES, PAGE_BYTES } from './backend/wasm/memory.js';
+import { checkThreadsOption } from './backend/wasm/threads.js';
+import { registerBackend } from './internal.js';
 import { type MatmulFn, createMatmul } from './ops/matmul.js';
 import { type Rnn2dApi, createRnn2d } from './ops/rnn2d.js';
 import { type Conv2dApi, createConv2d } from './ops/conv2d.js';
@@ -52,12 +55,31 @@ export interface CreateWeftOptions {
   simd?: SimdChoice;
   /** A precompiled weft kernel module (for strict CSP pages), instead of the embedded bytes. */
   module?: WebAssembly.Module;
+  /**
+   * Threads the WASM backend runs calls on, the calling thread included: 'auto' (default:
+   * the cores the runtime reports; one where threads cannot run, `features.threadsReason`
+   * says why) or an integer >= 1 (where threads cannot run, a number > 1 throws
+   * UNSUPPORTED naming the reason). Results are the same bits for any count, except
+   * skip-gram training, which is Hogwild with more than one thread.
+   */
+  threads?: 'auto' | number;
+  /**
+   * Largest WASM memory in bytes (rounded up to 64 KiB), default 4 GiB, the wasm32 limit.
+   * A memory threads share is reserved at this size up front (address space, not RAM);
+   * a smaller one suits 32-bit devices. A call that needs more throws MEMORY.
+   */
+  maxMemory?: number;
+  /**
+   * URL of the package's dist/weft-worker.js, for pages whose CSP forbids blob: workers
+   * (by default workers start from a blob: URL of the embedded script).
+   */
+  workerUrl?: string;
 }
 
 /** A weft instance: one backend and the whole API on it. */
 export interface Weft {
   readonly backend: BackendName;
-  /** What the WASM module uses ({ simd: false, relaxedSimd: false } for the JS backend). */
+  /** What the instance uses: SIMD builds, threads (and why not more). */
   readonly features: Features;
   /** Validate and wrap data as a tensor (no copy). */
   tensor(data: Float32Array, shape: readonly number[]): Tensor;
@@ -82,6 +104,8 @@ export interface Weft {
   readonly softmax: SoftmaxApi;
   /** A skip-gram (word2vec) model trained on this backend; `.fromWord2Vec(bytes)` loads vectors. */
   readonly skipGram: SkipGramFactory;
+  /** End the instance's worker threads (idempotent; later calls throw UNSUPPORTED). Idle threads never keep a process alive. */
+  dispose(): void;
 }
 
 const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
@@ -101,13 +125,22 @@ export async function createWeft(options: CreateWeftOptions = {}): Promise<Weft>
   if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
     throw new WeftError('OPTION', `createWeft: module must be a WebAssembly.Module, got ${describe(options.module)}`);
   }
-  const backend = backendName === 'js' ? createJsBackend() : await createWasmBackend(simd, options.module);
+  const threads = checkThreadsOption(options.threads);
+  const maxMemory = checkInteger('createWeft: maxMemory', options.maxMemory, PAGE_BYTES * INITIAL_PAGES, PAGE_BYTES * MAX_PAGES, PAGE_BYTES * MAX_PAGES);
+  if (options.workerUrl !== undefined && typeof options.workerUrl !== 'string') {
+    throw new WeftError('OPTION', `createWeft: workerUrl must be a string (a URL), got ${describe(options.workerUrl)}`);
+  }
+  const backend = backendName === 'js'
+    ? createJsBackend()
+    : await createWasmBackend({
+      simd, module: options.module, threads, maxPages: Math.ceil(maxMemory / PAGE_BYTES), workerUrl: options.workerUrl,
+    });
   return bindApi(backend);
 }
 
 /** The public object: every family built from the one backend. */
 function bindApi(backend: Backend): Weft {
-  return {
+  const weft: Weft = {
     backend: backend.name,
     features: backend.features,
     tensor,
@@ -120,5 +153,8 @@ function bindApi(backend: Backend): Weft {
     conv2d: createConv2d(backend),
     softmax: createSoftmax(backend),
     skipGram: createSkipGram(backend),
+    dispose: () => backend.dispose(),
   };
+  registerBackend(weft, backend);
+  return weft;
 }

@@ -16,10 +16,10 @@ describe('loading', () => {
   });
 
   it('the default picks the best build this runtime compiles and reports it', async () => {
-    const weft = await createWeft();
+    const weft = await createWeft({ threads: 1 });
     expect(weft.backend).toBe('wasm');
-    expect(weft.features).toEqual({ simd: true, relaxedSimd: supportsRelaxedSimd() });
-    expect((await createWeft({ simd: 'simd' })).features).toEqual({ simd: true, relaxedSimd: false });
+    expect(weft.features).toEqual({ simd: true, relaxedSimd: supportsRelaxedSimd(), threads: 1 });
+    expect((await createWeft({ simd: 'simd', threads: 1 })).features).toEqual({ simd: true, relaxedSimd: false, threads: 1 });
   });
 
   it('the relaxed project really compiles the relaxed build', () => {
@@ -33,8 +33,8 @@ describe('loading', () => {
   it('the JS backend has the same API and no SIMD features', async () => {
     const js = await createWeft({ backend: 'js' });
     expect(js.backend).toBe('js');
-    expect(js.features).toEqual({ simd: false, relaxedSimd: false });
-    const wasm = await createWeft();
+    expect(js.features).toEqual({ simd: false, relaxedSimd: false, threads: 1, threadsReason: 'the JS backend runs on the calling thread' });
+    const wasm = await createWeft({ threads: 1 });
     expect(Object.keys(js).sort()).toEqual(Object.keys(wasm).sort());
   });
 
@@ -52,7 +52,7 @@ describe('loading', () => {
     const foreign = new WebAssembly.Module(
       new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 6, 1, 4, 0, 65, 7, 11]),
     );
-    await expectWeftErrorAsync(() => createWeft({ module: foreign }), 'OPTION', /createWeft: module: not a weft kernel module.*memory, heapBase, isRelaxed, matmul/);
+    await expectWeftErrorAsync(() => createWeft({ module: foreign }), 'OPTION', /createWeft: module: not a weft kernel module.*heapBase, isRelaxed, matmul, teamJoin/);
   });
 
   it('rejects unknown options with OPTION', async () => {

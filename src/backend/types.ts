@@ -38,4 +38,6 @@ export interface Backend extends OpBackend<Kernels> {
   readonly name: BackendName;
   readonly features: Features;
   memory(): MemoryInfo;
+  /** End the backend's threads (idempotent); later calls throw. */
+  dispose(): void;
 }

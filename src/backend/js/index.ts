@@ -3,6 +3,7 @@
 
 import type { Backend, Call, Kernels, Staged } from '../types.js';
 import { maxAbsJs } from '../../tensor.js';
+import { WeftError } from '../../errors.js';
 import * as gemm from './gemm.js';
 import * as rnn2d from './rnn2d.js';
 import * as conv2d from './conv2d.js';
@@ -26,11 +27,16 @@ function stage(data: Float32Array): Staged {
 const jsCall: Call = { stage, scannedFinite: () => false };
 
 export function createJsBackend(): Backend {
+  let disposed = false;
   return {
     name: 'js',
-    features: { simd: false, relaxedSimd: false },
+    features: { simd: false, relaxedSimd: false, threads: 1, threadsReason: 'the JS backend runs on the calling thread' },
     kernels,
-    call: (body) => body(jsCall),
+    call: (body) => {
+      if (disposed) throw new WeftError('UNSUPPORTED', 'this weft instance was disposed (weft.dispose()); create another');
+      return body(jsCall);
+    },
     memory: () => ({ wasmBytes: 0, liveBytes: 0 }),
+    dispose: () => void (disposed = true),
   };
 }

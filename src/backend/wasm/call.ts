@@ -6,25 +6,89 @@
 // because growing the memory detaches every earlier view.
 
 import type { Call, Staged } from '../types.js';
-import type { KernelExports } from './kernels.generated.js';
+import { KERNEL_PARAMETERS, type KernelExports, type KernelName } from './kernels.generated.js';
 import { WasmHeap } from './heap.js';
+import { WeftError } from '../../errors.js';
+import type { ThreadPool } from './pool.js';
+import { CONTROL_BYTES, Word } from './pool_control.js';
+
+type KernelArgs<K extends KernelName> = Parameters<KernelExports[K]>[0];
+type KernelResult<K extends KernelName> = ReturnType<KernelExports[K]>;
+
+/** The pool's index of each kernel (the order workers were given KERNEL_NAMES in). */
+export const KERNEL_NAMES = Object.keys(KERNEL_PARAMETERS) as KernelName[];
+const KERNEL_INDEX = new Map(KERNEL_NAMES.map((name, i) => [name, i]));
+
+/**
+ * Work (flops, or the like) a thread must get for a call to use it: below about 50 us of
+ * work a thread costs more to wake than it saves. Results do not depend on it.
+ */
+export const MIN_WORK_PER_THREAD = 2e6;
 
 type Typed = Float32Array | Int32Array | Uint32Array | Uint8Array | Float64Array;
 
-/** One instantiated kernel module and the heap over its memory. */
+/** One instantiated kernel module, the heap over its memory, and its thread pool (if any). */
 export class WasmInstance {
   readonly exports: KernelExports;
   readonly memory: WebAssembly.Memory;
   readonly heap: WasmHeap;
+  private pool?: ThreadPool;
+  private teamSizeWord?: Int32Array;
+  /** Threads a call may use (the caller's included). */
+  threads = 1;
+  /** See MIN_WORK_PER_THREAD (tests set 0 to run tiny calls on every thread). */
+  minWorkPerThread = MIN_WORK_PER_THREAD;
+
+  /** Where a thread pool's control block sits: the first bytes after static data, outside the heap. */
+  readonly control: number;
 
   constructor(exports: KernelExports, memory: WebAssembly.Memory) {
     this.exports = exports;
     this.memory = memory;
-    this.heap = new WasmHeap(memory, exports.heapBase());
+    this.control = (exports.heapBase() + 63) & ~63;
+    this.heap = new WasmHeap(memory, this.control + CONTROL_BYTES);
+  }
+
+  /** Run kernels on `pool` from now on (it shares the control block at `control`). */
+  attachPool(pool: ThreadPool): void {
+    this.pool = pool;
+    this.threads = 1 + pool.workers;
+    this.teamSizeWord = new Int32Array(this.memory.buffer, this.control + 4 * Word.TEAM_SIZE, 1);
+  }
+
+  /** The pool, for tests (stopping a worker) and dispose. */
+  get threadPool(): ThreadPool | undefined {
+    return this.pool;
+  }
+
+  /**
+   * Run kernel `name`: on a team of threads sized to `work` (flops or the like; Infinity
+   * for as many as there are), or on this thread alone. The results are the same either way.
+   */
+  run<K extends KernelName>(name: K, args: KernelArgs<K>, work = Infinity): KernelResult<K> {
+    const direct = () => (this.exports[name] as (a: KernelArgs<K>) => KernelResult<K>)(args);
+    const pool = this.pool;
+    if (!pool) return direct();
+    const team = Math.max(1, Math.min(this.threads, pool.liveThreads, Math.floor(work / Math.max(1, this.minWorkPerThread))));
+    if (team === 1) {
+      Atomics.store(this.teamSizeWord!, 0, 1);
+      return direct();
+    }
+    const ordered = KERNEL_PARAMETERS[name].map((param) => +(args as Record<string, number | boolean>)[param]);
+    return pool.run(KERNEL_INDEX.get(name)!, ordered, team, direct, name);
+  }
+
+  private disposed = false;
+
+  /** End the pool's threads; later calls throw UNSUPPORTED. */
+  dispose(): void {
+    this.disposed = true;
+    this.pool?.dispose();
   }
 
   /** Run one op call; every buffer it holds is freed when it returns or throws. */
   call<T>(body: (call: WasmCall) => T): T {
+    if (this.disposed) throw new WeftError('UNSUPPORTED', 'this weft instance was disposed (weft.dispose()); create another');
     const call = new WasmCall(this);
     try {
       return body(call);
@@ -60,9 +124,19 @@ export class WasmCall implements Call {
     this.instance = instance;
   }
 
-  /** The kernel exports. */
+  /** The kernel exports (helpers: scratch sizes, scans); kernels run through run(). */
   get exports(): KernelExports {
     return this.instance.exports;
+  }
+
+  /** Threads a kernel may run on: per-thread scratch is allocated for this many. */
+  get threads(): number {
+    return this.instance.threads;
+  }
+
+  /** Run kernel `name` on the instance's threads (see WasmInstance.run). */
+  run<K extends KernelName>(name: K, args: KernelArgs<K>, work?: number): KernelResult<K> {
+    return this.instance.run(name, args, work);
   }
 
   stage(data: Float32Array, name: string): Staged {

@@ -5,13 +5,20 @@
 import { WeftError } from '../../errors.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './embedded.generated.js';
 import { type KernelExports, bindKernelExports } from './kernels.generated.js';
+import { MAX_PAGES, createKernelMemory, withUnsharedMemoryImport } from './memory.js';
 
 export type SimdChoice = 'auto' | 'relaxed' | 'simd';
 
-/** What the chosen module uses. */
+/** What a weft instance uses. */
 export interface Features {
+  /** WebAssembly SIMD (false for the JS backend). */
   simd: boolean;
+  /** Relaxed SIMD (fused multiply-add): the relaxed build. */
   relaxedSimd: boolean;
+  /** Threads calls run on, the caller's included (1 for the JS backend). */
+  threads: number;
+  /** Why `threads` is 1 where more were asked for or 'auto' found one: e.g. a page that is not cross-origin isolated. */
+  threadsReason?: string;
 }
 
 // Smallest modules that use one instruction each: () -> v128 returning
@@ -79,20 +86,31 @@ export interface KernelInstance {
   memory: WebAssembly.Memory;
 }
 
-/** Instantiate a kernel module; the module declares its own memory and needs only `env.abort`. */
-export async function instantiateKernels(module: WebAssembly.Module): Promise<KernelInstance> {
-  const imports = {
+/** The imports of a kernel module: its memory, and `env.abort` (never called by correct kernels). */
+export function kernelImports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return {
     env: {
+      memory,
       abort(_message: number, _file: number, line: number, column: number): never {
         throw new Error(`weft internal error: WASM kernel aborted at ${line}:${column}`);
       },
     },
   };
-  const instance = await WebAssembly.instantiate(module, imports);
-  return { exports: bindKernelExports(instance.exports), memory: instance.exports.memory as WebAssembly.Memory };
 }
 
-/** Compile the embedded bytes of `variant`. */
-export async function compileEmbedded(variant: 'simd' | 'relaxed'): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(embeddedModuleBytes(variant));
+/** Instantiate a kernel module over `memory` (by default a new one, shared where the runtime allows). */
+export async function instantiateKernels(
+  module: WebAssembly.Module, memory: WebAssembly.Memory = createKernelMemory(MAX_PAGES).memory,
+): Promise<KernelInstance> {
+  const instance = await WebAssembly.instantiate(module, kernelImports(memory));
+  return { exports: bindKernelExports(instance.exports), memory };
+}
+
+/**
+ * Compile the embedded bytes of `variant`, for a shared memory (by default) or, where
+ * the runtime has none, an ordinary one.
+ */
+export async function compileEmbedded(variant: 'simd' | 'relaxed', sharedMemory = true): Promise<WebAssembly.Module> {
+  const bytes = embeddedModuleBytes(variant);
+  return WebAssembly.compile(sharedMemory ? bytes : withUnsharedMemoryImport(bytes));
 }

@@ -11,6 +11,7 @@
 
 import { WeftError, describe } from '../../errors.js';
 import { MAX_SENTENCE_WORDS } from './kernels.js';
+import { nodeBuiltin } from '../../node_builtin.js';
 
 /** One sentence: text split on whitespace, or tokens. */
 export type Sentence = string | readonly string[];
@@ -164,10 +165,8 @@ interface NodeFs {
 }
 
 async function loadFs(): Promise<NodeFs> {
-  // a variable keeps bundlers from resolving node:fs for the browser builds
-  const name = 'node:fs';
   try {
-    return (await import(/* @vite-ignore */ name)) as NodeFs;
+    return await nodeBuiltin<NodeFs>('node:fs');
   } catch {
     throw new WeftError('UNSUPPORTED', 'corpus: { path } needs Node (node:fs); in a browser pass the text or an (async) iterable of sentences');
   }
