@@ -11,13 +11,17 @@
 // K = KH*KW*C against w^T packed once, without a full-size im2col buffer.
 // For each (pixel, ky) the valid kx taps are one contiguous run of x: one copy.
 // Scratch: conv2dForwardScratchFloats floats, caller-owned.
+// Team: the threads pack their shares of w's panels, then take 128-pixel chunks, each
+// with its own patch rows; a chunk's result does not depend on who computes it.
 
-import { GEMM_MC, gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
+import { GEMM_MC, GEMM_NR, gemmPackBPanels, gemmPacked, gemmPackedAFloats } from "./gemm";
 import { activateRowInPlace } from "./activation";
-import { packedBFloats, floatsBefore, regionAt } from "./layout";
+import { packedBFloats, regionAt, teamScratchFloats, threadRegionAt } from "./layout";
+import { shareStart, teamBarrier, teamShareEnd, teamShareStart, teamSize, teamThread } from "./team";
 
-// Scratch regions, in order (assembly/layout.ts): w^T packed, a chunk's patch rows, packed A.
-const PACKED_W = 0, PATCHES = 1, PACK_A = 2, REGIONS = 3;
+// Scratch regions, in order (assembly/layout.ts): w^T packed (shared); each thread's
+// chunk of patch rows and packed A.
+const PACKED_W = 0, PATCHES = 1, PACK_A = 2, REGIONS = 3, FIRST_PRIVATE = PATCHES;
 
 /** Floats of one region (f64 so an absurd size cannot wrap). */
 function regionFloats(region: i32, channels: i32, outChannels: i32, kernelH: i32, kernelW: i32, _0: i32, _1: i32): f64 {
@@ -30,9 +34,9 @@ function regionFloats(region: i32, channels: i32, outChannels: i32, kernelH: i32
   return 0;
 }
 
-/** Floats of scratch conv2dForward needs (f64 so an absurd size cannot wrap). */
-export function conv2dForwardScratchFloats(channels: i32, outChannels: i32, kernelH: i32, kernelW: i32): f64 {
-  return floatsBefore(regionFloats, REGIONS, channels, outChannels, kernelH, kernelW, 0, 0);
+/** Floats of scratch conv2dForward needs on `threads` threads (f64 so an absurd size cannot wrap). */
+export function conv2dForwardScratchFloats(channels: i32, outChannels: i32, kernelH: i32, kernelW: i32, threads: i32): f64 {
+  return teamScratchFloats(regionFloats, FIRST_PRIVATE, REGIONS, threads, channels, outChannels, kernelH, kernelW, 0, 0);
 }
 
 /** y = act(conv(x, w) + bias), stride 1, zero padding padTop / padLeft. bias == 0: no bias. */
@@ -42,17 +46,22 @@ export function conv2dForward(
   x: usize, w: usize, bias: usize, activation: i32, y: usize, scratch: usize,
 ): void {
   const patch = kernelH * kernelW * channels;
+  const thread = teamThread();
   const packedW = regionAt(scratch, regionFloats, PACKED_W, channels, outChannels, kernelH, kernelW, 0, 0);
-  const patches = regionAt(scratch, regionFloats, PATCHES, channels, outChannels, kernelH, kernelW, 0, 0);
-  const packA = regionAt(scratch, regionFloats, PACK_A, channels, outChannels, kernelH, kernelW, 0, 0);
+  const patches = threadRegionAt(scratch, regionFloats, FIRST_PRIVATE, REGIONS, PATCHES, thread, channels, outChannels, kernelH, kernelW, 0, 0);
+  const packA = threadRegionAt(scratch, regionFloats, FIRST_PRIVATE, REGIONS, PACK_A, thread, channels, outChannels, kernelH, kernelW, 0, 0);
   const outBytes = <usize>outChannels << 2;
   const channelBytes = <usize>channels << 2;
 
-  // B[k, o] = w[o, k] with k = (ky*KW + kx)*C + c
-  gemmPackB(patch, outChannels, w, 1, patch, packedW);
+  // B[k, o] = w[o, k] with k = (ky*KW + kx)*C + c, each thread its share of the panels
+  const panels = (outChannels + GEMM_NR - 1) / GEMM_NR;
+  gemmPackBPanels(patch, outChannels, w, 1, patch, packedW, shareStart(panels, teamSize(), thread), shareStart(panels, teamSize(), thread + 1));
+  teamBarrier();
 
   const pixels = batch * outH * outW;
-  for (let p0 = 0; p0 < pixels; p0 += GEMM_MC) {
+  const chunks = (pixels + GEMM_MC - 1) / GEMM_MC;
+  for (let chunk = teamShareStart(chunks), end = teamShareEnd(chunks); chunk < end; chunk++) {
+    const p0 = chunk * GEMM_MC;
     const rows = min(GEMM_MC, pixels - p0);
     for (let r = 0; r < rows; r++) {
       const pixel = p0 + r;

@@ -60,3 +60,24 @@ export function floatsBefore(sizes: RegionSizes, region: i32, a: i32, b: i32, c:
 export function regionAt(scratch: usize, sizes: RegionSizes, region: i32, a: i32, b: i32, c: i32, d: i32, e: i32, f: i32): usize {
   return scratch + (<usize>floatsBefore(sizes, region, a, b, c, d, e, f) << 2);
 }
+
+// Team scratch: regions [0, firstPrivate) are shared by a call's threads, regions
+// [firstPrivate, count) are each thread's own, repeated once per thread after the shared ones.
+
+/** Floats of a team's scratch for `threads` threads. */
+export function teamScratchFloats(
+  sizes: RegionSizes, firstPrivate: i32, count: i32, threads: i32, a: i32, b: i32, c: i32, d: i32, e: i32, f: i32,
+): f64 {
+  const shared = floatsBefore(sizes, firstPrivate, a, b, c, d, e, f);
+  return shared + <f64>threads * (floatsBefore(sizes, count, a, b, c, d, e, f) - shared);
+}
+
+/** The address of private `region` (>= firstPrivate) of thread `thread` in a team's scratch. */
+export function threadRegionAt(
+  scratch: usize, sizes: RegionSizes, firstPrivate: i32, count: i32, region: i32, thread: i32,
+  a: i32, b: i32, c: i32, d: i32, e: i32, f: i32,
+): usize {
+  const shared = floatsBefore(sizes, firstPrivate, a, b, c, d, e, f);
+  const perThread = floatsBefore(sizes, count, a, b, c, d, e, f) - shared;
+  return scratch + (<usize>(shared + <f64>thread * perThread + floatsBefore(sizes, region, a, b, c, d, e, f) - shared) << 2);
+}

@@ -38,10 +38,19 @@
 // Outputs: h and dx are written (=); dwIn, dwLeft, dwTop and dbias are accumulated (+=),
 // so the caller zeroes them for a plain gradient.
 // Scratch: a caller-owned buffer of rnn2d{Forward,Backward}ScratchFloats floats.
+//
+// Team (assembly/team.ts): every phase splits independent rows among the threads and
+// ends at a barrier: the conversions split cells, step 1 and dx split rows, each
+// diagonal splits its rows (its two GEMMs and activation: one barrier a diagonal), the
+// weight gradients split the rows of dwIn / dwLeft / dwTop (each thread runs the whole
+// reduction over cells, in order, for its rows) and dbias its columns. Every output is
+// computed by one thread in the order a single thread would use: the same bits for
+// any team.
 
 import { GEMM_KC, gemmPackB, gemmPacked, gemmPackedAFloats } from "./gemm";
-import { packedBFloats, floatsBefore, regionAt } from "./layout";
+import { packedBFloats, regionAt, teamScratchFloats, threadRegionAt } from "./layout";
 import { activateRowInPlace, activationGradRowInPlace } from "./activation";
+import { shareStart, teamBarrier, teamShareEnd, teamShareStart, teamSize, teamThread } from "./team";
 
 // @ts-ignore: decorator
 @inline function diagonalFirstRow(d: i32, width: i32): i32 {
@@ -78,71 +87,87 @@ function diagonalOffsets(batch: i32, height: i32, width: i32, offsets: usize): v
 }
 
 /**
- * Copy rows of `rowFloats` between [B, H, W, F] order and the skewed order (toSkewed:
- * src is [B, H, W, F]). Walks the source in order, so only the writes are scattered
- * (they do not stall like scattered reads): with per-row memory.copy and skewed-order
- * reads the conversions took 19% of a 128 x 128, hid-32 forward.
+ * Copy this thread's share of the rows of `rowFloats` between [B, H, W, F] order and the
+ * skewed order (toSkewed: src is [B, H, W, F]). Walks the source in order, so only the
+ * writes are scattered (they do not stall like scattered reads): with per-row memory.copy
+ * and skewed-order reads the conversions took 19% of a 128 x 128, hid-32 forward.
  */
 function skewRows(
   src: usize, dst: usize, rowFloats: i32, toSkewed: bool,
   batch: i32, height: i32, width: i32, flipRows: bool, flipCols: bool, offsets: usize,
 ): void {
+  const cells = batch * height * width;
+  const first = teamShareStart(cells), end = teamShareEnd(cells);
   if (toSkewed) {
-    let cell = 0;
-    for (let b = 0; b < batch; b++)
-      for (let row = 0; row < height; row++)
-        for (let col = 0; col < width; col++) {
-          const i = flipRows ? height - 1 - row : row;
-          const d = i + (flipCols ? width - 1 - col : col);
-          const skewed = load<i32>(offsets + (<usize>d << 2)) + (i - diagonalFirstRow(d, width)) * batch + b;
-          copyRow(rowPtr(dst, skewed, rowFloats), rowPtr(src, cell, rowFloats), rowFloats);
-          cell++;
-        }
+    for (let cell = first; cell < end; cell++) {
+      const col = cell % width, row = (cell / width) % height, b = cell / (width * height);
+      const i = flipRows ? height - 1 - row : row;
+      const d = i + (flipCols ? width - 1 - col : col);
+      const skewed = load<i32>(offsets + (<usize>d << 2)) + (i - diagonalFirstRow(d, width)) * batch + b;
+      copyRow(rowPtr(dst, skewed, rowFloats), rowPtr(src, cell, rowFloats), rowFloats);
+    }
   } else {
-    let skewed = 0;
-    for (let d = 0; d <= height + width - 2; d++)
+    // skewed rows [first, end): start at the diagonal holding `first`
+    let d = 0;
+    while (load<i32>(offsets + (<usize>(d + 1) << 2)) <= first) d++;
+    let skewed = load<i32>(offsets + (<usize>d << 2));
+    for (; d <= height + width - 2 && skewed < end; d++)
       for (let i = diagonalFirstRow(d, width); i <= diagonalLastRow(d, height); i++) {
         const row = flipRows ? height - 1 - i : i;
         const col = flipCols ? width - 1 - (d - i) : d - i;
-        for (let b = 0; b < batch; b++) {
+        for (let b = 0; b < batch; b++, skewed++) {
+          if (skewed < first || skewed >= end) continue;
           copyRow(rowPtr(dst, (b * height + row) * width + col, rowFloats), rowPtr(src, skewed, rowFloats), rowFloats);
-          skewed++;
         }
       }
   }
 }
 
-// Scratch regions of both directions, in order (assembly/layout.ts); a region one
-// direction does not use is empty there. R_TABLE holds the Rnn2dScratch pointer table.
-const R_TABLE = 0, R_OFFSETS = 1, R_PACKED_LEFT = 2, R_PACKED_TOP = 3, R_X_SKEWED = 4, R_STATES = 5, R_GRADS = 6,
-  R_PACKED = 7, R_PACK_A = 8, R_REGIONS = 9;
+/**
+ * c[r] (+)= a[r] @ Bpacked for this thread's rows r of [first, first + rows) of a block that
+ * starts at `share0`, i.e. the intersection of the block with the thread's share [s0, s1).
+ */
+function gemmShareOfBlock(
+  s0: i32, s1: i32, first: i32, rows: i32, K: i32, N: i32,
+  a: usize, packedB: usize, c: usize, accumulate: bool, packA: usize,
+): void {
+  const r0 = max(s0, first), r1 = min(s1, first + rows);
+  if (r0 >= r1) return;
+  gemmPacked(r1 - r0, N, K, rowPtr(a, r0 - first, K), K, 1, packedB, rowPtr(c, r0 - first, N), N, accumulate, packA);
+}
 
-/** The scratch of one call: pointers to its regions (in region R_TABLE). */
+// Scratch regions of both directions, in order (assembly/layout.ts); a region one
+// direction does not use is empty there. Regions from R_TABLE on are each thread's own:
+// R_TABLE holds its Rnn2dScratch pointer table.
+const R_OFFSETS = 0, R_PACKED_LEFT = 1, R_PACKED_TOP = 2, R_PACKED_IN = 3, R_X_SKEWED = 4, R_STATES = 5, R_GRADS = 6,
+  R_TABLE = 7, R_PACKED_CHUNK = 8, R_PACK_A = 9, R_REGIONS = 10;
+
+/** The scratch of one call, as one thread sees it: pointers to its regions (in its region R_TABLE). */
 @unmanaged class Rnn2dScratch {
   /** Diagonal offsets table, H + W i32. */
   offsets: usize;
-  /** wLeft and wTop packed as GEMM B operands. */
-  packedLeft: usize; packedTop: usize;
+  /** wLeft and wTop packed as GEMM B operands; the forward's wIn. */
+  packedLeft: usize; packedTop: usize; packedIn: usize;
   /** x, and the states (forward) or h (backward), in the skewed layout. */
   xSkewed: usize; states: usize;
   /** The backward's gradient rows (skewed). */
   grads: usize;
-  /** Forward: wIn packed; backward: KC-row chunks of x or h, or all of wIn. */
-  packed: usize;
-  packA: usize;
+  /** This thread's: the backward's KC-row chunks of x or h (or all of wIn), packed A. */
+  packedChunk: usize; packA: usize;
 }
 
 /** Floats of one region (f64 so an absurd size cannot wrap); `backward` is 1 for the backward's layout. */
 function regionFloats(region: i32, batch: i32, height: i32, width: i32, channels: i32, hidden: i32, backward: i32): f64 {
   const cells = <f64>batch * <f64>height * <f64>width;
   switch (region) {
-    case R_TABLE: return <f64>((offsetof<Rnn2dScratch>() + 3) >> 2);
     case R_OFFSETS: return <f64>height + <f64>width;
     case R_PACKED_LEFT: case R_PACKED_TOP: return packedBFloats(hidden, hidden);
+    case R_PACKED_IN: return backward ? 0 : packedBFloats(channels, hidden);
     case R_X_SKEWED: return cells * channels;
     case R_STATES: return cells * hidden;
     case R_GRADS: return backward ? cells * hidden : 0;
-    case R_PACKED: return backward ? backwardPackedFloats(hidden, channels) : packedBFloats(channels, hidden);
+    case R_TABLE: return <f64>((offsetof<Rnn2dScratch>() + 3) >> 2);
+    case R_PACKED_CHUNK: return backward ? backwardPackedFloats(hidden, channels) : 0;
     case R_PACK_A: return <f64>gemmPackedAFloats();
   }
   return 0;
@@ -154,28 +179,36 @@ function regionFloats(region: i32, batch: i32, height: i32, width: i32, channels
   return max(packedBFloats(GEMM_KC, max(hidden, channels)), packedBFloats(hidden, channels));
 }
 
-/** Lay out a call's scratch and return its pointer table. */
+/** Lay out this thread's view of a call's scratch and return its pointer table. */
 function layOut(scratch: usize, batch: i32, height: i32, width: i32, channels: i32, hidden: i32, backward: i32): Rnn2dScratch {
-  const t = changetype<Rnn2dScratch>(regionAt(scratch, regionFloats, R_TABLE, batch, height, width, channels, hidden, backward));
+  const thread = teamThread();
+  const t = changetype<Rnn2dScratch>(threadRegionAt(scratch, regionFloats, R_TABLE, R_REGIONS, R_TABLE, thread, batch, height, width, channels, hidden, backward));
   t.offsets = regionAt(scratch, regionFloats, R_OFFSETS, batch, height, width, channels, hidden, backward);
   t.packedLeft = regionAt(scratch, regionFloats, R_PACKED_LEFT, batch, height, width, channels, hidden, backward);
   t.packedTop = regionAt(scratch, regionFloats, R_PACKED_TOP, batch, height, width, channels, hidden, backward);
+  t.packedIn = regionAt(scratch, regionFloats, R_PACKED_IN, batch, height, width, channels, hidden, backward);
   t.xSkewed = regionAt(scratch, regionFloats, R_X_SKEWED, batch, height, width, channels, hidden, backward);
   t.states = regionAt(scratch, regionFloats, R_STATES, batch, height, width, channels, hidden, backward);
   t.grads = regionAt(scratch, regionFloats, R_GRADS, batch, height, width, channels, hidden, backward);
-  t.packed = regionAt(scratch, regionFloats, R_PACKED, batch, height, width, channels, hidden, backward);
-  t.packA = regionAt(scratch, regionFloats, R_PACK_A, batch, height, width, channels, hidden, backward);
+  t.packedChunk = threadRegionAt(scratch, regionFloats, R_TABLE, R_REGIONS, R_PACKED_CHUNK, thread, batch, height, width, channels, hidden, backward);
+  t.packA = threadRegionAt(scratch, regionFloats, R_TABLE, R_REGIONS, R_PACK_A, thread, batch, height, width, channels, hidden, backward);
   return t;
 }
 
-/** Floats of scratch rnn2dForward needs (f64 so an absurd size cannot wrap). */
-export function rnn2dForwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  return floatsBefore(regionFloats, R_REGIONS, batch, height, width, channels, hidden, 0);
+/** Floats of scratch rnn2dForward needs on `threads` threads (f64 so an absurd size cannot wrap). */
+export function rnn2dForwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32, threads: i32): f64 {
+  return teamScratchFloats(regionFloats, R_TABLE, R_REGIONS, threads, batch, height, width, channels, hidden, 0);
 }
 
-/** Floats of scratch rnn2dBackward needs (f64 so an absurd size cannot wrap). */
-export function rnn2dBackwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32): f64 {
-  return floatsBefore(regionFloats, R_REGIONS, batch, height, width, channels, hidden, 1);
+/** Floats of scratch rnn2dBackward needs on `threads` threads (f64 so an absurd size cannot wrap). */
+export function rnn2dBackwardScratchFloats(batch: i32, height: i32, width: i32, channels: i32, hidden: i32, threads: i32): f64 {
+  return teamScratchFloats(regionFloats, R_TABLE, R_REGIONS, threads, batch, height, width, channels, hidden, 1);
+}
+
+/** Run job j of `jobs` small jobs on thread j % teamSize (packing the weights). */
+// @ts-ignore: decorator
+@inline function mine(job: i32): bool {
+  return job % teamSize() == teamThread();
 }
 
 /** Forward scan; h [B, H, W, D] is written. See the file header. bias == 0: no bias. */
@@ -187,43 +220,48 @@ export function rnn2dForward(
 ): void {
   const cells = batch * height * width;
   const t = layOut(scratch, batch, height, width, channels, hidden, 0);
-  const offsets = t.offsets, packedIn = t.packed, packedLeft = t.packedLeft, packedTop = t.packedTop;
+  const offsets = t.offsets, packedIn = t.packedIn, packedLeft = t.packedLeft, packedTop = t.packedTop;
   const xSkewed = t.xSkewed, states = t.states, packA = t.packA;
 
-  diagonalOffsets(batch, height, width, offsets);
+  if (teamThread() == 0) diagonalOffsets(batch, height, width, offsets);
+  // B operands wIn^T, wLeft^T and wTop^T: B[k, n] = w[n, k]
+  if (mine(0)) gemmPackB(channels, hidden, wIn, 1, channels, packedIn);
+  if (mine(1)) gemmPackB(hidden, hidden, wLeft, 1, hidden, packedLeft);
+  if (mine(2)) gemmPackB(hidden, hidden, wTop, 1, hidden, packedTop);
+  teamBarrier();
   skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);
+  teamBarrier();
 
-  // 1. S[cell] = bias + wIn x[cell]: B[c, n] = wIn[n, c] read through strides
-  gemmPackB(channels, hidden, wIn, 1, channels, packedIn);
+  // 1. S[cell] = bias + wIn x[cell] for this thread's rows
+  const r0 = teamShareStart(cells), r1 = teamShareEnd(cells);
   if (bias != 0) {
-    for (let row = 0; row < cells; row++) memory.copy(rowPtr(states, row, hidden), bias, <usize>hidden << 2);
+    for (let row = r0; row < r1; row++) memory.copy(rowPtr(states, row, hidden), bias, <usize>hidden << 2);
   }
-  gemmPacked(cells, hidden, channels, xSkewed, channels, 1, packedIn, states, hidden, bias != 0, packA);
+  gemmShareOfBlock(r0, r1, 0, cells, channels, hidden, xSkewed, packedIn, states, bias != 0, packA);
+  teamBarrier();
 
-  // 2. the wavefront; B operands wLeft^T and wTop^T: B[k, n] = w[n, k]
-  gemmPackB(hidden, hidden, wLeft, 1, hidden, packedLeft);
-  gemmPackB(hidden, hidden, wTop, 1, hidden, packedTop);
+  // 2. the wavefront: each diagonal's rows split among the threads
   for (let d = 0; d <= height + width - 2; d++) {
     const iLo = diagonalFirstRow(d, width), iHi = diagonalLastRow(d, height);
     const here = load<i32>(offsets + (<usize>d << 2));
+    const rows = (iHi - iLo + 1) * batch;
+    const s0 = teamShareStart(rows), s1 = teamShareEnd(rows);
+    const block = rowPtr(states, here, hidden);
     if (d > 0) {
       const pLo = diagonalFirstRow(d - 1, width), pHi = diagonalLastRow(d - 1, height);
       const prev = load<i32>(offsets + (<usize>(d - 1) << 2));
       // left of (i, j) is (i, j-1) on d-1: cells iLo..min(iHi, pHi) (the cell in column 0 has none)
-      const withLeft = min(iHi, pHi) - iLo + 1;
-      gemmPacked(
-        withLeft * batch, hidden, hidden, rowPtr(states, prev + (iLo - pLo) * batch, hidden), hidden, 1,
-        packedLeft, rowPtr(states, here, hidden), hidden, true, packA,
-      );
+      const withLeft = (min(iHi, pHi) - iLo + 1) * batch;
+      gemmShareOfBlock(s0, s1, 0, withLeft, hidden, hidden, rowPtr(states, prev + (iLo - pLo) * batch, hidden), packedLeft, block, true, packA);
       // top of (i, j) is (i-1, j) on d-1: cells max(iLo, 1)..iHi (the cell in row 0 has none)
-      const firstWithTop = max(iLo, 1);
-      gemmPacked(
-        (iHi - firstWithTop + 1) * batch, hidden, hidden, rowPtr(states, prev + (firstWithTop - 1 - pLo) * batch, hidden), hidden, 1,
-        packedTop, rowPtr(states, here + (firstWithTop - iLo) * batch, hidden), hidden, true, packA,
+      const firstWithTop = (max(iLo, 1) - iLo) * batch;
+      gemmShareOfBlock(
+        s0, s1, firstWithTop, rows - firstWithTop, hidden, hidden, rowPtr(states, prev + (max(iLo, 1) - 1 - pLo) * batch, hidden),
+        packedTop, rowPtr(block, firstWithTop, hidden), true, packA,
       );
     }
-    const block = rowPtr(states, here, hidden);
-    activateRowInPlace(block, (iHi - iLo + 1) * batch * hidden, activation);
+    if (s1 > s0) activateRowInPlace(rowPtr(block, s0, hidden), (s1 - s0) * hidden, activation);
+    teamBarrier();
   }
 
   // 3. back to [B, H, W, D]
@@ -258,66 +296,75 @@ export function rnn2dBackward(
 ): void {
   const cells = batch * height * width;
   const t = layOut(scratch, batch, height, width, channels, hidden, 1);
-  const offsets = t.offsets, packedLeft = t.packedLeft, packedTop = t.packedTop, packedChunk = t.packed;
+  const offsets = t.offsets, packedLeft = t.packedLeft, packedTop = t.packedTop, packedChunk = t.packedChunk;
   const xSkewed = t.xSkewed, hSkewed = t.states, grads = t.grads, packA = t.packA;
 
-  diagonalOffsets(batch, height, width, offsets);
+  if (teamThread() == 0) diagonalOffsets(batch, height, width, offsets);
+  // B operands wLeft and wTop as stored: B[k, n] = w[k, n]
+  if (mine(0)) gemmPackB(hidden, hidden, wLeft, hidden, 1, packedLeft);
+  if (mine(1)) gemmPackB(hidden, hidden, wTop, hidden, 1, packedTop);
+  teamBarrier();
   skewRows(x, xSkewed, channels, true, batch, height, width, flipRows, flipCols, offsets);
   skewRows(h, hSkewed, hidden, true, batch, height, width, flipRows, flipCols, offsets);
   skewRows(dh, grads, hidden, true, batch, height, width, flipRows, flipCols, offsets);
+  teamBarrier();
 
-  // B operands wLeft and wTop as stored: B[k, n] = w[k, n]
-  gemmPackB(hidden, hidden, wLeft, hidden, 1, packedLeft);
-  gemmPackB(hidden, hidden, wTop, hidden, 1, packedTop);
   for (let d = height + width - 2; d >= 0; d--) {
     const iLo = diagonalFirstRow(d, width), iHi = diagonalLastRow(d, height);
     const here = load<i32>(offsets + (<usize>d << 2));
+    const rows = (iHi - iLo + 1) * batch;
+    const s0 = teamShareStart(rows), s1 = teamShareEnd(rows);
+    const block = rowPtr(grads, here, hidden);
     if (d < height + width - 2) {
       const nLo = diagonalFirstRow(d + 1, width);
       const next = load<i32>(offsets + (<usize>(d + 1) << 2));
       // right of (i, j) is (i, j+1) on d+1, for cells max(iLo, nLo)..iHi (not in the last column)
-      const firstWithRight = max(iLo, nLo);
-      gemmPacked(
-        (iHi - firstWithRight + 1) * batch, hidden, hidden, rowPtr(grads, next + (firstWithRight - nLo) * batch, hidden), hidden, 1,
-        packedLeft, rowPtr(grads, here + (firstWithRight - iLo) * batch, hidden), hidden, true, packA,
+      const firstWithRight = (max(iLo, nLo) - iLo) * batch;
+      gemmShareOfBlock(
+        s0, s1, firstWithRight, rows - firstWithRight, hidden, hidden, rowPtr(grads, next + (max(iLo, nLo) - nLo) * batch, hidden),
+        packedLeft, rowPtr(block, firstWithRight, hidden), true, packA,
       );
       // below (i, j) is (i+1, j) on d+1, for cells iLo..min(iHi, H-2) (not in the last row)
-      const lastWithBelow = min(iHi, height - 2);
-      gemmPacked(
-        (lastWithBelow - iLo + 1) * batch, hidden, hidden, rowPtr(grads, next + (iLo + 1 - nLo) * batch, hidden), hidden, 1,
-        packedTop, rowPtr(grads, here, hidden), hidden, true, packA,
-      );
+      const withBelow = (min(iHi, height - 2) - iLo + 1) * batch;
+      gemmShareOfBlock(s0, s1, 0, withBelow, hidden, hidden, rowPtr(grads, next + (iLo + 1 - nLo) * batch, hidden), packedTop, block, true, packA);
     }
     // dpre = (dh + the two products) * act'(h), in place
-    const block = rowPtr(grads, here, hidden);
-    activationGradRowInPlace(block, rowPtr(hSkewed, here, hidden), (iHi - iLo + 1) * batch * hidden, activation);
+    if (s1 > s0) activationGradRowInPlace(rowPtr(block, s0, hidden), rowPtr(hSkewed, here + s0, hidden), (s1 - s0) * hidden, activation);
+    teamBarrier();
   }
 
-  // dbias[n] += sum_cell dpre[cell, n]
-  for (let row = 0; row < cells; row++) addRow(dbias, rowPtr(grads, row, hidden), hidden);
-  // dwIn[n, c] += sum_cell dpre[cell, n] x[cell, c]: A = dpre^T (both skewed alike)
-  gemmAccumulateLongK(hidden, channels, cells, grads, 1, hidden, xSkewed, channels, 1, dwIn, channels, packedChunk, packA);
-  // dx[cell, c] = sum_n dpre[cell, n] wIn[n, c], computed skewed into xSkewed (x is done)
-  gemmPackB(hidden, channels, wIn, channels, 1, packedChunk);
-  gemmPacked(cells, channels, hidden, grads, hidden, 1, packedChunk, xSkewed, channels, false, packA);
-  skewRows(xSkewed, dx, channels, false, batch, height, width, flipRows, flipCols, offsets);
-
-  // dwLeft[n, k] += sum dpre[cell, n] h[left(cell), k], dwTop likewise: per diagonal, the
-  // cells with a left (top) neighbour and those neighbours are contiguous blocks
+  // dbias[n] += sum_cell dpre[cell, n]: this thread's columns, every row in order
+  const n0 = teamShareStart(hidden), n1 = teamShareEnd(hidden);
+  for (let row = 0; row < cells; row++) addRow(dbias + (<usize>n0 << 2), rowPtr(grads, row, hidden) + (<usize>n0 << 2), n1 - n0);
+  // dwIn[n, c] += sum_cell dpre[cell, n] x[cell, c] for this thread's rows n: A = dpre^T (both skewed alike)
+  gemmAccumulateLongK(
+    n1 - n0, channels, cells, grads + (<usize>n0 << 2), 1, hidden, xSkewed, channels, 1, dwIn + (<usize>(n0 * channels) << 2),
+    channels, packedChunk, packA,
+  );
+  // dwLeft[n, k] += sum dpre[cell, n] h[left(cell), k], dwTop likewise, for this thread's rows n:
+  // per diagonal, the cells with a left (top) neighbour and those neighbours are contiguous blocks
   for (let d = 1; d <= height + width - 2; d++) {
     const iLo = diagonalFirstRow(d, width), iHi = diagonalLastRow(d, height);
     const pLo = diagonalFirstRow(d - 1, width), pHi = diagonalLastRow(d - 1, height);
     const here = load<i32>(offsets + (<usize>d << 2)), prev = load<i32>(offsets + (<usize>(d - 1) << 2));
     gemmAccumulateLongK(
-      hidden, hidden, (min(iHi, pHi) - iLo + 1) * batch, rowPtr(grads, here, hidden), 1, hidden,
-      rowPtr(hSkewed, prev + (iLo - pLo) * batch, hidden), hidden, 1, dwLeft, hidden, packedChunk, packA,
+      n1 - n0, hidden, (min(iHi, pHi) - iLo + 1) * batch, rowPtr(grads, here, hidden) + (<usize>n0 << 2), 1, hidden,
+      rowPtr(hSkewed, prev + (iLo - pLo) * batch, hidden), hidden, 1, dwLeft + (<usize>(n0 * hidden) << 2), hidden, packedChunk, packA,
     );
     const firstWithTop = max(iLo, 1);
     gemmAccumulateLongK(
-      hidden, hidden, (iHi - firstWithTop + 1) * batch, rowPtr(grads, here + (firstWithTop - iLo) * batch, hidden), 1, hidden,
-      rowPtr(hSkewed, prev + (firstWithTop - 1 - pLo) * batch, hidden), hidden, 1, dwTop, hidden, packedChunk, packA,
+      n1 - n0, hidden, (iHi - firstWithTop + 1) * batch, rowPtr(grads, here + (firstWithTop - iLo) * batch, hidden) + (<usize>n0 << 2), 1, hidden,
+      rowPtr(hSkewed, prev + (firstWithTop - 1 - pLo) * batch, hidden), hidden, 1, dwTop + (<usize>(n0 * hidden) << 2), hidden, packedChunk, packA,
     );
   }
+  // every thread is done reading x (dwIn) before dx overwrites it
+  teamBarrier();
+  // dx[cell, c] = sum_n dpre[cell, n] wIn[n, c] for this thread's rows, computed skewed into xSkewed
+  gemmPackB(hidden, channels, wIn, channels, 1, packedChunk);
+  const r0 = teamShareStart(cells), r1 = teamShareEnd(cells);
+  gemmShareOfBlock(r0, r1, 0, cells, hidden, channels, grads, packedChunk, xSkewed, false, packA);
+  teamBarrier();
+  skewRows(xSkewed, dx, channels, false, batch, height, width, flipRows, flipCols, offsets);
 }
 
 // sum[k] += row[k], k < n

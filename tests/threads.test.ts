@@ -59,6 +59,51 @@ function cases(): Case[] {
     list.push([`matmul ${M}x${K}x${N} batch ${batch}`, (w) => w.matmul(a, b, { bias })]);
     if (batch) list.push([`matmul ${M}x${K}x${N} batched B ${batch}`, (w) => w.matmul(a, bBatched)]);
   }
+  for (const [B, H, W, C, O, k, padding] of [[1, 1, 1, 1, 1, 1, 'valid'], [2, 5, 7, 3, 5, 3, 'same'], [3, 17, 9, 4, 17, 2, 'valid'], [2, 20, 20, 8, 16, 3, 'same']] as const) {
+    const args = { x: t([B, H, W, C]), w: t([O, k, k, C], 0.3), bias: t([O]), padding, activation: 'relu' as const };
+    list.push([`conv2d ${B}x${H}x${W}x${C} O${O} k${k} ${padding}`, (w) => w.conv2d.forward(args)]);
+  }
+  for (const [B, H, W, C, hid] of [[1, 1, 1, 1, 1], [1, 1, 7, 3, 5], [2, 5, 3, 3, 17], [1, 17, 3, 2, 8], [3, 9, 11, 5, 33]]) {
+    const args = { x: t([B, H, W, C]), wIn: t([hid, C], 0.5), wLeft: t([hid, hid], 0.3), wTop: t([hid, hid], 0.3), bias: t([hid], 0.1) };
+    for (const origin of ['top-left', 'bottom-right'] as const) {
+      const o = { ...args, origin };
+      const dh = t([B, H, W, hid]);
+      list.push([`rnn2d forward ${B}x${H}x${W}x${C} hid ${hid} ${origin}`, (w) => w.rnn2d.forward(o)]);
+      list.push([`rnn2d backward ${B}x${H}x${W}x${C} hid ${hid} ${origin}`, (w) => w.rnn2d.backward({ ...o, h: w.rnn2d.forward(o).h, dh })]);
+    }
+  }
+  for (const [B, Hq, Hkv, T, S, d, dv] of [[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 17, 17, 3, 5], [1, 3, 1, 40, 33, 8, 4], [2, 4, 2, 33, 40, 16, 8], [1, 1, 1, 130, 130, 64, 64], [1, 2, 2, 300, 300, 16, 16]]) {
+    const q = t([B, Hq, T, d]), k = t([B, Hkv, S, d]), v = t([B, Hkv, S, dv]), dout = t([B, Hq, T, dv]);
+    const keyMask = new Uint8Array(B * S).map((_, i) => (i % 5 === 3 ? 0 : 1));
+    const shape = `${B},${Hq},${Hkv},${T},${S},${d},${dv}`;
+    for (const causal of [false, true]) {
+      const base = { q, k, v, causal };
+      const win = { ...base, window: [5, 3] as [number, number], dilation: 2, globalTokens: Int32Array.of(0, Math.min(S - 1, 7)) };
+      list.push([`attention.full ${shape} causal ${causal}`, (w) => w.attention.full({ ...base, keyMask })]);
+      list.push([`attention.fullBackward ${shape} causal ${causal}`, (w) => w.attention.fullBackward({ ...base, dout })]);
+      list.push([`attention.windowed ${shape} causal ${causal}`, (w) => w.attention.windowed(win)]);
+      list.push([`attention.windowedBackward ${shape} causal ${causal}`, (w) => w.attention.windowedBackward({ ...win, dout })]);
+      for (const featureMap of ['elu1', 'favor'] as const) {
+        const lin = { ...base, featureMap, keyMask, numFeatures: featureMap === 'favor' ? 2 * d + 1 : undefined, seed: 3 };
+        list.push([`attention.linear ${featureMap} ${shape} causal ${causal}`, (w) => w.attention.linear(lin)]);
+        list.push([`attention.linearBackward ${featureMap} ${shape} causal ${causal}`, (w) => w.attention.linearBackward({ ...lin, dout })]);
+      }
+    }
+  }
+  const steps = Array.from({ length: 5 }, () => [t([2, 3, 5]), t([2, 3, 5]), t([2, 3, 7])]);
+  list.push(['attention.linearStream', (w) => {
+    const stream = w.attention.linearStream({ heads: 3, dim: 5, valueDim: 7, featureMap: 'favor', seed: 2 });
+    return steps.map(([q, k, v]) => stream.step(q, k, v));
+  }]);
+  for (const [N, V, h] of [[1, 2, 1], [3, 17, 5], [9, 601, 37], [2, 5000, 8]]) {
+    const input = t([N, h]), weights = t([V, h], 0.5), bias = t([V], 0.2), logits = t([N, V], 3);
+    const targets = Int32Array.from({ length: N }, (_, i) => (i * 7) % V);
+    const counts = Float64Array.from({ length: V }, (_, i) => 1 + ((i * 37) % 11));
+    list.push([`softmax.crossEntropy ${N}x${V}`, (w) => w.softmax.crossEntropy({ logits, targets })]);
+    list.push([`softmax.full ${N}x${V}x${h}`, (w) => w.softmax.full({ input, weights, bias, targets })]);
+    list.push([`softmax.sampled ${N}x${V}x${h}`, (w) => w.softmax.sampled({ input, weights, bias, targets, numSampled: 1, seed: 5 })]);
+    list.push([`softmax.negativeSampling ${N}x${V}x${h}`, (w) => w.softmax.negativeSampling({ input, weights, targets, negative: 5, counts, seed: 6 })]);
+  }
   return list;
 }
 
