@@ -19,18 +19,29 @@
 // over the whole sequence after the band pass); every query also attends the global
 // keys outside its band (one extra block of gathered keys, masked per element).
 // Causal and keyMask apply to every pair. Cost O(T * (w + G) * (d + dv) + G * S * (d + dv)).
+//
+// Team (assembly/team.ts): the forward's work units are runs of TILES_PER_UNIT query
+// tiles of one query head and residue class; a thread packs the keys of each class it
+// has units in (its own scratch), and global query rows, redone over every key, are a
+// second phase after a barrier. The backward's units are kv heads (all of a kv head's
+// dk, dv and its query heads' dq are one thread's). Each tile or head is computed as a
+// single thread would: the same bits for any team.
 
 import {
   KEY_BLOCK, LANES, QUERY_BLOCK, UNBOUNDED, addTileColumns, backwardProbabilities, backwardQueryGradients,
   columnsTimesLanes_4x8, fillKeyBias, finishTile, maskBackwardBandScores, maskBackwardGlobalScores, maskBandScores,
   packPanels, packRowsAsLanes, resetTile, rowsTimesLanes_4x8, softmaxBlock, storeBlockMax, STATE_FLOATS,
 } from "./attention_tile";
-import { bytes, ceil4, ceil8, floorMod, floatsBefore, regionAt } from "./layout";
+import { bytes, ceil4, ceil8, floorMod, teamScratchFloats, threadRegionAt } from "./layout";
+import { teamBarrier, teamShareEnd, teamShareStart, teamSize, teamThread } from "./team";
 import { hmaxF32x4 } from "./simd";
 
 const NEG_INF: f32 = -Infinity;
 
-// Forward scratch regions, in this order (assembly/layout.ts).
+/** Query tiles (of LANES rows) in one forward work unit. */
+const TILES_PER_UNIT: i32 = 8;
+
+// Forward scratch regions, in this order (assembly/layout.ts), every one each thread's own.
 const K_TILES = 0, V_TILES = 1, KEY_BIAS = 2, Q_PANEL = 3, SCORES = 4, OUT_T = 5, STATE = 6, ROWS = 7,
   CENTERS = 8, G_K = 9, G_V = 10, G_K_TILES = 11, G_V_TILES = 12, G_BIAS = 13, ROWS_T = 14, F_PLAN = 15, REGIONS = 16;
 
@@ -70,13 +81,14 @@ function regionFloats(region: i32, S: i32, d: i32, dv: i32, G: i32, _0: i32, _1:
   return Math.ceil(n / 4) * 4;
 }
 
+/** This thread's forward region `which`. */
 function region(scratch: usize, which: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  return regionAt(scratch, regionFloats, which, S, d, dv, G, 0, 0);
+  return threadRegionAt(scratch, regionFloats, 0, REGIONS, which, teamThread(), S, d, dv, G, 0, 0);
 }
 
-/** Floats of scratch attentionWindowed needs, in f64 (no wrap). */
-export function attentionWindowedScratchFloats(S: i32, d: i32, dv: i32, G: i32): f64 {
-  return floatsBefore(regionFloats, REGIONS, S, d, dv, G, 0, 0);
+/** Floats of scratch attentionWindowed needs on `threads` threads, in f64 (no wrap). */
+export function attentionWindowedScratchFloats(S: i32, d: i32, dv: i32, G: i32, threads: i32): f64 {
+  return teamScratchFloats(regionFloats, 0, REGIONS, threads, S, d, dv, G, 0, 0);
 }
 
 /**
@@ -222,38 +234,73 @@ export function attentionWindowed(
   c.gvTiles = region(scratch, G_V_TILES, S, d, dv, G);
   c.gBias = region(scratch, G_BIAS, S, d, dv, G);
   c.rowsT = region(scratch, ROWS_T, S, d, dv, G);
+  // phase 1: the band (and global keys) of every query tile, units split among the threads
+  const classes = min(dilation, T);
+  let unitsPerHead = 0;
+  for (let r = 0; r < classes; r++) unitsPerHead += unitsOfClass(c, r);
+  const total = B * Hkv * unitsPerHead;
+  const first = teamShareStart(total), end = teamShareEnd(total);
+  let u = 0;
   for (let b = 0; b < B; b++) {
     const keyMaskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
     for (let hk = 0; hk < Hkv; hk++) {
       const kHead = k + bytes((b * Hkv + hk) * S * d);
       const vHead = v + bytes((b * Hkv + hk) * S * dv);
       const head0 = b * Hq + hk * c.group; // first query head of this kv head
-      if (G > 0) packGlobalKeys(kHead, vHead, d, dv, globals, G, keyMaskRow, c.gK, c.gV, c.gkTiles, c.gvTiles, c.gBias);
-      for (let r = 0; r < min(dilation, T); r++) attendResidueClass(c, kHead, vHead, keyMaskRow, head0, r);
-      if (G > 0) {
-        // rows of global queries attend to every key: redo them over the whole sequence
-        if (dilation > 1) packKeysValues(kHead, vHead, 0, S, 1, d, dv, keyMaskRow, c.kTiles, c.vTiles, c.keyBias);
-        for (let hq = 0; hq < c.group; hq++) attendGlobalQueries(c, head0 + hq);
+      let globalsPacked = false;
+      for (let r = 0; r < classes; r++) {
+        const n = unitsOfClass(c, r);
+        if (u < end && u + n > first) {
+          if (G > 0 && !globalsPacked) {
+            packGlobalKeys(kHead, vHead, d, dv, globals, G, keyMaskRow, c.gK, c.gV, c.gkTiles, c.gvTiles, c.gBias);
+            globalsPacked = true;
+          }
+          attendResidueClass(c, kHead, vHead, keyMaskRow, head0, r, max(0, first - u), min(n, end - u));
+        }
+        u += n;
       }
     }
   }
+  if (G == 0) return;
+  // phase 2: rows of global queries attend to every key: redo them over the whole
+  // sequence (after every thread has written its band rows), a query head a unit
+  teamBarrier();
+  const heads = B * Hq;
+  let packedFor = -1;
+  for (let h = teamShareStart(heads), hEnd = teamShareEnd(heads); h < hEnd; h++) {
+    const b = h / Hq, hk = (h % Hq) / c.group, kv = b * Hkv + hk;
+    if (kv != packedFor) {
+      const keyMaskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
+      packKeysValues(k + bytes(kv * S * d), v + bytes(kv * S * dv), 0, S, 1, d, dv, keyMaskRow, c.kTiles, c.vTiles, c.keyBias);
+      packedFor = kv;
+    }
+    attendGlobalQueries(c, h);
+  }
+}
+
+/** Work units of residue class r of one kv head: runs of TILES_PER_UNIT tiles of each query head of its group. */
+function unitsOfClass(c: ForwardCall, r: i32): i32 {
+  const tiles = (countOnGrid(c.T, r, c.dilation) + LANES - 1) / LANES;
+  return c.group * ((tiles + TILES_PER_UNIT - 1) / TILES_PER_UNIT);
 }
 
 /**
- * Queries r, r + dil, ... of every query head of a kv head (from head0) against keys
- * rk, rk + dil, ... (their band; query i's is centred on key i + jOff), and the global
- * keys outside it.
+ * Units [u0, u1) (unitsOfClass order: query head, then runs of tiles) of queries r, r + dil,
+ * ... of the query heads of a kv head (from head0) against keys rk, rk + dil, ... (their
+ * band; query i's is centred on key i + jOff), and the global keys outside it.
  */
-function attendResidueClass(c: ForwardCall, kHead: usize, vHead: usize, keyMaskRow: usize, head0: i32, r: i32): void {
+function attendResidueClass(c: ForwardCall, kHead: usize, vHead: usize, keyMaskRow: usize, head0: i32, r: i32, u0: i32, u1: i32): void {
   const T = c.T, d = c.d, dv = c.dv, dvPad = c.dvPad, dilation = c.dilation;
   const rk = floorMod(r + c.offset, dilation);
   const jOff = (r + c.offset - rk) / dilation;
   const nQ = countOnGrid(T, r, dilation), nK = countOnGrid(c.S, rk, dilation);
+  const runs = unitsOfClass(c, r) / c.group, runRows = LANES * TILES_PER_UNIT;
   packKeysValues(kHead, vHead, rk, nK, dilation, d, dv, keyMaskRow, c.kTiles, c.vTiles, c.keyBias);
-  for (let hq = 0; hq < c.group; hq++) {
-    const h = head0 + hq; // b * Hq + query head
+  for (let unit = u0; unit < u1; unit++) {
+    const h = head0 + unit / runs; // b * Hq + query head
     const qHead = c.q + bytes(h * T * d), outHead = c.out + bytes(h * T * dv), lseHead = c.lse + bytes(h * T);
-    for (let i0 = 0; i0 < nQ; i0 += LANES) {
+    const iStart = (unit % runs) * runRows, iEnd = min(nQ, iStart + runRows);
+    for (let i0 = iStart; i0 < iEnd; i0 += LANES) {
       const rows = min(LANES, nQ - i0);
       for (let lane = 0; lane < LANES; lane++) {
         const i = i0 + min(lane, rows - 1); // padding lanes repeat the last row
@@ -327,7 +374,7 @@ function attendGlobalQueries(c: ForwardCall, h: i32): void {
 // dout there and redone over every key afterwards, as in the forward. dq, dk and dv
 // must be zero on entry: dk and dv accumulate over the query heads of a group.
 
-// Backward scratch regions, in this order (assembly/layout.ts).
+// Backward scratch regions, in this order (assembly/layout.ts), every one each thread's own.
 const B_Q_ROW = 0, B_Q_COL = 1, B_DO_ROW = 2, B_DO_COL = 3, B_LSE = 4, B_D = 5, B_CENTERS = 6, B_DQ = 7,
   B_KEY_BIAS = 8, B_K_PANEL = 9, B_V_PANEL = 10, B_K_ROWS = 11, B_P = 12, B_DS = 13, B_DK_T = 14, B_DV_T = 15,
   B_A_T = 16, B_ROWS_T = 17, B_G_K = 18, B_G_V = 19, B_G_DK = 20, B_G_DV = 21, B_G_BIAS = 22, B_G_Q = 23,
@@ -367,13 +414,14 @@ function backwardRegionFloats(region: i32, T: i32, S: i32, d: i32, dv: i32, G: i
   return 0;
 }
 
-function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32): usize {
-  return regionAt(scratch, backwardRegionFloats, which, T, S, d, dv, G, 0);
+/** Backward region `which` of thread `thread`. */
+function backwardRegion(scratch: usize, which: i32, T: i32, S: i32, d: i32, dv: i32, G: i32, thread: i32 = teamThread()): usize {
+  return threadRegionAt(scratch, backwardRegionFloats, 0, B_REGIONS, which, thread, T, S, d, dv, G, 0);
 }
 
-/** Floats of scratch attentionWindowedBackward needs, in f64 (no wrap). */
-export function attentionWindowedBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32): f64 {
-  return floatsBefore(backwardRegionFloats, B_REGIONS, T, S, d, dv, G, 0);
+/** Floats of scratch attentionWindowedBackward needs on `threads` threads, in f64 (no wrap). */
+export function attentionWindowedBackwardScratchFloats(T: i32, S: i32, d: i32, dv: i32, G: i32, threads: i32): f64 {
+  return teamScratchFloats(backwardRegionFloats, 0, B_REGIONS, threads, T, S, d, dv, G, 0);
 }
 
 /** The pointers of one backward call's scratch regions; the table itself lives in region B_PLAN. */
@@ -550,9 +598,11 @@ export function attentionWindowedBackward(
   c.gLse = backwardRegion(scratch, B_G_LSE, T, S, d, dv, G);
   c.w = backwardScratch(scratch, T, S, d, dv, G);
   const group = Hq / Hkv;
-  for (let b = 0; b < B; b++) {
+  // a kv head a unit: its dk, dv and its query heads' dq are this thread's alone
+  for (let kv = teamShareStart(B * Hkv), kvEnd = teamShareEnd(B * Hkv); kv < kvEnd; kv++) {
+    const b = kv / Hkv, hk = kv % Hkv;
     c.keyMaskRow = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
-    for (let hk = 0; hk < Hkv; hk++) {
+    {
       const kvRow0 = (b * Hkv + hk) * S;
       c.kHead = k + bytes(kvRow0 * d); c.vHead = v + bytes(kvRow0 * dv);
       c.dkHead = dk + bytes(kvRow0 * d); c.dvHead = dvOut + bytes(kvRow0 * dv);
@@ -567,7 +617,11 @@ export function attentionWindowedBackward(
       if (G > 0) addGlobalKeyGradients(c);
     }
   }
-  return hmaxF32x4(v128.load(c.w.pMax));
+  // the largest probability any thread met (a max: the same whichever thread met it)
+  teamBarrier();
+  let pMax = v128.load(c.w.pMax);
+  for (let thread = 1; thread < teamSize(); thread++) pMax = f32x4.pmax(pMax, v128.load(backwardRegion(scratch, B_P_MAX, T, S, d, dv, G, thread)));
+  return hmaxF32x4(pMax);
 }
 
 /** Gather the current kv head's global keys and values with their key bias, and zero their dk/dv sums. */

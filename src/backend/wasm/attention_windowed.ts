@@ -41,7 +41,8 @@ export function forwardBuffers(call: WasmCall, p: SoftmaxAttentionProblem): Forw
     out: call.allocF32(p.B * p.Hq * p.T * p.dv, 'attention out'),
     lse: call.allocF32(p.B * p.Hq * p.T, 'attention lse'),
     scratch: call.allocF32(
-      call.exports.attentionWindowedScratchFloats({ S: p.S, d: p.d, dv: p.dv, G: p.band.globals.length }), 'attention scratch',
+      call.exports.attentionWindowedScratchFloats({ S: p.S, d: p.d, dv: p.dv, G: p.band.globals.length, threads: call.threads }),
+      'attention scratch',
     ),
   };
 }
@@ -84,7 +85,7 @@ export function backwardBuffers(
     dk: call.allocZeroed(p.B * p.Hkv * p.S * p.d * 4, 'attention dk'),
     dvOut: call.allocZeroed(p.B * p.Hkv * p.S * p.dv * 4, 'attention dv'),
     scratch: call.allocF32(
-      call.exports.attentionWindowedBackwardScratchFloats({ T: p.T, S: p.S, d: p.d, dv: p.dv, G: p.band.globals.length }),
+      call.exports.attentionWindowedBackwardScratchFloats({ T: p.T, S: p.S, d: p.d, dv: p.dv, G: p.band.globals.length, threads: call.threads }),
       'attention backward scratch',
     ),
   };
@@ -116,12 +117,21 @@ function band(call: WasmCall, p: SoftmaxAttentionProblem): Band {
   };
 }
 
+/**
+ * Work of a softmax-attention call for the team policy: pairs of a query and a key it
+ * sees (at most the band's width, or S) times (d + dv) multiply-adds.
+ */
+export function softmaxWork(p: SoftmaxAttentionProblem): number {
+  const keys = Math.min(p.S, (p.band.left + p.band.right + 1) + p.band.globals.length);
+  return 2 * p.B * p.Hq * p.T * keys * (p.d + p.dv);
+}
+
 function runWindowed(call: WasmCall, p: SoftmaxAttentionProblem, x: SoftmaxOperands, w: Band, o: ForwardBuffers): void {
-  call.exports.attentionWindowed({
+  call.run('attentionWindowed', {
     B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv, q: x.q, k: x.k, v: x.v, keyMask: x.keyMask,
     scale: p.scale, causal: p.causal, left: w.left, right: w.right, dilation: w.dilation, globals: w.globals, G: w.G,
     out: o.out, lse: o.lse, scratch: o.scratch,
-  });
+  }, softmaxWork(p));
 }
 
 export function attentionWindowed(call: WasmCall, p: SoftmaxAttentionProblem): AttentionOutput {
@@ -133,10 +143,10 @@ export function attentionWindowed(call: WasmCall, p: SoftmaxAttentionProblem): A
 export function attentionWindowedBackward(call: WasmCall, p: SoftmaxAttentionProblem, g: GradientInputs): SoftmaxGradientArrays {
   const x = softmaxOperands(call, p), w = band(call, p);
   const b = backwardBuffers(call, p, g, (o) => runWindowed(call, p, x, w, o));
-  const maxProbability = call.exports.attentionWindowedBackward({
+  const maxProbability = call.run('attentionWindowedBackward', {
     B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv, q: x.q, k: x.k, v: x.v, keyMask: x.keyMask,
     scale: p.scale, causal: p.causal, left: w.left, right: w.right, dilation: w.dilation, globals: w.globals, G: w.G,
     out: b.out, lse: b.lse, dout: b.dout, dq: b.dq, dk: b.dk, dvOut: b.dvOut, scratch: b.scratch,
-  });
+  }, 2 * softmaxWork(p));
   return readBackward(call, p, b, maxProbability);
 }
