@@ -25,12 +25,17 @@
 // A causal block is cut into sub-chunks where a later key would raise M by more than
 // SUB_CHUNK_GAP over what the block's earlier queries see (planSubChunks), so no query
 // is read in units far above its own keys.
+//
+// Team (assembly/team.ts): the units are kv heads (forward and backward: a head's KV',
+// its keys' dk and dv and its query heads' rows are one thread's), and a stream step's
+// rows; every scratch region is each thread's own. The same bits for any team.
 
 import { GEMM_NR, gemmPacked, gemmPackedAFloats } from "./gemm";
 import { packPanels } from "./attention_tile";
 import { expF32x4 } from "./exp_f32x4";
 import { hsumF32x4, loadLanesF32x4, storeLanesF32x4 } from "./simd";
-import { bytes, packedBFloats, floatsBefore, regionAt } from "./layout";
+import { bytes, packedBFloats, teamScratchFloats, threadRegionAt } from "./layout";
+import { teamShareEnd, teamShareStart, teamThread } from "./team";
 import { addUnitsMax, exceeds, exponentiateRows, fillUnits, maxInto, scaleRowsByExp } from "./attention_stabilisers";
 
 /**
@@ -104,13 +109,14 @@ function linearRegionFloats(region: i32, T: i32, group: i32, d: i32, dv: i32, F:
   return 0;
 }
 
-function linearRegion(scratch: usize, which: i32, T: i32, group: i32, d: i32, dv: i32, F: i32): usize {
-  return regionAt(scratch, linearRegionFloats, which, T, group, d, dv, F, 0);
+/** This thread's region `which` of a layout of `count` regions (every region is each thread's own). */
+function linearRegion(scratch: usize, which: i32, count: i32, T: i32, group: i32, d: i32, dv: i32, F: i32): usize {
+  return threadRegionAt(scratch, linearRegionFloats, 0, count, which, teamThread(), T, group, d, dv, F, 0);
 }
 
-/** Floats of scratch attentionLinear (and attentionLinearStep) needs, in f64 (no wrap). */
-export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32): f64 {
-  return floatsBefore(linearRegionFloats, L_REGIONS, 0, 0, d, dv, F, 0);
+/** Floats of scratch attentionLinear (and attentionLinearStep) needs on `threads` threads, in f64 (no wrap). */
+export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32, threads: i32): f64 {
+  return teamScratchFloats(linearRegionFloats, 0, L_REGIONS, threads, 0, 0, d, dv, F, 0);
 }
 
 /** The call's constants and scratch pointers; the table lives in region L_CALL. */
@@ -139,33 +145,36 @@ export function attentionLinearScratchFloats(d: i32, dv: i32, F: i32): f64 {
   b: i32; hk: i32; maskRow: usize; kHead: usize; vHead: usize; dkHead: usize; dvHead: usize;
 }
 
+/**
+ * This thread's call table and forward regions in a layout of `count` regions (L_REGIONS,
+ * or L_BACKWARD_REGIONS for the backward, whose T and group size its last regions).
+ */
 function setUpLinearCall(
-  scratch: usize, d: i32, dv: i32, F: i32, featureMap: i32, W: usize, scale: f32, eps: f32,
+  scratch: usize, count: i32, T: i32, group: i32, d: i32, dv: i32, F: i32, featureMap: i32, W: usize, scale: f32, eps: f32,
 ): LinearCall {
-  // the forward's regions come before the backward's, so T and group (0 here) do not move them
-  const T = 0, group = 0, base = scratch;
-  const call = changetype<LinearCall>(linearRegion(base, L_CALL, T, group, d, dv, F));
+  const base = scratch;
+  const call = changetype<LinearCall>(linearRegion(base, L_CALL, count, T, group, d, dv, F));
   call.d = d; call.dv = dv; call.F = F; call.featureMap = featureMap; call.eps = eps;
   call.rootScale = Mathf.sqrt(scale);
   call.invRootF = 1 / Mathf.sqrt(<f32>F);
-  call.packedW = linearRegion(base, L_PACKED_W, T, group, d, dv, F);
-  call.packA = linearRegion(base, L_PACK_A, T, group, d, dv, F);
-  call.phiK = linearRegion(base, L_PHI_K, T, group, d, dv, F);
-  call.vOne = linearRegion(base, L_V_ONE, T, group, d, dv, F);
-  call.packedV = linearRegion(base, L_PACKED_V, T, group, d, dv, F);
-  call.kv = linearRegion(base, L_KV, T, group, d, dv, F);
-  call.packedKV = linearRegion(base, L_PACKED_KV, T, group, d, dv, F);
-  call.phiQ = linearRegion(base, L_PHI_Q, T, group, d, dv, F);
-  call.packedKT = linearRegion(base, L_PACKED_KT, T, group, d, dv, F);
-  call.a = linearRegion(base, L_A, T, group, d, dv, F);
-  call.num = linearRegion(base, L_NUM, T, group, d, dv, F);
-  call.rowMax = linearRegion(base, L_ROW_MAX, T, group, d, dv, F);
-  call.units = linearRegion(base, L_UNITS, T, group, d, dv, F);
-  call.target = linearRegion(base, L_TARGET, T, group, d, dv, F);
-  call.factors = linearRegion(base, L_FACTORS, T, group, d, dv, F);
-  call.base = linearRegion(base, L_BASE, T, group, d, dv, F);
-  call.cuts = linearRegion(base, L_CUTS, T, group, d, dv, F);
-  call.subUnits = linearRegion(base, L_SUB_UNITS, T, group, d, dv, F);
+  call.packedW = linearRegion(base, L_PACKED_W, count, T, group, d, dv, F);
+  call.packA = linearRegion(base, L_PACK_A, count, T, group, d, dv, F);
+  call.phiK = linearRegion(base, L_PHI_K, count, T, group, d, dv, F);
+  call.vOne = linearRegion(base, L_V_ONE, count, T, group, d, dv, F);
+  call.packedV = linearRegion(base, L_PACKED_V, count, T, group, d, dv, F);
+  call.kv = linearRegion(base, L_KV, count, T, group, d, dv, F);
+  call.packedKV = linearRegion(base, L_PACKED_KV, count, T, group, d, dv, F);
+  call.phiQ = linearRegion(base, L_PHI_Q, count, T, group, d, dv, F);
+  call.packedKT = linearRegion(base, L_PACKED_KT, count, T, group, d, dv, F);
+  call.a = linearRegion(base, L_A, count, T, group, d, dv, F);
+  call.num = linearRegion(base, L_NUM, count, T, group, d, dv, F);
+  call.rowMax = linearRegion(base, L_ROW_MAX, count, T, group, d, dv, F);
+  call.units = linearRegion(base, L_UNITS, count, T, group, d, dv, F);
+  call.target = linearRegion(base, L_TARGET, count, T, group, d, dv, F);
+  call.factors = linearRegion(base, L_FACTORS, count, T, group, d, dv, F);
+  call.base = linearRegion(base, L_BASE, count, T, group, d, dv, F);
+  call.cuts = linearRegion(base, L_CUTS, count, T, group, d, dv, F);
+  call.subUnits = linearRegion(base, L_SUB_UNITS, count, T, group, d, dv, F);
   call.keys = call.phiK;
   // FAVOR+: g = s x W^T is a GEMM with B = s W^T [d, F], packed once per call
   if (featureMap == FEATURE_FAVOR) {
@@ -455,11 +464,13 @@ export function attentionLinear(
   q: usize, k: usize, v: usize, keyMask: usize, featureMap: i32, W: usize, F: i32,
   scale: f32, eps: f32, causal: bool, out: usize, scratch: usize,
 ): void {
-  const call = setUpLinearCall(scratch, d, dv, F, featureMap, W, scale, eps);
+  const call = setUpLinearCall(scratch, L_REGIONS, 0, 0, d, dv, F, featureMap, W, scale, eps);
   const group = Hq / Hkv, w = dv + 1, C = causal ? LINEAR_CHUNK : PASS_CHUNK, offset = S - T;
-  for (let b = 0; b < B; b++) {
+  // a kv head a unit (its KV' is one thread's)
+  for (let kv = teamShareStart(B * Hkv), kvEnd = teamShareEnd(B * Hkv); kv < kvEnd; kv++) {
+    const b = kv / Hkv, hk = kv % Hkv;
     const maskRow: usize = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
-    for (let hk = 0; hk < Hkv; hk++) {
+    {
       const kHead = k + bytes((b * Hkv + hk) * S * d), vHead = v + bytes((b * Hkv + hk) * S * dv);
       absorbSharedKeys(call, kHead, vHead, causal ? min(max(offset, 0), S) : S, maskRow);
       if (!causal) packB(F, w, call.kv, w, 1, call.packedKV);
@@ -515,26 +526,26 @@ export function attentionLinear(
 // stepping back.
 
 /** Floats of scratch attentionLinearBackward needs (group = Hq / Hkv), in f64 (no wrap). */
-export function attentionLinearBackwardScratchFloats(T: i32, group: i32, d: i32, dv: i32, F: i32): f64 {
-  return floatsBefore(linearRegionFloats, L_BACKWARD_REGIONS, T, group, d, dv, F, 0);
+export function attentionLinearBackwardScratchFloats(T: i32, group: i32, d: i32, dv: i32, F: i32, threads: i32): f64 {
+  return teamScratchFloats(linearRegionFloats, 0, L_BACKWARD_REGIONS, threads, T, group, d, dv, F, 0);
 }
 
 function setUpLinearBackward(
   scratch: usize, T: i32, group: i32, d: i32, dv: i32, F: i32, featureMap: i32, W: usize, scale: f32, eps: f32,
 ): LinearCall {
-  const call = setUpLinearCall(scratch, d, dv, F, featureMap, W, scale, eps);
-  const base = scratch;
-  call.packedWt = linearRegion(base, L_PACKED_WT, T, group, d, dv, F);
-  call.gradPhi = linearRegion(base, L_GRAD_PHI, T, group, d, dv, F);
-  call.dx = linearRegion(base, L_DX, T, group, d, dv, F);
-  call.e = linearRegion(base, L_E, T, group, d, dv, F);
-  call.pack1 = linearRegion(base, L_PACK_1, T, group, d, dv, F);
-  call.pack2 = linearRegion(base, L_PACK_2, T, group, d, dv, F);
-  call.g = linearRegion(base, L_G, T, group, d, dv, F);
-  call.packedK = linearRegion(base, L_PACKED_K, T, group, d, dv, F);
-  call.gUnits = linearRegion(base, L_G_UNITS, T, group, d, dv, F);
-  call.dN = linearRegion(base, L_DN, T, group, d, dv, F);
-  call.checkpoints = linearRegion(base, L_CHECKPOINTS, T, group, d, dv, F);
+  const count = L_BACKWARD_REGIONS, base = scratch;
+  const call = setUpLinearCall(scratch, count, T, group, d, dv, F, featureMap, W, scale, eps);
+  call.packedWt = linearRegion(base, L_PACKED_WT, count, T, group, d, dv, F);
+  call.gradPhi = linearRegion(base, L_GRAD_PHI, count, T, group, d, dv, F);
+  call.dx = linearRegion(base, L_DX, count, T, group, d, dv, F);
+  call.e = linearRegion(base, L_E, count, T, group, d, dv, F);
+  call.pack1 = linearRegion(base, L_PACK_1, count, T, group, d, dv, F);
+  call.pack2 = linearRegion(base, L_PACK_2, count, T, group, d, dv, F);
+  call.g = linearRegion(base, L_G, count, T, group, d, dv, F);
+  call.packedK = linearRegion(base, L_PACKED_K, count, T, group, d, dv, F);
+  call.gUnits = linearRegion(base, L_G_UNITS, count, T, group, d, dv, F);
+  call.dN = linearRegion(base, L_DN, count, T, group, d, dv, F);
+  call.checkpoints = linearRegion(base, L_CHECKPOINTS, count, T, group, d, dv, F);
   // FAVOR+ dx = s (g . phi) W - ...: a GEMM with B = W [F, d]
   if (featureMap == FEATURE_FAVOR) packB(F, d, W, d, 1, call.packedWt);
   return call;
@@ -655,8 +666,10 @@ export function attentionLinearBackward(
   const call = setUpLinearBackward(scratch, T, group, d, dv, F, featureMap, W, scale, eps);
   call.Hq = Hq; call.T = T; call.S = S; call.group = group; call.causal = causal;
   call.q = q; call.dout = dout; call.out = out; call.dq = dq;
-  for (let b = 0; b < B; b++) {
-    for (let hk = 0; hk < Hkv; hk++) {
+  // a kv head a unit: its dk, dv and its query heads' dq are one thread's
+  for (let kv = teamShareStart(B * Hkv), kvEnd = teamShareEnd(B * Hkv); kv < kvEnd; kv++) {
+    const b = kv / Hkv, hk = kv % Hkv;
+    {
       const kvRow0 = (b * Hkv + hk) * S;
       call.b = b; call.hk = hk;
       call.maskRow = keyMask == 0 ? 0 : keyMask + <usize>(b * S);
@@ -847,9 +860,10 @@ export function attentionLinearStep(
   BH: i32, d: i32, dv: i32, q: usize, k: usize, v: usize, featureMap: i32, W: usize, F: i32,
   scale: f32, eps: f32, kvState: usize, unitsState: usize, out: usize, scratch: usize,
 ): void {
-  const call = setUpLinearCall(scratch, d, dv, F, featureMap, W, scale, eps);
+  const call = setUpLinearCall(scratch, L_REGIONS, 0, 0, d, dv, F, featureMap, W, scale, eps);
   const w = dv + 1, favor = featureMap == FEATURE_FAVOR;
-  for (let r = 0; r < BH; r++) {
+  // rows are independent: each thread its share
+  for (let r = teamShareStart(BH), rEnd = teamShareEnd(BH); r < rEnd; r++) {
     call.kv = kvState + bytes(r * F * w);
     keyLogits(call, k + bytes(r * d), 0, 1);
     if (favor) {

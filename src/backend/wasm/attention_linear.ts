@@ -15,6 +15,11 @@ const FEATURE_CODES: Record<FeatureMap, number> = {
 
 const code = (f: FeatureSpec) => FEATURE_CODES[f.featureMap];
 
+/** Work of a linear-attention call for the team policy: (T + S) feature rows and their products with KV'. */
+function linearWork(p: LinearAttentionProblem): number {
+  return 4 * p.B * p.Hq * (p.T + p.S) * p.features.F * (p.dv + 1 + p.d);
+}
+
 function keyMask(call: WasmCall, p: LinearAttentionProblem): number {
   return p.keyMask ? call.input(p.keyMask, 'attention keyMask') : 0;
 }
@@ -22,13 +27,15 @@ function keyMask(call: WasmCall, p: LinearAttentionProblem): number {
 export function attentionLinear(call: WasmCall, p: LinearAttentionProblem): Float32Array {
   const size = p.B * p.Hq * p.T * p.dv;
   const out = call.allocF32(size, 'attention out');
-  const scratch = call.allocF32(call.exports.attentionLinearScratchFloats({ d: p.d, dv: p.dv, F: p.features.F }), 'attention linear scratch');
+  const scratch = call.allocF32(
+    call.exports.attentionLinearScratchFloats({ d: p.d, dv: p.dv, F: p.features.F, threads: call.threads }), 'attention linear scratch',
+  );
   const f = p.features;
-  call.exports.attentionLinear({
+  call.run('attentionLinear', {
     B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv,
     q: call.address(p.q), k: call.address(p.k), v: call.address(p.v), keyMask: keyMask(call, p),
     featureMap: code(f), W: call.address(f.W), F: f.F, scale: f.scale, eps: f.eps, causal: p.causal, out, scratch,
-  });
+  }, linearWork(p));
   return call.readF32(out, size);
 }
 
@@ -38,16 +45,16 @@ export function attentionLinearBackward(call: WasmCall, p: LinearAttentionProble
   const dk = call.allocZeroed(sizes.dk * 4, 'attention dk');
   const dv = call.allocZeroed(sizes.dv * 4, 'attention dv');
   const scratch = call.allocF32(
-    call.exports.attentionLinearBackwardScratchFloats({ T: p.T, group: p.Hq / p.Hkv, d: p.d, dv: p.dv, F: p.features.F }),
+    call.exports.attentionLinearBackwardScratchFloats({ T: p.T, group: p.Hq / p.Hkv, d: p.d, dv: p.dv, F: p.features.F, threads: call.threads }),
     'attention linear backward scratch',
   );
   const f = p.features;
-  call.exports.attentionLinearBackward({
+  call.run('attentionLinearBackward', {
     B: p.B, Hq: p.Hq, Hkv: p.Hkv, T: p.T, S: p.S, d: p.d, dv: p.dv,
     q: call.address(p.q), k: call.address(p.k), v: call.address(p.v), keyMask: keyMask(call, p),
     featureMap: code(f), W: call.address(f.W), F: f.F, scale: f.scale, eps: f.eps, causal: p.causal,
     out: call.address(g.out), dout: call.address(g.dout), dq, dk, dvOut: dv, scratch,
-  });
+  }, 3 * linearWork(p));
   return { dq: call.readF32(dq, sizes.dq), dk: call.readF32(dk, sizes.dk), dv: call.readF32(dv, sizes.dv) };
 }
 
@@ -56,12 +63,14 @@ export function attentionLinearStep(call: WasmCall, p: LinearStepProblem, state:
   const kvState = call.input(state.kv, 'stream state');
   const unitsState = call.input(state.units, 'stream stabilisers');
   const out = call.allocF32(p.BH * p.dv, 'stream out');
-  const scratch = call.allocF32(call.exports.attentionLinearScratchFloats({ d: p.d, dv: p.dv, F: p.features.F }), 'stream scratch');
+  const scratch = call.allocF32(
+    call.exports.attentionLinearScratchFloats({ d: p.d, dv: p.dv, F: p.features.F, threads: call.threads }), 'stream scratch',
+  );
   const f = p.features;
-  call.exports.attentionLinearStep({
+  call.run('attentionLinearStep', {
     BH: p.BH, d: p.d, dv: p.dv, q: call.address(p.q), k: call.address(p.k), v: call.address(p.v),
     featureMap: code(f), W: call.address(f.W), F: f.F, scale: f.scale, eps: f.eps, kvState, unitsState, out, scratch,
-  });
+  }, 4 * p.BH * p.features.F * (p.dv + 1 + p.d));
   state.kv.set(call.readF32(kvState, state.kv.length));
   state.units.set(call.readF32(unitsState, state.units.length));
   return call.readF32(out, p.BH * p.dv);
