@@ -18,7 +18,7 @@ export {
 } from "./attention_linear";
 export {
   softmaxCrossEntropy, softmaxFull, softmaxFullScratchFloats, softmaxSampled, softmaxSampledScratchFloats,
-  softmaxNegativeSampling,
+  softmaxNegativeSampling, softmaxNegativeSamplingScratchFloats,
 } from "./softmax";
 export { skipGramTrain, skipGramScratchFloats } from "./skipgram";
 export { maxAbsF32 } from "./scan";

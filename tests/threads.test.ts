@@ -95,7 +95,7 @@ function cases(): Case[] {
     const stream = w.attention.linearStream({ heads: 3, dim: 5, valueDim: 7, featureMap: 'favor', seed: 2 });
     return steps.map(([q, k, v]) => stream.step(q, k, v));
   }]);
-  for (const [N, V, h] of [[1, 2, 1], [3, 17, 5], [9, 601, 37], [2, 5000, 8]]) {
+  for (const [N, V, h] of [[1, 2, 1], [3, 17, 5], [9, 601, 37], [2, 5000, 8], [3, 20000, 8]]) {
     const input = t([N, h]), weights = t([V, h], 0.5), bias = t([V], 0.2), logits = t([N, V], 3);
     const targets = Int32Array.from({ length: N }, (_, i) => (i * 7) % V);
     const counts = Float64Array.from({ length: V }, (_, i) => 1 + ((i * 37) % 11));
