@@ -9,8 +9,15 @@
 // (exclusive ends) and alphas [sentences] (learning rate per sentence). Tables:
 // keepThreshold [V] u32, aliasEntries [V] x (u32, i32), noiseProbability [V] f64,
 // sigmoid / minus-log-sigmoid tables [SIGMOID_TABLE_SIZE + 1] over [-SIGMOID_MAX_EXP, SIGMOID_MAX_EXP].
-// Updates: syn0 and syn1 in place (SGD, word2vec.c's order); stats [3] f64 accumulate
-// (loss sum, pairs, kept words).
+// Updates: syn0 and syn1 in place (SGD, word2vec.c's order); stats [threads, 3] f64
+// accumulate (loss sum, pairs, kept words), one row per thread.
+//
+// Threads (Hogwild, as word2vec.c and gensim): each thread of the team trains its own
+// sentences (the batch split by word count, see sentenceShare), with its own generator
+// state (rng [threads, 4] u32), scratch and stats row, and updates the shared syn0 and
+// syn1 without locks. Updates of threads that touch one row at once may interleave, so
+// a run on more than one thread is not reproducible; on one thread it is, and matches
+// the JS backend bit for bit.
 //
 // Pairs follow word2vec.c: for center position i and context position j, the input row
 // is syn0[context] and the predicted word is the center, so every pair of one center
@@ -28,7 +35,8 @@ import { fmaF32x4 } from "./simd";
 import { aliasDraw } from "./sampling";
 import { dotRow } from "./rows";
 import { softmaxRowInPlace } from "./softmax";
-import { floatsBefore, regionAt } from "./layout";
+import { teamScratchFloats, threadRegionAt } from "./layout";
+import { teamSize, teamThread } from "./team";
 
 export const LOSS_NEGATIVE: i32 = 0;
 export const LOSS_SAMPLED: i32 = 1;
@@ -42,8 +50,8 @@ export const SIGMOID_TABLE_SIZE: i32 = 1000;
   return <usize><i32>((x + SIGMOID_MAX_EXP) * (<f32>SIGMOID_TABLE_SIZE / SIGMOID_MAX_EXP / 2));
 }
 
-// Scratch regions, in order (assembly/layout.ts); the scratch persists between calls
-// (the sampled softmax's candidate stamps and their serial do).
+// Scratch regions, in order (assembly/layout.ts), all private to a thread; the scratch
+// persists between calls (the sampled softmax's candidate stamps and their serial do).
 const S_NEU1E = 0, S_KEPT = 1, S_PAIR_TARGETS = 2, S_PAIR_DOTS = 3, S_CANDIDATES = 4, S_LOG_Q = 5, S_LOGITS = 6,
   S_STAMPS = 7, S_SERIAL = 8, S_REGIONS = 9;
 
@@ -62,13 +70,36 @@ function regionFloats(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampl
   return 0;
 }
 
-function region(scratch: usize, which: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): usize {
-  return regionAt(scratch, regionFloats, which, loss, vocabSize, dim, numSampled, maxSentence, negative);
+function region(
+  scratch: usize, which: i32, thread: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32,
+): usize {
+  return threadRegionAt(scratch, regionFloats, 0, S_REGIONS, which, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
 }
 
-/** Floats of scratch skipGramTrain needs; it persists between calls (the candidate stamps do). */
-export function skipGramScratchFloats(loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
-  return floatsBefore(regionFloats, S_REGIONS, loss, vocabSize, dim, numSampled, maxSentence, negative);
+/** Floats of scratch skipGramTrain needs on `threads` threads; it persists between calls (the candidate stamps do). */
+export function skipGramScratchFloats(
+  loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32, threads: i32,
+): f64 {
+  return teamScratchFloats(regionFloats, 0, S_REGIONS, threads, loss, vocabSize, dim, numSampled, maxSentence, negative);
+}
+
+/**
+ * The first sentence of thread `index`'s share: the sentences that start in its
+ * share of the batch's words (so the threads get about equal words, whatever the
+ * sentence lengths, and every sentence goes to exactly one thread).
+ */
+function sentenceShare(sentenceEnds: usize, sentences: i32, size: i32, index: i32): i32 {
+  if (index <= 0 || sentences == 0) return 0;
+  if (index >= size) return sentences;
+  const words = load<i32>(sentenceEnds + (<usize>(sentences - 1) << 2));
+  const from = <i32>(<i64>words * index / size);
+  let s = 0;
+  let start = 0;
+  while (s < sentences && start < from) {
+    start = load<i32>(sentenceEnds + (<usize>s << 2));
+    s++;
+  }
+  return s;
 }
 
 /** neu1e += g l2;  l2 += g l1   (one pass over the output row) */
@@ -249,21 +280,26 @@ export function skipGramTrain(
   ids: usize, sentenceEnds: usize, alphas: usize, sentences: i32, stats: usize,
 ): void {
   const rowBytes = <usize>dim << 2;
-  const neu1e = region(scratch, S_NEU1E, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const kept = region(scratch, S_KEPT, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const pairTargets = region(scratch, S_PAIR_TARGETS, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const pairDots = region(scratch, S_PAIR_DOTS, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const candidates = region(scratch, S_CANDIDATES, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const logQ = region(scratch, S_LOG_Q, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const logits = region(scratch, S_LOGITS, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const stamps = region(scratch, S_STAMPS, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const serialSlot = region(scratch, S_SERIAL, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const thread = teamThread(), size = teamSize();
+  const neu1e = region(scratch, S_NEU1E, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const kept = region(scratch, S_KEPT, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const pairTargets = region(scratch, S_PAIR_TARGETS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const pairDots = region(scratch, S_PAIR_DOTS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const candidates = region(scratch, S_CANDIDATES, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const logQ = region(scratch, S_LOG_Q, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const logits = region(scratch, S_LOGITS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const stamps = region(scratch, S_STAMPS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const serialSlot = region(scratch, S_SERIAL, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  rng += <usize>thread << 4;
+  stats += <usize>thread * 24;
+  const firstSentence = sentenceShare(sentenceEnds, sentences, size, thread);
+  const endSentence = sentenceShare(sentenceEnds, sentences, size, thread + 1);
 
   let lossSum: f64 = 0;
   let pairs: f64 = 0;
   let keptWords: f64 = 0;
-  let start = 0;
-  for (let s = 0; s < sentences; s++) {
+  let start = firstSentence == 0 ? 0 : load<i32>(sentenceEnds + (<usize>(firstSentence - 1) << 2));
+  for (let s = firstSentence; s < endSentence; s++) {
     const end = load<i32>(sentenceEnds + (<usize>s << 2));
     const alpha = load<f32>(alphas + (<usize>s << 2));
     // subsampling: keep w when a u32 draw <= keepThreshold[w]

@@ -39,6 +39,22 @@ export function seedState(seed: number): Uint32Array {
   return state;
 }
 
+/**
+ * The state of stream `stream` (>= 1) derived from `state`: the four words and the
+ * stream index hashed together, then spread like seedState (never all zero). Hogwild
+ * threads draw from such streams, so thread 0 continues the model's own stream.
+ */
+export function streamState(state: Uint32Array, stream: number): Uint32Array {
+  let x = fmix32(stream ^ 0x85ebca6b);
+  for (let i = 0; i < 4; i++) x = fmix32((x ^ state[i]) >>> 0);
+  const out = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) {
+    x = (x + 0x9e3779b9) >>> 0;
+    out[i] = fmix32(x);
+  }
+  return out;
+}
+
 /** xoshiro128** over a 4-word state (the state array is advanced in place). */
 export class Rng {
   readonly state: Uint32Array;

@@ -75,15 +75,16 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     const output = join(dir, 'vectors.bin');
     const code = await runSkipgramCommand(
       ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '16', '--window', '4', '--negative', '3',
-        '--min-count', '4', '--sample', '1e-3', '--iter', '2', '--alpha', '0.03', '--binary', '1', '--seed', '7'],
+        '--min-count', '4', '--sample', '1e-3', '--iter', '2', '--alpha', '0.03', '--binary', '1', '--seed', '7', '--threads', '1'],
       { stdout, stderr },
     );
     expect(code).toBe(0);
-    expect(stderr.text).toMatch(/^vocabulary: \d+ words/);
+    expect(stderr.text).toMatch(/^vocabulary: \d+ words .*, 1 thread\n/);
     expect(stderr.text.match(/^epoch \d\/2 .*loss \d/gm)).toHaveLength(2);
     expect(stderr.text).toMatch(/words\/s; wrote /);
+    // the library on all threads with workers: 1 trains the bits of --threads 1
     const weft = await createWeft();
-    const model = weft.skipGram({ dim: 16, window: 4, negative: 3, minCount: 4, sample: 1e-3, epochs: 2, alpha: 0.03, seed: 7 });
+    const model = weft.skipGram({ dim: 16, window: 4, negative: 3, minCount: 4, sample: 1e-3, epochs: 2, alpha: 0.03, seed: 7, workers: 1 });
     await model.train({ path: join(dir, 'lee.txt') });
     const written = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output)), { binary: true });
     expect(written.vocab).toEqual(model.vocab);
@@ -103,6 +104,17 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     model.dispose();
   });
 
+  it('trains on two threads (Hogwild) with --threads 2', async () => {
+    const stdout = new Capture(), stderr = new Capture();
+    const output = join(dir, 'hogwild.txt');
+    const args = ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '8', '--iter', '1', '--threads', '2'];
+    expect(await runSkipgramCommand(args, { stdout, stderr })).toBe(0);
+    expect(stderr.text).toMatch(/, 2 threads\n/);
+    const vectors = readFileSync(output, 'utf8').split('\n');
+    expect(vectors[0]).toMatch(/^\d+ 8$/);
+    expect(vectors.length - 2).toBe(Number(vectors[0].split(' ')[0]));
+  });
+
   it('rejects missing and malformed flags', async () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
     expect(await runSkipgramCommand(['--train', 'x'], io)).toBe(1);
@@ -110,7 +122,8 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     const train = ['--train', join(dir, 'lee.txt'), '--output', join(dir, 'x')];
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', 'abc'], io), 'OPTION', /--size: expected an integer, got "abc"/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--binary', '2'], io), 'OPTION', /--binary/);
-    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', '4'], io), 'UNSUPPORTED', /one thread/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', '0'], io), 'RANGE', /^--threads must be in \[1, 64\], got 0/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', 'x'], io), 'OPTION', /^--threads: expected an integer/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--loss', 'hs'], io), 'OPTION', /^--loss: expected one of "negative"/);
     // the library's option errors name the flag that set the option
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', '0'], io), 'RANGE', /^--size: expected an integer in \[1, 65536\], got 0/);

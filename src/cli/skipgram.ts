@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { createWeft, WeftError } from '../index.js';
-import type { SkipGramLoss, SkipGramOptions } from '../index.js';
+import type { SkipGramLoss, SkipGramOptions, Weft } from '../index.js';
 import { StatusLine, formatDuration, formatProgress, type OutputStream } from './progress.js';
 
 export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --output <vectors> [options]
@@ -24,7 +24,8 @@ export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --outpu
   --num-sampled <n>    candidates per center word for sampled-softmax (64)
   --binary <0|1>       1: binary vectors file, 0: text (0)
   --seed <n>           random seed; the same seed gives the same vectors (1)
-  --threads <n>        only 1 is supported (training is single-threaded)
+  --threads <n>        threads to train on (all cores); more than 1 trains Hogwild,
+                       so only --threads 1 gives the same vectors for a seed every run
   --backend <name>     wasm | js (wasm)
   --quiet              no progress output
 `;
@@ -47,7 +48,7 @@ export function numberFlag(name: string, value: string | undefined, integer: boo
 /** The flag that sets each skipGram option, for error messages. */
 const FLAG_OF_OPTION: Record<string, string> = {
   dim: 'size', window: 'window', negative: 'negative', minCount: 'min-count', maxVocab: 'max-vocab', sample: 'sample',
-  epochs: 'iter', alpha: 'alpha', minAlpha: 'min-alpha', loss: 'loss', numSampled: 'num-sampled', seed: 'seed',
+  epochs: 'iter', alpha: 'alpha', minAlpha: 'min-alpha', loss: 'loss', numSampled: 'num-sampled', seed: 'seed', workers: 'threads',
 };
 
 /** A WeftError about a skipGram option ("skipGram: dim: ...") or the corpus, reworded to name the flag ("--size: ..."). */
@@ -96,9 +97,6 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
   }
   if (values.binary !== '0' && values.binary !== '1') throw new WeftError('OPTION', `--binary: expected 0 or 1, got "${values.binary}"`);
   const threads = numberFlag('threads', values.threads, true);
-  if (threads !== undefined && threads !== 1) {
-    throw new WeftError('UNSUPPORTED', `--threads: weft trains on one thread (deterministic for a seed), got ${threads}`);
-  }
   if (values.backend !== 'wasm' && values.backend !== 'js') throw new WeftError('OPTION', `--backend: expected wasm or js, got "${values.backend}"`);
   const options: SkipGramOptions = {
     dim: numberFlag('size', values.size, true),
@@ -113,8 +111,21 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
     loss: values.loss as SkipGramLoss | undefined,
     numSampled: numberFlag('num-sampled', values['num-sampled'], true),
     seed: numberFlag('seed', values.seed, true),
+    workers: threads,
   };
-  const weft = await createWeft({ backend: values.backend });
+  const weft = await (async () => createWeft({ backend: values.backend as 'wasm' | 'js', threads: threads ?? 'auto' }))().catch((err) => {
+    throw err instanceof WeftError ? new WeftError(err.code, err.message.replace(/^createWeft: threads/, '--threads')) : err;
+  });
+  try {
+    return await train(weft, options, { train: values.train, output: values.output, quiet: values.quiet, binary: values.binary }, io);
+  } finally {
+    weft.dispose();
+  }
+}
+
+async function train(
+  weft: Weft, options: SkipGramOptions, values: { train: string; output: string; quiet: boolean; binary: string }, io: Io,
+): Promise<number> {
   const corpus = { path: values.train };
   const log = (line: string) => {
     if (!values.quiet) io.stderr.write(`${line}\n`);
@@ -123,8 +134,10 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
   const model = await (async () => weft.skipGram(options).buildVocab(corpus))().catch((err) => {
     throw withFlagName(err);
   });
+  const workers = Math.min(options.workers ?? Infinity, weft.features.threads);
   log(`vocabulary: ${model.vocab.length} words (${((performance.now() - started) / 1000).toFixed(1)} s); ` +
-    `backend ${weft.backend}${weft.features.relaxedSimd ? ' (relaxed SIMD)' : weft.features.simd ? ' (SIMD)' : ''}`);
+    `backend ${weft.backend}${weft.features.relaxedSimd ? ' (relaxed SIMD)' : weft.features.simd ? ' (SIMD)' : ''}, ` +
+    `${workers} thread${workers === 1 ? '' : 's'}`);
   const progress = new StatusLine(io.stderr, { throttleMs: 100 });
   const summary = await model.train(corpus, { onProgress: values.quiet ? undefined : (p) => progress.show(formatProgress(p), p.endOfEpoch) });
   progress.finish();

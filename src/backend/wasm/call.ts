@@ -62,14 +62,15 @@ export class WasmInstance {
   }
 
   /**
-   * Run kernel `name`: on a team of threads sized to `work` (flops or the like; Infinity
-   * for as many as there are), or on this thread alone. The results are the same either way.
+   * Run kernel `name`: on a team of at most `maxThreads` threads sized to `work` (flops or
+   * the like; Infinity for as many as there are), or on this thread alone. The results
+   * are the same either way (Hogwild skip-gram training aside).
    */
-  run<K extends KernelName>(name: K, args: KernelArgs<K>, work = Infinity): KernelResult<K> {
+  run<K extends KernelName>(name: K, args: KernelArgs<K>, work = Infinity, maxThreads = Infinity): KernelResult<K> {
     const direct = () => (this.exports[name] as (a: KernelArgs<K>) => KernelResult<K>)(args);
     const pool = this.pool;
     if (!pool) return direct();
-    const team = Math.max(1, Math.min(this.threads, pool.liveThreads, Math.floor(work / Math.max(1, this.minWorkPerThread))));
+    const team = Math.max(1, Math.min(this.threads, maxThreads, pool.liveThreads, Math.floor(work / Math.max(1, this.minWorkPerThread))));
     if (team === 1) {
       Atomics.store(this.teamSizeWord!, 0, 1);
       return direct();
@@ -135,8 +136,8 @@ export class WasmCall implements Call {
   }
 
   /** Run kernel `name` on the instance's threads (see WasmInstance.run). */
-  run<K extends KernelName>(name: K, args: KernelArgs<K>, work?: number): KernelResult<K> {
-    return this.instance.run(name, args, work);
+  run<K extends KernelName>(name: K, args: KernelArgs<K>, work?: number, maxThreads?: number): KernelResult<K> {
+    return this.instance.run(name, args, work, maxThreads);
   }
 
   stage(data: Float32Array, name: string): Staged {

@@ -2,11 +2,14 @@
 // blocks (instance.heap.alloc) for the model's lifetime and are freed by dispose();
 // each batch is copied in through a call and trained by one kernel call (skipGramTrain).
 // Vector rows are padded to a multiple of 4 floats (aligned f32x4 loads, no tails).
+// On more than one thread (Hogwild) each thread has its own generator state, scratch and
+// stats row; thread 0 continues the setup's generator, so one thread is reproducible.
 
 import { LOSS_CODE, MAX_SENTENCE_WORDS } from '../../ops/skipgram/kernels.js';
 import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram/kernels.js';
 import { WeftError } from '../../errors.js';
 import type { WasmInstance } from './call.js';
+import { streamState } from '../../rng.js';
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint32Array;
 
@@ -23,11 +26,14 @@ class WasmSkipGramTables implements SkipGramTables {
   private readonly rng: number;
   private readonly stats: number;
   private readonly scratch: number;
+  /** Threads a batch trains on at most (each has a generator state, a stats row and scratch). */
+  private readonly threads: number;
   private disposed = false;
 
   constructor(private readonly instance: WasmInstance, private readonly setup: SkipGramSetup) {
     const { vocabSize, dim } = setup;
     this.stride = (dim + 3) & ~3;
+    this.threads = Math.max(1, Math.min(setup.workers, instance.threads));
     try {
       const rowsBytes = vocabSize * this.stride * 4;
       this.syn0 = this.alloc(rowsBytes, 'skip-gram input vectors');
@@ -37,11 +43,14 @@ class WasmSkipGramTables implements SkipGramTables {
       this.noiseProbability = this.copyIn(setup.noiseProbability, 'skip-gram noise probabilities');
       this.sigmoidTable = this.copyIn(setup.sigmoidTable, 'skip-gram sigmoid table');
       this.lossTable = this.copyIn(setup.minusLogSigmoidTable, 'skip-gram loss table');
-      this.rng = this.copyIn(setup.rngState, 'skip-gram generator state');
-      this.stats = this.alloc(3 * 8, 'skip-gram stats');
+      const rngStates = new Uint32Array(4 * this.threads);
+      rngStates.set(setup.rngState);
+      for (let t = 1; t < this.threads; t++) rngStates.set(streamState(setup.rngState, t), 4 * t);
+      this.rng = this.copyIn(rngStates, 'skip-gram generator states');
+      this.stats = this.alloc(3 * 8 * this.threads, 'skip-gram stats');
       const scratchBytes = 4 * instance.exports.skipGramScratchFloats({
         loss: LOSS_CODE[setup.loss], vocabSize, dim: this.stride, numSampled: setup.numSampled,
-        maxSentence: MAX_SENTENCE_WORDS, negative: setup.negative,
+        maxSentence: MAX_SENTENCE_WORDS, negative: setup.negative, threads: this.threads,
       });
       this.scratch = this.alloc(scratchBytes, 'skip-gram scratch');
       // the heap reuses freed blocks: zero everything, syn0's row padding included, which the
@@ -93,8 +102,8 @@ class WasmSkipGramTables implements SkipGramTables {
     this.checkLive();
     const { instance, setup } = this;
     return instance.call((call) => {
-      new Float64Array(instance.memory.buffer, this.stats, 3).fill(0);
-      call.exports.skipGramTrain({
+      new Float64Array(instance.memory.buffer, this.stats, 3 * this.threads).fill(0);
+      call.run('skipGramTrain', {
         loss: LOSS_CODE[setup.loss], vocabSize: setup.vocabSize, dim: this.stride, window: setup.window,
         negative: setup.negative, numSampled: setup.numSampled,
         syn0: this.syn0, syn1: this.syn1, keepThreshold: this.keepThreshold, aliasEntries: this.aliasEntries,
@@ -104,10 +113,23 @@ class WasmSkipGramTables implements SkipGramTables {
         sentenceEnds: call.input(batch.sentenceEnds, 'skip-gram batch sentence ends'),
         alphas: call.input(batch.alphas, 'skip-gram batch learning rates'),
         sentences: batch.sentences, stats: this.stats,
-      });
-      const [lossSum, pairs, keptWords] = new Float64Array(instance.memory.buffer, this.stats, 3);
-      return { lossSum, pairs, keptWords };
+      }, this.work(batch), this.threads);
+      const stats = new Float64Array(instance.memory.buffer, this.stats, 3 * this.threads);
+      const sums = { lossSum: 0, pairs: 0, keptWords: 0 };
+      for (let t = 0; t < this.threads; t++) {
+        sums.lossSum += stats[3 * t];
+        sums.pairs += stats[3 * t + 1];
+        sums.keptWords += stats[3 * t + 2];
+      }
+      return sums;
     });
+  }
+
+  /** About the flops of a batch: per word, ~window pairs each touching (negative + 1) rows twice. */
+  private work(batch: SkipGramBatch): number {
+    const { window, negative, numSampled, loss, vocabSize } = this.setup;
+    const rows = loss === 'negative' ? negative + 1 : loss === 'sampled-softmax' ? numSampled + 1 : vocabSize;
+    return batch.ids.length * window * rows * 4 * this.stride;
   }
 
   inputVectors(): Float32Array {

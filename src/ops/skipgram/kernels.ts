@@ -43,6 +43,11 @@ export interface SkipGramSetup {
   minusLogSigmoidTable: Float32Array;
   /** xoshiro128** state (4 words) that training continues. */
   rngState: Uint32Array;
+  /**
+   * Most threads a batch may train on (Hogwild; a backend uses at most its own
+   * threads). On one thread training is reproducible and the same on every backend.
+   */
+  workers: number;
 }
 
 export interface SkipGramBatch {

@@ -52,6 +52,14 @@ export interface SkipGramOptions {
   numSampled?: number;
   /** Words handed to the kernel per call (progress granularity; results do not depend on it). Default 65536. */
   batchWords?: number;
+  /**
+   * Threads training runs on (gensim workers, word2vec -threads), at most the instance's
+   * (weft.features.threads, which is also the default). More than one trains Hogwild,
+   * as word2vec.c and gensim do: threads update shared vectors without locks, so runs
+   * are not reproducible bit for bit. With 1, a seed gives the same vectors every run
+   * and on every backend.
+   */
+  workers?: number;
 }
 
 /** Vocabulary size above which loss 'softmax' refuses to train: each pair costs O(V * dim). */
@@ -71,6 +79,8 @@ interface Config {
   maxVocab?: number;
   numSampled: number;
   batchWords: number;
+  /** Infinity: all the backend's threads. */
+  workers: number;
 }
 
 const LOSSES: readonly SkipGramLoss[] = ['negative', 'sampled-softmax', 'softmax'];
@@ -93,6 +103,7 @@ function checkConfig(options: SkipGramOptions | undefined): Config {
     maxVocab: o.maxVocab === undefined ? undefined : checkInteger('skipGram: maxVocab', o.maxVocab, 1),
     numSampled: checkInteger('skipGram: numSampled', o.numSampled, 1, 1e6, 64),
     batchWords: checkInteger('skipGram: batchWords', o.batchWords, 1, 1 << 24, 65536),
+    workers: o.workers === undefined ? Infinity : checkInteger('skipGram: workers', o.workers, 1, 1024),
   };
 }
 

@@ -18,6 +18,7 @@ export interface SetupOptions {
   negative: number;
   numSampled: number;
   sample: number;
+  workers: number;
 }
 
 /** σ and -log σ at x_i = (2i / SIZE - 1) MAX_EXP, i = 0..SIZE (word2vec.c's EXP_TABLE). */
