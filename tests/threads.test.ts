@@ -7,7 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWeft, type Tensor, type Weft } from '../src/index.js';
 import { backendOf } from '../src/internal.js';
 import type { WasmInstance } from '../src/backend/wasm/call.js';
-import { RELAXED_PROJECT } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { RELAXED_PROJECT, expectWeftError } from './helpers.js';
+
+/** Resolves once `condition` holds; fails after `ms`. */
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > end) throw new Error(`condition not met in ${ms} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 const variant = RELAXED_PROJECT ? 'relaxed' : 'simd';
 const THREADS = [1, 2, 3] as const;
@@ -144,6 +156,55 @@ describe('the pool', () => {
     await expect(createWeft({ threads: 1.5 })).rejects.toMatchObject({ code: 'OPTION' });
     await expect(createWeft({ threads: 'all' as never })).rejects.toMatchObject({ code: 'OPTION' });
     await expect(createWeft({ threads: 1000 })).rejects.toMatchObject({ code: 'RANGE' });
+  });
+
+  it('a worker that crashes in a call fails that call (UNSUPPORTED, nothing leaked); calls go on meanwhile and the pool recovers', async () => {
+    const weft = await teamWeft(3);
+    const pool = wasmInstanceOf(weft).threadPool!;
+    const a = t([67, 45]), b = t([45, 29]);
+    const rnn = { x: t([2, 9, 11, 5]), wIn: t([33, 5], 0.5), wLeft: t([33, 33], 0.3), wTop: t([33, 33], 0.3), bias: t([33], 0.1) };
+    const expected = [bitsOf(weft.matmul(a, b)), bitsOf(weft.rnn2d.forward(rnn))];
+    const calls = [() => weft.matmul(a, b), () => weft.rnn2d.forward(rnn)]; // rnn2d: threads meet at a barrier per diagonal
+    for (const [i, call] of calls.entries()) {
+      pool.crashThreadForTest(2);
+      expectWeftError(call, 'UNSUPPORTED', /worker thread stopped during the call/);
+      expect(weft.memory().liveBytes).toBe(0);
+      // thread 2 is down: calls run on threads 0 and 1, same bits
+      expect(pool.liveThreads).toBeLessThan(3);
+      expect(bitsOf(call())).toBe(expected[i]);
+      await until(() => pool.liveThreads === 3);
+      expect(bitsOf(call())).toBe(expected[i]);
+    }
+    weft.dispose();
+  });
+
+  it('an idle worker that is terminated is started again', async () => {
+    const weft = await teamWeft(2);
+    const pool = wasmInstanceOf(weft).threadPool!;
+    const a = t([33, 70]);
+    const expected = bitsOf(weft.matmul(a, a, { transposeB: true }));
+    pool.stopThreadForTest(1);
+    await until(() => pool.liveThreads === 1);
+    expect(bitsOf(weft.matmul(a, a, { transposeB: true }))).toBe(expected);
+    await until(() => pool.liveThreads === 2);
+    expect(bitsOf(weft.matmul(a, a, { transposeB: true }))).toBe(expected);
+    weft.dispose();
+  });
+
+  it('idle workers keep no process alive, disposed or not', () => {
+    const entry = pathToFileURL(join(import.meta.dirname, '../dist/index.js')).href;
+    for (const dispose of [false, true]) {
+      const script = `const { createWeft } = await import(${JSON.stringify(entry)});
+const weft = await createWeft({ threads: 3 });
+const a = weft.randn([300, 300], 1);
+console.log(weft.features.threads, weft.matmul(a, a).data[7]);
+${dispose ? 'weft.dispose();' : ''}`;
+      const started = performance.now();
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^3 -?\d/);
+      expect(performance.now() - started).toBeLessThan(15_000);
+    }
   });
 
   it('auto uses the cores the runtime reports', async () => {

@@ -167,9 +167,14 @@ export class ThreadPool {
     }
   }
 
-  /** For tests: stop worker `index` as if it crashed (the supervisor restarts it). */
+  /** For tests: terminate worker `index` now (the supervisor restarts it). */
   stopThreadForTest(index: number): void {
     this.supervisor.post({ role: 'stop-thread', index });
+  }
+
+  /** For tests: worker `index` crashes (an uncaught error) as it starts its next job. */
+  crashThreadForTest(index: number): void {
+    Atomics.store(this.i32, Word.CRASH_FOR_TEST, index);
   }
 
   /** End the workers; later calls throw UNSUPPORTED. */

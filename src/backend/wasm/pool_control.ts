@@ -24,6 +24,8 @@ export const Word = {
   RUNNING: 8,
   /** 1 once the pool is disposed: workers leave their loop. */
   QUIT: 9,
+  /** For tests: the index of a worker that is to crash (throw, uncaught) when it next starts a job. */
+  CRASH_FOR_TEST: 10,
   /** Per worker i (1-based): FINISHED + i holds the last job it finished. */
   FINISHED: 16,
   /** Per worker i: ALIVE + i is 1 while it is ready to take jobs, 0 once it stopped. */

@@ -38,7 +38,10 @@ declare const self: {
 function host(): Host {
   const isNode = typeof process === 'object' && typeof process.versions === 'object' && !!process.versions.node;
   if (isNode) {
-    const threads = require('node:worker_threads') as typeof import('node:worker_threads');
+    // an eval worker is CommonJS (require), unless the process runs with
+    // --input-type=module (node -e scripts): then only getBuiltinModule (Node >= 20.16) reaches it
+    const getBuiltin = (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    const threads = (getBuiltin ? getBuiltin('node:worker_threads') : require('node:worker_threads')) as typeof import('node:worker_threads');
     const parent = threads.parentPort!;
     return {
       port: { post: (m) => parent.postMessage(m), onMessage: (h) => void parent.on('message', h), close: () => process.exit(0) },
@@ -137,6 +140,7 @@ class Supervisor {
   private lost(index: number, child: Child, why: string): void {
     if (this.threads[index] !== child || this.quitting) return;
     this.threads[index] = undefined;
+    child.terminate(); // a browser worker outlives an uncaught error
     const i32 = this.i32;
     Atomics.store(i32, Word.ALIVE + index, 0);
     if (Atomics.load(i32, Word.RUNNING) === 1 && index < Atomics.load(i32, Word.TEAM_SIZE)) {
@@ -191,6 +195,9 @@ function runThread(m: { index: number } & PoolInit): void {
     seen = job;
     if (Atomics.load(i32, Word.QUIT) === 1) return;
     if (Atomics.load(i32, Word.START + index) !== job) continue; // not in this job's team
+    if (Atomics.compareExchange(i32, Word.CRASH_FOR_TEST, index, 0) === index) {
+      throw new Error(`weft worker thread ${index}: crashed for a test`); // uncaught, as a real crash
+    }
     try {
       const args = Array.from(f64.subarray(0, Atomics.load(i32, Word.ARG_COUNT)));
       kernels[Atomics.load(i32, Word.KERNEL)](...args);
