@@ -21,7 +21,7 @@ export {
   softmaxNegativeSampling, softmaxNegativeSamplingScratchFloats,
 } from "./softmax";
 export { skipGramTrain, skipGramScratchFloats } from "./skipgram";
-export { maxAbsF32 } from "./scan";
+export { maxAbsF32, maxAbsF32Team, zeroFillTeam } from "./scan";
 export { teamJoin } from "./team";
 export { aliasSample } from "./sampling";
 export { rngFillU32 } from "./rng";

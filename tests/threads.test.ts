@@ -207,6 +207,29 @@ ${dispose ? 'weft.dispose();' : ''}`;
     }
   });
 
+  it('scans and zero-fills large arrays on a team with the one-thread answer', async () => {
+    const weft = await teamWeft(3);
+    const instance = wasmInstanceOf(weft);
+    const n = (1 << 18) + 37; // above the team threshold, not a multiple of the share unit
+    const address = instance.heap.alloc(n * 4);
+    const view = () => new Float32Array(instance.memory.buffer, address, n);
+    const single = (i: number) => instance.exports.maxAbsF32({ ptr: address, n: i });
+    view().set(data(n, 2));
+    expect(instance.maxAbs(address, n)).toBe(single(n));
+    for (const at of [0, 5, n >> 1, n - 17, n - 1]) {
+      for (const value of [-7.5, Infinity, -Infinity, NaN]) {
+        const before = view()[at];
+        view()[at] = value;
+        expect(instance.maxAbs(address, n), `${value} at ${at}`).toBe(Math.abs(value));
+        view()[at] = before;
+      }
+    }
+    instance.zeroFill(address, n * 4);
+    expect(view().every((x) => x === 0)).toBe(true);
+    instance.heap.free(address);
+    weft.dispose();
+  });
+
   it('auto uses the cores the runtime reports', async () => {
     const weft = await createWeft({ simd: variant });
     const { availableParallelism } = await import('node:os');

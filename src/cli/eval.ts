@@ -63,11 +63,16 @@ export async function runEvalCommand(args: string[], io: { stdout: OutputStream;
     caseInsensitive: !values['case-sensitive'],
   };
   const weft = await createWeft();
-  const model = weft.skipGram.fromWord2Vec(new Uint8Array(readInput('vectors', values.vectors)));
-  const report: Report = { vectors: { file: values.vectors, words: model.vocab.length, dim: model.dim }, pairs: [] };
-  if (values.analogies) report.analogies = model.evaluateAnalogies(readInput('analogies', values.analogies).toString('utf8'), options);
-  for (const file of values.pairs ?? []) {
-    report.pairs.push({ file, ...model.evaluateWordPairs(readInput('pairs', file).toString('utf8'), options) });
+  const report: Report = { vectors: { file: values.vectors, words: 0, dim: 0 }, pairs: [] };
+  try {
+    const model = weft.skipGram.fromWord2Vec(new Uint8Array(readInput('vectors', values.vectors)));
+    report.vectors = { file: values.vectors, words: model.vocab.length, dim: model.dim };
+    if (values.analogies) report.analogies = model.evaluateAnalogies(readInput('analogies', values.analogies).toString('utf8'), options);
+    for (const file of values.pairs ?? []) {
+      report.pairs.push({ file, ...model.evaluateWordPairs(readInput('pairs', file).toString('utf8'), options) });
+    }
+  } finally {
+    weft.dispose();
   }
 
   if (values.json) {

@@ -44,8 +44,10 @@ export const MAX_THREADS = 64;
 /** Byte offset of the f64 arguments; a kernel takes at most MAX_ARGS. */
 export const ARGS_BYTE = 4 * (16 + 3 * 64);
 export const MAX_ARGS = 48;
+/** Byte offset of the per-thread result slots (one f32 each) of team scans. */
+export const SLOTS_BYTE = ARGS_BYTE + 8 * MAX_ARGS;
 /** Bytes of a control block. */
-export const CONTROL_BYTES = ARGS_BYTE + 8 * MAX_ARGS;
+export const CONTROL_BYTES = SLOTS_BYTE + 4 * MAX_THREADS;
 
 /** The message a pool sends to start its supervisor, which passes it on to each worker. */
 export interface PoolInit {
