@@ -131,7 +131,12 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
   const wasmImpls = ctx.impls.filter((i) => i.label !== 'js');
   const js = ctx.impls.find((i) => i.label === 'js');
   const best = wasmImpls[0];
-  const threads = new ThreadColumns(ctx, 'attention', { headlines: ['windowed [128,128] T=4096'] });
+  // quick runs time the N-thread column from T = 1024 up (the shortest calls add ~10 s otherwise)
+  const threadsFromT = ctx.quick ? 1024 : 0;
+  const threads = new ThreadColumns(ctx, 'attention', {
+    headlines: ['windowed [128,128] T=4096'],
+    selection: ctx.quick ? `quick mode: rows from T=${threadsFromT} up` : undefined,
+  });
   const list = kernels();
   // ms[kernel][impl][T]
   const ms = new Map<string, Map<string, Map<number, number>>>();
@@ -162,7 +167,7 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
         record(kernel.name, impl.label, T, await timeCall(() => kernel.run(impl.weft, x), predicted, ctx));
       }
       const threaded = threads.threaded;
-      if (threaded) {
+      if (threaded && T >= threadsFromT) {
         // N threads take at most the one-thread time, which was just measured
         const predicted = lookup(kernel.name, best.label, T) ?? 0;
         record(kernel.name, threads.key, T, await timeCall(() => kernel.run(threaded.weft, x), predicted, ctx));
