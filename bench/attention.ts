@@ -11,6 +11,7 @@ import type { BenchContext, FamilyTable, Implementation } from './context.js';
 import { lineChart } from './plot.js';
 import { type Cell, fitExponent, fmt, gflops, medianMs } from './harness.js';
 import type { Tf } from './peers/tfjs.js';
+import { ThreadColumns } from './threads.js';
 
 const H = 8;
 const D = 64;
@@ -130,6 +131,12 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
   const wasmImpls = ctx.impls.filter((i) => i.label !== 'js');
   const js = ctx.impls.find((i) => i.label === 'js');
   const best = wasmImpls[0];
+  // quick runs time the N-thread column from T = 1024 up (the shortest calls add ~10 s otherwise)
+  const threadsFromT = ctx.quick ? 1024 : 0;
+  const threads = new ThreadColumns(ctx, 'attention', {
+    headlines: ['windowed [128,128] T=4096'],
+    selection: ctx.quick ? `quick mode: rows from T=${threadsFromT} up` : undefined,
+  });
   const list = kernels();
   // ms[kernel][impl][T]
   const ms = new Map<string, Map<string, Map<number, number>>>();
@@ -158,6 +165,12 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
       for (const impl of wasmImpls) {
         const predicted = predict(kernel, impl.label, T) ?? 0;
         record(kernel.name, impl.label, T, await timeCall(() => kernel.run(impl.weft, x), predicted, ctx));
+      }
+      const threaded = threads.threaded;
+      if (threaded && T >= threadsFromT) {
+        // N threads take at most the one-thread time, which was just measured
+        const predicted = lookup(kernel.name, best.label, T) ?? 0;
+        record(kernel.name, threads.key, T, await timeCall(() => kernel.run(threaded.weft, x), predicted, ctx));
       }
       if (js) {
         const predicted = predict(kernel, 'js', T);
@@ -205,12 +218,13 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
         jsMs === undefined ? undefined : jsMs / bestMs,
         tfMs === undefined ? undefined : tfMs / bestMs,
         T === sizes[sizes.length - 1] || T === kernel.maxT || (ctx.quick && kernel.name.endsWith('bwd') && T === 1024) ? fit(kernel.name) : undefined,
+        ...threads.timeCells(`${kernel.name} T=${T}`, bestMs, lookup(kernel.name, threads.key, T)),
       ]);
     }
   }
   for (const T of sizes) {
     const tfMs = lookup('tfjs full', 'tfjs', T);
-    if (tfMs !== undefined) rows.push(['tfjs-wasm full', T, ...wasmImpls.map(() => undefined), undefined, gflops(4 * H * T * T * D, tfMs), undefined, 1, undefined]);
+    if (tfMs !== undefined) rows.push(['tfjs-wasm full', T, ...wasmImpls.map(() => undefined), undefined, gflops(4 * H * T * T * D, tfMs), undefined, 1, undefined, ...threads.header().map(() => undefined)]);
   }
   // the targets are stated at T = 4096; quick runs measure tfjs up to 1024 only
   const tfSizes = sizes.filter((T) => lookup('tfjs full', 'tfjs', T) !== undefined);
@@ -228,7 +242,8 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
     return m === undefined ? '-' : `${fmt(gflops(k.flops(sizes[sizes.length - 1]), m))} GFLOP/s = ${fmt((100 * gflops(k.flops(sizes[sizes.length - 1]), m)) / matmulGflops)}%`;
   };
   notes.push(`matmul 1024^3 in this run: ${fmt(matmulGflops)} GFLOP/s (${best.label}); windowed at T=${sizes[sizes.length - 1]}: [128,128] ${windowedShare('windowed [128,128]')}, [256,0] ${windowedShare('windowed [256,0] causal')} of it (target >= 50%)`);
-  const header = ['kernel', 'T', ...wasmImpls.map((i: Implementation) => i.label), 'js', 'GFLOP/s', 'x js', 'x tfjs', 'slope'];
+  notes.push(...threads.notes());
+  const header = ['kernel', 'T', ...wasmImpls.map((i: Implementation) => i.label), 'js', 'GFLOP/s', 'x js', 'x tfjs', 'slope', ...threads.header()];
   const points = [...list.filter((k) => !k.name.endsWith('bwd')).map((k) => k.name), 'tfjs full'].flatMap((name) =>
     sizes.flatMap((T) => {
       const m = lookup(name, name === 'tfjs full' ? 'tfjs' : best.label, T);
@@ -239,11 +254,12 @@ export async function benchAttention(ctx: BenchContext): Promise<FamilyTable> {
   );
   return {
     slug: 'attention',
-    title: `attention forward, ms per call (B=1, H=${H}, d=${D}, one core; T = tokens)`,
+    title: `attention forward, ms per call (B=1, H=${H}, d=${D}, one core but the thread columns; T = tokens)`,
     header,
     rows,
     extraTables: [{ title: `attention backward (dq, dk, dv), ms per call (B=1, H=${H}, d=${D})`, header, rows: backwardRows }],
     notes,
+    threadSpeedups: threads.speedups,
     plot: lineChart({
       title: `attention forward, ms per call vs T (${best.label}, H=${H}, d=${D}): full is O(T^2), windowed and linear O(T)`,
       x: { field: 'T', title: 'tokens T', log: true },

@@ -94,3 +94,51 @@ export function groupedBarChart(options: {
   }
   return { title: options.title, width: 560, height: 300, data: { values: options.values }, layer: layers };
 }
+
+/**
+ * Speedup over one thread vs threads: one line per measured row (from 1 thread, speedup 1,
+ * to its thread count), coloured by family; the parallel peak probe (what the machine
+ * delivers) as a thick black line, perfect scaling dashed.
+ */
+export function speedupChart(options: {
+  title: string;
+  rows: { family: string; row: string; threads: number; speedup: number }[];
+  probe?: { threads: number; speedup: number };
+}): VegaLiteSpec {
+  const maxThreads = Math.max(1, ...options.rows.map((r) => r.threads), options.probe?.threads ?? 1);
+  const ticks = Array.from({ length: maxThreads }, (_, i) => i + 1);
+  const x = { field: 'threads', type: 'quantitative', title: 'threads', scale: { domain: [1, maxThreads] }, axis: { values: ticks, format: 'd' } };
+  const y = { field: 'speedup', type: 'quantitative', title: 'speedup over one thread', scale: { zero: false } };
+  const from1 = (to: { threads: number; speedup: number }) => [{ threads: 1, speedup: 1 }, { threads: to.threads, speedup: to.speedup }];
+  // a reference line with its label at its right end, above it (dy < 0) or below
+  const labelled = (values: { threads: number; speedup: number }[], label: string, dy: number, mark: Record<string, unknown>) => ({
+    data: { values: values.map((v) => ({ ...v, label })) },
+    layer: [
+      { mark: { type: 'line', ...mark }, encoding: { x, y } },
+      {
+        transform: [{ filter: 'datum.threads > 1' }],
+        mark: { type: 'text', align: 'right', dx: -6, dy, fontWeight: 'bold', color: mark.color ?? 'gray' },
+        encoding: { x, y, text: { field: 'label' } },
+      },
+    ],
+  });
+  const layers: Record<string, unknown>[] = [
+    labelled(from1({ threads: maxThreads, speedup: maxThreads }), `perfect ${maxThreads}x`, -8, { color: 'gray', strokeDash: [4, 4] }),
+    {
+      data: {
+        values: options.rows.flatMap((r) => from1(r).map((point) => ({ ...point, family: r.family, row: `${r.family}: ${r.row}` }))),
+      },
+      mark: { type: 'line', point: true, opacity: 0.55 },
+      encoding: {
+        x,
+        y,
+        color: { field: 'family', type: 'nominal', title: 'family' },
+        detail: { field: 'row', type: 'nominal' },
+      },
+    },
+  ];
+  if (options.probe) {
+    layers.push(labelled(from1(options.probe), `peak probe ${options.probe.speedup.toFixed(2)}x`, 16, { color: 'black', strokeWidth: 3 }));
+  }
+  return { title: options.title, width: 420, height: 320, layer: layers };
+}

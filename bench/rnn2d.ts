@@ -12,6 +12,7 @@ import type { BenchContext, FamilyTable, Implementation, Table } from './context
 import { type Cell, fitExponent, gflops, medianMs } from './harness.js';
 import { lineChart } from './plot.js';
 import type { Tf } from './peers/tfjs.js';
+import { ThreadColumns } from './threads.js';
 import { type TfRnn2dWeights, loadTfGradients, tfRnn2dForward, tfRnn2dTrainingStep } from './peers/tfjs_rnn2d.js';
 
 const BATCH = 8;
@@ -124,7 +125,7 @@ interface Section {
   notes: string[];
 }
 
-async function forwardSection(ctx: BenchContext, points: Points): Promise<Section> {
+async function forwardSection(ctx: BenchContext, threads: ThreadColumns, points: Points): Promise<Section> {
   const best = ctx.impls[0];
   const js = jsImpl(ctx);
   const tf = ctx.tf;
@@ -137,6 +138,7 @@ async function forwardSection(ctx: BenchContext, points: Points): Promise<Sectio
       const c = makeCase(best.weft, n, hidden);
       const tasks: Record<string, () => unknown> = {};
       for (const impl of wasmImpls(ctx)) tasks[impl.label] = () => impl.weft.rnn2d.forward(c.args);
+      threads.addTask(tasks, (weft) => weft.rnn2d.forward(c.args));
       if (js && c.flops <= budget(ctx)) tasks.js = () => js.weft.rnn2d.forward(c.args);
       const peer = tf ? tfWeights(tf, c) : undefined;
       if (tf && peer) {
@@ -148,7 +150,7 @@ async function forwardSection(ctx: BenchContext, points: Points): Promise<Sectio
       if (tf && peer) tf.dispose([peer.x, ...Object.values(peer.w)]);
       const bestMs = ms[best.label];
       times.set(hidden, [...(times.get(hidden) ?? []), bestMs]);
-      for (const label of [...ctx.impls.map((i) => i.label), 'tfjs-wasm']) {
+      for (const label of [...ctx.impls.map((i) => i.label), threads.key, 'tfjs-wasm']) {
         if (ms[label] !== undefined) points.push({ n, ms: ms[label], series: `${label} h=${hidden}` });
       }
       const g = gflops(c.flops, bestMs);
@@ -161,12 +163,13 @@ async function forwardSection(ctx: BenchContext, points: Points): Promise<Sectio
         (100 * g) / gflops(matmul.flops, ms.matmul),
         ratio(ms.js, bestMs),
         ratio(ms['tfjs-wasm'], bestMs),
+        ...threads.timeCells(`forward n=${n} hid=${hidden}`, bestMs, ms[threads.key]),
       ]);
     }
   return {
     table: {
       title: `rnn2d forward, ms per call (B = ${BATCH}, n x n grid, C = ${CHANNELS}, tanh; GFLOP/s and ratios use ${best.label})`,
-      header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'GFLOP/s', '% matmul', 'x js', 'x tfjs'],
+      header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'GFLOP/s', '% matmul', 'x js', 'x tfjs', ...threads.header()],
       rows,
     },
     notes: [
@@ -177,7 +180,7 @@ async function forwardSection(ctx: BenchContext, points: Points): Promise<Sectio
   };
 }
 
-async function trainingSection(ctx: BenchContext, tf: Tf | null): Promise<Section> {
+async function trainingSection(ctx: BenchContext, threads: ThreadColumns, tf: Tf | null): Promise<Section> {
   const best = ctx.impls[0];
   const js = jsImpl(ctx);
   const sizes = gridSizes(ctx.quick);
@@ -195,6 +198,7 @@ async function trainingSection(ctx: BenchContext, tf: Tf | null): Promise<Sectio
       };
       const tasks: Record<string, () => unknown> = {};
       for (const impl of wasmImpls(ctx)) tasks[impl.label] = step(impl.weft);
+      threads.addTask(tasks, (weft) => step(weft)());
       // forward + backward is ~3x the forward's flops
       if (js && 3 * c.flops <= budget(ctx)) tasks.js = step(js.weft);
       tasks['forward only'] = () => best.weft.rnn2d.forward(c.args);
@@ -221,12 +225,13 @@ async function trainingSection(ctx: BenchContext, tf: Tf | null): Promise<Sectio
         gflops(3 * c.flops, bestMs),
         ratio(ms.js, bestMs),
         ratio(ms['tfjs-wasm'], bestMs),
+        ...threads.timeCells(`forward+backward n=${n} hid=${hidden}`, bestMs, ms[threads.key]),
       ]);
     }
   return {
     table: {
       title: `rnn2d forward + backward, ms per step (B = ${BATCH}, C = ${CHANNELS}, tanh; ratios use ${best.label})`,
-      header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'bwd/fwd', 'GFLOP/s', 'x js', 'x tfjs'],
+      header: ['n', 'hid', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'bwd/fwd', 'GFLOP/s', 'x js', 'x tfjs', ...threads.header()],
       rows,
     },
     notes: [
@@ -264,7 +269,7 @@ function runConvStack(weft: Weft, stack: ConvStack, x: Tensor): Tensor {
   return y;
 }
 
-async function convSection(ctx: BenchContext): Promise<Section> {
+async function convSection(ctx: BenchContext, threads: ThreadColumns): Promise<Section> {
   const best = ctx.impls[0];
   const weft = best.weft;
   const tf = ctx.tf;
@@ -278,11 +283,16 @@ async function convSection(ctx: BenchContext): Promise<Section> {
     const c = makeCase(weft, n, hidden);
     const stack = makeConvStack(weft, layers, hidden);
     const origins = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
-    const tasks: Record<string, () => unknown> = {
-      rnn: () => weft.rnn2d.forward(c.args),
-      rnn4: () => origins.map((origin) => weft.rnn2d.forward({ ...c.args, origin })),
-      conv: () => runConvStack(weft, stack, c.args.x),
+    const models = {
+      rnn: (w: Weft) => w.rnn2d.forward(c.args),
+      rnn4: (w: Weft) => origins.map((origin) => w.rnn2d.forward({ ...c.args, origin })),
+      conv: (w: Weft) => runConvStack(w, stack, c.args.x),
     };
+    const tasks: Record<string, () => unknown> = {};
+    for (const [model, run] of Object.entries(models)) {
+      tasks[model] = () => run(weft);
+      threads.addTask(tasks, run, true, `${model} threads`);
+    }
     const tfStack = tf ? stack.weights.map((w) => tf.transpose(tf.tensor(w.data, w.shape), [1, 2, 3, 0])) : [];
     const tfX = tf ? tf.tensor(c.args.x.data, c.args.x.shape) : undefined;
     const peer = tf ? tfWeights(tf, c) : undefined;
@@ -309,14 +319,15 @@ async function convSection(ctx: BenchContext): Promise<Section> {
       convParams += weft.conv2d.paramCount(conv);
       convFlops += weft.conv2d.flops({ ...conv, batch: BATCH, height: n, width: n, padding: 'same' });
     }
-    rows.push([`2D-RNN, 1 origin`, String(hidden), rnnParams, c.flops / 1e6, `quadrant up to (i+1)x(j+1); all at the far corner`, ms.rnn, ms['tfjs rnn']]);
-    rows.push([`2D-RNN, 4 origins`, String(hidden), 4 * rnnParams, (4 * c.flops) / 1e6, `whole image, every pixel`, ms.rnn4, undefined]);
-    rows.push([`${layers} x conv 3x3`, String(hidden), convParams, convFlops / 1e6, `${2 * layers + 1}x${2 * layers + 1} window: whole image, every pixel`, ms.conv, ms['tfjs conv']]);
+    const threadCells = (model: keyof typeof models, row: string) => threads.timeCells(`${row} hid=${hidden}`, ms[model], ms[`${model} threads`]);
+    rows.push([`2D-RNN, 1 origin`, String(hidden), rnnParams, c.flops / 1e6, `quadrant up to (i+1)x(j+1); all at the far corner`, ms.rnn, ms['tfjs rnn'], ...threadCells('rnn', '2D-RNN 1 origin')]);
+    rows.push([`2D-RNN, 4 origins`, String(hidden), 4 * rnnParams, (4 * c.flops) / 1e6, `whole image, every pixel`, ms.rnn4, undefined, ...threadCells('rnn4', '2D-RNN 4 origins')]);
+    rows.push([`${layers} x conv 3x3`, String(hidden), convParams, convFlops / 1e6, `${2 * layers + 1}x${2 * layers + 1} window: whole image, every pixel`, ms.conv, ms['tfjs conv'], ...threadCells('conv', `${layers} x conv 3x3`)]);
   }
   return {
     table: {
       title: `2D-RNN vs a 3x3 conv stack with the same receptive field, forward, ${n}x${n}, B = ${BATCH}, C = ${CHANNELS}, tanh (weft ${best.label})`,
-      header: ['model', 'hid', 'params', 'MFLOP', 'receptive field of pixel (i, j)', 'weft ms', 'tfjs-wasm ms'],
+      header: ['model', 'hid', 'params', 'MFLOP', 'receptive field of pixel (i, j)', 'weft ms', 'tfjs-wasm ms', ...threads.header(' ms')],
       rows,
     },
     notes: [
@@ -331,14 +342,16 @@ export async function benchRnn2d(ctx: BenchContext): Promise<FamilyTable> {
   const points: Points = [];
   const tfTraining = ctx.tf !== null && (await loadTfGradients());
   if (ctx.tf) checkTfPeer(ctx.tf, ctx.impls[0].weft, tfTraining);
-  const forward = await forwardSection(ctx, points);
-  const training = await trainingSection(ctx, tfTraining ? ctx.tf : null);
-  const conv = await convSection(ctx);
+  const threads = new ThreadColumns(ctx, 'rnn2d', { headlines: ['forward n=128 hid=128', 'forward n=64 hid=128'] });
+  const forward = await forwardSection(ctx, threads, points);
+  const training = await trainingSection(ctx, threads, tfTraining ? ctx.tf : null);
+  const conv = await convSection(ctx, threads);
   return {
     slug: 'rnn2d',
     ...forward.table,
     extraTables: [training.table, conv.table],
-    notes: [...forward.notes, ...training.notes, ...conv.notes],
+    notes: [...forward.notes, ...training.notes, ...conv.notes, ...threads.notes()],
+    threadSpeedups: threads.speedups,
     plot: lineChart({
       title: `rnn2d forward, ms per call vs grid side n (B = ${BATCH}, C = ${CHANNELS}); n^2 is a slope of 2`,
       x: { field: 'n', title: 'n (grid is n x n)', log: true },

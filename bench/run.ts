@@ -1,7 +1,7 @@
 // The benchmark report: peak probe, then each op family, printed as tables and
 // written to the report folder (index.md + one SVG per family).
 
-import { createBenchContext, type BenchContext, type FamilyTable } from './context.js';
+import { createBenchContext, disposeBenchContext, type BenchContext, type FamilyTable } from './context.js';
 import { renderTable } from './harness.js';
 import { benchMatmul } from './matmul.js';
 import { benchRnn2d } from './rnn2d.js';
@@ -41,20 +41,28 @@ export async function runBenchmarks(options: BenchRunOptions): Promise<FamilyTab
   const started = performance.now();
   const progress = new StatusLine(process.stderr, { logEvery: true, elapsed: true });
   const ctx = await createBenchContext(options.quick, progress);
-  progress.clear();
-  console.log(`weft benchmarks (${options.quick ? 'quick' : 'full'}), node ${process.version}, ${new Date().toISOString()}`);
-  console.log('\n' + ctx.peak.table + '\n');
   const tables: FamilyTable[] = [];
-  for (const family of families) {
-    const table = await family(ctx);
+  try {
     progress.clear();
-    tables.push(table);
-    for (const t of [table, ...(table.extraTables ?? [])]) console.log(renderTable(t.title, t.header, t.rows) + '\n');
-    for (const note of table.notes ?? []) console.log(`  ${note}`);
+    console.log(`weft benchmarks (${options.quick ? 'quick' : 'full'}), node ${process.version}, ${new Date().toISOString()}`);
+    console.log('\n' + ctx.peak.table + '\n');
+    for (const family of families) {
+      const table = await family(ctx);
+      progress.clear();
+      tables.push(table);
+      for (const t of [table, ...(table.extraTables ?? [])]) console.log(renderTable(t.title, t.header, t.rows) + '\n');
+      for (const note of table.notes ?? []) console.log(`  ${note}`);
+    }
+  } finally {
+    disposeBenchContext(ctx);
   }
   const seconds = (performance.now() - started) / 1000;
   progress.show('writing the report');
-  const written = await writeReport(options.out, { quick: options.quick, peakTable: ctx.peak.table, families: tables, seconds });
+  const parallel = ctx.peak.parallel;
+  const written = await writeReport(options.out, {
+    quick: options.quick, peakTable: ctx.peak.table, families: tables, seconds,
+    probe: parallel ? { threads: parallel.threads, speedup: parallel.speedup } : undefined,
+  });
   progress.clear();
   console.log(`report: ${written.join(', ')}`);
   console.log(`done in ${seconds.toFixed(1)} s`);

@@ -9,11 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Weft } from '../src/index.js';
 import type { BenchContext, FamilyTable } from './context.js';
 import type { Cell } from './harness.js';
 import { text8Corpus } from './text8.js';
 import { groupedBarChart } from './plot.js';
 import { type GensimResult, runGensim } from './peers/gensim.js';
+import { ThreadColumns } from './threads.js';
 
 const SETTINGS = { dim: 100, window: 5, negative: 5, sample: 1e-4, minCount: 5, alpha: 0.025, seed: 1 };
 /** --quick: a corpus slice and fewer epochs (labelled in the table). */
@@ -41,31 +43,36 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const epochs = ctx.quick ? QUICK.epochs : FULL.epochs;
   const questionsPath = dataFile('questions-words.txt');
   const pairsPath = dataFile('wordsim353.tsv');
-  const title = `skip-gram training, one thread (dim ${SETTINGS.dim}, window ${SETTINGS.window}, negative ${SETTINGS.negative}, ` +
+  const title = `skip-gram training, one thread but the thread columns (dim ${SETTINGS.dim}, window ${SETTINGS.window}, negative ${SETTINGS.negative}, ` +
     `sample ${SETTINGS.sample}, minCount ${SETTINGS.minCount}, ${epochs} epochs${ctx.quick ? ', QUICK: corpus slice' : ''})`;
-  const header = ['implementation', 'words/s', 'x gensim', 'words/CPU-s', 'x gensim (CPU)', 'train s', 'analogy %', 'correct/total', 'WS353 rho'];
+  const threads = new ThreadColumns(ctx, 'skipgram', { headlines: ['training'] });
+  const header = ['implementation', 'words/s', 'x gensim', 'words/CPU-s', 'x gensim (CPU)', 'train s', 'analogy %', 'correct/total', 'WS353 rho', ...threads.header(' words/s')];
   if (!corpus) return { slug: 'skipgram', title, header, rows: [], notes: ['skipped: corpus packages missing'] };
   const questions = readFileSync(questionsPath, 'utf8');
   const pairs = readFileSync(pairsPath, 'utf8');
 
-  const rows: Row[] = [];
   let vocabSize = 0;
-  for (const impl of ctx.impls) {
-    ctx.progress.show(`skip-gram training, weft ${impl.label}`);
-    const model = impl.weft.skipGram({ ...SETTINGS, epochs });
+  const train = async (weft: Weft, label: string): Promise<Row> => {
+    ctx.progress.show(`skip-gram training, weft ${label}`);
+    const model = weft.skipGram({ ...SETTINGS, epochs });
     await model.buildVocab({ path: corpus.path });
     vocabSize = model.vocab.length;
+    // every thread of the process: the pool's workers count on the CPU clock too
     const cpu = process.cpuUsage();
     const summary = await model.train({ path: corpus.path });
     const { user, system } = process.cpuUsage(cpu);
     const analogies = model.evaluateAnalogies(questions);
-    rows.push({
-      label: `weft ${impl.label}`, epochs, wordsPerSec: summary.wordsPerSec, seconds: summary.seconds,
+    const row = {
+      label: `weft ${label}`, epochs, wordsPerSec: summary.wordsPerSec, seconds: summary.seconds,
       cpuWordsPerSec: summary.words / ((user + system) / 1e6),
       correct: analogies.correct, total: analogies.total, spearman: model.evaluateWordPairs(pairs).spearman,
-    });
+    };
     model.dispose();
-  }
+    return row;
+  };
+  const rows: Row[] = [];
+  for (const impl of ctx.impls) rows.push(await train(impl.weft, impl.label));
+  const threadedRow = threads.threaded ? await train(threads.threaded.weft, threads.threaded.label) : undefined;
   const peers: [string, 'file' | 'iterable'][] = ctx.quick ? [['gensim (corpus_file)', 'file']] : [['gensim (corpus_file)', 'file'], ['gensim (LineSentence)', 'iterable']];
   let gensim: GensimResult | null = null;
   for (const [label, mode] of peers) {
@@ -85,6 +92,7 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
     r.label, r.wordsPerSec, gensimRow ? r.wordsPerSec / gensimRow.wordsPerSec : undefined,
     r.cpuWordsPerSec, gensimRow ? r.cpuWordsPerSec / gensimRow.cpuWordsPerSec : undefined,
     r.seconds, (100 * r.correct) / r.total, `${r.correct}/${r.total}`, r.spearman,
+    ...(r === rows[0] ? threads.rateCells('training', r.wordsPerSec, threadedRow?.wordsPerSec) : threads.header().map(() => undefined)),
   ]);
   const best = rows[0], js = rows.find((r) => r.label === 'weft js');
   return {
@@ -93,11 +101,11 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
     header,
     rows: table,
     plot: groupedBarChart({
-      title: `skip-gram training words/s, one thread (${corpus.label.split(' (')[0]}, ${epochs} epochs)`,
+      title: `skip-gram training words/s, one thread${threadedRow ? ` (and ${threadedRow.label})` : ''} (${corpus.label.split(' (')[0]}, ${epochs} epochs)`,
       category: { field: 'clock', title: '', order: ['wall clock', 'per CPU-second'] },
       y: { field: 'rate', title: 'corpus words / s' },
       series: 'impl',
-      values: rows.flatMap((r) => [
+      values: [...rows, ...(threadedRow ? [threadedRow] : [])].flatMap((r) => [
         { clock: 'wall clock', impl: r.label, rate: r.wordsPerSec },
         { clock: 'per CPU-second', impl: r.label, rate: r.cpuWordsPerSec },
       ]),
@@ -106,6 +114,11 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
       `corpus: ${corpus.label}; vocabulary ${vocabSize} words${gensim ? ` (gensim: ${gensim.vocab})` : ''}`,
       ...(js ? [`pure JS is ${(best.wordsPerSec / js.wordsPerSec).toFixed(1)}x slower than ${best.label}`] : []),
       ...(gensimRow ? [`${best.label}: ${(best.wordsPerSec / gensimRate!).toFixed(2)}x gensim's words/s (${(best.cpuWordsPerSec / gensimRow.cpuWordsPerSec).toFixed(2)}x per CPU-second), analogy ${((100 * best.correct) / best.total - (100 * gensimRow.correct) / gensimRow.total).toFixed(2)} points from gensim`] : []),
+      ...(threadedRow
+        ? [`${threadedRow.label}: ${Math.round(threadedRow.cpuWordsPerSec)} words/CPU-s, ${threadedRow.seconds.toFixed(2)} s, analogy ${((100 * threadedRow.correct) / threadedRow.total).toFixed(2)}% (${threadedRow.correct}/${threadedRow.total}), WS353 rho ${threadedRow.spearman.toFixed(3)}`]
+        : []),
+      ...threads.notes(),
     ],
+    threadSpeedups: threads.speedups,
   };
 }

@@ -6,11 +6,12 @@
 // WASM build (it needs ~1.2 GB of WASM memory), and the pure-JS one only up to V = 10K
 // (at 100K one call takes seconds): those cells are measured, never extrapolated.
 
-import { createWeft, type Weft } from '../src/index.js';
+import { type CreateWeftOptions, createWeft, type Weft } from '../src/index.js';
 import { randn } from '../src/rng.js';
 import type { BenchContext, FamilyTable } from './context.js';
 import { type Cell, medianMs } from './harness.js';
 import { lineChart } from './plot.js';
+import { ThreadColumns } from './threads.js';
 
 const BATCH = 64;
 const HIDDEN = 128;
@@ -58,8 +59,30 @@ const METHOD: Record<(typeof OPS)[number], string> = {
   prepared: `negative, prepared sampler`,
 };
 
+/**
+ * ms of the second (warm) full-softmax call on a fresh instance, disposed afterwards with
+ * its ~1.2 GB of memory; the first call also pays for growing that memory.
+ */
+async function warmFullMs(options: CreateWeftOptions, p: Problem): Promise<number> {
+  const fresh = await createWeft(options);
+  try {
+    ops.full(fresh, p);
+    const t0 = performance.now();
+    ops.full(fresh, p);
+    return performance.now() - t0;
+  } finally {
+    fresh.dispose();
+  }
+}
+
 export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
   const best = ctx.impls[0];
+  // quick runs leave out the N-thread full softmax at V=1M (two more multi-second calls on a fresh instance)
+  const threads = new ThreadColumns(ctx, 'softmax', {
+    headlines: ['full softmax V=1000K', 'full softmax V=100K'],
+    selection: ctx.quick ? `quick mode: every row but full softmax at V=${SOFTMAX_VOCAB_SIZES.at(-1)! / 1000}K` : undefined,
+  });
+  const simd = best.label === 'wasm-relaxed' ? 'relaxed' : 'simd';
   const rows: Cell[][] = [];
   const points: Record<string, unknown>[] = [];
   for (const V of SOFTMAX_VOCAB_SIZES) {
@@ -73,16 +96,12 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
         if (op === 'full' && (V > FULL_REPEAT_LIMIT || (impl.label === 'js' && V > JS_FULL_LIMIT))) continue;
         tasks[impl.label] = () => ops[op](impl.weft, p);
       }
+      threads.addTask(tasks, (weft) => ops[op](weft, p), !(op === 'full' && V > FULL_REPEAT_LIMIT));
       if (Object.keys(tasks).length > 0) Object.assign(ms[op], await medianMs(tasks, ctx.timing));
     }
     if (V > FULL_REPEAT_LIMIT) {
-      // a fresh instance whose ~1.2 GB of memory is released afterwards; the first call
-      // also pays for growing that memory, so the second (warm) call is the one timed
-      const fresh = await createWeft({ simd: best.label === 'wasm-relaxed' ? 'relaxed' : 'simd' });
-      ops.full(fresh, p);
-      const t0 = performance.now();
-      ops.full(fresh, p);
-      ms.full[best.label] = performance.now() - t0;
+      ms.full[best.label] = await warmFullMs({ simd, threads: 1 }, p);
+      if (threads.threaded && !ctx.quick) ms.full[threads.key] = await warmFullMs({ simd, threads: threads.threaded.threads }, p);
     }
     for (const op of OPS) {
       const speedup = ms.full[best.label] / ms[op][best.label];
@@ -93,6 +112,7 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
         ...ctx.impls.map((impl) => ms[op][impl.label]),
         op === 'full' ? '1' : speedup,
         ms[op].js !== undefined ? ms[op].js / ms[op][best.label] : undefined,
+        ...threads.timeCells(`${METHOD[op]} V=${V / 1000}K`, ms[op][best.label], ms[op][threads.key]),
       ]);
     }
   }
@@ -106,13 +126,15 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
       values: points,
     }),
     title: `softmax gradients, ms per call (N=${BATCH} rows, h=${HIDDEN}; loss + dInput + weight gradients)`,
-    header: ['V', 'method', ...ctx.impls.map((i) => `${i.label} ms`), `x faster than full (${best.label})`, `js / ${best.label}`],
+    header: ['V', 'method', ...ctx.impls.map((i) => `${i.label} ms`), `x faster than full (${best.label})`, `js / ${best.label}`, ...threads.header(' ms')],
     rows,
+    threadSpeedups: threads.speedups,
     notes: [
       `sampled: TF sampled_softmax_loss, log-uniform sampler, ${NUM_SAMPLED} unique shared candidates, -log Q, accidental hits removed;`,
       `negative: word2vec SGNS, ${NEGATIVE} unigram^0.75 draws per row, counts passed each call (re-checked: O(V));`,
       `prepared sampler: the same draws from weft.softmax.unigramSampler({ counts }), built once outside the timing: O(N·k·h).`,
-      `full at V=1M: the second (warm) call on a fresh ${best.label} instance; pure-JS full only up to V=${JS_FULL_LIMIT / 1000}K ('-').`,
+      `full at V=1M: the second (warm) call on a fresh ${best.label} instance${threads.threaded && !ctx.quick ? ` (another one on ${threads.threaded.threads} threads)` : ''}; pure-JS full only up to V=${JS_FULL_LIMIT / 1000}K ('-').`,
+      ...threads.notes(),
     ],
   };
 }

@@ -6,7 +6,8 @@
 //     src/backend/wasm/embedded.generated.ts with both modules as base64,
 //  3. dist/: the ESM bundle, the IIFE bundle (global `weft`), the CLI (which imports
 //     the ESM bundle: one copy of the library and its WASM per entry), the demo page
-//     and the types; build/bench.js, the benchmark report (a dev script, not shipped).
+//     and the types; build/bench.js, the benchmark report (a dev script, not shipped), and
+//     build/peak_worker.js, the worker of its parallel peak probe.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -90,8 +91,9 @@ await Promise.all([
   }),
   esbuild.build({
     ...common,
-    entryPoints: ['bench/main.ts'],
-    outfile: 'build/bench.js',
+    // build/bench.js and the parallel peak probe's worker beside it (bench/peak.ts starts it)
+    entryPoints: { bench: 'bench/main.ts', peak_worker: 'bench/peak_worker.ts' },
+    outdir: 'build',
     format: 'esm',
     platform: 'node',
     // peers of the benchmarks, loaded at run time
