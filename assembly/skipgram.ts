@@ -9,12 +9,13 @@
 // (exclusive ends) and alphas [sentences] (learning rate per sentence). Tables:
 // keepThreshold [V] u32, aliasEntries [V] x (u32, i32), noiseProbability [V] f64,
 // sigmoid / minus-log-sigmoid tables [SIGMOID_TABLE_SIZE + 1] over [-SIGMOID_MAX_EXP, SIGMOID_MAX_EXP].
-// Updates: syn0 and syn1 in place (SGD, word2vec.c's order); stats [threads, 3] f64
-// accumulate (loss sum, pairs, kept words), one row per thread.
+// Updates: syn0 and syn1 in place (SGD, word2vec.c's order); stats (loss sum, pairs, kept
+// words) f64 accumulate, one row per thread.
 //
 // Threads (Hogwild, as word2vec.c and gensim): each thread of the team trains its own
 // sentences (the batch split by word count, see sentenceShare), with its own generator
-// state (rng [threads, 4] u32), scratch and stats row, and updates the shared syn0 and
+// state (rng [threads, 16] u32: 4 words used, one 64-byte line each, as the generator is
+// written at every draw), scratch and stats row (stats [threads, 8] f64, 3 used), and updates the shared syn0 and
 // syn1 without locks. Updates of threads that touch one row at once may interleave, so
 // a run on more than one thread is not reproducible; on one thread it is, and matches
 // the JS backend bit for bit.
@@ -290,8 +291,9 @@ export function skipGramTrain(
   const logits = region(scratch, S_LOGITS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const stamps = region(scratch, S_STAMPS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const serialSlot = region(scratch, S_SERIAL, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  rng += <usize>thread << 4;
-  stats += <usize>thread * 24;
+  // one cache line per thread: threads writing one line would stall each other at every draw
+  rng += <usize>thread << 6;
+  stats += <usize>thread << 6;
   const firstSentence = sentenceShare(sentenceEnds, sentences, size, thread);
   const endSentence = sentenceShare(sentenceEnds, sentences, size, thread + 1);
 

@@ -1,5 +1,5 @@
 // gensim 4 (Debian's python3-gensim, run by /usr/bin/python3 in a subprocess) as the
-// skip-gram peer: the same corpus file and settings, one worker, trained in the same
+// skip-gram peer: the same corpus file and settings, one worker (or N), trained in the same
 // benchmark run. Skipped with a message when python3 cannot import gensim.
 
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,8 @@ export interface GensimSettings {
   pairsPath: string;
   /** 'file': corpus_file= (Cython reader, one thread); 'iterable': LineSentence (a Python reader thread feeds the worker). */
   mode: 'file' | 'iterable';
+  /** gensim's worker threads (1 unless a thread row). */
+  workers?: number;
 }
 
 export interface GensimResult {
@@ -39,7 +41,7 @@ from gensim.models import Word2Vec
 from gensim.models.word2vec import LineSentence
 s = json.loads(sys.argv[1])
 model = Word2Vec(vector_size=s['dim'], window=s['window'], negative=s['negative'], sample=s['sample'],
-                 min_count=s['minCount'], sg=1, hs=0, workers=1, seed=s['seed'])
+                 min_count=s['minCount'], sg=1, hs=0, workers=s.get('workers', 1), seed=s['seed'])
 source = {'corpus_file': s['corpusPath']} if s['mode'] == 'file' else {'corpus_iterable': LineSentence(s['corpusPath'])}
 model.build_vocab(**source)
 start, cpu = time.perf_counter(), time.process_time()

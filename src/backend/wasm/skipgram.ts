@@ -43,11 +43,12 @@ class WasmSkipGramTables implements SkipGramTables {
       this.noiseProbability = this.copyIn(setup.noiseProbability, 'skip-gram noise probabilities');
       this.sigmoidTable = this.copyIn(setup.sigmoidTable, 'skip-gram sigmoid table');
       this.lossTable = this.copyIn(setup.minusLogSigmoidTable, 'skip-gram loss table');
-      const rngStates = new Uint32Array(4 * this.threads);
+      // a 64-byte line per thread (16 words, 8 f64) for its generator state and its stats
+      const rngStates = new Uint32Array(16 * this.threads);
       rngStates.set(setup.rngState);
-      for (let t = 1; t < this.threads; t++) rngStates.set(streamState(setup.rngState, t), 4 * t);
+      for (let t = 1; t < this.threads; t++) rngStates.set(streamState(setup.rngState, t), 16 * t);
       this.rng = this.copyIn(rngStates, 'skip-gram generator states');
-      this.stats = this.alloc(3 * 8 * this.threads, 'skip-gram stats');
+      this.stats = this.alloc(64 * this.threads, 'skip-gram stats');
       const scratchBytes = 4 * instance.exports.skipGramScratchFloats({
         loss: LOSS_CODE[setup.loss], vocabSize, dim: this.stride, numSampled: setup.numSampled,
         maxSentence: MAX_SENTENCE_WORDS, negative: setup.negative, threads: this.threads,
@@ -102,7 +103,7 @@ class WasmSkipGramTables implements SkipGramTables {
     this.checkLive();
     const { instance, setup } = this;
     return instance.call((call) => {
-      new Float64Array(instance.memory.buffer, this.stats, 3 * this.threads).fill(0);
+      new Float64Array(instance.memory.buffer, this.stats, 8 * this.threads).fill(0);
       call.run('skipGramTrain', {
         loss: LOSS_CODE[setup.loss], vocabSize: setup.vocabSize, dim: this.stride, window: setup.window,
         negative: setup.negative, numSampled: setup.numSampled,
@@ -114,12 +115,12 @@ class WasmSkipGramTables implements SkipGramTables {
         alphas: call.input(batch.alphas, 'skip-gram batch learning rates'),
         sentences: batch.sentences, stats: this.stats,
       }, this.work(batch), this.threads);
-      const stats = new Float64Array(instance.memory.buffer, this.stats, 3 * this.threads);
+      const stats = new Float64Array(instance.memory.buffer, this.stats, 8 * this.threads);
       const sums = { lossSum: 0, pairs: 0, keptWords: 0 };
       for (let t = 0; t < this.threads; t++) {
-        sums.lossSum += stats[3 * t];
-        sums.pairs += stats[3 * t + 1];
-        sums.keptWords += stats[3 * t + 2];
+        sums.lossSum += stats[8 * t];
+        sums.pairs += stats[8 * t + 1];
+        sums.keptWords += stats[8 * t + 2];
       }
       return sums;
     });
