@@ -20,7 +20,7 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
 
   beforeAll(async () => {
     // dist/ as `weft demo` serves it: the page at /demo/, the library bundle beside it
-    chromium = await openServedPage({ '/': join(root, 'dist') }, {}, { width: 1100, height: 1800 }, '/demo/');
+    chromium = await openServedPage({ '/': join(root, 'dist') }, { viewport: { width: 1100, height: 1800 }, path: '/demo/' });
     ({ page, errors } = chromium);
     await page.waitForFunction(() => window.weftDemoReady === true, undefined, { timeout: 100_000 });
   });
