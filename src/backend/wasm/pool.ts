@@ -55,12 +55,22 @@ async function startSupervisor(init: PoolInit): Promise<Supervisor> {
     worker.postMessage({ ...init, role: 'supervisor' });
     return { post: (m) => worker.postMessage(m), terminate: () => void worker.terminate(), ready };
   }
-  const url = init.url ?? URL.createObjectURL(new Blob([init.source], { type: 'text/javascript' }));
-  const worker = new Worker(url);
+  // The supervisor starts the threads from workerUrl too, and there a relative URL would
+  // resolve against the worker script's own URL (dist/weft-worker.js from a page at / asked
+  // for /dist/dist/weft-worker.js): resolve it here, against the page's base URL, as `new Worker` does.
+  const url = init.url !== undefined ? pageUrl(init.url) : undefined;
+  const worker = new Worker(url ?? URL.createObjectURL(new Blob([init.source], { type: 'text/javascript' })));
   worker.onmessage = (event) => onMessage(event.data);
   worker.onerror = (event) => rejectReady(new Error(event.message || 'the worker script could not start'));
-  worker.postMessage({ ...init, role: 'supervisor' });
+  worker.postMessage({ ...init, url, role: 'supervisor' });
   return { post: (m) => worker.postMessage(m), terminate: () => worker.terminate(), ready };
+}
+
+/** `url` made absolute against the base URL of the page (or of the worker) that runs createWeft. */
+function pageUrl(url: string): string {
+  const g = globalThis as { document?: { baseURI: string }; location?: { href: string } };
+  const base = g.document?.baseURI ?? g.location?.href;
+  return base === undefined ? url : new URL(url, base).href;
 }
 
 export interface PoolOptions {
