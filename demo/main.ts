@@ -1,5 +1,6 @@
 // The demo page: three panels that answer "what do the kernels buy me?" live,
-// using only the public API of the IIFE bundle (window.weft).
+// using only the public API of the IIFE bundle (window.weft), on one thread or on
+// every core (the thread bar at the top recreates the weft instance and reruns them).
 
 import type { Tensor, Weft } from '../src/index.js';
 
@@ -7,7 +8,7 @@ type WeftModule = typeof import('../src/index.js');
 declare global {
   interface Window {
     weft: WeftModule;
-    /** Set when every panel has run once (the browser test waits for it). */
+    /** Set when every panel has run on the current weft instance (false while switching threads; the browser test waits for it). */
     weftDemoReady?: boolean;
   }
 }
@@ -62,8 +63,20 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, text = '', class
   return node;
 }
 
-/** Fill a table; each cell gets data-key="<row key>.<column key>" so tests can read it. */
-function fillTable(table: HTMLTableElement, columns: [string, string][], rows: { key: string; cells: (string | number)[] }[]): void {
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * Fill a table measured on `weft`; each cell gets data-key="<row key>.<column key>" so tests
+ * can read it, and the table data-threads and a caption with the threads it ran on.
+ */
+function fillTable(
+  table: HTMLTableElement,
+  weft: Weft,
+  columns: [string, string][],
+  rows: { key: string; cells: (string | number)[] }[],
+): void {
+  table.dataset.threads = String(weft.features.threads);
+  const caption = element('caption', `measured on ${plural(weft.features.threads, 'thread')}`);
   const head = element('tr');
   for (const [, title] of columns) head.append(element('th', title));
   const body = rows.map((row) => {
@@ -75,7 +88,7 @@ function fillTable(table: HTMLTableElement, columns: [string, string][], rows: {
     });
     return tr;
   });
-  table.replaceChildren(head, ...body);
+  table.replaceChildren(caption, head, ...body);
 }
 
 function formInt(form: HTMLFormElement, name: string): number {
@@ -130,6 +143,7 @@ function runRnn2d(weft: Weft): void {
   const rf = 2 * layers + 1;
   fillTable(
     $<HTMLTableElement>('#rnn2d-result'),
+    weft,
     [['model', 'model'], ['params', 'parameters'], ['gflop', 'GFLOP / forward'], ['rf', 'receptive field'], ['ms', 'forward ms'], ['gflops', 'GFLOP/s']],
     [
       { key: 'rnn', cells: ['2D-RNN (1 layer)', rnnParams, rnnFlops / 1e9, `${n}×${n} quadrant`, rnn.ms, rnnFlops / (rnn.ms * 1e6)] },
@@ -179,6 +193,7 @@ function runAttention(weft: Weft): void {
   });
   fillTable(
     $<HTMLTableElement>('#attention-result'),
+    weft,
     [['kernel', `kernel (T = ${T})`], ['ms', 'ms'], ['speedup', '× faster than full'], ['diff', '‖out − full‖ / ‖full‖']],
     [
       row('full', 'full (exact)', full),
@@ -205,6 +220,7 @@ function runSoftmax(weft: Weft): void {
   const negative = timeMedian(() => weft.softmax.negativeSampling({ input, weights, targets, negative: 5, counts, seed: 1 }));
   fillTable(
     $<HTMLTableElement>('#softmax-result'),
+    weft,
     [['loss', `gradient (V = ${V.toLocaleString('en-US')})`], ['ms', 'ms'], ['speedup', '× faster than full'], ['rows', 'weight rows touched']],
     [
       { key: 'full', cells: ['full softmax', full.ms, 1, V] },
@@ -240,6 +256,7 @@ async function train(weft: Weft): Promise<void> {
       status.textContent = `epoch ${p.epoch}, ${Math.round(p.wordsPerSec).toLocaleString('en-US')} words/s, loss ${fmt(p.loss)}`;
     },
   });
+  model?.dispose();
   model = next;
   bar.value = 1;
   status.textContent =
@@ -269,44 +286,119 @@ function showNeighbours(): void {
   );
 }
 
+// ---- threads ----------------------------------------------------------------------------
+
+type ThreadsChoice = 1 | 'auto';
+
+/** The instance every panel runs on; replaced (and the old one disposed) when the thread choice changes. */
+let current: Weft | undefined;
+
+/** Show the threads `weft` runs on, and why only one when 'auto' could not use more. */
+function showThreads(weft: Weft, choice: ThreadsChoice): void {
+  const { threads, threadsReason } = weft.features;
+  const status = $<HTMLSpanElement>('#threads-status');
+  status.dataset.threads = String(threads);
+  status.className = threads === 1 && choice === 'auto' ? 'warn' : '';
+  // the reason comes from the library; set as text like everything else
+  status.textContent =
+    threads > 1 ? `${threads} threads in use: this page's and ${plural(threads - 1, 'worker')}`
+    : choice === 1 ? '1 thread in use, as chosen'
+    : `1 thread in use: ${threadsReason ?? 'no reason given'}`;
+}
+
+/** The reference timing of the thread bar: a product large enough to split over every thread. */
+function runMatmul(weft: Weft): void {
+  const n = 512;
+  const a = weft.randn([n, n], 1), b = weft.randn([n, n], 2);
+  const { ms } = timeMedian(() => weft.matmul(a, b));
+  const out = $<HTMLSpanElement>('#threads-matmul');
+  out.dataset.ms = String(ms);
+  out.dataset.threads = String(weft.features.threads);
+  out.textContent = `${fmt(ms)} ms (${fmt((2 * n ** 3) / (ms * 1e6))} GFLOP/s) on ${plural(weft.features.threads, 'thread')}`;
+}
+
 // ---- wiring -------------------------------------------------------------------------------
 
-function guard(fn: () => void | Promise<void>): (event?: Event) => Promise<void> {
-  return async (event) => {
+function showError(err: unknown): void {
+  const status = $<HTMLSpanElement>('#status');
+  status.textContent = `error: ${(err as Error).message}`;
+  status.className = 'error';
+  console.error(err);
+}
+
+let queue: Promise<void> = Promise.resolve();
+
+/**
+ * An event handler that runs `fn` once every earlier action has finished (so a thread switch
+ * never disposes the instance under a running panel: training awaits between batches) and
+ * shows its error in the status line.
+ */
+function action(fn: () => void | Promise<void>): (event?: Event) => Promise<void> {
+  return (event) => {
     event?.preventDefault();
-    const status = $<HTMLSpanElement>('#status');
-    try {
-      await fn();
-    } catch (err) {
-      status.textContent = `error: ${(err as Error).message}`;
-      status.className = 'error';
-      console.error(err);
-    }
+    queue = queue.then(fn).catch(showError);
+    return queue;
   };
 }
 
+const instance = (): Weft => {
+  if (!current) throw new Error('demo: no weft instance');
+  return current;
+};
+
+/** Every panel once, on the current instance (on arrival and after a thread switch); one that fails does not stop the rest. */
+async function runPanels(): Promise<void> {
+  const weft = instance();
+  for (const panel of [runMatmul, runRnn2d, runAttention, runSoftmax, train]) {
+    try {
+      await panel(weft);
+    } catch (err) {
+      showError(err);
+    }
+  }
+  window.weftDemoReady = true;
+}
+
+/** Recreate the instance on `choice` threads, dispose the old one (and the model in its memory), rerun every panel. */
+async function useThreads(choice: ThreadsChoice): Promise<void> {
+  const fieldset = $<HTMLFieldSetElement>('#threads-form fieldset');
+  fieldset.disabled = true;
+  try {
+    $<HTMLSpanElement>('#threads-status').textContent = 'starting…';
+    const next = await window.weft.createWeft({ threads: choice });
+    model?.dispose();
+    model = undefined;
+    current?.dispose();
+    current = next;
+    const status = $<HTMLSpanElement>('#status');
+    status.textContent = `backend ${next.backend}, ${next.features.relaxedSimd ? 'relaxed SIMD' : 'SIMD'}`;
+    status.className = '';
+    showThreads(next, choice);
+    await runPanels();
+  } finally {
+    fieldset.disabled = false;
+  }
+}
+
 async function main(): Promise<void> {
-  const weft = await window.weft.createWeft();
-  const status = $<HTMLSpanElement>('#status');
-  status.textContent = `backend ${weft.backend}, ${weft.features.relaxedSimd ? 'relaxed SIMD' : 'SIMD'}`;
+  $<HTMLSpanElement>('#cores').textContent = `(${navigator.hardwareConcurrency || 1})`;
   const tOut = $<HTMLOutputElement>('#attention-form output[name=Tout]');
   const tInput = $<HTMLInputElement>('#attention-form input[name=T]');
   tInput.addEventListener('input', () => (tOut.value = String(2 ** Number(tInput.value))));
-  const rnn = guard(() => runRnn2d(weft));
-  const attention = guard(() => runAttention(weft));
-  const softmax = guard(() => runSoftmax(weft));
-  const training = guard(() => train(weft));
-  $('#rnn2d-form').addEventListener('submit', rnn);
-  $('#attention-form').addEventListener('submit', attention);
-  $('#softmax-form').addEventListener('submit', softmax);
-  $('#train-form').addEventListener('submit', training);
-  $('#neighbours-form').addEventListener('submit', guard(showNeighbours));
-  // run every panel once so the page shows numbers on arrival
-  await rnn();
-  await attention();
-  await softmax();
-  await training();
-  window.weftDemoReady = true;
+  $('#rnn2d-form').addEventListener('submit', action(() => runRnn2d(instance())));
+  $('#attention-form').addEventListener('submit', action(() => runAttention(instance())));
+  $('#softmax-form').addEventListener('submit', action(() => runSoftmax(instance())));
+  $('#train-form').addEventListener('submit', action(() => train(instance())));
+  $('#neighbours-form').addEventListener('submit', action(showNeighbours));
+  const threadsForm = $<HTMLFormElement>('#threads-form');
+  threadsForm.addEventListener('submit', (event) => event.preventDefault());
+  threadsForm.addEventListener('change', (event) => {
+    const choice = (threadsForm.elements.namedItem('threads') as RadioNodeList).value === '1' ? 1 : 'auto';
+    window.weftDemoReady = false; // at once, not when the switch gets its turn
+    void action(() => useThreads(choice))(event);
+  });
+  // the page shows numbers on arrival: every panel on every core ('auto', the default)
+  await action(() => useThreads('auto'))();
 }
 
 void main();

@@ -1,10 +1,11 @@
 // `weft demo [--port 8080]`: serve the demo page (dist/demo/, built by
 // scripts/build.mjs, which loads the library's dist/weft.iife.js) on 127.0.0.1 and
-// print its URL. Runs until interrupted.
+// print its URL. Runs until interrupted. Every response is cross-origin isolated
+// (COOP/COEP), so the page can run weft on several threads.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serveStatic } from './static-server.js';
+import { CROSS_ORIGIN_ISOLATION, serveStatic } from './static-server.js';
 
 export async function runDemoCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string', default: '8080' } }, strict: true });
@@ -13,7 +14,8 @@ export async function runDemoCommand(args: string[]): Promise<number> {
   // dist/cli.js serves dist/: the page at /demo/, the bundle it loads at /weft.iife.js
   const dist = fileURLToPath(new URL('./', import.meta.url));
   if (!existsSync(`${dist}demo`)) throw new Error(`no demo build at ${dist}demo: run npm run build first`);
-  const server = await serveStatic({ '/': dist }, { '/': '<!doctype html><meta http-equiv="refresh" content="0; url=demo/">' }, port);
+  const redirect = '<!doctype html><meta http-equiv="refresh" content="0; url=demo/">';
+  const server = await serveStatic({ '/': dist }, { '/': redirect }, { port, headers: CROSS_ORIGIN_ISOLATION });
   console.log(`weft demo: ${server.url}/demo/  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   await server.close();

@@ -13,18 +13,37 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
+/**
+ * The headers that make a page cross-origin isolated, which browsers require for
+ * SharedArrayBuffer and so for weft's threads. Every response gets them, the worker
+ * script included (a worker is isolated only when its own script is served with COEP).
+ */
+export const CROSS_ORIGIN_ISOLATION: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export interface StaticServerOptions {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Headers added to every response (e.g. CROSS_ORIGIN_ISOLATION, a Content-Security-Policy). */
+  headers?: Readonly<Record<string, string>>;
+}
+
 export interface StaticServer {
   url: string;
   close(): Promise<void>;
 }
 
-/** Serve `roots` (URL prefix -> folder) and `pages` (URL path -> HTML) on 127.0.0.1:`port`. */
+/** Serve `roots` (URL prefix -> folder) and `pages` (URL path -> HTML) on 127.0.0.1. */
 export async function serveStatic(
   roots: Record<string, string>,
   pages: Record<string, string> = {},
-  port = 0,
+  options: StaticServerOptions = {},
 ): Promise<StaticServer> {
+  const { port = 0, headers = {} } = options;
   const server: Server = createServer(async (req, res) => {
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);

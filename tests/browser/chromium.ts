@@ -37,29 +37,37 @@ export interface ServedPage {
   page: import('playwright-core').Page;
   /** Base URL of the server. */
   url: string;
-  /** Page errors and console errors so far. */
+  /** Page errors and console errors so far (workers' uncaught errors included). */
   errors: string[];
   /** Close the browser and the server. */
   close(): Promise<void>;
 }
 
-/** Serve `roots` (URL prefix -> folder) and `pages` (path -> HTML) and open `path` in headless Chromium. */
-export async function openServedPage(
-  roots: Record<string, string>,
-  pages: Record<string, string> = {},
-  viewport?: { width: number; height: number },
-  path = '/',
-): Promise<ServedPage> {
+export interface ServeOptions {
+  /** URL path -> HTML served as is. */
+  pages?: Record<string, string>;
+  /** Headers on every response: CROSS_ORIGIN_ISOLATION for threads, a Content-Security-Policy... */
+  headers?: Readonly<Record<string, string>>;
+  viewport?: { width: number; height: number };
+  /** The path opened (default '/'). */
+  path?: string;
+}
+
+/** Serve `roots` (URL prefix -> folder) and `options.pages`, and open `options.path` in headless Chromium. */
+export async function openServedPage(roots: Record<string, string>, options: ServeOptions = {}): Promise<ServedPage> {
   const { serveStatic } = await import('../../src/cli/static-server.js');
-  const server = await serveStatic(roots, pages);
+  const server = await serveStatic(roots, options.pages, { headers: options.headers });
   const browser = await launchChromium();
-  const page = await browser.newPage(viewport ? { viewport } : {});
+  const page = await browser.newPage(options.viewport ? { viewport: options.viewport } : {});
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());
   });
-  await page.goto(server.url + path);
+  page.on('worker', (worker) => worker.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`worker: ${msg.text()}`);
+  }));
+  await page.goto(server.url + (options.path ?? '/'));
   return {
     page,
     url: server.url,
@@ -71,12 +79,16 @@ export async function openServedPage(
   };
 }
 
-/** A page whose only content is dist/weft.iife.js loaded by a <script> tag. */
-export async function openIifePage(title: string): Promise<ServedPage> {
+/**
+ * A page whose only content is dist/weft.iife.js loaded by a <script> tag (dist/ is served
+ * at /dist/, so /dist/weft-worker.js is there too). No inline script: the page works under
+ * a Content-Security-Policy without 'unsafe-inline'.
+ */
+export async function openIifePage(title: string, headers?: Readonly<Record<string, string>>): Promise<ServedPage> {
   const { join } = await import('node:path');
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><link rel="icon" href="data:,">
 <script src="/dist/weft.iife.js"></script></head><body></body></html>`;
-  return openServedPage({ '/dist/': join(import.meta.dirname, '../../dist') }, { '/': html });
+  return openServedPage({ '/dist/': join(import.meta.dirname, '../../dist') }, { pages: { '/': html }, headers });
 }
 
 if (!chromiumPath) {

@@ -1,11 +1,15 @@
-// The demo page in real headless Chromium: every panel runs without console
-// errors, the numbers it shows match the API, and a screenshot is kept as a test
-// artifact (test-artifacts/demo.png).
+// The demo page in real headless Chromium, served as `weft demo` serves it (cross-origin
+// isolated): every panel runs without console errors, the numbers it shows match the API,
+// the thread bar shows the threads in use and switches between one and every core
+// (rerunning the panels on a new instance, the old one's workers ended), and a screenshot
+// is kept as a test artifact (test-artifacts/demo.png). Without the isolation headers the
+// page runs on one thread and says why.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { CROSS_ORIGIN_ISOLATION } from '../../src/cli/static-server.js';
 import { chromiumPath, openServedPage, type ServedPage } from './chromium.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -20,7 +24,11 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
 
   beforeAll(async () => {
     // dist/ as `weft demo` serves it: the page at /demo/, the library bundle beside it
-    chromium = await openServedPage({ '/': join(root, 'dist') }, {}, { width: 1100, height: 1800 }, '/demo/');
+    chromium = await openServedPage({ '/': join(root, 'dist') }, {
+      headers: CROSS_ORIGIN_ISOLATION,
+      viewport: { width: 1100, height: 1800 },
+      path: '/demo/',
+    });
     ({ page, errors } = chromium);
     await page.waitForFunction(() => window.weftDemoReady === true, undefined, { timeout: 100_000 });
   });
@@ -38,7 +46,7 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
 
   it('2D-RNN panel: counts come from the API, timings are real', async () => {
     const expected = await page.evaluate(async () => {
-      const weft = await window.weft.createWeft();
+      const weft = await window.weft.createWeft({ threads: 1 });
       const [n, c, h] = [32, 3, 32];
       let convParams = 0;
       for (let l = 0; l < n - 1; l++) {
@@ -93,5 +101,63 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
     await expect.poll(() => page.locator('#neighbours li').allInnerTexts()).toEqual(['"<img src=x>" is not in the vocabulary']);
     expect(await page.locator('#neighbours img').count()).toBe(0);
     expect(errors).toEqual([]);
+  });
+
+  it('thread bar: every core in use, and a switch to 1 thread and back reruns every panel on a new instance', async () => {
+    const cores = await page.evaluate(() => Math.min(64, navigator.hardwareConcurrency));
+    expect(cores, 'the machine has one core: nothing to switch').toBeGreaterThan(1);
+    const status = page.locator('#threads-status');
+    const tables = page.locator('table.result');
+    const showsThreads = async (threads: number) => {
+      expect(await status.getAttribute('data-threads')).toBe(String(threads));
+      expect(await page.locator('#threads-matmul').getAttribute('data-threads')).toBe(String(threads));
+      expect(Number(await page.locator('#threads-matmul').getAttribute('data-ms'))).toBeGreaterThan(0);
+      expect(await tables.evaluateAll((all) => all.map((t) => (t as HTMLElement).dataset.threads))).toEqual([String(threads), String(threads), String(threads)]);
+      await expect(page.locator('#train-status').innerText()).resolves.toMatch(/^trained: /);
+      await expect.poll(() => page.locator('#neighbours li').count()).toBe(8);
+    };
+    // the workers of the instance in use: a supervisor and cores - 1 threads (a disposed
+    // pool's supervisor ends a second after the pool)
+    const workers = () => page.workers().length;
+    const settled = { timeout: 10_000 };
+    // the model is retrained after a switch and answers the word in the box
+    await page.fill('#neighbours-form input[name=word]', 'government');
+    await page.locator('#neighbours-form input[name=word]').press('Enter');
+
+    await expect(status.innerText()).resolves.toBe(`${cores} threads in use: this page's and ${cores - 1} worker${cores > 2 ? 's' : ''}`);
+    await showsThreads(cores);
+    await expect.poll(workers, settled).toBe(cores);
+
+    await page.check('#threads-form input[value="1"]');
+    await page.waitForFunction(() => window.weftDemoReady === true, undefined, { timeout: 100_000 });
+    await expect(status.innerText()).resolves.toBe('1 thread in use, as chosen');
+    await showsThreads(1);
+    await expect.poll(workers, settled).toBe(0);
+
+    await page.check('#threads-form input[value="auto"]');
+    await page.waitForFunction(() => window.weftDemoReady === true, undefined, { timeout: 100_000 });
+    await showsThreads(cores);
+    await expect.poll(workers, settled).toBe(cores);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe.skipIf(!chromiumPath)('demo page without cross-origin isolation', () => {
+  it('runs on one thread and says which headers threads need', async () => {
+    const chromium = await openServedPage({ '/': join(root, 'dist') }, { path: '/demo/' });
+    try {
+      const status = chromium.page.locator('#threads-status[data-threads]');
+      await status.waitFor({ timeout: 100_000 });
+      expect(await status.getAttribute('data-threads')).toBe('1');
+      const text = await status.innerText();
+      expect(text).toMatch(/^1 thread in use: this page is not cross-origin isolated/);
+      expect(text).toContain('Cross-Origin-Opener-Policy: same-origin');
+      expect(text).toContain('Cross-Origin-Embedder-Policy: require-corp');
+      await chromium.page.waitForFunction(() => window.weftDemoReady === true, undefined, { timeout: 100_000 });
+      expect(await chromium.page.locator('#threads-matmul').getAttribute('data-threads')).toBe('1');
+      expect(chromium.errors).toEqual([]);
+    } finally {
+      await chromium.close();
+    }
   });
 });

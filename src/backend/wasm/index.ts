@@ -110,7 +110,11 @@ async function startPool(instance: WasmInstance, module: WebAssembly.Module, thr
     instance.attachPool(pool);
     return true;
   } catch (err) {
-    const hint = workerUrl === undefined ? ' (a page whose CSP forbids blob: workers can pass workerUrl: the URL of dist/weft-worker.js)' : '';
+    // a browser reports a worker that did not load (blocked by CSP, 404, no COEP header) with no detail
+    const hint = workerUrl === undefined
+      ? ' (a page whose CSP forbids blob: workers can pass workerUrl: the URL of dist/weft-worker.js)'
+      : ` (workerUrl ${workerUrl}: it must serve dist/weft-worker.js as JavaScript, be allowed by the page's CSP ` +
+        'worker-src, and carry Cross-Origin-Embedder-Policy: require-corp like the page)';
     return `worker threads could not start: ${(err as Error).message}${hint}`;
   }
 }

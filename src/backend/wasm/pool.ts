@@ -25,9 +25,13 @@ export function callerMayBlock(): boolean {
   }
 }
 
+/** How long a browser's supervisor outlives its disposed pool, for its threads to end first (see startSupervisor). */
+const SUPERVISOR_GRACE_MS = 1000;
+
 interface Supervisor {
   post(message: unknown): void;
-  terminate(): void;
+  /** End the supervisor and its threads. */
+  quit(): void;
   /** Resolves when every worker is up, rejects with the reason when they cannot start. */
   ready: Promise<void>;
 }
@@ -53,14 +57,34 @@ async function startSupervisor(init: PoolInit): Promise<Supervisor> {
     // dispose() still exits); while starting, the caller awaits them
     ready.then(() => worker.unref(), () => {});
     worker.postMessage({ ...init, role: 'supervisor' });
-    return { post: (m) => worker.postMessage(m), terminate: () => void worker.terminate(), ready };
+    const quit = () => {
+      worker.postMessage({ role: 'quit' });
+      void worker.terminate();
+    };
+    return { post: (m) => worker.postMessage(m), quit, ready };
   }
-  const url = init.url ?? URL.createObjectURL(new Blob([init.source], { type: 'text/javascript' }));
-  const worker = new Worker(url);
+  // The supervisor starts the threads from workerUrl too, and there a relative URL would
+  // resolve against the worker script's own URL (dist/weft-worker.js from a page at / asked
+  // for /dist/dist/weft-worker.js): resolve it here, against the page's base URL, as `new Worker` does.
+  const url = init.url !== undefined ? pageUrl(init.url) : undefined;
+  const worker = new Worker(url ?? URL.createObjectURL(new Blob([init.source], { type: 'text/javascript' })));
   worker.onmessage = (event) => onMessage(event.data);
   worker.onerror = (event) => rejectReady(new Error(event.message || 'the worker script could not start'));
-  worker.postMessage({ ...init, role: 'supervisor' });
-  return { post: (m) => worker.postMessage(m), terminate: () => worker.terminate(), ready };
+  worker.postMessage({ ...init, url, role: 'supervisor' });
+  // dispose(): the threads end themselves on QUIT, and the supervisor is terminated a second
+  // later, once they have. In Chromium 156, ending it while its threads still ran or were
+  // closing (terminate() at once, or the 'quit' message Node gets, on which the supervisor
+  // terminates them and closes) left it alive and unresponsive, with all it references (the
+  // module, the shared memory): 2-30% of pools created and disposed in a row; none of 200 so.
+  const quit = () => void setTimeout(() => worker.terminate(), SUPERVISOR_GRACE_MS);
+  return { post: (m) => worker.postMessage(m), quit, ready };
+}
+
+/** `url` made absolute against the base URL of the page (or of the worker) that runs createWeft. */
+function pageUrl(url: string): string {
+  const g = globalThis as { document?: { baseURI: string }; location?: { href: string } };
+  const base = g.document?.baseURI ?? g.location?.href;
+  return base === undefined ? url : new URL(url, base).href;
 }
 
 export interface PoolOptions {
@@ -97,7 +121,9 @@ export class ThreadPool {
     try {
       await supervisor.ready;
     } catch (err) {
-      supervisor.terminate();
+      // threads that did start end themselves
+      endThreads(new Int32Array(memory.buffer, control, ARGS_BYTE >> 2));
+      supervisor.quit();
       throw err;
     }
     return new ThreadPool(supervisor, memory, control, workers);
@@ -181,10 +207,14 @@ export class ThreadPool {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    Atomics.store(this.i32, Word.QUIT, 1);
-    Atomics.add(this.i32, Word.JOB, 1);
-    Atomics.notify(this.i32, Word.JOB);
-    this.supervisor.post({ role: 'quit' });
-    this.supervisor.terminate();
+    endThreads(this.i32);
+    this.supervisor.quit();
   }
+}
+
+/** Tell the threads to end: they wake on JOB, see QUIT and end themselves. */
+function endThreads(i32: Int32Array): void {
+  Atomics.store(i32, Word.QUIT, 1);
+  Atomics.add(i32, Word.JOB, 1);
+  Atomics.notify(i32, Word.JOB);
 }

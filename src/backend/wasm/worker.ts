@@ -4,7 +4,8 @@
 //    threads and watches them: a thread that stops during a call aborts the call (the
 //    caller is blocked in it and cannot see the thread go) and is started again;
 //  - a worker thread instantiates the kernel module over the shared memory and loops:
-//    wait for a job, run its kernel if it is in the job's team, report it finished.
+//    wait for a job, run its kernel if it is in the job's team, report it finished; it
+//    ends itself when the pool quits.
 // Runs under Node's worker_threads (an `eval` worker: CommonJS `require`) and as a
 // browser Worker. It imports nothing: everything it needs comes in its first message.
 
@@ -138,7 +139,8 @@ class Supervisor {
   }
 
   private lost(index: number, child: Child, why: string): void {
-    if (this.threads[index] !== child || this.quitting) return;
+    // a thread ends itself when the pool quits (the supervisor may not have heard yet)
+    if (this.threads[index] !== child || this.quitting || Atomics.load(this.i32, Word.QUIT) === 1) return;
     this.threads[index] = undefined;
     child.terminate(); // a browser worker outlives an uncaught error
     const i32 = this.i32;
@@ -193,7 +195,11 @@ function runThread(m: { index: number } & PoolInit): void {
     const job = Atomics.load(i32, Word.JOB);
     if (job === seen) continue;
     seen = job;
-    if (Atomics.load(i32, Word.QUIT) === 1) return;
+    if (Atomics.load(i32, Word.QUIT) === 1) {
+      // end now, before the supervisor is ended (see pool.ts startSupervisor)
+      port.close();
+      return;
+    }
     if (Atomics.load(i32, Word.START + index) !== job) continue; // not in this job's team
     if (Atomics.compareExchange(i32, Word.CRASH_FOR_TEST, index, 0) === index) {
       throw new Error(`weft worker thread ${index}: crashed for a test`); // uncaught, as a real crash
