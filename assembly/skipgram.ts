@@ -12,13 +12,20 @@
 // Updates: syn0 and syn1 in place (SGD, word2vec.c's order); stats (loss sum, pairs, kept
 // words) f64 accumulate, one row per thread.
 //
-// Threads (Hogwild, as word2vec.c and gensim): each thread of the team trains its own
-// sentences (the batch split by word count, see sentenceShare), with its own generator
-// state (rng [threads, 16] u32: 4 words used, one 64-byte line each, as the generator is
-// written at every draw), scratch and stats row (stats [threads, 8] f64, 3 used), and updates the shared syn0 and
-// syn1 without locks. Updates of threads that touch one row at once may interleave, so
-// a run on more than one thread is not reproducible; on one thread it is, and matches
-// the JS backend bit for bit.
+// Threads (Hogwild, as word2vec.c and gensim): each thread of the team trains the next
+// sentence nobody has taken (a shared counter: threads stay busy whatever the sentence
+// lengths and subsampling) with its own generator state (rng [threads, 16] u32: 4 words
+// used, a 64-byte line each, as the generator is written at every draw), scratch and
+// stats (stats [threads + 1, 8] f64: line 0 holds the sentence counter, line t + 1
+// thread t's 3 sums), and updates the shared syn0 and syn1 without locks. The output
+// rows of the most frequent words (hotRowCount; ids are by descending count) are drawn
+// as noise words by every thread all the time: written by two threads at once, such a
+// row's cache lines travel between cores at every update (measured: two threads trained
+// 1.1x one thread's words/s). So on a team each thread trains on its own copy of those
+// rows and adds what it changed to the shared rows every HOT_SYNC_CENTERS centers and at
+// the end of each sentence (syncHotRows), picking up the others' changes there. Runs on
+// more than one thread are not reproducible; on one thread they are, and match the JS
+// backend up to float rounding.
 //
 // Pairs follow word2vec.c: for center position i and context position j, the input row
 // is syn0[context] and the predicted word is the center, so every pair of one center
@@ -28,8 +35,17 @@
 // Draw order (src/backend/js/skipgram.ts makes the same draws in the same order):
 // per sentence, one u32 per word whose keep threshold is below 0xFFFFFFFF; per kept
 // center, one u32 for its reduced window (span = window - u32 % window), then with
-// sampled softmax two per try until S distinct candidates; per pair, with negative
-// sampling, two per negative.
+// sampled softmax two per try until S distinct candidates; with negative sampling, two
+// per negative per pair, or (shareNegatives) two per negative per center whose window
+// holds a context word.
+//
+// shareNegatives (negative sampling only): the center and its noise words, drawn once,
+// are the targets of every context word of the window (Ji et al. 2016, "Parallelizing
+// Word2Vec in Shared and Distributed Memory"; BlazingText's batch_skipgram). Each
+// context row is updated after its own pair, as in word2vec.c; each target row once,
+// after the window, by the sum of its gradients, all computed from the target rows as
+// the window found them. Hogwild threads then write the shared, frequently drawn output
+// rows once per window instead of once per pair: they contend for them far less.
 
 import { rngNextU32 } from "./rng";
 import { fmaF32x4 } from "./simd";
@@ -54,7 +70,17 @@ export const SIGMOID_TABLE_SIZE: i32 = 1000;
 // Scratch regions, in order (assembly/layout.ts), all private to a thread; the scratch
 // persists between calls (the sampled softmax's candidate stamps and their serial do).
 const S_NEU1E = 0, S_KEPT = 1, S_PAIR_TARGETS = 2, S_PAIR_DOTS = 3, S_CANDIDATES = 4, S_LOG_Q = 5, S_LOGITS = 6,
-  S_STAMPS = 7, S_SERIAL = 8, S_REGIONS = 9;
+  S_STAMPS = 7, S_SERIAL = 8, S_TARGET_DELTAS = 9, S_HOT = 10, S_HOT_SNAPSHOT = 11, S_REGIONS = 12;
+
+/** Floats of a thread's copy of the hot output rows (256 KB: with its snapshot, well inside L2). */
+const HOT_FLOATS: i32 = 262144;
+/** A thread syncs its hot rows with the shared ones after this many centers (and after each sentence). */
+const HOT_SYNC_CENTERS: i32 = 4096;
+
+/** Output rows a thread keeps a copy of on a team: the most frequent words (ids are by descending count). */
+function hotRowCount(vocabSize: i32, dim: i32): i32 {
+  return min(vocabSize, max(1, HOT_FLOATS / dim));
+}
 
 /** Floats (or i32) of one region, f64 so that an absurd size cannot wrap. */
 function regionFloats(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
@@ -67,6 +93,8 @@ function regionFloats(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampl
     case S_LOGITS: return sampled ? <f64>numSampled + 1 : loss == LOSS_SOFTMAX ? vocabSize : 0;
     case S_STAMPS: return sampled ? vocabSize : 0;
     case S_SERIAL: return sampled ? 1 : 0;
+    case S_TARGET_DELTAS: return loss == LOSS_NEGATIVE ? (<f64>negative + 1) * dim : 0; // shareNegatives: [k + 1, D]
+    case S_HOT: case S_HOT_SNAPSHOT: return loss == LOSS_NEGATIVE ? <f64>hotRowCount(vocabSize, dim) * dim : 0;
   }
   return 0;
 }
@@ -84,23 +112,32 @@ export function skipGramScratchFloats(
   return teamScratchFloats(regionFloats, 0, S_REGIONS, threads, loss, vocabSize, dim, numSampled, maxSentence, negative);
 }
 
+/** Output row `target`: this thread's copy when it is hot (ids below hotRows), else the shared row. */
+// @ts-ignore: decorator
+@inline function outputRow(syn1: usize, hot: usize, hotRows: i32, target: i32, rowBytes: usize): usize {
+  return target < hotRows ? hot + <usize>target * rowBytes : syn1 + <usize>target * rowBytes;
+}
+
+/** A thread's hot rows and their snapshot := the shared rows. */
+function loadHotRows(syn1: usize, hot: usize, snapshot: usize, hotRows: i32, dim: i32): void {
+  const bytes = <usize>hotRows * dim << 2;
+  memory.copy(hot, syn1, bytes);
+  memory.copy(snapshot, syn1, bytes);
+}
+
 /**
- * The first sentence of thread `index`'s share: the sentences that start in its
- * share of the batch's words (so the threads get about equal words, whatever the
- * sentence lengths, and every sentence goes to exactly one thread).
+ * Add what this thread changed in its hot rows since the last sync (hot - snapshot) to
+ * the shared rows, and start again from the result (which holds the other threads'
+ * synced changes too).
  */
-function sentenceShare(sentenceEnds: usize, sentences: i32, size: i32, index: i32): i32 {
-  if (index <= 0 || sentences == 0) return 0;
-  if (index >= size) return sentences;
-  const words = load<i32>(sentenceEnds + (<usize>(sentences - 1) << 2));
-  const from = <i32>(<i64>words * index / size);
-  let s = 0;
-  let start = 0;
-  while (s < sentences && start < from) {
-    start = load<i32>(sentenceEnds + (<usize>s << 2));
-    s++;
+function syncHotRows(syn1: usize, hot: usize, snapshot: usize, hotRows: i32, dim: i32): void {
+  const bytes = <usize>hotRows * dim << 2;
+  for (let o: usize = 0; o < bytes; o += 16) {
+    const v = f32x4.add(v128.load(syn1 + o), f32x4.sub(v128.load(hot + o), v128.load(snapshot + o)));
+    v128.store(syn1 + o, v);
+    v128.store(hot + o, v);
+    v128.store(snapshot + o, v);
   }
-  return s;
 }
 
 /** neu1e += g l2;  l2 += g l1   (one pass over the output row) */
@@ -139,8 +176,8 @@ function sentenceShare(sentenceEnds: usize, sentences: i32, size: i32, index: i3
  */
 // @ts-ignore: decorator
 @inline function pairNegative(
-  l1: usize, center: i32, alpha: f32, negative: i32, vocabSize: i32, dim: i32,
-  syn1: usize, aliasEntries: usize, sigmoidTable: usize, lossTable: usize, rng: usize, neu1e: usize, targets: usize, dots: usize,
+  l1: usize, center: i32, alpha: f32, negative: i32, vocabSize: i32, dim: i32, syn1: usize, hot: usize, hotRows: i32,
+  aliasEntries: usize, sigmoidTable: usize, lossTable: usize, rng: usize, neu1e: usize, targets: usize, dots: usize,
 ): f32 {
   const rowBytes = <usize>dim << 2;
   // targets[0] is the center (label 1), then the noise words that are not the center
@@ -153,13 +190,13 @@ function sentenceShare(sentenceEnds: usize, sentences: i32, size: i32, index: i3
     count++;
   }
   for (let d = 0; d < count; d++) {
-    store<f32>(dots + (<usize>d << 2), dotRow(l1, syn1 + <usize>load<i32>(targets + (<usize>d << 2)) * rowBytes, dim));
+    store<f32>(dots + (<usize>d << 2), dotRow(l1, outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes), dim));
   }
   zeroRow(neu1e, dim);
   let loss: f32 = 0;
   for (let d = 0; d < count; d++) {
     const target = load<i32>(targets + (<usize>d << 2));
-    const l2 = syn1 + <usize>target * rowBytes;
+    const l2 = outputRow(syn1, hot, hotRows, target, rowBytes);
     let f = load<f32>(dots + (<usize>d << 2));
     for (let e = 1; e < d; e++) {
       if (load<i32>(targets + (<usize>e << 2)) == target) {
@@ -190,6 +227,74 @@ function sentenceShare(sentenceEnds: usize, sentences: i32, size: i32, index: i3
     }
   }
   updateInputRow(l1, neu1e, dim);
+  return loss;
+}
+
+/** neu1e += g l2;  delta += g l1   (a target's gradient kept aside until the window ends) */
+// @ts-ignore: decorator
+@inline function accumulateTarget(g: f32, l1: usize, l2: usize, neu1e: usize, delta: usize, dim: i32): void {
+  const gv = f32x4.splat(g);
+  for (let k = 0; k < dim; k += 4) {
+    const o = <usize>k << 2;
+    v128.store(neu1e + o, fmaF32x4(gv, v128.load(l2 + o), v128.load(neu1e + o)));
+    v128.store(delta + o, fmaF32x4(gv, v128.load(l1 + o), v128.load(delta + o)));
+  }
+}
+
+/**
+ * The window of kept[i] with shared negatives (see the header): the targets are the
+ * center and its noise words (drawn here); contexts kept[first..last] but i. Returns the
+ * window's loss.
+ */
+function windowNegative(
+  kept: usize, i: i32, first: i32, last: i32, center: i32, alpha: f32, negative: i32, vocabSize: i32, dim: i32,
+  syn0: usize, syn1: usize, hot: usize, hotRows: i32, aliasEntries: usize, sigmoidTable: usize, lossTable: usize, rng: usize,
+  neu1e: usize, targets: usize, deltas: usize,
+): f32 {
+  const rowBytes = <usize>dim << 2;
+  store<i32>(targets, center);
+  let count = 1;
+  for (let d = 0; d < negative; d++) {
+    const target = aliasDraw(aliasEntries, vocabSize, rng);
+    if (target == center) continue;
+    store<i32>(targets + (<usize>count << 2), target);
+    count++;
+  }
+  memory.fill(deltas, 0, <usize>count * rowBytes);
+  let loss: f32 = 0;
+  for (let j = first; j <= last; j++) {
+    if (j == i) continue;
+    const l1 = syn0 + <usize>load<i32>(kept + (<usize>j << 2)) * rowBytes;
+    zeroRow(neu1e, dim);
+    for (let d = 0; d < count; d++) {
+      const l2 = outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes);
+      const f = dotRow(l1, l2, dim);
+      let sig: f32, minusLogSig: f32;
+      if (f > SIGMOID_MAX_EXP) {
+        sig = 1;
+        minusLogSig = 0;
+      } else if (f < -SIGMOID_MAX_EXP) {
+        sig = 0;
+        minusLogSig = -f;
+      } else {
+        const at = tableIndex(f) << 2;
+        sig = load<f32>(sigmoidTable + at);
+        minusLogSig = load<f32>(lossTable + at);
+      }
+      const delta = deltas + <usize>d * rowBytes;
+      if (d == 0) {
+        loss += minusLogSig;
+        accumulateTarget((1 - sig) * alpha, l1, l2, neu1e, delta, dim);
+      } else {
+        loss += f + minusLogSig;
+        accumulateTarget(-sig * alpha, l1, l2, neu1e, delta, dim);
+      }
+    }
+    updateInputRow(l1, neu1e, dim);
+  }
+  for (let d = 0; d < count; d++) {
+    updateInputRow(outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes), deltas + <usize>d * rowBytes, dim);
+  }
   return loss;
 }
 
@@ -278,7 +383,7 @@ export function skipGramTrain(
   loss: i32, vocabSize: i32, dim: i32, window: i32, negative: i32, numSampled: i32,
   syn0: usize, syn1: usize, keepThreshold: usize, aliasEntries: usize, noiseProbability: usize,
   sigmoidTable: usize, lossTable: usize, rng: usize, scratch: usize, maxSentence: i32,
-  ids: usize, sentenceEnds: usize, alphas: usize, sentences: i32, stats: usize,
+  ids: usize, sentenceEnds: usize, alphas: usize, sentences: i32, stats: usize, shareNegatives: i32,
 ): void {
   const rowBytes = <usize>dim << 2;
   const thread = teamThread(), size = teamSize();
@@ -291,17 +396,26 @@ export function skipGramTrain(
   const logits = region(scratch, S_LOGITS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const stamps = region(scratch, S_STAMPS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const serialSlot = region(scratch, S_SERIAL, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const targetDeltas = region(scratch, S_TARGET_DELTAS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const windows = loss == LOSS_NEGATIVE && shareNegatives != 0;
+  // on a team, each thread works on its own copy of the hot output rows (see the header)
+  const hot = region(scratch, S_HOT, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const hotSnapshot = region(scratch, S_HOT_SNAPSHOT, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const hotRows = size > 1 && loss == LOSS_NEGATIVE ? hotRowCount(vocabSize, dim) : 0;
+  if (hotRows > 0) loadHotRows(syn1, hot, hotSnapshot, hotRows, dim);
+  let sinceSync = 0;
   // one cache line per thread: threads writing one line would stall each other at every draw
   rng += <usize>thread << 6;
-  stats += <usize>thread << 6;
-  const firstSentence = sentenceShare(sentenceEnds, sentences, size, thread);
-  const endSentence = sentenceShare(sentenceEnds, sentences, size, thread + 1);
+  const nextSentence = stats; // i32, 0 when the call starts
+  stats += <usize>(thread + 1) << 6;
 
   let lossSum: f64 = 0;
   let pairs: f64 = 0;
   let keptWords: f64 = 0;
-  let start = firstSentence == 0 ? 0 : load<i32>(sentenceEnds + (<usize>(firstSentence - 1) << 2));
-  for (let s = firstSentence; s < endSentence; s++) {
+  for (let alone = 0; ; alone++) {
+    const s = size > 1 ? atomic.add<i32>(nextSentence, 1) : alone;
+    if (s >= sentences) break;
+    const start = s == 0 ? 0 : load<i32>(sentenceEnds + (<usize>(s - 1) << 2));
     const end = load<i32>(sentenceEnds + (<usize>s << 2));
     const alpha = load<f32>(alphas + (<usize>s << 2));
     // subsampling: keep w when a u32 draw <= keepThreshold[w]
@@ -315,6 +429,10 @@ export function skipGramTrain(
     }
     keptWords += n;
     for (let i = 0; i < n; i++) {
+      if (hotRows > 0 && ++sinceSync == HOT_SYNC_CENTERS) {
+        syncHotRows(syn1, hot, hotSnapshot, hotRows, dim);
+        sinceSync = 0;
+      }
       const center = load<i32>(kept + (<usize>i << 2));
       const span = window - <i32>(rngNextU32(rng) % <u32>window);
       let centerLogQ: f32 = 0;
@@ -323,13 +441,22 @@ export function skipGramTrain(
       }
       const first = max(0, i - span);
       const last = min(n - 1, i + span);
+      if (windows) {
+        if (last == first) continue; // no context word: no draws
+        lossSum += windowNegative(
+          kept, i, first, last, center, alpha, negative, vocabSize, dim, syn0, syn1, hot, hotRows, aliasEntries, sigmoidTable, lossTable, rng,
+          neu1e, pairTargets, targetDeltas,
+        );
+        pairs += last - first;
+        continue;
+      }
       for (let j = first; j <= last; j++) {
         if (j == i) continue;
         const l1 = syn0 + <usize>load<i32>(kept + (<usize>j << 2)) * rowBytes;
         let pairLoss: f32;
         if (loss == LOSS_NEGATIVE) {
           pairLoss = pairNegative(
-            l1, center, alpha, negative, vocabSize, dim, syn1, aliasEntries, sigmoidTable, lossTable, rng, neu1e, pairTargets, pairDots,
+            l1, center, alpha, negative, vocabSize, dim, syn1, hot, hotRows, aliasEntries, sigmoidTable, lossTable, rng, neu1e, pairTargets, pairDots,
           );
         } else if (loss == LOSS_SAMPLED) {
           pairLoss = pairSampled(l1, center, alpha, numSampled, dim, syn1, candidates, logQ, centerLogQ, logits, neu1e);
@@ -340,7 +467,10 @@ export function skipGramTrain(
         pairs++;
       }
     }
-    start = end;
+    if (hotRows > 0) {
+      syncHotRows(syn1, hot, hotSnapshot, hotRows, dim);
+      sinceSync = 0;
+    }
   }
   store<f64>(stats, load<f64>(stats) + lossSum);
   store<f64>(stats, load<f64>(stats, 8) + pairs, 8);

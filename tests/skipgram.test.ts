@@ -236,11 +236,11 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     expect(weft.memory().liveBytes).toBe(0);
   });
 
-  for (const loss of ['negative', 'sampled-softmax', 'softmax'] as const) {
-    it(`trains the same vectors as the JS backend (${loss})`, async () => {
+  for (const [loss, shareNegatives] of [['negative', false], ['negative', true], ['sampled-softmax', undefined], ['softmax', undefined]] as const) {
+    it(`trains the same vectors as the JS backend (${loss}${shareNegatives ? ', shared negatives' : ''})`, async () => {
       // the exact softmax costs O(V) per pair: a shorter corpus and fewer words for it
       const corpus = loss === 'softmax' ? LEE.slice(0, 15).join('\n') : LEE_SMALL;
-      const options: SkipGramOptions = { ...SMALL, loss, numSampled: 12, minCount: loss === 'softmax' ? 4 : 3 };
+      const options: SkipGramOptions = { ...SMALL, loss, numSampled: 12, minCount: loss === 'softmax' ? 4 : 3, shareNegatives };
       const reference = await referenceRun(options, corpus);
       const model = weft.skipGram(options);
       const summary = await model.train(corpus);
@@ -365,6 +365,8 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     expectWeftError(() => weft.skipGram({ alpha: 0.01, minAlpha: 0.1 }), 'RANGE', /minAlpha/);
     expectWeftError(() => weft.skipGram({ negative: 0 }), 'RANGE', /negative/);
     expectWeftError(() => weft.skipGram({ seed: NaN }), 'OPTION', /seed/);
+    expectWeftError(() => weft.skipGram({ shareNegatives: 1 as never }), 'OPTION', /shareNegatives: expected a boolean/);
+    expectWeftError(() => weft.skipGram({ loss: 'sampled-softmax', shareNegatives: true }), 'OPTION', /with loss 'negative' only/);
     function* once() {
       yield 'a b c';
     }

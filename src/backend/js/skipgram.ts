@@ -17,12 +17,16 @@ function tableIndex(x: number): number {
 }
 
 class JsSkipGramTables implements SkipGramTables {
+  readonly threads = 1;
   private syn0: Float32Array;
   private syn1: Float32Array;
   private readonly rng: Rng;
   private readonly neu1e: Float32Array;
   private kept: Int32Array;
   private readonly logits: Float64Array;
+  /** shareNegatives: the window's targets and their gradients [k + 1, dim]. */
+  private readonly targets: Int32Array;
+  private readonly deltas: Float32Array;
   private disposed = false;
 
   constructor(private readonly setup: SkipGramSetup) {
@@ -33,6 +37,8 @@ class JsSkipGramTables implements SkipGramTables {
     this.neu1e = new Float32Array(dim);
     this.kept = new Int32Array(0);
     this.logits = new Float64Array(loss === 'softmax' ? vocabSize : loss === 'sampled-softmax' ? numSampled + 1 : 0);
+    this.targets = new Int32Array(loss === 'negative' ? setup.negative + 1 : 0);
+    this.deltas = new Float32Array(this.targets.length * dim);
   }
 
   private aliasDraw(): number {
@@ -44,6 +50,8 @@ class JsSkipGramTables implements SkipGramTables {
   train(batch: SkipGramBatch): SkipGramBatchStats {
     this.checkLive();
     const { keepThreshold, window, loss, numSampled } = this.setup;
+    // one thread here: shared negatives only when asked for
+    const windows = loss === 'negative' && this.setup.shareNegatives === true;
     const { ids, sentenceEnds, alphas, sentences } = batch;
     let kept = this.kept;
     let lossSum = 0, pairs = 0, keptWords = 0;
@@ -68,6 +76,12 @@ class JsSkipGramTables implements SkipGramTables {
         let centerLogQ = 0;
         if (loss === 'sampled-softmax') centerLogQ = this.drawCandidates(center, candidates, logQ);
         const first = Math.max(0, i - span), last = Math.min(n - 1, i + span);
+        if (windows) {
+          if (last === first) continue; // no context word: no draws
+          lossSum += this.windowNegative(kept, i, first, last, alpha);
+          pairs += last - first;
+          continue;
+        }
         for (let j = first; j <= last; j++) {
           if (j === i) continue;
           const context = kept[j];
@@ -131,6 +145,46 @@ class JsSkipGramTables implements SkipGramTables {
       this.updateOutputRow(f32((label - sig) * alpha), l1, target);
     }
     this.updateInputRow(l1);
+    return loss;
+  }
+
+  /** The window of kept[i] with shared negatives: see assembly/skipgram.ts. */
+  private windowNegative(kept: Int32Array, i: number, first: number, last: number, alpha: number): number {
+    const { dim, negative, sigmoidTable, minusLogSigmoidTable } = this.setup;
+    const { syn0, syn1, neu1e, targets, deltas } = this;
+    const center = kept[i];
+    targets[0] = center;
+    let count = 1;
+    for (let d = 0; d < negative; d++) {
+      const target = this.aliasDraw();
+      if (target !== center) targets[count++] = target;
+    }
+    deltas.fill(0, 0, count * dim);
+    let loss = 0;
+    for (let j = first; j <= last; j++) {
+      if (j === i) continue;
+      const l1 = kept[j] * dim;
+      neu1e.fill(0);
+      for (let d = 0; d < count; d++) {
+        const l2 = targets[d] * dim;
+        const f = this.dot(l1, targets[d]);
+        const at = f > MAX_EXP || f < -MAX_EXP ? -1 : tableIndex(f);
+        const sig = at < 0 ? (f > 0 ? 1 : 0) : sigmoidTable[at];
+        const minusLogSig = at < 0 ? (f > 0 ? 0 : -f) : minusLogSigmoidTable[at];
+        const label = d === 0 ? 1 : 0;
+        loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
+        const g = f32((label - sig) * alpha);
+        for (let k = 0; k < dim; k++) {
+          neu1e[k] += g * syn1[l2 + k];
+          deltas[d * dim + k] += g * syn0[l1 + k];
+        }
+      }
+      this.updateInputRow(l1);
+    }
+    for (let d = 0; d < count; d++) {
+      const l2 = targets[d] * dim;
+      for (let k = 0; k < dim; k++) syn1[l2 + k] += deltas[d * dim + k];
+    }
     return loss;
   }
 

@@ -27,7 +27,7 @@ class WasmSkipGramTables implements SkipGramTables {
   private readonly stats: number;
   private readonly scratch: number;
   /** Threads a batch trains on at most (each has a generator state, a stats row and scratch). */
-  private readonly threads: number;
+  readonly threads: number;
   private disposed = false;
 
   constructor(private readonly instance: WasmInstance, private readonly setup: SkipGramSetup) {
@@ -44,11 +44,12 @@ class WasmSkipGramTables implements SkipGramTables {
       this.sigmoidTable = this.copyIn(setup.sigmoidTable, 'skip-gram sigmoid table');
       this.lossTable = this.copyIn(setup.minusLogSigmoidTable, 'skip-gram loss table');
       // a 64-byte line per thread (16 words, 8 f64) for its generator state and its stats
+      // (after a line for the kernel's sentence counter)
       const rngStates = new Uint32Array(16 * this.threads);
       rngStates.set(setup.rngState);
       for (let t = 1; t < this.threads; t++) rngStates.set(streamState(setup.rngState, t), 16 * t);
       this.rng = this.copyIn(rngStates, 'skip-gram generator states');
-      this.stats = this.alloc(64 * this.threads, 'skip-gram stats');
+      this.stats = this.alloc(64 * (this.threads + 1), 'skip-gram stats');
       const scratchBytes = 4 * instance.exports.skipGramScratchFloats({
         loss: LOSS_CODE[setup.loss], vocabSize, dim: this.stride, numSampled: setup.numSampled,
         maxSentence: MAX_SENTENCE_WORDS, negative: setup.negative, threads: this.threads,
@@ -103,7 +104,7 @@ class WasmSkipGramTables implements SkipGramTables {
     this.checkLive();
     const { instance, setup } = this;
     return instance.call((call) => {
-      new Float64Array(instance.memory.buffer, this.stats, 8 * this.threads).fill(0);
+      new Float64Array(instance.memory.buffer, this.stats, 8 * (this.threads + 1)).fill(0);
       call.run('skipGramTrain', {
         loss: LOSS_CODE[setup.loss], vocabSize: setup.vocabSize, dim: this.stride, window: setup.window,
         negative: setup.negative, numSampled: setup.numSampled,
@@ -113,14 +114,14 @@ class WasmSkipGramTables implements SkipGramTables {
         ids: call.input(batch.ids, 'skip-gram batch ids'),
         sentenceEnds: call.input(batch.sentenceEnds, 'skip-gram batch sentence ends'),
         alphas: call.input(batch.alphas, 'skip-gram batch learning rates'),
-        sentences: batch.sentences, stats: this.stats,
+        sentences: batch.sentences, stats: this.stats, shareNegatives: +(setup.shareNegatives ?? this.threads > 1),
       }, this.work(batch), this.threads);
-      const stats = new Float64Array(instance.memory.buffer, this.stats, 8 * this.threads);
+      const stats = new Float64Array(instance.memory.buffer, this.stats, 8 * (this.threads + 1));
       const sums = { lossSum: 0, pairs: 0, keptWords: 0 };
-      for (let t = 0; t < this.threads; t++) {
-        sums.lossSum += stats[8 * t];
-        sums.pairs += stats[8 * t + 1];
-        sums.keptWords += stats[8 * t + 2];
+      for (let line = 8; line < stats.length; line += 8) {
+        sums.lossSum += stats[line];
+        sums.pairs += stats[line + 1];
+        sums.keptWords += stats[line + 2];
       }
       return sums;
     });

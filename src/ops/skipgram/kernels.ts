@@ -48,6 +48,12 @@ export interface SkipGramSetup {
    * threads). On one thread training is reproducible and the same on every backend.
    */
   workers: number;
+  /**
+   * Negative sampling with one set of noise words per center word, shared by its
+   * context words (assembly/skipgram.ts); undefined: when a batch may train on more
+   * than one thread.
+   */
+  shareNegatives: boolean | undefined;
 }
 
 export interface SkipGramBatch {
@@ -70,6 +76,8 @@ export interface SkipGramBatchStats {
 
 /** Model tables owned by a backend (WASM heap blocks, or JS arrays). */
 export interface SkipGramTables {
+  /** Threads a batch trains on at most (1: deterministic). */
+  readonly threads: number;
   /** Train on one batch (the kernel skipGramTrain). */
   train(batch: SkipGramBatch): SkipGramBatchStats;
   /** [V, dim], a fresh copy. */

@@ -19,6 +19,7 @@ export interface SetupOptions {
   numSampled: number;
   sample: number;
   workers: number;
+  shareNegatives: boolean | undefined;
 }
 
 /** σ and -log σ at x_i = (2i / SIZE - 1) MAX_EXP, i = 0..SIZE (word2vec.c's EXP_TABLE). */
