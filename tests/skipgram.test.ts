@@ -415,6 +415,21 @@ describe.skipIf(RELAXED_PROJECT)('skipGram on threads (Hogwild)', () => {
     expectWeftError(() => pooled.skipGram({ workers: 1.5 }), 'OPTION', /workers/);
   });
 
+  it('ops called while training awaits between batches run on the same pool, with their one-thread bits', async () => {
+    const a = single.randn([256, 300], 3), b = single.randn([300, 200], 4); // 31M flops: a team of 2
+    const expected = single.matmul(a, b).data;
+    const model = pooled.skipGram({ ...SMALL, epochs: 3, batchWords: 500 });
+    let calls = 0;
+    await model.train(LEE_SMALL, {
+      onProgress: () => {
+        calls++;
+        expect(pooled.matmul(a, b).data).toEqual(expected);
+      },
+    });
+    expect(calls).toBeGreaterThanOrEqual(6); // after every batch (two an epoch here)
+    model.dispose();
+  });
+
   it('two threads learn what one does: same words, other draws, the same separation within noise', async () => {
     const options: SkipGramOptions = { dim: 32, window: 5, negative: 5, minCount: 5, sample: 1e-3, epochs: 4, seed: 1 };
     const hogwild = pooled.skipGram(options);

@@ -1,4 +1,4 @@
-// Threads: every op returns the same bits for any thread count (1, 2, 3), at awkward
+// Threads: every op returns the same bits for any thread count (1, 2, 3, 8), at awkward
 // sizes where a team splits work unevenly (fewer rows than threads, one head, T smaller
 // than a block). Teams are forced onto tiny calls (minWorkPerThread = 0), which the
 // pool would otherwise run on one thread.
@@ -22,7 +22,7 @@ async function until(condition: () => boolean, ms = 10_000): Promise<void> {
 }
 
 const variant = RELAXED_PROJECT ? 'relaxed' : 'simd';
-const THREADS = [1, 2, 3] as const;
+const THREADS = [1, 2, 3, 8] as const;
 
 /** The WASM instance behind a weft object (its pool, its thread policy). */
 export function wasmInstanceOf(weft: Weft): WasmInstance {
@@ -119,7 +119,7 @@ function cases(): Case[] {
   return list;
 }
 
-describe('the same bits for 1, 2 and 3 threads', () => {
+describe('the same bits for 1, 2, 3 and 8 threads', () => {
   const wefts: Weft[] = [];
   const all = cases();
   beforeAll(async () => {
