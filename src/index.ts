@@ -60,7 +60,8 @@ export interface CreateWeftOptions {
    * the cores the runtime reports; one where threads cannot run, `features.threadsReason`
    * says why) or an integer >= 1 (where threads cannot run, a number > 1 throws
    * UNSUPPORTED naming the reason). Results are the same bits for any count, except
-   * skip-gram training, which is Hogwild with more than one thread.
+   * skip-gram training, which is Hogwild with more than one thread (`skipGram({ workers: 1 })`
+   * trains reproducibly on a pool). `threads: 1` starts no worker and keeps an unshared memory.
    */
   threads?: 'auto' | number;
   /**
