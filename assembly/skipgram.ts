@@ -166,6 +166,36 @@ function syncHotRows(syn1: usize, hot: usize, snapshot: usize, hotRows: i32, dim
   for (let k = 0; k < dim; k += 4) v128.store(row + (<usize>k << 2), f32x4.splat(0));
 }
 
+/** The loss of the last targetGradient call (its second result; globals are per thread). */
+let targetLoss: f32 = 0;
+
+/**
+ * g = (label - σ(f)) alpha for the center (label 1) or a noise word (label 0), σ from the
+ * table, clamped to 0 / 1 outside it (word2vec.c); sets targetLoss to -log σ(f) for the
+ * center, -log σ(-f) = f - log σ(f) for a noise word.
+ */
+// @ts-ignore: decorator
+@inline function targetGradient(f: f32, center: bool, alpha: f32, sigmoidTable: usize, lossTable: usize): f32 {
+  let sig: f32, minusLogSig: f32;
+  if (f > SIGMOID_MAX_EXP) {
+    sig = 1;
+    minusLogSig = 0;
+  } else if (f < -SIGMOID_MAX_EXP) {
+    sig = 0;
+    minusLogSig = -f;
+  } else {
+    const at = tableIndex(f) << 2;
+    sig = load<f32>(sigmoidTable + at);
+    minusLogSig = load<f32>(lossTable + at);
+  }
+  if (center) {
+    targetLoss = minusLogSig;
+    return (1 - sig) * alpha;
+  }
+  targetLoss = f + minusLogSig;
+  return -sig * alpha;
+}
+
 /**
  * One (context -> center) pair with negative sampling; returns its loss.
  * word2vec.c draws a noise word, computes its dot product, updates its row, then draws
@@ -204,27 +234,8 @@ function syncHotRows(syn1: usize, hot: usize, snapshot: usize, hotRows: i32, dim
         break;
       }
     }
-    // g = (label - σ(f)) alpha, σ clamped to 0 / 1 outside the table (word2vec.c);
-    // loss -log σ(f) for the center, -log σ(-f) = f - log σ(f) for a noise word
-    let sig: f32, minusLogSig: f32;
-    if (f > SIGMOID_MAX_EXP) {
-      sig = 1;
-      minusLogSig = 0;
-    } else if (f < -SIGMOID_MAX_EXP) {
-      sig = 0;
-      minusLogSig = -f;
-    } else {
-      const at = tableIndex(f) << 2;
-      sig = load<f32>(sigmoidTable + at);
-      minusLogSig = load<f32>(lossTable + at);
-    }
-    if (d == 0) {
-      loss += minusLogSig;
-      updateOutputRow((1 - sig) * alpha, l1, l2, neu1e, dim);
-    } else {
-      loss += f + minusLogSig;
-      updateOutputRow(-sig * alpha, l1, l2, neu1e, dim);
-    }
+    updateOutputRow(targetGradient(f, d == 0, alpha, sigmoidTable, lossTable), l1, l2, neu1e, dim);
+    loss += targetLoss;
   }
   updateInputRow(l1, neu1e, dim);
   return loss;
@@ -268,27 +279,9 @@ function windowNegative(
     zeroRow(neu1e, dim);
     for (let d = 0; d < count; d++) {
       const l2 = outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes);
-      const f = dotRow(l1, l2, dim);
-      let sig: f32, minusLogSig: f32;
-      if (f > SIGMOID_MAX_EXP) {
-        sig = 1;
-        minusLogSig = 0;
-      } else if (f < -SIGMOID_MAX_EXP) {
-        sig = 0;
-        minusLogSig = -f;
-      } else {
-        const at = tableIndex(f) << 2;
-        sig = load<f32>(sigmoidTable + at);
-        minusLogSig = load<f32>(lossTable + at);
-      }
-      const delta = deltas + <usize>d * rowBytes;
-      if (d == 0) {
-        loss += minusLogSig;
-        accumulateTarget((1 - sig) * alpha, l1, l2, neu1e, delta, dim);
-      } else {
-        loss += f + minusLogSig;
-        accumulateTarget(-sig * alpha, l1, l2, neu1e, delta, dim);
-      }
+      const g = targetGradient(dotRow(l1, l2, dim), d == 0, alpha, sigmoidTable, lossTable);
+      accumulateTarget(g, l1, l2, neu1e, deltas + <usize>d * rowBytes, dim);
+      loss += targetLoss;
     }
     updateInputRow(l1, neu1e, dim);
   }
