@@ -166,6 +166,20 @@ function syncHotRows(syn1: usize, hot: usize, snapshot: usize, hotRows: i32, dim
   for (let k = 0; k < dim; k += 4) v128.store(row + (<usize>k << 2), f32x4.splat(0));
 }
 
+/** targets[0] = the center (label 1), then the `negative` noise draws that are not the center; returns their count. */
+// @ts-ignore: decorator
+@inline function drawTargets(center: i32, negative: i32, vocabSize: i32, aliasEntries: usize, rng: usize, targets: usize): i32 {
+  store<i32>(targets, center);
+  let count = 1;
+  for (let d = 0; d < negative; d++) {
+    const target = aliasDraw(aliasEntries, vocabSize, rng);
+    if (target == center) continue;
+    store<i32>(targets + (<usize>count << 2), target);
+    count++;
+  }
+  return count;
+}
+
 /** The loss of the last targetGradient call (its second result; globals are per thread). */
 let targetLoss: f32 = 0;
 
@@ -210,15 +224,7 @@ let targetLoss: f32 = 0;
   aliasEntries: usize, sigmoidTable: usize, lossTable: usize, rng: usize, neu1e: usize, targets: usize, dots: usize,
 ): f32 {
   const rowBytes = <usize>dim << 2;
-  // targets[0] is the center (label 1), then the noise words that are not the center
-  store<i32>(targets, center);
-  let count = 1;
-  for (let d = 0; d < negative; d++) {
-    const target = aliasDraw(aliasEntries, vocabSize, rng);
-    if (target == center) continue;
-    store<i32>(targets + (<usize>count << 2), target);
-    count++;
-  }
+  const count = drawTargets(center, negative, vocabSize, aliasEntries, rng, targets);
   for (let d = 0; d < count; d++) {
     store<f32>(dots + (<usize>d << 2), dotRow(l1, outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes), dim));
   }
@@ -263,14 +269,7 @@ function windowNegative(
   neu1e: usize, targets: usize, deltas: usize,
 ): f32 {
   const rowBytes = <usize>dim << 2;
-  store<i32>(targets, center);
-  let count = 1;
-  for (let d = 0; d < negative; d++) {
-    const target = aliasDraw(aliasEntries, vocabSize, rng);
-    if (target == center) continue;
-    store<i32>(targets + (<usize>count << 2), target);
-    count++;
-  }
+  const count = drawTargets(center, negative, vocabSize, aliasEntries, rng, targets);
   memory.fill(deltas, 0, <usize>count * rowBytes);
   let loss: f32 = 0;
   for (let j = first; j <= last; j++) {
