@@ -8,7 +8,6 @@ import { loadTfjsWasm, type Tf } from './peers/tfjs.js';
 import { measurePeak, type Peak } from './peak.js';
 import { StatusLine } from '../src/cli/progress.js';
 import type { VegaLiteSpec } from './plot.js';
-import type { ThreadSpeedup } from './threads.js';
 
 export interface Implementation {
   /** Column label: 'wasm-relaxed', 'wasm-simd' or 'js'. */
@@ -83,4 +82,21 @@ export async function createBenchContext(quick: boolean, progress: StatusLine): 
 export function disposeBenchContext(ctx: BenchContext): void {
   for (const impl of ctx.impls) impl.weft.dispose();
   ctx.threaded?.weft.dispose();
+}
+
+/** One row measured on 1 and N threads. */
+export interface ThreadSpeedup {
+  /** The family's slug. */
+  family: string;
+  /** The row, as the table names it (e.g. '1024x1024x1024', 'windowed [128,128] T=4096'). */
+  row: string;
+  threads: number;
+  /** One-thread time over N-thread time (or N-thread rate over one-thread rate). */
+  speedup: number;
+}
+
+/** The parallel peak probe's result, as the notes and the report's plot use it. */
+export interface ProbeSpeedup {
+  threads: number;
+  speedup: number;
 }

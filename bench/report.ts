@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { FamilyTable } from './context.js';
 import { renderMarkdownTable } from './harness.js';
 import { renderSvg, speedupChart, type VegaLiteSpec } from './plot.js';
-import type { ProbeSpeedup } from './threads.js';
+import type { ProbeSpeedup } from './context.js';
 
 /** One line describing where the numbers come from. */
 export function describeMachine(): string {

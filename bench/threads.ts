@@ -5,25 +5,8 @@
 // against the one the parallel peak probe reached in the same run.
 
 import type { Weft } from '../src/index.js';
-import type { BenchContext, ThreadedImplementation } from './context.js';
+import type { BenchContext, ProbeSpeedup, ThreadSpeedup, ThreadedImplementation } from './context.js';
 import type { Cell } from './harness.js';
-
-/** One row measured on 1 and N threads. */
-export interface ThreadSpeedup {
-  /** The family's slug. */
-  family: string;
-  /** The row, as the table names it (e.g. '1024x1024x1024', 'windowed [128,128] T=4096'). */
-  row: string;
-  threads: number;
-  /** One-thread time over N-thread time (or N-thread rate over one-thread rate). */
-  speedup: number;
-}
-
-/** The parallel peak probe's result, as the notes and the report's plot use it. */
-export interface ProbeSpeedup {
-  threads: number;
-  speedup: number;
-}
 
 const times = (x: number) => `${x.toFixed(2)}x`;
 const percent = (part: number, whole: number) => `${Math.round((100 * part) / whole)}%`;
