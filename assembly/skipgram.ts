@@ -48,7 +48,7 @@
 // rows once per window instead of once per pair: they contend for them far less.
 
 import { rngNextU32 } from "./rng";
-import { fmaF32x4 } from "./simd";
+import { fmaF32x4, hsumF32x4 } from "./simd";
 import { aliasDraw } from "./sampling";
 import { dotRow } from "./rows";
 import { softmaxRowInPlace } from "./softmax";
@@ -72,6 +72,9 @@ export const SIGMOID_TABLE_SIZE: i32 = 1000;
 const S_NEU1E = 0, S_KEPT = 1, S_PAIR_TARGETS = 2, S_PAIR_DOTS = 3, S_CANDIDATES = 4, S_LOG_Q = 5, S_LOGITS = 6,
   S_STAMPS = 7, S_SERIAL = 8, S_TARGET_DELTAS = 9, S_HOT = 10, S_HOT_SNAPSHOT = 11, S_REGIONS = 12;
 
+/** shareNegatives: context words trained together (their rows updated after the block). */
+const CONTEXT_BLOCK: i32 = 4;
+
 /** Floats of a thread's copy of the hot output rows (256 KB: with its snapshot, well inside L2). */
 const HOT_FLOATS: i32 = 262144;
 /** A thread syncs its hot rows with the shared ones after this many centers (and after each sentence). */
@@ -86,7 +89,7 @@ function hotRowCount(vocabSize: i32, dim: i32): i32 {
 function regionFloats(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
   const sampled = loss == LOSS_SAMPLED;
   switch (region) {
-    case S_NEU1E: return dim;
+    case S_NEU1E: return <f64>CONTEXT_BLOCK * dim; // [CONTEXT_BLOCK, D]: shareNegatives' context blocks
     case S_KEPT: return maxSentence;
     case S_PAIR_TARGETS: case S_PAIR_DOTS: return <f64>negative + 1; // negative sampling: [k + 1] ids and their dot products
     case S_CANDIDATES: case S_LOG_Q: return sampled ? numSampled : 0;
@@ -260,8 +263,10 @@ let targetLoss: f32 = 0;
 
 /**
  * The window of kept[i] with shared negatives (see the header): the targets are the
- * center and its noise words (drawn here); contexts kept[first..last] but i. Returns the
- * window's loss.
+ * center and its noise words (drawn here); the contexts, kept[first..last] but i, go in
+ * blocks of CONTEXT_BLOCK (then one of two, then one), each block's rows updated after
+ * the block: with the targets, a block is a small matrix product (each target row is
+ * loaded once for the block, not once per context). Returns the window's loss.
  */
 function windowNegative(
   kept: usize, i: i32, first: i32, last: i32, center: i32, alpha: f32, negative: i32, vocabSize: i32, dim: i32,
@@ -272,7 +277,38 @@ function windowNegative(
   const count = drawTargets(center, negative, vocabSize, aliasEntries, rng, targets);
   memory.fill(deltas, 0, <usize>count * rowBytes);
   let loss: f32 = 0;
-  for (let j = first; j <= last; j++) {
+  let j = first;
+  // blocks of four context positions (i skipped)
+  for (;;) {
+    let p0 = j;
+    if (p0 == i) p0++;
+    let p1 = p0 + 1;
+    if (p1 == i) p1++;
+    let p2 = p1 + 1;
+    if (p2 == i) p2++;
+    let p3 = p2 + 1;
+    if (p3 == i) p3++;
+    if (p3 > last) break;
+    loss += contextBlock(
+      syn0 + <usize>load<i32>(kept + (<usize>p0 << 2)) * rowBytes, syn0 + <usize>load<i32>(kept + (<usize>p1 << 2)) * rowBytes,
+      syn0 + <usize>load<i32>(kept + (<usize>p2 << 2)) * rowBytes, syn0 + <usize>load<i32>(kept + (<usize>p3 << 2)) * rowBytes,
+      count, alpha, dim, syn1, hot, hotRows, sigmoidTable, lossTable, neu1e, targets, deltas,
+    );
+    j = p3 + 1;
+  }
+  // then a block of two, then one
+  let p0 = j;
+  if (p0 == i) p0++;
+  let p1 = p0 + 1;
+  if (p1 == i) p1++;
+  if (p1 <= last) {
+    loss += contextPair(
+      syn0 + <usize>load<i32>(kept + (<usize>p0 << 2)) * rowBytes, syn0 + <usize>load<i32>(kept + (<usize>p1 << 2)) * rowBytes,
+      count, alpha, dim, syn1, hot, hotRows, sigmoidTable, lossTable, neu1e, targets, deltas,
+    );
+    j = p1 + 1;
+  }
+  for (; j <= last; j++) {
     if (j == i) continue;
     const l1 = syn0 + <usize>load<i32>(kept + (<usize>j << 2)) * rowBytes;
     zeroRow(neu1e, dim);
@@ -287,6 +323,94 @@ function windowNegative(
   for (let d = 0; d < count; d++) {
     updateInputRow(outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes), deltas + <usize>d * rowBytes, dim);
   }
+  return loss;
+}
+
+/**
+ * Four context rows a, b, c, e against the window's targets: per target, the four dot
+ * products in one pass over its row, then in a second pass the four contexts' gradients
+ * (neu1e rows 0..3) and the target's (delta += sum of g l1). The context rows are updated
+ * at the end. Returns the block's loss.
+ */
+function contextBlock(
+  a: usize, b: usize, c: usize, e: usize, count: i32, alpha: f32, dim: i32,
+  syn1: usize, hot: usize, hotRows: i32, sigmoidTable: usize, lossTable: usize, neu1e: usize, targets: usize, deltas: usize,
+): f32 {
+  const rowBytes = <usize>dim << 2;
+  const na = neu1e, nb = neu1e + rowBytes, nc = nb + rowBytes, ne = nc + rowBytes;
+  memory.fill(neu1e, 0, rowBytes << 2);
+  let loss: f32 = 0;
+  for (let d = 0; d < count; d++) {
+    const t = outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes);
+    let sa = f32x4.splat(0), sb = sa, sc = sa, se = sa;
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const tv = v128.load(t + o);
+      sa = fmaF32x4(v128.load(a + o), tv, sa);
+      sb = fmaF32x4(v128.load(b + o), tv, sb);
+      sc = fmaF32x4(v128.load(c + o), tv, sc);
+      se = fmaF32x4(v128.load(e + o), tv, se);
+    }
+    const ga = targetGradient(hsumF32x4(sa), d == 0, alpha, sigmoidTable, lossTable);
+    loss += targetLoss;
+    const gb = targetGradient(hsumF32x4(sb), d == 0, alpha, sigmoidTable, lossTable);
+    loss += targetLoss;
+    const gc = targetGradient(hsumF32x4(sc), d == 0, alpha, sigmoidTable, lossTable);
+    loss += targetLoss;
+    const ge = targetGradient(hsumF32x4(se), d == 0, alpha, sigmoidTable, lossTable);
+    loss += targetLoss;
+    const va = f32x4.splat(ga), vb = f32x4.splat(gb), vc = f32x4.splat(gc), ve = f32x4.splat(ge);
+    const delta = deltas + <usize>d * rowBytes;
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const tv = v128.load(t + o);
+      v128.store(na + o, fmaF32x4(va, tv, v128.load(na + o)));
+      v128.store(nb + o, fmaF32x4(vb, tv, v128.load(nb + o)));
+      v128.store(nc + o, fmaF32x4(vc, tv, v128.load(nc + o)));
+      v128.store(ne + o, fmaF32x4(ve, tv, v128.load(ne + o)));
+      let dv = fmaF32x4(va, v128.load(a + o), v128.load(delta + o));
+      dv = fmaF32x4(vb, v128.load(b + o), dv);
+      dv = fmaF32x4(vc, v128.load(c + o), dv);
+      v128.store(delta + o, fmaF32x4(ve, v128.load(e + o), dv));
+    }
+  }
+  updateInputRow(a, na, dim);
+  updateInputRow(b, nb, dim);
+  updateInputRow(c, nc, dim);
+  updateInputRow(e, ne, dim);
+  return loss;
+}
+
+/** contextBlock for two context rows a, b. */
+function contextPair(
+  a: usize, b: usize, count: i32, alpha: f32, dim: i32,
+  syn1: usize, hot: usize, hotRows: i32, sigmoidTable: usize, lossTable: usize, neu1e: usize, targets: usize, deltas: usize,
+): f32 {
+  const rowBytes = <usize>dim << 2;
+  const na = neu1e, nb = neu1e + rowBytes;
+  memory.fill(neu1e, 0, rowBytes << 1);
+  let loss: f32 = 0;
+  for (let d = 0; d < count; d++) {
+    const t = outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes);
+    let sa = f32x4.splat(0), sb = sa;
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const tv = v128.load(t + o);
+      sa = fmaF32x4(v128.load(a + o), tv, sa);
+      sb = fmaF32x4(v128.load(b + o), tv, sb);
+    }
+    const ga = targetGradient(hsumF32x4(sa), d == 0, alpha, sigmoidTable, lossTable);
+    loss += targetLoss;
+    const gb = targetGradient(hsumF32x4(sb), d == 0, alpha, sigmoidTable, lossTable);
+    loss += targetLoss;
+    const va = f32x4.splat(ga), vb = f32x4.splat(gb);
+    const delta = deltas + <usize>d * rowBytes;
+    for (let o: usize = 0; o < rowBytes; o += 16) {
+      const tv = v128.load(t + o);
+      v128.store(na + o, fmaF32x4(va, tv, v128.load(na + o)));
+      v128.store(nb + o, fmaF32x4(vb, tv, v128.load(nb + o)));
+      v128.store(delta + o, fmaF32x4(vb, v128.load(b + o), fmaF32x4(va, v128.load(a + o), v128.load(delta + o))));
+    }
+  }
+  updateInputRow(a, na, dim);
+  updateInputRow(b, nb, dim);
   return loss;
 }
 

@@ -27,6 +27,7 @@ class JsSkipGramTables implements SkipGramTables {
   /** shareNegatives: the window's targets and their gradients [k + 1, dim]. */
   private readonly targets: Int32Array;
   private readonly deltas: Float32Array;
+  private readonly blockNeu1e: Float32Array;
   private disposed = false;
 
   constructor(private readonly setup: SkipGramSetup) {
@@ -39,6 +40,7 @@ class JsSkipGramTables implements SkipGramTables {
     this.logits = new Float64Array(loss === 'softmax' ? vocabSize : loss === 'sampled-softmax' ? numSampled + 1 : 0);
     this.targets = new Int32Array(loss === 'negative' ? setup.negative + 1 : 0);
     this.deltas = new Float32Array(this.targets.length * dim);
+    this.blockNeu1e = new Float32Array(loss === 'negative' ? 4 * dim : 0);
   }
 
   private aliasDraw(): number {
@@ -148,10 +150,13 @@ class JsSkipGramTables implements SkipGramTables {
     return loss;
   }
 
-  /** The window of kept[i] with shared negatives: see assembly/skipgram.ts. */
+  /**
+   * The window of kept[i] with shared negatives: see assembly/skipgram.ts. The contexts go
+   * in blocks of 4, then one of 2, then 1, each block's rows updated after the block.
+   */
   private windowNegative(kept: Int32Array, i: number, first: number, last: number, alpha: number): number {
     const { dim, negative, sigmoidTable, minusLogSigmoidTable } = this.setup;
-    const { syn0, syn1, neu1e, targets, deltas } = this;
+    const { syn0, syn1, targets, deltas, blockNeu1e } = this;
     const center = kept[i];
     targets[0] = center;
     let count = 1;
@@ -160,26 +165,32 @@ class JsSkipGramTables implements SkipGramTables {
       if (target !== center) targets[count++] = target;
     }
     deltas.fill(0, 0, count * dim);
+    const contexts: number[] = [];
+    for (let j = first; j <= last; j++) if (j !== i) contexts.push(kept[j] * dim);
     let loss = 0;
-    for (let j = first; j <= last; j++) {
-      if (j === i) continue;
-      const l1 = kept[j] * dim;
-      neu1e.fill(0);
+    for (let at = 0; at < contexts.length;) {
+      const size = contexts.length - at >= 4 ? 4 : contexts.length - at >= 2 ? 2 : 1;
+      const block = contexts.slice(at, at + size);
+      blockNeu1e.fill(0, 0, size * dim);
       for (let d = 0; d < count; d++) {
         const l2 = targets[d] * dim;
-        const f = this.dot(l1, targets[d]);
-        const at = f > MAX_EXP || f < -MAX_EXP ? -1 : tableIndex(f);
-        const sig = at < 0 ? (f > 0 ? 1 : 0) : sigmoidTable[at];
-        const minusLogSig = at < 0 ? (f > 0 ? 0 : -f) : minusLogSigmoidTable[at];
-        const label = d === 0 ? 1 : 0;
-        loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
-        const g = f32((label - sig) * alpha);
-        for (let k = 0; k < dim; k++) {
-          neu1e[k] += g * syn1[l2 + k];
-          deltas[d * dim + k] += g * syn0[l1 + k];
+        for (let x = 0; x < size; x++) {
+          const l1 = block[x];
+          const f = this.dot(l1, targets[d]);
+          const tableAt = f > MAX_EXP || f < -MAX_EXP ? -1 : tableIndex(f);
+          const sig = tableAt < 0 ? (f > 0 ? 1 : 0) : sigmoidTable[tableAt];
+          const minusLogSig = tableAt < 0 ? (f > 0 ? 0 : -f) : minusLogSigmoidTable[tableAt];
+          const label = d === 0 ? 1 : 0;
+          loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
+          const g = f32((label - sig) * alpha);
+          for (let k = 0; k < dim; k++) {
+            blockNeu1e[x * dim + k] += g * syn1[l2 + k];
+            deltas[d * dim + k] += g * syn0[l1 + k];
+          }
         }
       }
-      this.updateInputRow(l1);
+      for (let x = 0; x < size; x++) for (let k = 0; k < dim; k++) syn0[block[x] + k] += blockNeu1e[x * dim + k];
+      at += size;
     }
     for (let d = 0; d < count; d++) {
       const l2 = targets[d] * dim;
