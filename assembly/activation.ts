@@ -29,8 +29,9 @@ const TANH_CONSTANTS = memory.data<f32>([
   0.0004, // below it tanh(x) rounds to x in f32, and the ratio would lose a few ulp
 ]);
 
+/** tanh lane-wise (the rational approximation above). */
 // @ts-ignore: decorator
-@inline function tanhF32x4(v: v128): v128 {
+@inline export function tanhF32x4(v: v128): v128 {
   const c = TANH_CONSTANTS;
   // pmin/pmax are single minps/maxps on x86 (min/max need a NaN-fixing sequence);
   // a NaN input stays NaN either way

@@ -14,6 +14,7 @@ import { lineChart } from './plot.js';
 import type { Tf } from './peers/tfjs.js';
 import { ThreadColumns } from './threads.js';
 import { type TfRnn2dWeights, loadTfGradients, tfRnn2dForward, tfRnn2dTrainingStep } from './peers/tfjs_rnn2d.js';
+import { lstmSection } from './rnn2d_lstm.js';
 
 const BATCH = 8;
 const CHANNELS = 3;
@@ -345,12 +346,13 @@ export async function benchRnn2d(ctx: BenchContext): Promise<FamilyTable> {
   const threads = new ThreadColumns(ctx, 'rnn2d', { headlines: ['forward n=128 hid=128', 'forward n=64 hid=128'] });
   const forward = await forwardSection(ctx, threads, points);
   const training = await trainingSection(ctx, threads, tfTraining ? ctx.tf : null);
+  const lstm = await lstmSection(ctx, threads, tfTraining);
   const conv = await convSection(ctx, threads);
   return {
     slug: 'rnn2d',
     ...forward.table,
-    extraTables: [training.table, conv.table],
-    notes: [...forward.notes, ...training.notes, ...conv.notes, ...threads.notes()],
+    extraTables: [training.table, lstm.table, conv.table],
+    notes: [...forward.notes, ...training.notes, ...lstm.notes, ...conv.notes, ...threads.notes()],
     threadSpeedups: threads.speedups,
     plot: lineChart({
       title: `rnn2d forward, ms per call vs grid side n (B = ${BATCH}, C = ${CHANNELS}); n^2 is a slope of 2`,

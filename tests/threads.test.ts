@@ -83,6 +83,18 @@ function cases(): Case[] {
       list.push([`rnn2d forward ${B}x${H}x${W}x${C} hid ${hid} ${origin}`, (w) => w.rnn2d.forward(o)]);
       list.push([`rnn2d backward ${B}x${H}x${W}x${C} hid ${hid} ${origin}`, (w) => w.rnn2d.backward({ ...o, h: w.rnn2d.forward(o).h, dh })]);
     }
+    const lstm = {
+      x: args.x, wIn: t([5 * hid, C], 0.5), wLeft: t([5 * hid, hid], 0.3), wTop: t([5 * hid, hid], 0.3), bias: t([5 * hid], 0.1),
+      cell: 'lstm' as const, origin: 'top-right' as const,
+    };
+    const dstate = t([B, H, W, hid]);
+    list.push([`rnn2d lstm forward ${B}x${H}x${W}x${C} hid ${hid}`, (w) => w.rnn2d.forward(lstm)]);
+    list.push([`rnn2d lstm backward ${B}x${H}x${W}x${C} hid ${hid}`, (w) => w.rnn2d.backward({ ...lstm, ...w.rnn2d.forward(lstm), dh: dstate, dc: dstate })]);
+    const saving = { ...lstm, returnGates: true };
+    list.push([`rnn2d lstm forward+gates, backward from them ${B}x${H}x${W}x${C} hid ${hid}`, (w) => {
+      const out = w.rnn2d.forward(saving);
+      return [out, w.rnn2d.backward({ ...saving, ...out, dh: dstate })];
+    }]);
   }
   for (const [B, Hq, Hkv, T, S, d, dv] of [[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 17, 17, 3, 5], [1, 3, 1, 40, 33, 8, 4], [2, 4, 2, 33, 40, 16, 8], [1, 1, 1, 130, 130, 64, 64], [1, 2, 2, 300, 300, 16, 16]]) {
     const q = t([B, Hq, T, d]), k = t([B, Hkv, S, d]), v = t([B, Hkv, S, dv]), dout = t([B, Hq, T, dv]);

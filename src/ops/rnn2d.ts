@@ -1,7 +1,11 @@
 // weft.rnn2d: the 2D-RNN scan family (validation, staging, the kernels, the cost formulas).
-// x [B, H, W, C]; wIn [hid, C]; wLeft, wTop [hid, hid]; bias [hid]; h, dh [B, H, W, hid].
-// Top-left origin: h[b,i,j] = act(wIn x[b,i,j] + wLeft h[b,i,j-1] + wTop h[b,i-1,j] + bias),
-// h = 0 outside the grid. Other origins run the same recurrence from their corner.
+// x [B, H, W, C]; h, dh (and the lstm cell's c, dc) [B, H, W, hid].
+// Cell 'rnn': wIn [hid, C]; wLeft, wTop [hid, hid]; bias [hid]; top-left origin:
+//   h[b,i,j] = act(wIn x[b,i,j] + wLeft h[b,i,j-1] + wTop h[b,i-1,j] + bias).
+// Cell 'lstm' (MD-LSTM, two forget gates): the same sum over 5·hid gate rows (i, f_left,
+// f_top, g, o) gives z; c = σ(z_i)⊙tanh(z_g) + σ(z_fl)⊙c[b,i,j-1] + σ(z_ft)⊙c[b,i-1,j],
+// h = σ(z_o)⊙tanh(c). h = c = 0 outside the grid. Other origins run the same recurrence
+// from their corner.
 
 import { WeftError, describe } from '../errors.js';
 import { Tensor, checkElementCount, checkTensor, checkWithin } from '../tensor.js';
@@ -14,30 +18,60 @@ export type Rnn2dOrigin = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-rig
 
 const ORIGINS: readonly Rnn2dOrigin[] = ['top-left', 'top-right', 'bottom-left', 'bottom-right'];
 
+/**
+ * The cell of the scan: 'rnn' (`h = act(z)`, one gate block) or 'lstm' (the multi-dimensional
+ * LSTM of Graves et al. 2007: input, left forget, top forget, cell and output gates).
+ */
+export type Rnn2dCell = 'rnn' | 'lstm';
+
+const CELLS: readonly Rnn2dCell[] = ['rnn', 'lstm'];
+
+/** Gate blocks of each cell: the weights' and bias' rows are `gateBlocks * hid`. */
+const GATE_BLOCKS: Record<Rnn2dCell, number> = { rnn: 1, lstm: 5 };
+
 /** Arguments of weft.rnn2d.forward. */
 export interface Rnn2dForwardArgs {
   /** Input grid [B, H, W, C]. */
   x: Tensor;
-  /** Input weights [hid, C] (acts as wIn @ x, PyTorch nn.Linear layout). */
+  /** Input weights [hid, C], or [5·hid, C] for cell 'lstm' (acts as wIn @ x, PyTorch nn.Linear layout). */
   wIn: Tensor;
-  /** Weights of the left neighbour's state [hid, hid]. */
+  /** Weights of the left neighbour's h: [hid, hid], or [5·hid, hid] for cell 'lstm' (hid is then its column count). */
   wLeft: Tensor;
-  /** Weights of the top neighbour's state [hid, hid]. */
+  /** Weights of the top neighbour's h, shaped like wLeft. */
   wTop: Tensor;
-  /** [hid]; no bias when omitted. */
+  /** [hid] ([5·hid] for 'lstm'); no bias when omitted. */
   bias?: Tensor;
-  /** Default 'tanh'. */
+  /** Default 'rnn'. For 'lstm' the weight and bias rows are the gate blocks (i, f_left, f_top, g, o), hid rows each. */
+  cell?: Rnn2dCell;
+  /** Cell 'rnn' only (the lstm's gates are σ and tanh; OPTION if given there). Default 'tanh'. */
   activation?: Activation;
+  /**
+   * Cell 'lstm', forward: also return the gate pre-activations `gates` [B, H, W, 5·hid], which
+   * backward then takes instead of recomputing them (a third of its work, for 5·hid floats a
+   * cell of memory; as the workspace a cuDNN LSTM keeps for training). Default false.
+   */
+  returnGates?: boolean;
   /** Default 'top-left'. "Left" is the neighbour nearer the origin's column, "top" nearer its row. */
   origin?: Rnn2dOrigin;
 }
 
-/** Arguments of weft.rnn2d.backward: the forward's arguments, its output h, and dL/dh. */
+/** Arguments of weft.rnn2d.forward with the MD-LSTM cell. */
+export interface Rnn2dLstmForwardArgs extends Rnn2dForwardArgs {
+  cell: 'lstm';
+}
+
+/** Arguments of weft.rnn2d.backward: the forward's arguments, its outputs, and dL/dh (and dL/dc). */
 export interface Rnn2dBackwardArgs extends Rnn2dForwardArgs {
-  /** The forward's output [B, H, W, hid] (activation derivatives are taken from it). */
+  /** The forward's output [B, H, W, hid] (cell 'rnn': activation derivatives are taken from it). */
   h: Tensor;
+  /** Cell 'lstm', required: the forward's cell state [B, H, W, hid] (OPTION if missing, or given for 'rnn'). */
+  c?: Tensor;
   /** Gradient of the loss with respect to h [B, H, W, hid]. */
   dh: Tensor;
+  /** Cell 'lstm': gradient of the loss with respect to c [B, H, W, hid]; zero when omitted. */
+  dc?: Tensor;
+  /** Cell 'lstm': the forward's `gates` (returnGates: true) [B, H, W, 5·hid]; recomputed from h when omitted. */
+  gates?: Tensor;
 }
 
 /** Gradients of the loss, each shaped like its argument. */
@@ -56,6 +90,8 @@ export interface Rnn2dParamArgs {
   hidden: number;
   /** Count the bias. Default true (as PyTorch's `bias=True`). */
   bias?: boolean;
+  /** Default 'rnn'; 'lstm' has 5 gate blocks. */
+  cell?: Rnn2dCell;
 }
 
 /** Arguments of weft.rnn2d.flops. */
@@ -66,6 +102,8 @@ export interface Rnn2dFlopsArgs {
   width: number;
   inputChannels: number;
   hidden: number;
+  /** Default 'rnn'; 'lstm' has 5 gate blocks. */
+  cell?: Rnn2dCell;
 }
 
 /**
@@ -73,13 +111,15 @@ export interface Rnn2dFlopsArgs {
  * `h[b,i,j] = act(wIn @ x[b,i,j] + wLeft @ h[b,i,j-1] + wTop @ h[b,i-1,j] + bias)`, h = 0 outside.
  */
 export interface Rnn2dApi {
-  /** x [B, H, W, C], wIn [hid, C], wLeft / wTop [hid, hid], bias? [hid] -> h [B, H, W, hid]. */
-  forward(args: Rnn2dForwardArgs): { h: Tensor };
-  /** The forward's arguments plus its output h and dL/dh [B, H, W, hid] -> every gradient. */
+  /** Cell 'lstm': x [B, H, W, C], wIn [5·hid, C], wLeft / wTop [5·hid, hid], bias? [5·hid] -> h, c [B, H, W, hid] (gates with returnGates). */
+  forward(args: Rnn2dLstmForwardArgs): { h: Tensor; c: Tensor; gates?: Tensor };
+  /** x [B, H, W, C], wIn [hid, C], wLeft / wTop [hid, hid], bias? [hid] -> h [B, H, W, hid] (and c for 'lstm'). */
+  forward(args: Rnn2dForwardArgs): { h: Tensor; c?: Tensor; gates?: Tensor };
+  /** The forward's arguments plus its outputs (h; c for 'lstm') and dL/dh [B, H, W, hid] (dL/dc?) -> every gradient. */
   backward(args: Rnn2dBackwardArgs): Rnn2dGradients;
-  /** `hid*C + 2*hid*hid (+ hid)`. */
+  /** `g * (hid*C + 2*hid*hid (+ hid))` with g = 1 gate block ('rnn') or 5 ('lstm'). */
   paramCount(args: Rnn2dParamArgs): number;
-  /** Forward flops, a multiply-add counted as 2: `2 * B * H * W * hid * (C + 2 * hid)`. */
+  /** Forward flops, a multiply-add counted as 2: `2 * B * H * W * g * hid * (C + 2 * hid)`, g as in paramCount. */
   flops(args: Rnn2dFlopsArgs): number;
 }
 
@@ -94,8 +134,13 @@ export interface Rnn2dProblem {
   height: number;
   width: number;
   channels: number;
+  /** hid (the lstm's weights have 5·hid rows). */
   hidden: number;
+  cell: Rnn2dCell;
+  /** Cell 'rnn' (the lstm's is 'tanh', unused). */
   activation: Activation;
+  /** Cell 'lstm', forward: return the gate pre-activations. */
+  returnGates: boolean;
   /** Rows are scanned from H-1 down (origin bottom-*). */
   flipRows: boolean;
   /** Columns are scanned from W-1 down (origin *-right). */
@@ -105,6 +150,10 @@ export interface Rnn2dProblem {
 export interface Rnn2dBackwardProblem extends Rnn2dProblem {
   h: Staged;
   dh: Staged;
+  /** Cell 'lstm': the forward's c, its gate pre-activations and dL/dc if given. */
+  c?: Staged;
+  gates?: Staged;
+  dc?: Staged;
 }
 
 export interface Rnn2dGradientArrays {
@@ -120,6 +169,10 @@ export interface Rnn2dKernels {
   rnn2dForward(call: Call, problem: Rnn2dProblem): Float32Array;
   /** All gradients, fresh arrays. */
   rnn2dBackward(call: Call, problem: Rnn2dBackwardProblem): Rnn2dGradientArrays;
+  /** Cell 'lstm': h and c [B, H, W, hid] (and the gate pre-activations [B, H, W, 5·hid] when problem.returnGates), fresh arrays. */
+  mdlstmForward(call: Call, problem: Rnn2dProblem): { h: Float32Array; c: Float32Array; gates?: Float32Array };
+  /** Cell 'lstm' (problem.c is set): all gradients, fresh arrays. */
+  mdlstmBackward(call: Call, problem: Rnn2dBackwardProblem): Rnn2dGradientArrays;
 }
 
 /** The data of a tensor of exactly `shape` (`why` explains the shape in the error). */
@@ -134,24 +187,40 @@ function checkShaped(op: string, name: string, value: unknown, shape: readonly n
 /** Validate the forward arguments (shared by backward), stage them and check their values. */
 function planRnn2d(call: Call, op: string, value: unknown): Rnn2dProblem {
   const args = checkArgs(op, value);
+  const cell = checkChoice(`${op}: cell`, args.cell, CELLS, 'rnn');
   const x = checkTensor(`${op}: x`, args.x, [4]);
   const [batch, height, width, channels] = x.shape;
   const wIn = checkTensor(`${op}: wIn`, args.wIn, [2]);
-  const [hidden, wInChannels] = wIn.shape;
-  if (wInChannels !== channels) {
-    throw new WeftError(
-      'SHAPE',
-      `${op}: wIn must have shape [hid, C] with C = ${channels} (the channels of x ${describe(x.shape)}), got ${describe(wIn.shape)}`,
-    );
+  let hidden: number, gates: number, source: string;
+  if (cell === 'rnn') {
+    [hidden, gates] = [wIn.shape[0], wIn.shape[0]];
+    source = `hid = ${hidden} from wIn`;
+    if (wIn.shape[1] !== channels) {
+      throw new WeftError(
+        'SHAPE',
+        `${op}: wIn must have shape [hid, C] with C = ${channels} (the channels of x ${describe(x.shape)}), got ${describe(wIn.shape)}`,
+      );
+    }
+  } else {
+    // hid is wLeft's column count: the one dimension that does not depend on the gate count
+    hidden = checkTensor(`${op}: wLeft`, args.wLeft, [2]).shape[1];
+    gates = GATE_BLOCKS.lstm * hidden;
+    source = `hid = ${hidden} from wLeft's columns; cell 'lstm' has 5 gate blocks (i, f_left, f_top, g, o) of hid rows`;
+    checkShaped(op, 'wIn', args.wIn, [gates, channels], `[5·hid, C], C = ${channels} from x, ${source}`);
+    if (args.activation !== undefined) {
+      throw new WeftError('OPTION', `${op}: activation applies to cell 'rnn' only (the lstm's gates are σ and tanh), got ${describe(args.activation)}`);
+    }
   }
-  const square = `[hid, hid] with hid = ${hidden} from wIn`;
-  const wLeft = checkShaped(op, 'wLeft', args.wLeft, [hidden, hidden], square);
-  const wTop = checkShaped(op, 'wTop', args.wTop, [hidden, hidden], square);
-  const bias = args.bias === undefined ? undefined : checkShaped(op, 'bias', args.bias, [hidden], `[hid] with hid = ${hidden}`);
+  const returnGates = optionalBoolean(`${op}: returnGates`, args.returnGates, false);
+  if (returnGates && cell === 'rnn') throw new WeftError('OPTION', `${op}: returnGates applies to cell 'lstm' only`);
+  const gateRows = cell === 'rnn' ? 'hid' : '5·hid';
+  const wLeft = checkShaped(op, 'wLeft', args.wLeft, [gates, hidden], `[${gateRows}, hid] with ${source}`);
+  const wTop = checkShaped(op, 'wTop', args.wTop, [gates, hidden], `[${gateRows}, hid] with ${source}`);
+  const bias = args.bias === undefined ? undefined : checkShaped(op, 'bias', args.bias, [gates], `[${gateRows}] with ${source}`);
   const activation = parseActivation(op, args.activation, 'tanh');
   const origin = checkChoice(`${op}: origin`, args.origin, ORIGINS, 'top-left');
   // Fail on impossible outputs before any work (MEMORY, not a crash later).
-  checkElementCount(`${op}: h`, batch * height * width * hidden);
+  checkElementCount(`${op}: h`, batch * height * width * gates);
   return {
     x: stageFinite(call, `${op}: x`, x.data),
     wIn: stageFinite(call, `${op}: wIn`, wIn.data),
@@ -163,45 +232,73 @@ function planRnn2d(call: Call, op: string, value: unknown): Rnn2dProblem {
     width,
     channels,
     hidden,
+    cell,
     activation,
+    returnGates,
     flipRows: origin.startsWith('bottom'),
     flipCols: origin.endsWith('right'),
   };
 }
 
 /** weft.rnn2d.forward */
-function forward(backend: OpBackend<Rnn2dKernels>, call: Call, args: Rnn2dForwardArgs): { h: Tensor } {
+function forward(backend: OpBackend<Rnn2dKernels>, call: Call, args: Rnn2dForwardArgs): { h: Tensor; c?: Tensor } {
   const problem = planRnn2d(call, 'rnn2d.forward', args);
-  const { batch, height, width, hidden } = problem;
-  return { h: { data: backend.kernels.rnn2dForward(call, problem), shape: [batch, height, width, hidden] } };
+  const shape = [problem.batch, problem.height, problem.width, problem.hidden];
+  if (problem.cell === 'rnn') return { h: { data: backend.kernels.rnn2dForward(call, problem), shape } };
+  const { h, c, gates } = backend.kernels.mdlstmForward(call, problem);
+  const out: { h: Tensor; c: Tensor; gates?: Tensor } = { h: { data: h, shape }, c: { data: c, shape: [...shape] } };
+  if (gates) out.gates = { data: gates, shape: [problem.batch, problem.height, problem.width, 5 * problem.hidden] };
+  return out;
 }
 
 /** weft.rnn2d.backward */
 function backward(backend: OpBackend<Rnn2dKernels>, call: Call, args: Rnn2dBackwardArgs): Rnn2dGradients {
   const op = 'rnn2d.backward';
   const problem = planRnn2d(call, op, args);
-  const { batch, height, width, channels, hidden, activation } = problem;
+  const { batch, height, width, channels, hidden, activation, cell } = problem;
+  const fields = args as unknown as Record<string, unknown>;
   const stateShape = [batch, height, width, hidden];
   const why = '[B, H, W, hid] like the forward output';
-  const h = checkShaped(op, 'h', (args as unknown as Record<string, unknown>).h, stateShape, why);
-  const dh = checkShaped(op, 'dh', (args as unknown as Record<string, unknown>).dh, stateShape, why);
-  const [lo, hi] = activationRange(activation);
-  checkWithin(`${op}: h`, h, lo, hi, `must be the forward's output, which for activation "${activation}" is`);
-  const backwardProblem: Rnn2dBackwardProblem = Object.assign(problem, { h: call.stage(h, 'h'), dh: stageFinite(call, `${op}: dh`, dh) });
-  const grads = backend.kernels.rnn2dBackward(call, backwardProblem);
+  const h = checkShaped(op, 'h', fields.h, stateShape, why);
+  const dh = checkShaped(op, 'dh', fields.dh, stateShape, why);
+  const backwardProblem: Rnn2dBackwardProblem = problem as Rnn2dBackwardProblem;
+  if (cell === 'rnn') {
+    if (fields.c !== undefined || fields.dc !== undefined || fields.gates !== undefined) {
+      throw new WeftError('OPTION', `${op}: c, dc and gates belong to cell 'lstm' (this call's cell is 'rnn')`);
+    }
+    const [lo, hi] = activationRange(activation);
+    checkWithin(`${op}: h`, h, lo, hi, `must be the forward's output, which for activation "${activation}" is`);
+  } else {
+    if (fields.c === undefined) {
+      throw new WeftError('OPTION', `${op}: c (the forward's cell state [B, H, W, hid]) is required for cell 'lstm'`);
+    }
+    const c = checkShaped(op, 'c', fields.c, stateShape, '[B, H, W, hid] like the forward\'s c');
+    const dc = fields.dc === undefined ? undefined : checkShaped(op, 'dc', fields.dc, stateShape, '[B, H, W, hid] like c');
+    const gates = fields.gates === undefined
+      ? undefined
+      : checkShaped(op, 'gates', fields.gates, [batch, height, width, 5 * hidden], "[B, H, W, 5·hid] like the forward's gates");
+    checkWithin(`${op}: h`, h, -1, 1, `must be the forward's output, which for cell 'lstm' (o⊙tanh(c)) is`);
+    backwardProblem.c = stageFinite(call, `${op}: c`, c);
+    backwardProblem.dc = dc && stageFinite(call, `${op}: dc`, dc);
+    backwardProblem.gates = gates && stageFinite(call, `${op}: gates`, gates);
+  }
+  backwardProblem.h = call.stage(h, 'h');
+  backwardProblem.dh = stageFinite(call, `${op}: dh`, dh);
+  const grads = cell === 'rnn' ? backend.kernels.rnn2dBackward(call, backwardProblem) : backend.kernels.mdlstmBackward(call, backwardProblem);
+  const gates = GATE_BLOCKS[cell] * hidden;
   return {
     dx: { data: grads.dx, shape: [batch, height, width, channels] },
-    dwIn: { data: grads.dwIn, shape: [hidden, channels] },
-    dwLeft: { data: grads.dwLeft, shape: [hidden, hidden] },
-    dwTop: { data: grads.dwTop, shape: [hidden, hidden] },
-    dbias: { data: grads.dbias, shape: [hidden] },
+    dwIn: { data: grads.dwIn, shape: [gates, channels] },
+    dwLeft: { data: grads.dwLeft, shape: [gates, hidden] },
+    dwTop: { data: grads.dwTop, shape: [gates, hidden] },
+    dbias: { data: grads.dbias, shape: [gates] },
   };
 }
 
 /** weft.rnn2d on a backend. */
 export function createRnn2d(backend: OpBackend<Rnn2dKernels>): Rnn2dApi {
   return {
-    forward: bindOp(backend, 'rnn2d.forward', (call, args: Rnn2dForwardArgs) => forward(backend, call, args)),
+    forward: bindOp(backend, 'rnn2d.forward', (call, args: Rnn2dForwardArgs) => forward(backend, call, args)) as Rnn2dApi['forward'],
     backward: bindOp(backend, 'rnn2d.backward', (call, args: Rnn2dBackwardArgs) => backward(backend, call, args)),
     paramCount: rnn2dParamCount,
     flops: rnn2dFlops,
@@ -210,8 +307,9 @@ export function createRnn2d(backend: OpBackend<Rnn2dKernels>): Rnn2dApi {
 
 /**
  * Trainable parameters: wIn has hid*C, wLeft and wTop hid*hid each, the bias hid:
- * `hid*C + 2*hid*hid (+ hid)`. The count does not depend on the grid size: the same
- * weights are shared by every cell (as a conv kernel is shared by every pixel).
+ * `hid*C + 2*hid*hid (+ hid)`, times 5 for the lstm's gate blocks. The count does not
+ * depend on the grid size: the same weights are shared by every cell (as a conv kernel
+ * is shared by every pixel).
  */
 function rnn2dParamCount(value: unknown): number {
   const op = 'rnn2d.paramCount';
@@ -219,16 +317,19 @@ function rnn2dParamCount(value: unknown): number {
   const channels = checkInteger(`${op}: inputChannels`, args.inputChannels, 0);
   const hidden = checkInteger(`${op}: hidden`, args.hidden, 0);
   const bias = optionalBoolean(`${op}: bias`, args.bias, true);
-  return hidden * channels + 2 * hidden * hidden + (bias ? hidden : 0);
+  const blocks = GATE_BLOCKS[checkChoice(`${op}: cell`, args.cell, CELLS, 'rnn')];
+  return blocks * (hidden * channels + 2 * hidden * hidden + (bias ? hidden : 0));
 }
 
 /**
  * Floating-point operations of one forward, a multiply-add counted as 2. Each of the
  * B*H*W cells computes wIn @ x (hid*C multiply-adds), wLeft @ h_left and wTop @ h_top
- * (hid*hid each): `2 * B * H * W * hid * (C + 2 * hid)`. Bias adds and the activation
- * (O(hid) per cell) are not counted; border cells are counted in full (their missing
- * neighbours are zeros the kernel multiplies too). A backward costs about twice this
- * (the transposed recurrence, then dwIn/dwLeft/dwTop and dx as GEMMs of the same size).
+ * (hid*hid each): `2 * B * H * W * hid * (C + 2 * hid)`, times 5 for the lstm's gate
+ * blocks. Bias adds, activations and the lstm's gating (O(hid) per cell) are not counted;
+ * border cells are counted in full (their missing neighbours are zeros the kernel
+ * multiplies too). A backward costs about twice this (the transposed recurrence, then
+ * dwIn/dwLeft/dwTop and dx as GEMMs of the same size); the lstm's three times (it first
+ * recomputes the gates from the given h).
  */
 function rnn2dFlops(value: unknown): number {
   const op = 'rnn2d.flops';
@@ -238,5 +339,6 @@ function rnn2dFlops(value: unknown): number {
   const width = checkInteger(`${op}: width`, args.width, 0);
   const channels = checkInteger(`${op}: inputChannels`, args.inputChannels, 0);
   const hidden = checkInteger(`${op}: hidden`, args.hidden, 0);
-  return 2 * batch * height * width * hidden * (channels + 2 * hidden);
+  const blocks = GATE_BLOCKS[checkChoice(`${op}: cell`, args.cell, CELLS, 'rnn')];
+  return 2 * batch * height * width * blocks * hidden * (channels + 2 * hidden);
 }

@@ -41,7 +41,7 @@ const OPS: OpCase[] = [
     name: 'rnn2d.forward',
     valid: (w) => ({ x: w.randn([1, 2, 3, 2], 1), wIn: w.randn([3, 2], 2), wLeft: w.randn([3, 3], 3), wTop: w.randn([3, 3], 4) }),
     call: (w, a) => w.rnn2d.forward(a as never),
-    optional: ['bias', 'activation', 'origin'],
+    optional: ['bias', 'activation', 'origin', 'cell'],
   },
   {
     name: 'rnn2d.backward',
@@ -50,7 +50,22 @@ const OPS: OpCase[] = [
       return { ...args, h: w.rnn2d.forward(args).h, dh: w.randn([1, 2, 3, 3], 5) };
     },
     call: (w, a) => w.rnn2d.backward(a as never),
-    optional: ['bias', 'activation', 'origin'],
+    optional: ['bias', 'activation', 'origin', 'cell', 'c'],
+  },
+  {
+    name: 'rnn2d.forward (lstm)',
+    valid: (w) => ({ x: w.randn([1, 2, 3, 2], 1), wIn: w.randn([15, 2], 2), wLeft: w.randn([15, 3], 3), wTop: w.randn([15, 3], 4), cell: 'lstm' }),
+    call: (w, a) => w.rnn2d.forward(a as never),
+    optional: ['bias', 'origin', 'returnGates'],
+  },
+  {
+    name: 'rnn2d.backward (lstm)',
+    valid: (w) => {
+      const args = { x: w.randn([1, 2, 3, 2], 1), wIn: w.randn([15, 2], 2), wLeft: w.randn([15, 3], 3), wTop: w.randn([15, 3], 4), cell: 'lstm' as const };
+      return { ...args, ...w.rnn2d.forward({ ...args, returnGates: true }), dh: w.randn([1, 2, 3, 3], 5) };
+    },
+    call: (w, a) => w.rnn2d.backward(a as never),
+    optional: ['bias', 'origin', 'dc'],
   },
   {
     name: 'rnn2d.paramCount',

@@ -6,6 +6,7 @@ import { maxAbsJs } from '../../tensor.js';
 import { WeftError } from '../../errors.js';
 import * as gemm from './gemm.js';
 import * as rnn2d from './rnn2d.js';
+import * as mdlstm from './mdlstm.js';
 import * as conv2d from './conv2d.js';
 import * as attentionFull from './attention_full.js';
 import * as attentionWindowed from './attention_windowed.js';
@@ -15,7 +16,7 @@ import * as skipgram from './skipgram.js';
 
 // Every kernel, by its op's name, from the twins' modules (the typecheck asks for each one).
 const kernels: Kernels = {
-  ...gemm, ...rnn2d, ...conv2d, ...attentionFull, ...attentionWindowed, ...attentionLinear, ...softmax, ...skipgram,
+  ...gemm, ...rnn2d, ...mdlstm, ...conv2d, ...attentionFull, ...attentionWindowed, ...attentionLinear, ...softmax, ...skipgram,
 };
 
 /** The caller's array, its max |x| computed in JS on first use. */

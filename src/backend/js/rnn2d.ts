@@ -11,7 +11,8 @@ import type { Call } from '../types.js';
 
 type CellOf = (b: number, i: number, j: number) => number;
 
-function cellMapper(p: Rnn2dProblem): CellOf {
+/** (b, i, j) in scan coordinates -> the cell's index in [B, H, W] memory order. */
+export function cellMapper(p: Rnn2dProblem): CellOf {
   const { height, width, flipRows, flipCols } = p;
   return (b, i, j) => (b * height + (flipRows ? height - 1 - i : i)) * width + (flipCols ? width - 1 - j : j);
 }
@@ -58,8 +59,8 @@ export function rnn2dBackward(_call: Call, p: Rnn2dBackwardProblem): Rnn2dGradie
         const cell = cellOf(b, i, j);
         // forward: pre[right] += wLeft h[cell], pre[below] += wTop h[cell]
         for (let n = 0; n < D; n++) dhTotal[n] = dh[cell * D + n];
-        if (j + 1 < width) addTransposedMatVec(dhTotal, wLeft, dpre, cellOf(b, i, j + 1) * D, D);
-        if (i + 1 < height) addTransposedMatVec(dhTotal, wTop, dpre, cellOf(b, i + 1, j) * D, D);
+        if (j + 1 < width) addTransposedMatVec(dhTotal, wLeft, dpre, cellOf(b, i, j + 1) * D, D, D);
+        if (i + 1 < height) addTransposedMatVec(dhTotal, wTop, dpre, cellOf(b, i + 1, j) * D, D, D);
         for (let n = 0; n < D; n++) dpre[cell * D + n] = dhTotal[n] * derivative(h[cell * D + n]);
 
         const left = j > 0 ? cellOf(b, i, j - 1) * D : -1;
@@ -88,10 +89,10 @@ export function rnn2dBackward(_call: Call, p: Rnn2dBackwardProblem): Rnn2dGradie
   };
 }
 
-// out[n] += sum_k w[k, n] v[offset + k]  (w^T v, w row-major [D, D])
-function addTransposedMatVec(out: Float64Array, w: Float32Array, v: Float32Array, offset: number, D: number): void {
-  for (let k = 0; k < D; k++) {
+// out[n] += sum_k w[k, n] v[offset + k], k < K  (w^T v, w row-major [K, N])
+export function addTransposedMatVec(out: Float64Array, w: Float32Array, v: Float32Array, offset: number, K: number, N: number): void {
+  for (let k = 0; k < K; k++) {
     const vk = v[offset + k];
-    for (let n = 0; n < D; n++) out[n] += w[k * D + n] * vk;
+    for (let n = 0; n < N; n++) out[n] += w[k * N + n] * vk;
   }
 }

@@ -5,6 +5,7 @@ import type { Backend, Kernels } from '../types.js';
 import { KERNEL_NAMES, WasmInstance } from './call.js';
 import * as gemm from './gemm.js';
 import * as rnn2d from './rnn2d.js';
+import * as mdlstm from './mdlstm.js';
 import * as conv2d from './conv2d.js';
 import * as attentionFull from './attention_full.js';
 import * as attentionWindowed from './attention_windowed.js';
@@ -86,7 +87,7 @@ export async function createWasmBackend(options: WasmBackendOptions): Promise<Ba
   // Every kernel, by its op's name, from the wrappers' modules (the typecheck asks for each
   // one); each wrapper receives the WasmCall its own backend made (Backend.call below).
   const kernels: Kernels = {
-    ...gemm, ...rnn2d, ...conv2d, ...attentionFull, ...attentionWindowed, ...attentionLinear, ...softmax,
+    ...gemm, ...rnn2d, ...mdlstm, ...conv2d, ...attentionFull, ...attentionWindowed, ...attentionLinear, ...softmax,
     skipGramTables: (setup) => skipGramTables(instance, setup),
   };
   return {
