@@ -67,7 +67,7 @@ describe('loading', () => {
     const compile = vi.spyOn(WebAssembly, 'compile');
     const validate = vi.spyOn(WebAssembly, 'validate');
     const instantiate = vi.spyOn(WebAssembly, 'instantiate');
-    const pkg = await import('weft');
+    const pkg = await import('weft-wasm');
     expect(compile).not.toHaveBeenCalled();
     expect(validate).not.toHaveBeenCalled();
     expect(instantiate).not.toHaveBeenCalled();
