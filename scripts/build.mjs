@@ -4,10 +4,12 @@
 //     (every export's named arguments, from asc's bindings declarations) and
 //     src/kernel_constants.generated.ts (the constants assembly/ exports), and
 //     src/backend/wasm/embedded.generated.ts with both modules as base64,
-//  3. dist/: the ESM bundle, the IIFE bundle (global `weft`), the CLI (which imports
-//     the ESM bundle: one copy of the library and its WASM per entry), the demo page
-//     and the types; build/bench.js, the benchmark report (a dev script, not shipped), and
-//     build/peak_worker.js, the worker of its parallel peak probe.
+//  3. dist/: the ESM bundle (index.js) and the IIFE bundle (weft.iife.js, global `weft`),
+//     which embed both builds; the CommonJS bundle (index.cjs, Node's require), which reads
+//     them from the .wasm files beside it (weft-simd.wasm, weft-relaxed.wasm, shipped for
+//     createWeft's `module` option too); the CLI (which imports the ESM bundle); the demo
+//     page and the types; build/bench.js, the benchmark report (a dev script, not shipped),
+//     and build/peak_worker.js, the worker of its parallel peak probe.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -70,8 +72,23 @@ const libraryEntryIsExternal = {
       args.importer.startsWith(rel('src/cli')) ? { path: './index.js', external: true } : undefined);
   },
 };
+// the CommonJS bundle reads the builds from the shipped .wasm files instead of embedding them
+const moduleBytesFromFiles = {
+  name: 'module-bytes-from-files',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/module_bytes\.js$/ }, () => ({ path: rel('src/backend/wasm/module_bytes_file.ts') }));
+  },
+};
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral' }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/index.ts'],
+    outfile: 'dist/index.cjs',
+    format: 'cjs',
+    platform: 'node',
+    plugins: [moduleBytesFromFiles],
+  }),
   esbuild.build({
     ...common,
     entryPoints: ['src/index.ts'],
@@ -102,6 +119,9 @@ await Promise.all([
 ]);
 // the worker script as a file too, for pages whose CSP forbids blob: workers (createWeft's workerUrl)
 writeFileSync(rel('dist/weft-worker.js'), workerSource);
+// the two builds as files: read by index.cjs, and compiled by users for createWeft's `module` option
+writeFileSync(rel('dist/weft-simd.wasm'), simd);
+writeFileSync(rel('dist/weft-relaxed.wasm'), relaxed);
 // the demo page: static files, its script and its corpus; it loads ../weft.iife.js with a <script> tag
 mkdirSync(rel('dist/demo'), { recursive: true });
 await esbuild.build({ ...common, entryPoints: ['demo/main.ts'], outfile: 'dist/demo/demo.js', format: 'iife', platform: 'browser' });
@@ -112,4 +132,18 @@ const tsc = spawnSync(process.execPath, [rel('node_modules/typescript/bin/tsc'),
   stdio: 'inherit',
 });
 if (tsc.status !== 0) throw new Error('tsc (declarations) failed');
+// One declaration tree for both bundles: dist/types is CommonJS-format (its own package.json),
+// which a `require` resolves to directly (index.cjs), and dist/index.d.ts, ESM-format like
+// index.js, re-exports it for `import` (ESM may import CommonJS declarations; the reverse
+// fails under TypeScript's node16 resolution).
+writeFileSync(rel('dist/types/package.json'), '{ "type": "commonjs" }\n');
+writeFileSync(rel('dist/index.d.ts'), "export * from './types/index.js';\n");
+// the IIFE exports nothing: its declarations type the global it defines
+writeFileSync(
+  rel('dist/weft.iife.d.ts'),
+  '// dist/weft.iife.js is a classic script: it defines the global `weft` and exports nothing.\n' +
+    '// For a page that loads it with a <script> tag: /// <reference types="weft-wasm/iife" />\n' +
+    "import type * as weftModule from './index.js';\n" +
+    'declare global {\n  var weft: typeof weftModule;\n}\nexport {};\n',
+);
 console.log(`built: wasm simd ${simd.length} B, relaxed ${relaxed.length} B; dist/`);

@@ -1,18 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createWeft, WeftError } from '../src/index.js';
-import {
-  compileEmbedded,
-  embeddedModuleBytes,
-  supportsRelaxedSimd,
-  supportsSimd,
-} from '../src/backend/wasm/instantiate.js';
+import { compileKernelModule, supportsRelaxedSimd, supportsSimd } from '../src/backend/wasm/instantiate.js';
+import { kernelModuleBytes } from '../src/backend/wasm/module_bytes.js';
 import { RELAXED_PROJECT, expectWeftErrorAsync } from './helpers.js';
 
 describe('loading', () => {
-  it('the tiny probes agree with validating the real modules', () => {
+  it('the tiny probes agree with validating the real modules', async () => {
     expect(supportsSimd()).toBe(true);
-    expect(WebAssembly.validate(embeddedModuleBytes('simd'))).toBe(true);
-    expect(WebAssembly.validate(embeddedModuleBytes('relaxed'))).toBe(supportsRelaxedSimd());
+    expect(WebAssembly.validate(await kernelModuleBytes('simd'))).toBe(true);
+    expect(WebAssembly.validate(await kernelModuleBytes('relaxed'))).toBe(supportsRelaxedSimd());
   });
 
   it('the default picks the best build this runtime compiles and reports it', async () => {
@@ -39,7 +35,7 @@ describe('loading', () => {
   });
 
   it('accepts a precompiled module (strict-CSP pages) and checks it against the simd option', async () => {
-    const module = await compileEmbedded('simd');
+    const module = await compileKernelModule('simd');
     const weft = await createWeft({ module });
     expect(weft.features.relaxedSimd).toBe(false);
     const c = weft.matmul(weft.tensor(new Float32Array([2]), [1, 1]), weft.tensor(new Float32Array([5]), [1, 1]));
