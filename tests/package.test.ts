@@ -1,4 +1,6 @@
-// The built package as a user's project sees it, in child processes (no vitest module
+// The built package as a user's project sees it. What `npm pack` would put in the tarball:
+// the files, the packed size (at most 400 kB), each WASM build embedded once in the two
+// bundles that embed it and nowhere else. Then, in child processes (no vitest module
 // graph in between): `require('weft-wasm')` (the CommonJS bundle, which reads the shipped
 // .wasm files), `import` (the ESM bundle, which embeds them), and a TypeScript `.cts`
 // consumer compiled with the repository's TypeScript under node16 and nodenext resolution,
@@ -8,9 +10,11 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RELAXED_WASM_GZIP_BASE64, SIMD_WASM_GZIP_BASE64 } from '../src/backend/wasm/embedded.generated.js';
+import { kernelModuleBytes } from '../src/backend/wasm/module_bytes.js';
 import { RELAXED_PROJECT } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -41,6 +45,60 @@ const EXPECTED = {
   product: [11],
   error: { isWeftError: true, code: 'SHAPE', message: expect.stringMatching(/matmul/) },
 };
+
+/** The packed size the package must stay under, in bytes. */
+const PACKED_LIMIT = 400_000;
+
+interface Packed {
+  size: number;
+  unpackedSize: number;
+  files: { path: string; size: number }[];
+}
+
+describe.skipIf(RELAXED_PROJECT)('the tarball (npm pack --dry-run)', () => {
+  let packed: Packed;
+  let shipped: Map<string, string>;
+
+  beforeAll(() => {
+    // --ignore-scripts: prepack would rebuild dist/ under the other tests
+    const json = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    packed = (JSON.parse(json) as Packed[])[0];
+    shipped = new Map(packed.files.map((f) => [f.path, readFileSync(join(ROOT, f.path), 'latin1')]));
+  });
+
+  it('holds the bundles, the two .wasm builds, the worker and the declarations, and no demo', () => {
+    const paths = packed.files.map((f) => f.path).sort();
+    const declarations = paths.filter((p) => p.startsWith('dist/types/'));
+    expect(paths.filter((p) => !p.startsWith('dist/types/'))).toEqual([
+      'README.md', 'dist/cli.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.js', 'dist/weft-relaxed.wasm',
+      'dist/weft-simd.wasm', 'dist/weft-worker.js', 'dist/weft.iife.d.ts', 'dist/weft.iife.js', 'package.json',
+    ]);
+    expect(declarations).toContain('dist/types/index.d.ts');
+    expect(declarations).toContain('dist/types/package.json');
+    expect(declarations.filter((p) => !p.endsWith('.d.ts'))).toEqual(['dist/types/package.json']);
+  });
+
+  it(`packs to at most ${PACKED_LIMIT / 1000} kB`, () => {
+    const sizes = packed.files.map((f) => `${f.path} ${f.size}`).join('\n');
+    expect(packed.size, `packed ${packed.size} B, unpacked ${packed.unpackedSize} B:\n${sizes}`).toBeLessThanOrEqual(PACKED_LIMIT);
+  });
+
+  it('each build is embedded once in the ESM and IIFE bundles and nowhere else, and equals the shipped .wasm', async () => {
+    // a stretch of each embedded string from its middle (the gzip headers at their start are alike)
+    const marks = { simd: SIMD_WASM_GZIP_BASE64, relaxed: RELAXED_WASM_GZIP_BASE64 };
+    for (const [variant, embedded] of Object.entries(marks)) {
+      const mark = embedded.slice(embedded.length >> 1, (embedded.length >> 1) + 64);
+      for (const [path, text] of shipped) {
+        const copies = text.split(mark).length - 1;
+        expect(copies, `${variant} build in ${path}`).toBe(path === 'dist/index.js' || path === 'dist/weft.iife.js' ? 1 : 0);
+      }
+      const file = new Uint8Array(readFileSync(join(ROOT, `dist/weft-${variant}.wasm`)));
+      expect(await kernelModuleBytes(variant as 'simd' | 'relaxed')).toEqual(file);
+    }
+    // no raw base64 module (its magic "\0asm" version 1 is "AGFzbQEAAAA") in any file
+    for (const [path, text] of shipped) expect(text.includes('AGFzbQEAAAA'), path).toBe(false);
+  });
+});
 
 // one process per consumer (a few seconds in all): once, not again in the relaxed project
 describe.skipIf(RELAXED_PROJECT)('the package from a user project', () => {

@@ -13,7 +13,13 @@ export async function runDemoCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${values.port}`);
   // dist/cli.js serves dist/: the page at /demo/, the bundle it loads at /weft.iife.js
   const dist = fileURLToPath(new URL('./', import.meta.url));
-  if (!existsSync(`${dist}demo`)) throw new Error(`no demo build at ${dist}demo: run npm run build first`);
+  // the package leaves the demo out (its corpus alone weighs 128 kB packed): it runs from the repository
+  if (!existsSync(`${dist}demo`)) {
+    throw new Error(
+      `no demo build at ${dist}demo: the demo page runs from a clone of the repository, not from the installed ` +
+        'package: clone it, then `npm install && npm run demo`',
+    );
+  }
   const redirect = '<!doctype html><meta http-equiv="refresh" content="0; url=demo/">';
   const server = await serveStatic({ '/': dist }, { '/': redirect }, { port, headers: CROSS_ORIGIN_ISOLATION });
   console.log(`weft demo: ${server.url}/demo/  (Ctrl-C to stop)`);
