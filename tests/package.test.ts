@@ -70,12 +70,25 @@ describe.skipIf(RELAXED_PROJECT)('the tarball (npm pack --dry-run)', () => {
     const paths = packed.files.map((f) => f.path).sort();
     const declarations = paths.filter((p) => p.startsWith('dist/types/'));
     expect(paths.filter((p) => !p.startsWith('dist/types/'))).toEqual([
-      'README.md', 'dist/cli.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.js', 'dist/weft-relaxed.wasm',
+      'CHANGELOG.md', 'LICENSE', 'README.md', 'dist/cli.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.js', 'dist/weft-relaxed.wasm',
       'dist/weft-simd.wasm', 'dist/weft-worker.js', 'dist/weft.iife.d.ts', 'dist/weft.iife.js', 'package.json',
     ]);
     expect(declarations).toContain('dist/types/index.d.ts');
     expect(declarations).toContain('dist/types/package.json');
     expect(declarations.filter((p) => !p.endsWith('.d.ts'))).toEqual(['dist/types/package.json']);
+  });
+
+  it('every file package.json points at (main, module, types, unpkg, jsdelivr, bin, exports) is packed', () => {
+    const pkg = JSON.parse(shipped.get('package.json')!) as Record<string, unknown>;
+    const targets: string[] = [];
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') targets.push(value.replace(/^\.\//, ''));
+      else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+    };
+    for (const field of ['main', 'module', 'types', 'unpkg', 'jsdelivr', 'bin', 'exports']) collect(pkg[field]);
+    expect(pkg.unpkg).toBe('./dist/weft.iife.js');
+    expect(pkg.jsdelivr).toBe('./dist/weft.iife.js');
+    for (const target of targets) expect(shipped.has(target), target).toBe(true);
   });
 
   it(`packs to at most ${PACKED_LIMIT / 1000} kB`, () => {
