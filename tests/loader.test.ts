@@ -43,6 +43,18 @@ describe('loading', () => {
     await expectWeftErrorAsync(() => createWeft({ module, simd: 'relaxed' }), 'OPTION', /plain SIMD build/);
   });
 
+  it('a runtime that refuses to compile WebAssembly (a strict CSP) gets UNSUPPORTED naming the three ways out', async () => {
+    // what Cloudflare Workers say; Chromium's CSP message is checked in tests/browser/csp.test.ts
+    const refusal = new WebAssembly.CompileError('WebAssembly.compile(): Wasm code generation disallowed by embedder');
+    vi.spyOn(WebAssembly, 'compile').mockRejectedValue(refusal);
+    try {
+      await expectWeftErrorAsync(() => createWeft({ threads: 1 }), 'UNSUPPORTED', /refuses to compile WebAssembly \(WebAssembly\.compile\(\): Wasm code generation disallowed by embedder\)/);
+      await expectWeftErrorAsync(() => createWeft({ threads: 1 }), 'UNSUPPORTED', /'wasm-unsafe-eval'.*module: .*dist\/weft-simd\.wasm.*backend: "js"/);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
   it('refuses a module that is not a weft kernel module', async () => {
     // () -> i32 exported as "f": a valid module, but not ours
     const foreign = new WebAssembly.Module(

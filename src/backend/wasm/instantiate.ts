@@ -101,5 +101,23 @@ export async function instantiateKernels(
  */
 export async function compileKernelModule(variant: 'simd' | 'relaxed', sharedMemory = true): Promise<WebAssembly.Module> {
   const module = await kernelModuleBytes(variant);
-  return WebAssembly.compile(sharedMemory ? module : withUnsharedMemoryImport(module));
+  const bytes = sharedMemory ? module : withUnsharedMemoryImport(module);
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (err) {
+    // Bytes that validate but do not compile: the embedder refuses to compile any module
+    // (a page whose Content-Security-Policy lacks 'wasm-unsafe-eval': Chromium throws a
+    // CompileError naming the directive). Say what works there instead.
+    if (WebAssembly.validate(bytes)) throw new WeftError('UNSUPPORTED', refusedToCompile(err));
+    throw err;
+  }
+}
+
+/** The message of a refused compilation: the runtime's reason, then the three ways out. */
+function refusedToCompile(err: unknown): string {
+  return `createWeft: this runtime refuses to compile WebAssembly (${err instanceof Error ? err.message : String(err)}). ` +
+    "A page whose Content-Security-Policy forbids it can add 'wasm-unsafe-eval' to script-src; " +
+    "or pass module: a WebAssembly.Module of the package's dist/weft-simd.wasm or dist/weft-relaxed.wasm, " +
+    'compiled where compiling is allowed (e.g. a worker served with its own policy); ' +
+    'or use backend: "js" (the pure-JS kernels, no WebAssembly)';
 }
