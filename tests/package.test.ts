@@ -96,6 +96,14 @@ describe.skipIf(RELAXED_PROJECT)('the tarball (npm pack --dry-run)', () => {
     expect(packed.size, `packed ${packed.size} B, unpacked ${packed.unpackedSize} B:\n${sizes}`).toBeLessThanOrEqual(PACKED_LIMIT);
   });
 
+  it('no bundle holds an import() of a variable, which webpack 5 reports as a critical dependency', () => {
+    // the one import() is in a string, compiled at run time in Node < 20.16 (src/node_builtin.ts)
+    for (const [path, text] of shipped) {
+      if (!/\.c?js$/.test(path)) continue;
+      expect(text.split('import(').length, path).toBe(text.split('"return import(specifier)"').length);
+    }
+  });
+
   it('each build is embedded once in the ESM and IIFE bundles and nowhere else, and equals the shipped .wasm', async () => {
     // a stretch of each embedded string from its middle (the gzip headers at their start are alike)
     const marks = { simd: SIMD_WASM_GZIP_BASE64, relaxed: RELAXED_WASM_GZIP_BASE64 };
@@ -144,6 +152,14 @@ describe.skipIf(RELAXED_PROJECT)('the package from a user project', () => {
       ${PROBE}
     `);
     expect(result).toEqual(EXPECTED);
+  });
+
+  it('in a Node without process.getBuiltinModule (< 20.16), both bundles reach node:os and node:worker_threads: threads start', () => {
+    // the import() compiled at run time (src/node_builtin.ts); vitest's module runner cannot run it, plain Node can
+    const hide = 'delete process.getBuiltinModule;';
+    const threads = 'const weft = await createWeft({ threads: 2 }); console.log(JSON.stringify(weft.features.threads)); weft.dispose();';
+    expect(runNode(project, 'old-node.mjs', `${hide} const { createWeft } = await import('weft-wasm'); ${threads}`)).toBe(2);
+    expect(runNode(project, 'old-node.cjs', `${hide} const { createWeft } = require('weft-wasm'); (async () => { ${threads} })();`)).toBe(2);
   });
 
   it('a TypeScript .cts consumer typechecks (node16 and nodenext, no skipLibCheck) and runs', () => {
