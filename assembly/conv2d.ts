@@ -26,21 +26,22 @@
 //     KW-1-padLeft left ('full' correlation for 'valid'). Each dx pixel is written once,
 //     by one GEMM row: no scatter-add (col2im), so no races between threads.
 //   - dw = dpre^T @ patches is a GEMM whose reduction runs over pixels: chunks of
-//     GEMM_KC pixels' patch rows are built (im2colRows) and packed as the B operand,
-//     and each chunk's product is added into dw, so every dw element is one chain over
-//     the pixels in order.
+//     GEMM_KC pixels' patch rows are built (im2colRows, restricted to a window of
+//     columns) and packed as the B operand, and each chunk's product is added into dw,
+//     so every dw element is one chain over the pixels in order.
 // Scratch: conv2d{Forward,Backward}ScratchFloats floats, caller-owned.
 //
 // Team (assembly/team.ts). Forward: the threads pack their shares of w's panels, then
 // take 128-pixel chunks, each with its own patch rows. Backward: (1) dpre and wFlip,
 // rows split; (2) wFlip packed, panels split; (3) dbias, columns split (each column
-// summed over every pixel in order); dw, the team builds each pixel chunk's patch rows
-// together (double-buffered: one barrier a chunk), then each thread packs and
-// multiplies its own panels of dw's columns (every dw element one chain over pixels, by
-// one thread); (4) dx, 128-pixel chunks as in the forward. Every output is computed by
-// one thread in the order one thread alone would use: the same bits for any team.
+// summed over every pixel in order); dw, panels of its columns split: a thread builds
+// only the patch columns of its own panels, in groups of DW_GROUP_PANELS, so dw needs
+// no barrier and no shared buffer (a barrier a chunk cost up to a time slice whenever the
+// other thread was descheduled, on a shared machine); (4) dx, 128-pixel chunks as in
+// the forward. Two barriers in all. Every output is computed by one thread in the order
+// one thread alone would use: the same bits for any team.
 
-import { GEMM_KC, GEMM_MC, GEMM_NR, gemmPackBPanels, gemmPacked, gemmPackedAFloats, gemmPackedPanels } from "./gemm";
+import { GEMM_KC, GEMM_MC, GEMM_NR, gemmPackB, gemmPackBPanels, gemmPacked, gemmPackedAFloats } from "./gemm";
 import { ACT_IDENTITY, activateRowInPlace, activationGradRowInPlace } from "./activation";
 import { packedBFloats, regionAt, teamScratchFloats, threadRegionAt } from "./layout";
 import { addRow } from "./rows";
@@ -49,10 +50,13 @@ import { shareStart, teamBarrier, teamShareEnd, teamShareStart, teamSize, teamTh
 // Scratch regions of both directions, in order (assembly/layout.ts); a region one
 // direction does not use is empty there. Shared: the packed B operand of the chunk loop
 // (forward: w^T; backward: wFlip), the backward's dpre (empty with 'identity': dy is
-// dpre), wFlip, the dw chunk's patch rows (two buffers) and packed panels. Each
-// thread's own: its chunk of patch rows and packed A.
-const PACKED_W = 0, DPRE = 1, W_FLIP = 2, DW_PATCHES = 3, DW_PACKED = 4, PATCHES = 5, PACK_A = 6, REGIONS = 7,
+// dpre) and wFlip. Each thread's own: its chunk of patch rows and packed A, and the
+// backward's dw patch columns (GEMM_KC pixels x one panel group) and their packed panels.
+const PACKED_W = 0, DPRE = 1, W_FLIP = 2, PATCHES = 3, PACK_A = 4, DW_PATCHES = 5, DW_PACKED = 6, REGIONS = 7,
   FIRST_PRIVATE = PATCHES;
+
+/** Panels of dw's columns a thread builds and multiplies at once (256 columns: 256 KB of patch columns a chunk). */
+const DW_GROUP_PANELS: i32 = 32;
 
 /**
  * Floats of one region (f64 so an absurd size cannot wrap). `dpreRows` is P when the
@@ -64,14 +68,15 @@ function regionFloats(region: i32, channels: i32, outChannels: i32, kernelH: i32
   // the chunk loop's convolution: forward x -> y, backward dpre -> dx (channels swapped)
   const loopPatch = backward ? taps * <f64>outChannels : patch;
   const loopOut: f64 = backward ? channels : outChannels;
+  const dwColumns = Math.min(patch, <f64>(DW_GROUP_PANELS * GEMM_NR));
   switch (region) {
     case PACKED_W: return packedBFloats(loopPatch, loopOut);
     case DPRE: return <f64>dpreRows * <f64>outChannels;
     case W_FLIP: return backward ? patch * <f64>outChannels : 0;
-    case DW_PATCHES: return backward ? 2 * <f64>GEMM_KC * patch : 0;
-    case DW_PACKED: return backward ? packedBFloats(GEMM_KC, patch) : 0;
     case PATCHES: return <f64>GEMM_MC * loopPatch;
     case PACK_A: return <f64>gemmPackedAFloats();
+    case DW_PATCHES: return backward ? <f64>GEMM_KC * dwColumns : 0;
+    case DW_PACKED: return backward ? packedBFloats(GEMM_KC, dwColumns) : 0;
   }
   return 0;
 }
@@ -93,33 +98,40 @@ export function conv2dBackwardScratchFloats(
 }
 
 /**
- * patches[r, k] = x[b, oy+ky-padTop, ox+kx-padLeft, c] for the output pixels
- * first + r = (b, oy, ox), r < rows, k = (ky*KW + kx)*C + c; 0 outside the image.
- * Patch rows are KH*KW*C floats, contiguous.
+ * Columns [k0, k1) of the patch rows of the output pixels first + r = (b, oy, ox), r < rows:
+ * patches[r, k - k0] = x[b, oy+ky-padTop, ox+kx-padLeft, c], k = (ky*KW + kx)*C + c; 0
+ * outside the image. Rows are k1 - k0 floats, contiguous.
  */
 function im2colRows(
-  first: i32, rows: i32, height: i32, width: i32, channels: i32, kernelH: i32, kernelW: i32,
+  first: i32, rows: i32, k0: i32, k1: i32, height: i32, width: i32, channels: i32, kernelH: i32, kernelW: i32,
   padTop: i32, padLeft: i32, outH: i32, outW: i32, x: usize, patches: usize,
 ): void {
-  const channelBytes = <usize>channels << 2;
-  const patchBytes = <usize>(kernelH * kernelW) * channelBytes;
+  if (k1 <= k0) return;
+  const rowTaps = kernelW * channels; // the columns of one ky
+  const ky0 = k0 / rowTaps, ky1 = (k1 - 1) / rowTaps;
+  const patchBytes = <usize>(k1 - k0) << 2;
   for (let r = 0; r < rows; r++) {
     const pixel = first + r;
     const ox = pixel % outW, oy = (pixel / outW) % outH, b = pixel / (outW * outH);
     const ix0 = ox - padLeft;
     const kxLo = max(0, -ix0), kxHi = min(kernelW, width - ix0);
     const patchRow = patches + <usize>r * patchBytes;
-    for (let ky = 0; ky < kernelH; ky++) {
-      const dst = patchRow + (<usize>(ky * kernelW) * channelBytes);
+    for (let ky = ky0; ky <= ky1; ky++) {
+      // this ky's columns in the window, and the part of them inside the image: one run of x
+      const rowStart = ky * rowTaps;
+      const lo = max(k0, rowStart), hi = min(k1, rowStart + rowTaps);
+      const dst = patchRow + (<usize>(lo - k0) << 2);
       const iy = oy + ky - padTop;
       if (iy < 0 || iy >= height || kxLo >= kxHi) {
-        memory.fill(dst, 0, <usize>kernelW * channelBytes);
+        memory.fill(dst, 0, <usize>(hi - lo) << 2);
         continue;
       }
-      memory.fill(dst, 0, <usize>kxLo * channelBytes);
-      const src = x + (<usize>((b * height + iy) * width + ix0 + kxLo) * channelBytes);
-      memory.copy(dst + <usize>kxLo * channelBytes, src, <usize>(kxHi - kxLo) * channelBytes);
-      memory.fill(dst + <usize>kxHi * channelBytes, 0, <usize>(kernelW - kxHi) * channelBytes);
+      const inLo = min(hi, max(lo, rowStart + kxLo * channels)), inHi = max(inLo, min(hi, rowStart + kxHi * channels));
+      memory.fill(dst, 0, <usize>(inLo - lo) << 2);
+      // column rowStart + j is x[b, iy, ix0 + j / C, j % C]
+      const src = x + ((<usize>((b * height + iy) * width + ix0) * <usize>channels + <usize>(inLo - rowStart)) << 2);
+      memory.copy(dst + (<usize>(inLo - lo) << 2), src, <usize>(inHi - inLo) << 2);
+      memory.fill(dst + (<usize>(inHi - lo) << 2), 0, <usize>(hi - inHi) << 2);
     }
   }
 }
@@ -140,7 +152,7 @@ function convolveChunks(
   for (let chunk = teamShareStart(chunks), end = teamShareEnd(chunks); chunk < end; chunk++) {
     const p0 = chunk * GEMM_MC;
     const rows = min(GEMM_MC, pixels - p0);
-    im2colRows(p0, rows, height, width, channels, kernelH, kernelW, padTop, padLeft, outH, outW, x, patches);
+    im2colRows(p0, rows, 0, patch, height, width, channels, kernelH, kernelW, padTop, padLeft, outH, outW, x, patches);
     const yChunk = y + (<usize>p0 * outBytes);
     if (bias != 0) {
       for (let r = 0; r < rows; r++) memory.copy(yChunk + <usize>r * outBytes, bias, outBytes);
@@ -187,8 +199,8 @@ export function conv2dBackward(
   const dpreRows = activation == ACT_IDENTITY ? 0 : pixels;
   const packedFlip = regionAt(scratch, regionFloats, PACKED_W, channels, outChannels, kernelH, kernelW, dpreRows, 1);
   const wFlip = regionAt(scratch, regionFloats, W_FLIP, channels, outChannels, kernelH, kernelW, dpreRows, 1);
-  const dwPatches = regionAt(scratch, regionFloats, DW_PATCHES, channels, outChannels, kernelH, kernelW, dpreRows, 1);
-  const dwPacked = regionAt(scratch, regionFloats, DW_PACKED, channels, outChannels, kernelH, kernelW, dpreRows, 1);
+  const dwPatches = threadRegionAt(scratch, regionFloats, FIRST_PRIVATE, REGIONS, DW_PATCHES, thread, channels, outChannels, kernelH, kernelW, dpreRows, 1);
+  const dwPacked = threadRegionAt(scratch, regionFloats, FIRST_PRIVATE, REGIONS, DW_PACKED, thread, channels, outChannels, kernelH, kernelW, dpreRows, 1);
   const patches = threadRegionAt(scratch, regionFloats, FIRST_PRIVATE, REGIONS, PATCHES, thread, channels, outChannels, kernelH, kernelW, dpreRows, 1);
   const packA = threadRegionAt(scratch, regionFloats, FIRST_PRIVATE, REGIONS, PACK_A, thread, channels, outChannels, kernelH, kernelW, dpreRows, 1);
   const outBytes = <usize>outChannels << 2, channelBytes = <usize>channels << 2;
@@ -220,22 +232,17 @@ export function conv2dBackward(
     for (let p = 0; p < pixels; p++) addRow(dbias + (<usize>n0 << 2), dpre + <usize>p * outBytes + (<usize>n0 << 2), n1 - n0);
   }
   // dw[o, k] += sum_p dpre[p, o] patch[p, k]: A = dpre^T (element (o, p) at o + p*O), B = a
-  // chunk's patch rows; this thread's panels of dw's columns, every chunk in order
+  // chunk's patch columns [k0, k1); this thread's panels of dw's columns, a group at a
+  // time, every chunk in order
   const dwPanels = (patch + GEMM_NR - 1) / GEMM_NR;
-  const q0 = shareStart(dwPanels, size, thread), q1 = shareStart(dwPanels, size, thread + 1);
-  const patchBytes = <usize>patch << 2;
   const chunks = (pixels + GEMM_KC - 1) / GEMM_KC;
-  for (let chunk = 0; chunk < chunks; chunk++) {
-    const p0 = chunk * GEMM_KC, kc = min(GEMM_KC, pixels - p0);
-    // two buffers: building chunk c+1 overwrites chunk c-1's, which every thread has
-    // packed before it reached chunk c's barrier
-    const buffer = dwPatches + <usize>(chunk & 1) * <usize>GEMM_KC * patchBytes;
-    const r0 = shareStart(kc, size, thread), r1 = shareStart(kc, size, thread + 1);
-    im2colRows(p0 + r0, r1 - r0, height, width, channels, kernelH, kernelW, padTop, padLeft, outH, outW, x, buffer + <usize>r0 * patchBytes);
-    teamBarrier();
-    if (q1 > q0) {
-      gemmPackBPanels(kc, patch, buffer, patch, 1, dwPacked, q0, q1);
-      gemmPackedPanels(outChannels, patch, kc, dpre + <usize>p0 * outBytes, 1, outChannels, dwPacked, dw, patch, true, packA, q0, q1);
+  for (let g = shareStart(dwPanels, size, thread), end = shareStart(dwPanels, size, thread + 1); g < end; g += DW_GROUP_PANELS) {
+    const k0 = g * GEMM_NR, k1 = min(patch, min(end, g + DW_GROUP_PANELS) * GEMM_NR), columns = k1 - k0;
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const p0 = chunk * GEMM_KC, kc = min(GEMM_KC, pixels - p0);
+      im2colRows(p0, kc, k0, k1, height, width, channels, kernelH, kernelW, padTop, padLeft, outH, outW, x, dwPatches);
+      gemmPackB(kc, columns, dwPatches, columns, 1, dwPacked);
+      gemmPacked(outChannels, columns, kc, dpre + <usize>p0 * outBytes, 1, outChannels, dwPacked, dw + (<usize>k0 << 2), patch, true, packA);
     }
   }
 
