@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Weft } from '../src/index.js';
 import type { BenchContext, FamilyTable } from './context.js';
 import type { Cell } from './harness.js';
-import { text8Corpus } from './text8.js';
+import { benchCorpus } from './corpus.js';
 import { groupedBarChart } from './plot.js';
 import { type GensimResult, runGensim } from './peers/gensim.js';
 import { ThreadColumns } from './threads.js';
@@ -39,7 +39,7 @@ interface Row {
 }
 
 export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
-  const corpus = text8Corpus(ctx.quick ? QUICK.words : undefined);
+  const corpus = benchCorpus(ctx.quick ? QUICK.words : undefined);
   const epochs = ctx.quick ? QUICK.epochs : FULL.epochs;
   const questionsPath = dataFile('questions-words.txt');
   const pairsPath = dataFile('wordsim353.tsv');
