@@ -344,6 +344,8 @@ describe.each(backendsUnderTest())('softmax on $label', ({ label, create }) => {
       // and bad use is refused
       expectWeftError(() => weft.softmax.negativeSampling({ input, weights: weft.randn([8, 3], 2), targets, negative: 2, sampler }), 'SHAPE', /prepared for V = 7 classes, weights have V = 8/);
       expectWeftError(() => weft.softmax.negativeSampling({ input, weights, targets, negative: 2, sampler, counts }), 'OPTION', /not both/);
+      // UnigramSampler is an interface: an object of that shape not made by unigramSampler has no alias table
+      expectWeftError(() => weft.softmax.negativeSampling({ input, weights, targets, negative: 2, sampler: { classes: 7, power: 0.5 } }), 'OPTION', /weft\.softmax\.unigramSampler/);
       expectWeftError(() => weft.softmax.unigramSampler({ counts: [] }), 'SHAPE', /at least one entry/);
       expectWeftError(() => weft.softmax.unigramSampler({ counts: [1, NaN] }), 'RANGE', /counts\[1\] is NaN/);
       expectWeftError(() => weft.softmax.unigramSampler({ counts: 'abc' as never }), 'DTYPE', /counts must be an array/);

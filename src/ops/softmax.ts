@@ -118,27 +118,24 @@ export interface FullSoftmaxArgs {
   targets: Int32Array;
 }
 
-export interface SamplerArgs {
+export interface SampledSoftmaxArgs extends FullSoftmaxArgs {
+  /** Distinct candidates shared by the N rows, 1 <= numSampled < V. */
+  numSampled: number;
+  /** Default 'log-uniform' (ids sorted by descending frequency); or a prepared weft.softmax.unigramSampler. */
+  sampler?: SamplerName | UnigramSampler;
   /** Per-class counts [V] for the 'unigram' sampler (ids need not be sorted). */
   counts?: ArrayLike<number>;
   /** Exponent applied to counts by 'unigram'. Default 0.75 (word2vec). */
   power?: number;
   /** Seed of this call's draws. Without it, draws continue the weft instance's own stream. */
   seed?: number;
-}
-
-export interface SampledSoftmaxArgs extends FullSoftmaxArgs, SamplerArgs {
-  /** Distinct candidates shared by the N rows, 1 <= numSampled < V. */
-  numSampled: number;
-  /** Default 'log-uniform' (ids sorted by descending frequency); or a prepared weft.softmax.unigramSampler. */
-  sampler?: SamplerName | UnigramSampler;
   /** Drop a candidate from the rows whose target it is. Default true. */
   removeAccidentalHits?: boolean;
   /** Subtract log(expected count) from every logit. Default true. */
   subtractLogQ?: boolean;
 }
 
-export interface NegativeSamplingArgs extends SamplerArgs {
+export interface NegativeSamplingArgs {
   /** [N, h]: the input (center word) vectors. */
   input: Tensor;
   /** [V, h]: the output vectors. */
@@ -149,6 +146,12 @@ export interface NegativeSamplingArgs extends SamplerArgs {
   negative: number;
   /** Default 'unigram' (needs counts); or a prepared weft.softmax.unigramSampler (then no counts). */
   sampler?: SamplerName | UnigramSampler;
+  /** Per-class counts [V] for the 'unigram' sampler (ids need not be sorted). */
+  counts?: ArrayLike<number>;
+  /** Exponent applied to counts by 'unigram'. Default 0.75 (word2vec). */
+  power?: number;
+  /** Seed of this call's draws. Without it, draws continue the weft instance's own stream. */
+  seed?: number;
 }
 
 export interface CrossEntropyResult {
@@ -314,17 +317,23 @@ function buildUnigram(op: string, list: ArrayLike<number>, power: number): Weigh
  * to the array do not reach it). Pass it as `sampler` to softmax.sampled or
  * negativeSampling when the counts stay the same from call to call: a call then costs
  * O(N·k·h) whatever V is, without re-reading the V counts that `counts` needs to detect
- * changes (about 5 ms a call at V = 1M).
+ * changes (about 5 ms a call at V = 1M). Samplers come from weft.softmax.unigramSampler,
+ * which validates the counts; an object made otherwise is refused (OPTION).
  */
-export class UnigramSampler {
+export interface UnigramSampler {
   /** V: the number of classes (counts.length). */
   readonly classes: number;
   /** The exponent applied to the counts. */
   readonly power: number;
-  /** @internal The alias table the calls draw from. */
+}
+
+/** The one kind of UnigramSampler: an interface outside, so the alias table and the constructor stay inside. */
+export class PreparedUnigramSampler implements UnigramSampler {
+  readonly classes: number;
+  readonly power: number;
+  /** The alias table the calls draw from. */
   readonly draws: WeightedSampler;
 
-  /** @internal Samplers come from weft.softmax.unigramSampler, which validates the counts. */
   constructor(draws: WeightedSampler, power: number) {
     this.classes = draws.size;
     this.power = power;
@@ -339,7 +348,7 @@ function prepareUnigramSampler(args: { counts: ArrayLike<number>; power?: number
   const list = checkCountsArray(op, bag.counts);
   if (list.length < 1) throw new WeftError('SHAPE', `${op}: counts must have at least one entry, got 0`);
   const power = checkNumber(`${op}: power`, bag.power, 0, Infinity, 0.75);
-  return new UnigramSampler(buildUnigram(op, list, power), power);
+  return new PreparedUnigramSampler(buildUnigram(op, list, power), power);
 }
 
 function unigramSampler(op: string, counts: unknown, classes: number, power: number): WeightedSampler {
@@ -355,8 +364,10 @@ function unigramSampler(op: string, counts: unknown, classes: number, power: num
   return sampler;
 }
 
-function chooseSampler(op: string, args: SamplerArgs & { sampler?: unknown }, classes: number, fallback: SamplerName): Sampler {
-  if (args.sampler instanceof UnigramSampler) {
+function chooseSampler(
+  op: string, args: Pick<NegativeSamplingArgs, 'counts' | 'power'> & { sampler?: unknown }, classes: number, fallback: SamplerName,
+): Sampler {
+  if (args.sampler instanceof PreparedUnigramSampler) {
     if (args.sampler.classes !== classes) {
       throw new WeftError('SHAPE', `${op}: the sampler was prepared for V = ${args.sampler.classes} classes, weights have V = ${classes}`);
     }
@@ -364,6 +375,9 @@ function chooseSampler(op: string, args: SamplerArgs & { sampler?: unknown }, cl
       throw new WeftError('OPTION', `${op}: pass counts (and power) or a prepared sampler, not both`);
     }
     return args.sampler.draws;
+  }
+  if (typeof args.sampler === 'object' && args.sampler !== null) {
+    throw new WeftError('OPTION', `${op}: sampler: an object must be a sampler from weft.softmax.unigramSampler, got ${describe(args.sampler)}`);
   }
   const name = checkChoice(`${op}: sampler`, args.sampler, SAMPLERS, fallback);
   if (name === 'uniform') return new UniformSampler(classes);

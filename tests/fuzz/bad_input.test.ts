@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createWeft, ErrorCode, type Tensor, type Weft } from '../../src/index.js';
+import type { PreparedUnigramSampler } from '../../src/ops/softmax.js';
 import { backendsUnderTest } from '../helpers.js';
 
 const CODES = new Set<string>(Object.values(ErrorCode));
@@ -141,7 +142,7 @@ const OPS: OpCase[] = [
     name: 'softmax.unigramSampler',
     valid: () => ({ counts: Float64Array.from([5, 0, 2, 9]), power: 0.5 }),
     call: (w, a) => {
-      const sampler = w.softmax.unigramSampler(a as never);
+      const sampler = w.softmax.unigramSampler(a as never) as PreparedUnigramSampler;
       return [sampler.classes, sampler.power, sampler.draws.support];
     },
   },

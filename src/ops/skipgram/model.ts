@@ -170,7 +170,7 @@ export class SkipGramModel {
    * Count words and allocate the tables (initial vectors uniform in ±1/dim, as gensim 4).
    * Synchronous for a string or an iterable; a Promise for { path } or an async iterable.
    */
-  buildVocab(corpus: SyncCorpus): this;
+  buildVocab(corpus: string | Iterable<Sentence>): this;
   buildVocab(corpus: CorpusFile | AsyncIterable<Sentence>): Promise<this>;
   buildVocab(corpus: Corpus): this | Promise<this>;
   buildVocab(corpus: Corpus): this | Promise<this> {
