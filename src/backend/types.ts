@@ -21,6 +21,7 @@ import type { AttentionKernels } from '../ops/attention/kernels.js';
 
 export type { Call, Staged } from '../ops/op.js';
 
+/** Which kernels an instance runs: 'wasm' (SIMD WebAssembly) or 'js' (the pure-JS reference). */
 export type BackendName = 'wasm' | 'js';
 
 /** Memory held by a backend (tfjs's `tf.memory()` for weft). */

@@ -97,37 +97,55 @@ export interface SoftmaxKernels {
 
 // ---- public arguments and results ---------------------------------------------
 
+/**
+ * The distribution candidates are drawn from: 'log-uniform' (Zipf's law for ids sorted by
+ * descending frequency: P(c) = log((c+2)/(c+1)) / log(V+1)), 'uniform', or 'unigram'
+ * (counts^power). OPTION for another name.
+ */
 export type SamplerName = 'log-uniform' | 'uniform' | 'unigram';
 const SAMPLERS: readonly SamplerName[] = ['log-uniform', 'uniform', 'unigram'];
 
+/** Arguments of weft.softmax.crossEntropy. */
 export interface CrossEntropyArgs {
-  /** [N, V] */
+  /** Unnormalised log-probabilities [N, V], V >= 1. */
   logits: Tensor;
-  /** [N] class ids in [0, V) */
+  /** The class of each row [N], ids in [0, V). */
   targets: Int32Array;
 }
 
+/** Arguments of weft.softmax.full (and the shared ones of sampled). */
 export interface FullSoftmaxArgs {
-  /** [N, h] */
+  /** The rows' inputs [N, h], N >= 1. */
   input: Tensor;
-  /** [V, h] */
+  /** The output layer [V, h] (nn.Linear layout), V >= 1: logits = input @ weightsᵀ + bias. */
   weights: Tensor;
-  /** [V] */
+  /** [V]; default none (no bias). */
   bias?: Tensor;
-  /** [N] class ids in [0, V) */
+  /** The class of each row [N], ids in [0, V). */
   targets: Int32Array;
 }
 
+/** Arguments of weft.softmax.sampled. */
 export interface SampledSoftmaxArgs extends FullSoftmaxArgs {
-  /** Distinct candidates shared by the N rows, 1 <= numSampled < V. */
+  /**
+   * Distinct candidates shared by the N rows: an integer with 1 <= numSampled < V, and no more
+   * than the classes the sampler can draw (RANGE otherwise; weights need V >= 2, else SHAPE).
+   */
   numSampled: number;
-  /** Default 'log-uniform' (ids sorted by descending frequency); or a prepared weft.softmax.unigramSampler. */
+  /**
+   * Default 'log-uniform' (ids sorted by descending frequency); or a prepared
+   * weft.softmax.unigramSampler (SHAPE if prepared for another V; OPTION with counts or power).
+   */
   sampler?: SamplerName | UnigramSampler;
-  /** Per-class counts [V] for the 'unigram' sampler (ids need not be sorted). */
+  /**
+   * Per-class counts [V] for the 'unigram' sampler (ids need not be sorted): finite numbers
+   * >= 0, at least one positive (RANGE otherwise; DTYPE if not an array of numbers, SHAPE
+   * unless V entries). Required by 'unigram' (OPTION if missing); default none.
+   */
   counts?: ArrayLike<number>;
-  /** Exponent applied to counts by 'unigram'. Default 0.75 (word2vec). */
+  /** Exponent applied to counts by 'unigram': a number >= 0 (RANGE below, or if counts^power overflows). Default 0.75 (word2vec). */
   power?: number;
-  /** Seed of this call's draws. Without it, draws continue the weft instance's own stream. */
+  /** Seed of this call's draws, any safe integer. Default: draws continue the weft instance's own stream. */
   seed?: number;
   /** Drop a candidate from the rows whose target it is. Default true. */
   removeAccidentalHits?: boolean;
@@ -135,59 +153,80 @@ export interface SampledSoftmaxArgs extends FullSoftmaxArgs {
   subtractLogQ?: boolean;
 }
 
+/** Arguments of weft.softmax.negativeSampling. */
 export interface NegativeSamplingArgs {
-  /** [N, h]: the input (center word) vectors. */
+  /** The input (center word) vectors [N, h], N >= 1. */
   input: Tensor;
-  /** [V, h]: the output vectors. */
+  /** The output vectors [V, h], V >= 1. */
   weights: Tensor;
-  /** [N] positive ids in [0, V). */
+  /** The positive (context word) id of each row [N], in [0, V). */
   targets: Int32Array;
-  /** Negatives drawn per row. */
+  /** Negatives drawn per row: an integer >= 0 (RANGE below). */
   negative: number;
-  /** Default 'unigram' (needs counts); or a prepared weft.softmax.unigramSampler (then no counts). */
+  /**
+   * Default 'unigram' (needs counts); or a prepared weft.softmax.unigramSampler (then no
+   * counts: OPTION with them; SHAPE if prepared for another V).
+   */
   sampler?: SamplerName | UnigramSampler;
-  /** Per-class counts [V] for the 'unigram' sampler (ids need not be sorted). */
+  /**
+   * Per-class counts [V] for the 'unigram' sampler (ids need not be sorted): finite numbers
+   * >= 0, at least one positive (RANGE otherwise; DTYPE if not an array of numbers, SHAPE
+   * unless V entries). Required by 'unigram' (OPTION if missing); default none.
+   */
   counts?: ArrayLike<number>;
-  /** Exponent applied to counts by 'unigram'. Default 0.75 (word2vec). */
+  /** Exponent applied to counts by 'unigram': a number >= 0 (RANGE below, or if counts^power overflows). Default 0.75 (word2vec). */
   power?: number;
-  /** Seed of this call's draws. Without it, draws continue the weft instance's own stream. */
+  /** Seed of this call's draws, any safe integer. Default: draws continue the weft instance's own stream. */
   seed?: number;
 }
 
+/** What weft.softmax.crossEntropy returns. */
 export interface CrossEntropyResult {
+  /** The mean over the N rows of -log softmax(logits)[target], in nats. */
   loss: number;
-  /** [N, V] */
+  /** The gradient of loss with respect to logits [N, V]. */
   dlogits: Tensor;
 }
 
+/** What weft.softmax.full returns. */
 export interface FullSoftmaxResult {
+  /** The mean cross-entropy over the N rows, in nats. */
   loss: number;
+  /** dloss/dinput [N, h]. */
   dInput: Tensor;
+  /** dloss/dweights [V, h] (dense). */
   dWeights: Tensor;
-  /** Present when a bias was given. */
+  /** dloss/dbias [V]: present when a bias was given. */
   dBias?: Tensor;
 }
 
+/** What weft.softmax.sampled returns: gradients of the touched weight rows only. */
 export interface SampledSoftmaxResult {
+  /** The mean over the N rows of the sampled softmax's cross-entropy, in nats. */
   loss: number;
+  /** dloss/dinput [N, h]. */
   dInput: Tensor;
   /** Distinct weight rows touched: the candidates in draw order, then the targets not among them. */
   rows: Int32Array;
-  /** [rows.length, h]: gradient of those rows. */
+  /** The gradient of those rows [rows.length, h]: a step is `W[rows[r]] -= lr * dRows[r]`. */
   dRows: Tensor;
-  /** [rows.length]: present when a bias was given. */
+  /** The bias gradient of those rows [rows.length]: present when a bias was given. */
   dBiasRows?: Tensor;
   /** The numSampled candidates (= rows.subarray(0, numSampled)). */
   sampled: Int32Array;
 }
 
+/** What weft.softmax.negativeSampling returns: gradients of the touched weight rows only. */
 export interface NegativeSamplingResult {
+  /** The mean over the N rows of -log σ(w_t·x) - Σ log σ(-w_n·x), in nats. */
   loss: number;
+  /** dloss/dinput [N, h]. */
   dInput: Tensor;
   /** Distinct weight rows touched, in order of first use. */
   rows: Int32Array;
+  /** The gradient of those rows [rows.length, h]. */
   dRows: Tensor;
-  /** [N, negative]: the ids drawn for each row. */
+  /** The ids drawn for each row [N, negative] (row-major). */
   negatives: Int32Array;
 }
 
@@ -202,7 +241,12 @@ export interface SoftmaxApi {
   /** word2vec negative sampling: `negative` draws per row, sparse gradients. */
   negativeSampling(args: NegativeSamplingArgs): NegativeSamplingResult;
   /** counts [V]^power prepared once, for `sampler`: calls then skip the O(V) check of the counts. */
-  unigramSampler(args: { counts: ArrayLike<number>; power?: number }): UnigramSampler;
+  unigramSampler(args: {
+    /** Per-class counts [V], V >= 1 (SHAPE if empty): finite numbers >= 0, at least one positive (RANGE otherwise; DTYPE if not numbers). */
+    counts: ArrayLike<number>;
+    /** Exponent applied to the counts: a number >= 0 (RANGE below, or if counts^power overflows). Default 0.75. */
+    power?: number;
+  }): UnigramSampler;
 }
 
 /** What the softmax ops need from a weft instance. */

@@ -6,34 +6,45 @@
 import { WeftError } from '../../errors.js';
 import type { VectorSpace } from './similarity.js';
 
+/** Options of evaluateAnalogies and evaluateWordPairs. */
 export interface EvaluationOptions {
-  /** Use only the most frequent words. Default 300000 (gensim). */
+  /** Use only this many of the most frequent words: an integer >= 1 (RANGE below). Default 300000 (gensim). */
   restrictVocab?: number;
   /** Compare words upper-cased. Default true (gensim). */
   caseInsensitive?: boolean;
 }
 
+/** One section (`: name` header) of an analogy file. */
 export interface AnalogySection {
+  /** The section's name, from its header line. */
   section: string;
+  /** Questions answered right. */
   correct: number;
   /** Questions evaluated (all four words known). */
   total: number;
+  /** correct / total (0 for no question). */
   accuracy: number;
 }
 
+/** What evaluateAnalogies returns. SHAPE for a question before the first section header. */
 export interface AnalogyResult {
   /** correct / total over every section. */
   accuracy: number;
+  /** Questions answered right, over every section. */
   correct: number;
+  /** Questions evaluated, over every section. */
   total: number;
   /** Questions skipped because a word is out of the (restricted) vocabulary. */
   skipped: number;
+  /** Each section, in file order. */
   sections: AnalogySection[];
 }
 
+/** What evaluateWordPairs returns. RANGE when no line can be scored. */
 export interface WordPairResult {
   /** Spearman rank correlation (ties get average ranks, as scipy.stats.spearmanr). */
   spearman: number;
+  /** Pearson correlation of the cosines with the scores. */
   pearson: number;
   /** Fraction of pairs skipped for unknown words, 0..1 (gensim reports it in percent). */
   oov: number;

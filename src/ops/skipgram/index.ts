@@ -9,9 +9,16 @@ import { SkipGramModel, type SkipGramOptions } from './model.js';
 
 /** weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
 export interface SkipGramFactory {
+  /** A model to train, with its options (all optional). */
   (options?: SkipGramOptions): SkipGramModel;
-  /** A query-only model from word2vec text or binary bytes (format detected unless `binary` is given). */
-  fromWord2Vec(bytes: Uint8Array, options?: { binary?: boolean }): SkipGramModel;
+  /**
+   * A query-only model from word2vec text or binary bytes. DTYPE if bytes is not a
+   * Uint8Array, SHAPE for a malformed file.
+   */
+  fromWord2Vec(bytes: Uint8Array, options?: {
+    /** The file's format, true for binary. Default: detected from the bytes. */
+    binary?: boolean;
+  }): SkipGramModel;
 }
 
 /** weft.skipGram on a backend. */

@@ -7,7 +7,7 @@
 
 import { KERNEL_CONSTANTS } from '../../kernel_constants.generated.js';
 
-/** Training objective. */
+/** Training objective: 'negative' (SGNS), 'sampled-softmax' or 'softmax' (exact). OPTION for another name. */
 export type SkipGramLoss = 'negative' | 'sampled-softmax' | 'softmax';
 
 /** Loss codes of assembly/skipgram.ts. */

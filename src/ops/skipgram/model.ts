@@ -25,40 +25,47 @@ import {
 } from './evaluate.js';
 import { readWord2Vec, writeWord2Vec } from './word2vec.js';
 
+/** Options of weft.skipGram; every one may be left out. Numbers outside their range are RANGE. */
 export interface SkipGramOptions {
-  /** Vector size (word2vec -size, gensim vector_size). Default 100. */
+  /** Vector size (word2vec -size, gensim vector_size), in floats: an integer in [1, 65536]. Default 100. */
   dim?: number;
-  /** Largest distance between a center and a context word (-window). Default 5. */
+  /** Largest distance between a center and a context word (-window), in words: an integer in [1, 100000]. Default 5. */
   window?: number;
-  /** Noise words per pair with loss 'negative' (-negative). Default 5. */
+  /** Noise words per pair with loss 'negative' (-negative): an integer in [1, 100000] ([0, 100000] with another loss). Default 5. */
   negative?: number;
-  /** Drop words seen fewer times (-min-count). Default 5. */
+  /** Drop words seen fewer times (-min-count), in occurrences: an integer >= 0. Default 5. */
   minCount?: number;
-  /** Subsampling threshold for frequent words, 0 disables (-sample). Default 1e-3. */
+  /** Subsampling threshold for frequent words, a fraction of the corpus in [0, 0.999999]; 0 disables (-sample). Default 1e-3. */
   sample?: number;
-  /** Initial learning rate (-alpha). Default 0.025. */
+  /** Initial learning rate (-alpha): a number in (0, 10]. Default 0.025. */
   alpha?: number;
-  /** Final learning rate, reached linearly over all epochs. Default 0.0001. */
+  /** Final learning rate, reached linearly over all epochs: a number in [0, alpha]. Default 0.0001 (alpha if smaller). */
   minAlpha?: number;
-  /** Passes over the corpus (-iter). Default 5. */
+  /** Passes over the corpus (-iter): an integer in [1, 1e6]. Default 5. */
   epochs?: number;
-  /** Seeds the initial vectors and every draw. Default 1. */
+  /** Seeds the initial vectors and every draw: any safe integer (OPTION otherwise). Default 1. */
   seed?: number;
-  /** 'negative' (SGNS, default), 'sampled-softmax' or 'softmax' (exact, small vocabularies only). */
+  /**
+   * 'negative' (SGNS, default), 'sampled-softmax' or 'softmax' (exact, small vocabularies
+   * only: RANGE at buildVocab over {@link SOFTMAX_VOCAB_LIMIT} words).
+   */
   loss?: SkipGramLoss;
-  /** Keep at most this many words, the most frequent. Default: no limit. */
+  /** Keep at most this many words, the most frequent: an integer >= 1. Default: no limit. */
   maxVocab?: number;
-  /** Candidates per center word with loss 'sampled-softmax' (drawn from unigram^0.75). Default 64. */
+  /**
+   * Candidates per center word with loss 'sampled-softmax' (drawn from unigram^0.75): an
+   * integer in [1, 1e6], below the vocabulary size (RANGE at buildVocab otherwise). Default 64.
+   */
   numSampled?: number;
   /**
    * Words handed to the kernel per call (progress granularity; on one thread results do not
-   * depend on it). Default 65536 per thread: a batch's sentences are shared out among the
-   * threads, and more sentences a batch keep them evenly busy.
+   * depend on it): an integer in [1, 2^24]. Default 65536 per thread: a batch's sentences are
+   * shared out among the threads, and more sentences a batch keep them evenly busy.
    */
   batchWords?: number;
   /**
-   * Threads training runs on (gensim workers, word2vec -threads), at most the instance's
-   * (weft.features.threads, which is also the default). More than one trains Hogwild,
+   * Threads training runs on (gensim workers, word2vec -threads): an integer in [1, 1024],
+   * capped at the instance's (weft.features.threads, which is also the default). More than one trains Hogwild,
    * as word2vec.c and gensim do: threads update shared vectors without locks, so runs
    * are not reproducible bit for bit. With 1, a seed gives the same vectors every run
    * and on every backend.
@@ -69,7 +76,8 @@ export interface SkipGramOptions {
    * its context words, each output row updated once per window (Ji et al. 2016; BlazingText's
    * batch_skipgram) instead of once per pair. Default: true when training on more than one
    * thread, where threads writing the same frequent output rows at every pair slow each
-   * other down; false on one thread (word2vec.c's per-pair draws).
+   * other down; false on one thread (word2vec.c's per-pair draws). OPTION if true with
+   * another loss.
    */
   shareNegatives?: boolean;
 }
@@ -276,12 +284,15 @@ export class SkipGramModel {
     return { data: this.vectorSpace().vectors.slice(), shape: [this.vocab.length, this.config.dim] };
   }
 
-  /** Cosine similarity of two words. */
+  /** Cosine similarity of two words, in [-1, 1]. RANGE for a word not in the vocabulary. */
   similarity(a: string, b: string): number {
     return this.vectorSpace().similarity(this.idOf(a, 'similarity'), this.idOf(b, 'similarity'));
   }
 
-  /** The topN words closest to a word (itself excluded) or to a vector, by cosine. */
+  /**
+   * The topN words (an integer >= 1, default 10) closest to a word (itself excluded) or to a
+   * vector of dim numbers, by cosine. RANGE for a word not in the vocabulary or a zero vector.
+   */
   mostSimilar(query: string | ArrayLike<number>, topN = 10): Similar {
     const space = this.vectorSpace();
     checkInteger('mostSimilar: topN', topN, 1);
@@ -302,7 +313,10 @@ export class SkipGramModel {
     return space.nearest(normalise(query, 'mostSimilar'), topN, new Set());
   }
 
-  /** Words closest to b - a + c (3CosAdd on unit vectors), excluding a, b and c: "a is to b as c is to ?". */
+  /**
+   * The topN words (an integer >= 1, default 1) closest to b - a + c (3CosAdd on unit vectors),
+   * excluding a, b and c: "a is to b as c is to ?". RANGE for a word not in the vocabulary.
+   */
   analogy(a: string, b: string, c: string, topN = 1): Similar {
     const space = this.vectorSpace();
     checkInteger('analogy: topN', topN, 1);
@@ -316,13 +330,25 @@ export class SkipGramModel {
     return evaluateAnalogies(this.vectorSpace(), checkText('evaluateAnalogies', text), checkEvaluation('evaluateAnalogies', options));
   }
 
-  /** Spearman / Pearson correlation with human similarity scores (gensim's evaluate_word_pairs). */
-  evaluateWordPairs(text: string, options: EvaluationOptions & { delimiter?: string } = {}): WordPairResult {
+  /**
+   * Spearman / Pearson correlation with human similarity scores (gensim's evaluate_word_pairs),
+   * from lines `word1<delimiter>word2<delimiter>score`.
+   */
+  evaluateWordPairs(text: string, options: EvaluationOptions & {
+    /** What separates a line's two words and its score: a non-empty string (OPTION otherwise). Default a tab. */
+    delimiter?: string;
+  } = {}): WordPairResult {
     return evaluateWordPairs(this.vectorSpace(), checkText('evaluateWordPairs', text), checkEvaluation('evaluateWordPairs', options));
   }
 
-  /** The vectors in word2vec's text (default) or binary format, readable by gensim and word2vec.c. */
-  toWord2Vec(options: { binary?: boolean } = {}): Uint8Array {
+  /**
+   * The vectors in word2vec's text (default) or binary format, readable by gensim and
+   * word2vec.c. RANGE for a word the format cannot store (empty, or with whitespace).
+   */
+  toWord2Vec(options: {
+    /** Write word2vec's binary format. Default false (text). */
+    binary?: boolean;
+  } = {}): Uint8Array {
     const binary = optionalBoolean('toWord2Vec: binary', checkOptionsObject('toWord2Vec', options).binary, false);
     const space = this.vectorSpace();
     return writeWord2Vec({ words: space.words as string[], vectors: space.vectors, dim: this.config.dim }, binary);

@@ -16,6 +16,7 @@ import { firstNonFinite } from '../../tensor.js';
 export interface TrainProgress {
   /** 1-based epoch. */
   epoch: number;
+  /** Epochs of the run. */
   epochs: number;
   /** Fraction of the whole run done, 0..1. */
   progress: number;
@@ -31,13 +32,17 @@ export interface TrainProgress {
   endOfEpoch: boolean;
 }
 
+/** Options of SkipGramModel.train. */
 export interface TrainOptions {
+  /** Called after every batch (OPTION if not a function); default none. */
   onProgress?: (progress: TrainProgress) => void;
-  /** Corpus words per epoch for the learning-rate schedule; default: the vocabulary corpus's. */
+  /** Corpus words per epoch for the learning-rate schedule: an integer >= 1 (RANGE below). Default: the vocabulary corpus's. */
   totalWords?: number;
 }
 
+/** What SkipGramModel.train resolves to. */
 export interface TrainSummary {
+  /** Epochs trained. */
   epochs: number;
   /** Raw corpus words read (all epochs). */
   words: number;
@@ -47,7 +52,9 @@ export interface TrainSummary {
   pairs: number;
   /** Mean pair loss of each epoch. */
   epochLoss: number[];
+  /** Wall-clock time of the run, in seconds. */
   seconds: number;
+  /** Raw corpus words per second over the run. */
   wordsPerSec: number;
 }
 
