@@ -5,12 +5,11 @@
 //     src/kernel_constants.generated.ts (the constants assembly/ exports), and
 //     src/backend/wasm/embedded.generated.ts with both modules gzipped, as base64,
 //  3. dist/: the ESM bundle (index.js) and the IIFE bundle (weft.iife.js, global `weft`),
-//     which embed both builds; the CommonJS bundle (index.cjs, Node's require), which reads
-//     them from the .wasm files beside it (weft-simd.wasm, weft-relaxed.wasm, shipped for
-//     createWeft's `module` option too); the CLI (which imports the ESM bundle); the demo
-//     page and the declarations (one file, the public API only); build/bench.js, the
-//     benchmark report (a dev script, not shipped), and build/peak_worker.js, the worker of
-//     its parallel peak probe.
+//     which embed both builds; index.cjs, Node's require of the ESM bundle; the two builds
+//     as .wasm files (weft-simd.wasm, weft-relaxed.wasm, for createWeft's `module` option);
+//     the CLI (which imports the ESM bundle); the demo page and the declarations (one file,
+//     the public API only); build/bench.js, the benchmark report (a dev script, not shipped),
+//     and build/peak_worker.js, the worker of its parallel peak probe.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -86,23 +85,8 @@ const libraryEntryIsExternal = {
       args.importer.startsWith(rel('src/cli')) ? { path: './index.js', external: true } : undefined);
   },
 };
-// the CommonJS bundle reads the builds from the shipped .wasm files instead of embedding them
-const moduleBytesFromFiles = {
-  name: 'module-bytes-from-files',
-  setup(build) {
-    build.onResolve({ filter: /^\.\/module_bytes\.js$/ }, () => ({ path: rel('src/backend/wasm/module_bytes_file.ts') }));
-  },
-};
 await Promise.all([
   esbuild.build({ ...shipped, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral' }),
-  esbuild.build({
-    ...shipped,
-    entryPoints: ['src/index.ts'],
-    outfile: 'dist/index.cjs',
-    format: 'cjs',
-    platform: 'node',
-    plugins: [moduleBytesFromFiles],
-  }),
   esbuild.build({
     ...shipped,
     entryPoints: ['src/index.ts'],
@@ -134,7 +118,11 @@ await Promise.all([
 ]);
 // the worker script as a file too, for pages whose CSP forbids blob: workers (createWeft's workerUrl)
 writeFileSync(rel('dist/weft-worker.js'), workerSource);
-// the two builds as files: read by index.cjs, and compiled by users for createWeft's `module` option
+// Node's require gets the ESM bundle itself (src/index.cjs: require of an ES module, Node
+// 20.19+ and 22.12+). A CommonJS bundle of its own weighed 43 kB of the packed package (the
+// library's code a third time), which put it over 400 kB once conv2d's backward landed.
+copyFileSync(rel('src/index.cjs'), rel('dist/index.cjs'));
+// the two builds as files, which users compile for createWeft's `module` option
 writeFileSync(rel('dist/weft-simd.wasm'), simd);
 writeFileSync(rel('dist/weft-relaxed.wasm'), relaxed);
 // the demo page: static files, its script and its corpus; it loads ../weft.iife.js with a <script> tag

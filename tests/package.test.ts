@@ -1,8 +1,9 @@
 // The built package as a user's project sees it. What `npm pack` would put in the tarball:
 // the files, the packed size (at most 400 kB), each WASM build embedded once in the two
 // bundles that embed it and nowhere else. Then, in child processes (no vitest module
-// graph in between): `require('weft-wasm')` (the CommonJS bundle, which reads the shipped
-// .wasm files), `import` (the ESM bundle, which embeds them), a TypeScript `.cts` consumer
+// graph in between): `import` (the ESM bundle, which embeds them), `require('weft-wasm')`
+// (dist/index.cjs, which requires that same ES module; a clear error on a Node that cannot
+// require ES modules), a TypeScript `.cts` consumer
 // compiled with the repository's TypeScript under node16 and nodenext resolution, without
 // skipLibCheck, then run; the one declaration file (the names src/index.ts exports and
 // no other), and an ESM, a CommonJS and a <script> consumer compiled by strict TypeScript
@@ -183,13 +184,28 @@ describe.skipIf(RELAXED_PROJECT)('the package from a user project', () => {
     rmSync(project, { recursive: true, force: true });
   });
 
-  it("require('weft-wasm') loads the CommonJS bundle, which runs the WASM build read from the shipped file", () => {
+  it("require('weft-wasm') gets the ES module itself: the same exports as import, one WeftError class", () => {
     const result = runNode(project, 'require.cjs', `
       const { createWeft, WeftError } = require('weft-wasm');
       if (!require.resolve('weft-wasm').endsWith('index.cjs')) throw new Error('resolved ' + require.resolve('weft-wasm'));
-      (async () => { ${PROBE} })();
+      (async () => {
+        const imported = await import('weft-wasm');
+        if (imported.WeftError !== WeftError || imported.createWeft !== createWeft) throw new Error('two copies of the library');
+        ${PROBE}
+      })();
     `);
     expect(result).toEqual(EXPECTED);
+  });
+
+  it("on a Node that cannot require an ES module (< 20.19, 22.0 - 22.11), require('weft-wasm') says what to do", () => {
+    writeFileSync(join(project, 'no-require-esm.cjs'), "require('weft-wasm');\n");
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, ['--no-experimental-require-module', 'no-require-esm.cjs'], { cwd: project, encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      stderr = (err as { stderr: string }).stderr;
+    }
+    expect(stderr).toMatch(/weft-wasm: require\(\) of this ES module needs Node 20\.19\+ or 22\.12\+ .*load it with import instead/);
   });
 
   it("import from 'weft-wasm' loads the ESM bundle", () => {
@@ -201,7 +217,7 @@ describe.skipIf(RELAXED_PROJECT)('the package from a user project', () => {
     expect(result).toEqual(EXPECTED);
   });
 
-  it('in a Node without process.getBuiltinModule (< 20.16) or DecompressionStream, both bundles load their builds and start threads', () => {
+  it('in a runtime without process.getBuiltinModule or DecompressionStream, import and require load the builds and start threads', () => {
     // the built-ins come from the import() compiled at run time (src/node_builtin.ts; vitest's
     // module runner cannot run it, plain Node can), the ESM bundle's builds are unpacked by node:zlib
     const hide = 'delete process.getBuiltinModule; delete globalThis.DecompressionStream;';
