@@ -42,7 +42,7 @@ export type { UnigramSampler } from './ops/softmax.js';
 export type { SkipGramFactory } from './ops/skipgram/index.js';
 export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './ops/skipgram/model.js';
 export type { SkipGramOptions } from './ops/skipgram/model.js';
-export type { SkipGramLoss } from './ops/skipgram/kernels.js';
+export type { SkipGramLoss, Word2VecArchitecture } from './ops/skipgram/kernels.js';
 export type { Corpus, CorpusFile, Sentence } from './ops/skipgram/corpus.js';
 export type { TrainOptions, TrainProgress, TrainSummary } from './ops/skipgram/trainer.js';
 export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './ops/skipgram/evaluate.js';

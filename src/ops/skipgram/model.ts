@@ -8,7 +8,7 @@ import type { Tensor } from '../../tensor.js';
 import type { OpBackend } from '../op.js';
 import type { MatmulKernels } from '../matmul.js';
 import { createMatmul } from '../matmul.js';
-import type { SkipGramKernels, SkipGramLoss, SkipGramTables } from './kernels.js';
+import type { SkipGramKernels, SkipGramLoss, SkipGramTables, Word2VecArchitecture } from './kernels.js';
 
 /** What a model needs from a backend: its tables and matmul (for similarity queries). */
 type ModelBackend = OpBackend<SkipGramKernels & MatmulKernels>;
@@ -26,11 +26,17 @@ import {
 import { readWord2Vec, writeWord2Vec } from './word2vec.js';
 
 export interface SkipGramOptions {
+  /**
+   * Hierarchical softmax over word2vec.c's Huffman tree of the counts (-hs 1, gensim hs=1),
+   * with loss 'negative': beside negative sampling (both update the same hidden vector, as
+   * in word2vec.c), or alone with negative: 0. Default false.
+   */
+  hs?: boolean;
   /** Vector size (word2vec -size, gensim vector_size). Default 100. */
   dim?: number;
   /** Largest distance between a center and a context word (-window). Default 5. */
   window?: number;
-  /** Noise words per pair with loss 'negative' (-negative). Default 5. */
+  /** Noise words per prediction with loss 'negative' (-negative); 0 turns negative sampling off (needs hs). Default 5. */
   negative?: number;
   /** Drop words seen fewer times (-min-count). Default 5. */
   minCount?: number;
@@ -65,10 +71,10 @@ export interface SkipGramOptions {
    */
   workers?: number;
   /**
-   * With loss 'negative': draw the noise words once per center word and share them among
-   * its context words, each output row updated once per window (Ji et al. 2016; BlazingText's
-   * batch_skipgram) instead of once per pair. Default: true when training on more than one
-   * thread, where threads writing the same frequent output rows at every pair slow each
+   * Skip-gram with loss 'negative' (and no hs): draw the noise words once per center word and
+   * share them among its context words, each output row updated once per window (Ji et al. 2016;
+   * BlazingText's batch_skipgram) instead of once per pair. Default: true when training on more
+   * than one thread, where threads writing the same frequent output rows at every pair slow each
    * other down; false on one thread (word2vec.c's per-pair draws).
    */
   shareNegatives?: boolean;
@@ -85,6 +91,8 @@ const BATCH_WORDS_PER_THREAD = 65536;
 export const SOFTMAX_VOCAB_LIMIT = 10000;
 
 interface Config {
+  architecture: Word2VecArchitecture;
+  hs: boolean;
   dim: number;
   window: number;
   negative: number;
@@ -109,15 +117,28 @@ const LOSSES: readonly SkipGramLoss[] = ['negative', 'sampled-softmax', 'softmax
 
 function checkConfig(options: SkipGramOptions | undefined): Config {
   const o = checkOptionsObject('skipGram', options);
+  const architecture: Word2VecArchitecture = 'skip-gram';
   const loss = checkChoice('skipGram: loss', o.loss, LOSSES, 'negative');
-  if (o.shareNegatives === true && loss !== 'negative') {
-    throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared with loss 'negative' only, not '${loss}'`);
+  const hs = optionalBoolean('skipGram: hs', o.hs, false);
+  if (hs && loss !== 'negative') {
+    throw new WeftError('OPTION', `skipGram: hs: hierarchical softmax trains alone (negative: 0) or beside loss 'negative', not beside '${loss}'`);
+  }
+  const negative = checkInteger('skipGram: negative', o.negative, 0, 100000, 5);
+  if (negative === 0 && loss === 'negative' && !hs) {
+    throw new WeftError('OPTION', 'skipGram: negative: 0 leaves nothing to train; set hs: true for hierarchical softmax alone (CLI --hs 1), or negative >= 1');
+  }
+  if (o.shareNegatives === true) {
+    if (loss !== 'negative') throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared with loss 'negative' only, not '${loss}'`);
+    const why = negative === 0 ? 'negative: 0' : hs ? 'hs' : '';
+    if (why) throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared by skip-gram's negative sampling alone, not with ${why}`);
   }
   const alpha = checkNumber('skipGram: alpha', o.alpha, Number.MIN_VALUE, 10, 0.025);
   return {
+    architecture,
+    hs,
     dim: checkInteger('skipGram: dim', o.dim, 1, 65536, 100),
     window: checkInteger('skipGram: window', o.window, 1, 100000, 5),
-    negative: checkInteger('skipGram: negative', o.negative, loss === 'negative' ? 1 : 0, 100000, 5),
+    negative,
     minCount: checkInteger('skipGram: minCount', o.minCount, 0, Number.MAX_SAFE_INTEGER, 5),
     sample: checkNumber('skipGram: sample', o.sample, 0, 0.999999, 1e-3),
     alpha,
@@ -212,6 +233,9 @@ export class SkipGramModel {
         `loss "softmax": the vocabulary has ${vocab.size} words, over the limit of ${SOFTMAX_VOCAB_LIMIT} ` +
           '(the exact softmax costs O(V * dim) per pair); use loss "negative" or "sampled-softmax", or raise minCount / set maxVocab',
       );
+    }
+    if (config.hs && vocab.size < 2) {
+      throw new WeftError('RANGE', `hs: hierarchical softmax needs a vocabulary of at least 2 words (a Huffman tree with an inner node), it has ${vocab.size}; lower minCount or add text`);
     }
     if (config.loss === 'sampled-softmax' && config.numSampled >= vocab.size) {
       throw new WeftError('RANGE', `numSampled: ${config.numSampled} candidates need a vocabulary of more words, it has ${vocab.size}`);

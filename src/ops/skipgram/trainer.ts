@@ -250,7 +250,9 @@ export async function trainEpochs(
       );
     }
     // the loss can stay finite while a weight runs off to infinity (sigmoid saturates): check them all
-    if (firstNonFinite(tables.inputVectors()) >= 0 || firstNonFinite(tables.outputVectors()) >= 0) throw diverged(epoch, alpha0);
+    if (firstNonFinite(tables.inputVectors()) >= 0 || firstNonFinite(tables.outputVectors()) >= 0 || firstNonFinite(tables.treeVectors()) >= 0) {
+      throw diverged(epoch, alpha0);
+    }
     report(true);
     words += epochWords;
     pairs += epochPairs;
