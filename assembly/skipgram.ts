@@ -88,6 +88,9 @@ export const SIGMOID_TABLE_SIZE: i32 = 1000;
 const S_NEU1E = 0, S_KEPT = 1, S_PAIR_TARGETS = 2, S_PAIR_DOTS = 3, S_CANDIDATES = 4, S_LOG_Q = 5, S_LOGITS = 6,
   S_STAMPS = 7, S_SERIAL = 8, S_TARGET_DELTAS = 9, S_HOT = 10, S_HOT_SNAPSHOT = 11, S_REGIONS = 12;
 
+/** Hierarchical softmax: path nodes whose dot products are computed together (a path is ~log2 V long). */
+const TREE_CHUNK: i32 = 32;
+
 /** shareNegatives: context words trained together (their rows updated after the block). */
 const CONTEXT_BLOCK: i32 = 4;
 
@@ -110,7 +113,8 @@ function regionFloats(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampl
   switch (region) {
     case S_NEU1E: return <f64>CONTEXT_BLOCK * dim; // [CONTEXT_BLOCK, D]: shareNegatives' context blocks; CBOW's hidden row in row 1
     case S_KEPT: return maxSentence;
-    case S_PAIR_TARGETS: case S_PAIR_DOTS: return <f64>negative + 1; // negative sampling: [k + 1] ids and their dot products
+    case S_PAIR_TARGETS: return <f64>negative + 1; // negative sampling: [k + 1] ids
+    case S_PAIR_DOTS: return max(<f64>negative + 1, TREE_CHUNK); // their dot products, or a path chunk's
     case S_CANDIDATES: case S_LOG_Q: return sampled ? numSampled : 0;
     case S_LOGITS: return sampled ? <f64>numSampled + 1 : loss == LOSS_SOFTMAX ? vocabSize : 0;
     case S_STAMPS: return sampled ? vocabSize : 0;
@@ -279,28 +283,37 @@ let targetLoss: f32 = 0;
  * (root first): per inner node, f = l1 . node, g = (1 - code - σ(f)) alpha,
  * neu1e += g node, node += g l1. A node with |f| >= SIGMOID_MAX_EXP is skipped, as
  * word2vec.c and gensim skip it (its loss is still counted, with σ clamped to 0 / 1).
- * Returns the path's loss, -Σ log σ((1 - 2 code) f).
+ * A path's nodes are distinct, so no update changes another node's dot product: they
+ * are computed first, TREE_CHUNK at a time (their cache misses overlap), and the result
+ * is word2vec.c's sequential loop exactly. Returns the path's loss, -Σ log σ((1 - 2 code) f).
  */
 // @ts-ignore: decorator
 @inline function treePath(
   l1: usize, center: i32, alpha: f32, dim: i32, treeVectors: usize, hotTree: usize, firstHotNode: i32,
-  pathStarts: usize, paths: usize, sigmoidTable: usize, lossTable: usize, neu1e: usize,
+  pathStarts: usize, paths: usize, sigmoidTable: usize, lossTable: usize, neu1e: usize, dots: usize,
 ): f32 {
   const rowBytes = <usize>dim << 2;
   const start = load<i32>(pathStarts + (<usize>center << 2)), end = load<i32>(pathStarts + (<usize>center << 2), 4);
   let loss: f32 = 0;
-  for (let p = start; p < end; p++) {
-    const entry = load<i32>(paths + (<usize>p << 2));
-    const l2 = nodeRow(treeVectors, hotTree, firstHotNode, entry >> 1, rowBytes);
-    const f = dotRow(l1, l2, dim);
-    // label 1 - code: code 0 is the branch σ(f) predicts
-    const label = (entry & 1) == 0;
-    if (f <= -SIGMOID_MAX_EXP || f >= SIGMOID_MAX_EXP) {
-      loss += label ? max(-f, 0) : max(f, 0);
-      continue;
+  for (let chunk = start; chunk < end; chunk += TREE_CHUNK) {
+    const chunkEnd = min(end, chunk + TREE_CHUNK);
+    for (let p = chunk; p < chunkEnd; p++) {
+      const l2 = nodeRow(treeVectors, hotTree, firstHotNode, load<i32>(paths + (<usize>p << 2)) >> 1, rowBytes);
+      store<f32>(dots + (<usize>(p - chunk) << 2), dotRow(l1, l2, dim));
     }
-    updateOutputRow(targetGradient(f, label, alpha, sigmoidTable, lossTable), l1, l2, neu1e, dim);
-    loss += targetLoss;
+    for (let p = chunk; p < chunkEnd; p++) {
+      const entry = load<i32>(paths + (<usize>p << 2));
+      const f = load<f32>(dots + (<usize>(p - chunk) << 2));
+      // label 1 - code: code 0 is the branch σ(f) predicts
+      const label = (entry & 1) == 0;
+      if (f <= -SIGMOID_MAX_EXP || f >= SIGMOID_MAX_EXP) {
+        loss += label ? max(-f, 0) : max(f, 0);
+        continue;
+      }
+      const l2 = nodeRow(treeVectors, hotTree, firstHotNode, entry >> 1, rowBytes);
+      updateOutputRow(targetGradient(f, label, alpha, sigmoidTable, lossTable), l1, l2, neu1e, dim);
+      loss += targetLoss;
+    }
   }
   return loss;
 }
@@ -657,7 +670,7 @@ export function skipGramTrain(
         zeroRow(neu1e, dim);
         let pairLoss: f32 = 0;
         if (hs != 0) {
-          pairLoss += treePath(l1, center, alpha, dim, treeVectors, hotTree, firstHotNode, pathStarts, paths, sigmoidTable, lossTable, neu1e);
+          pairLoss += treePath(l1, center, alpha, dim, treeVectors, hotTree, firstHotNode, pathStarts, paths, sigmoidTable, lossTable, neu1e, pairDots);
         }
         if (loss == LOSS_NEGATIVE) {
           if (negative > 0) {
