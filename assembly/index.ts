@@ -19,7 +19,7 @@ export {
 } from "./attention_linear";
 export {
   softmaxCrossEntropy, softmaxFull, softmaxFullScratchFloats, softmaxSampled, softmaxSampledScratchFloats,
-  softmaxNegativeSampling, softmaxNegativeSamplingScratchFloats,
+  softmaxNegativeSampling, softmaxNegativeSamplingScratchFloats, softmaxHierarchical, softmaxHierarchicalScratchFloats,
 } from "./softmax";
 export { skipGramTrain, skipGramScratchFloats } from "./skipgram";
 export { maxAbsF32, maxAbsF32Team, zeroFillTeam } from "./scan";

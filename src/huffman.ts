@@ -39,7 +39,7 @@ export class HuffmanTree {
     return { points: this.points.subarray(start, end), codes: this.codes.subarray(start, end) };
   }
 
-  /** Path entries as one i32 each, (point << 1) | code: what the skip-gram kernels read. */
+  /** @internal Path entries as one i32 each, (point << 1) | code: what the skip-gram kernels read. */
   packedPaths(): Int32Array {
     return Int32Array.from(this.points, (point, i) => (point << 1) | this.codes[i]);
   }

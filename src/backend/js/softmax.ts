@@ -5,7 +5,7 @@
 // fresh zeroed arrays.
 
 import type {
-  CrossEntropyProblem, FullSoftmaxProblem, NegativeSamplingProblem, SampledSoftmaxProblem,
+  CrossEntropyProblem, FullSoftmaxProblem, HierarchicalSoftmaxProblem, NegativeSamplingProblem, SampledSoftmaxProblem,
 } from '../../ops/softmax.js';
 import { allocF32 } from '../../tensor.js';
 import type { Call } from '../types.js';
@@ -139,6 +139,29 @@ export function softmaxNegativeSampling(_call: Call, p: NegativeSamplingProblem)
       const f = dot(input, i * hidden, rowWeights, r * hidden, hidden);
       // positive: -log σ(f), d/df = σ(f) - 1;  negative: -log σ(-f), d/df = σ(f)
       const label = d < 0 ? 1 : 0;
+      loss += softplus(label ? -f : f);
+      const g = (sigmoid(f) - label) * scale;
+      axpy(g, rowWeights, r * hidden, dInput, i * hidden, hidden);
+      axpy(g, input, i * hidden, dRows, r * hidden, hidden);
+    }
+    rowLoss[i] = loss;
+  }
+  return { rowLoss, dInput, dRows };
+}
+
+export function softmaxHierarchical(_call: Call, p: HierarchicalSoftmaxProblem) {
+  const { pathStarts, pathEntries, batch, hidden, numRows, scale } = p;
+  const input = p.input.data, rowWeights = p.rowWeights.data;
+  const rowLoss = new Float32Array(batch);
+  const dInput = allocF32('softmax.hierarchical: dInput', batch * hidden);
+  const dRows = allocF32('softmax.hierarchical: dRows', numRows * hidden);
+  for (let i = 0; i < batch; i++) {
+    let loss = 0;
+    for (let e = pathStarts[i]; e < pathStarts[i + 1]; e++) {
+      const r = pathEntries[e] >> 1;
+      const f = dot(input, i * hidden, rowWeights, r * hidden, hidden);
+      // code 0: -log σ(f), d/df = σ(f) - 1;  code 1: -log σ(-f), d/df = σ(f)
+      const label = 1 - (pathEntries[e] & 1);
       loss += softplus(label ? -f : f);
       const g = (sigmoid(f) - label) * scale;
       axpy(g, rowWeights, r * hidden, dInput, i * hidden, hidden);
