@@ -115,19 +115,25 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(vectors.length - 2).toBe(Number(vectors[0].split(' ')[0]));
   });
 
-  it('trains hierarchical softmax alone with --hs 1 --negative 0, the library’s bits', async () => {
-    const io = { stdout: new Capture(), stderr: new Capture() };
-    const output = join(dir, 'hs.bin');
-    const args = ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '12', '--min-count', '4', '--iter', '1', '--binary', '1',
-      '--hs', '1', '--negative', '0', '--threads', '1', '--quiet'];
-    expect(await runSkipgramCommand(args, io)).toBe(0);
-    const weft = await createWeft({ threads: 1 });
-    const model = weft.skipGram({ dim: 12, minCount: 4, epochs: 1, hs: true, negative: 0 });
-    await model.train({ path: join(dir, 'lee.txt') });
-    expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output))).vectors().data).toEqual(model.vectors().data);
-    model.dispose();
-    weft.dispose();
-  });
+  for (const [flags, options] of [
+    [['--hs', '1', '--negative', '0'], { hs: true, negative: 0 }],
+    [['--cbow', '1'], { architecture: 'cbow' }],
+  ] as const) {
+    it(`trains with ${flags.join(' ')}: the library’s bits`, async () => {
+      const io = { stdout: new Capture(), stderr: new Capture() };
+      const output = join(dir, 'modes.bin');
+      const args = ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '12', '--min-count', '4', '--iter', '1', '--binary', '1',
+        ...flags, '--threads', '1', '--quiet'];
+      expect(await runSkipgramCommand(args, io)).toBe(0);
+      const weft = await createWeft({ threads: 1 });
+      // --cbow 1 without --alpha: CBOW's default alpha (0.05), as word2vec.c
+      const model = weft.skipGram({ dim: 12, minCount: 4, epochs: 1, ...options });
+      await model.train({ path: join(dir, 'lee.txt') });
+      expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output))).vectors().data).toEqual(model.vectors().data);
+      model.dispose();
+      weft.dispose();
+    });
+  }
 
   it('rejects missing and malformed flags', async () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
@@ -153,7 +159,8 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     const missing = join(dir, 'missing.txt');
     await expectWeftErrorAsync(() => runSkipgramCommand(['--train', missing, '--output', join(dir, 'x')], io), 'OPTION', /^--train: cannot read ".*missing\.txt"/);
     await expectWeftErrorAsync(() => runEvalCommand(['--vectors', missing, '--pairs', missing], io), 'OPTION', /^--vectors: cannot read ".*missing\.txt"/);
-    await expect(runSkipgramCommand([...train, '--cbow', '1'], io)).rejects.toThrow(/cbow/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--cbow', '2'], io), 'OPTION', /^--cbow: expected 0 or 1, got "2"/);
+    await expect(runSkipgramCommand([...train, '--classes', '10'], io)).rejects.toThrow(/classes/);
     expect(await runEvalCommand(['--vectors', 'x'], io)).toBe(1);
   });
 });

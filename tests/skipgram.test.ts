@@ -297,6 +297,10 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     ['softmax', { loss: 'softmax' }],
     ['hierarchical softmax', { hs: true, negative: 0 }],
     ['hierarchical softmax and negative sampling', { hs: true }],
+    ['CBOW, negative', { architecture: 'cbow' }],
+    ['CBOW, hierarchical softmax', { architecture: 'cbow', hs: true, negative: 0 }],
+    ['CBOW, hierarchical softmax and negative sampling', { architecture: 'cbow', hs: true }],
+    ['CBOW, sampled-softmax', { architecture: 'cbow', loss: 'sampled-softmax' }],
   ];
   for (const [label, mode] of modes) {
     it(`trains the same vectors as the JS backend (${label})`, async () => {
@@ -351,6 +355,53 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     expect(summary.pairs).toBe(2);
     expect(summary.epochLoss[0]).toBeCloseTo((Math.LN2 + Math.log1p(Math.exp(-x(f2)))) / 2, 6);
     model.dispose();
+  });
+
+  it('CBOW: the updates of the sentence "a b c" with hierarchical softmax, by hand', async () => {
+    // counts 1 1 1: inner node 0 = {c, b} (b: code 1), root 1 = {a, node 0} (node 0: code 1)
+    const paths: Record<string, [number, number][]> = { a: [[1, 0]], b: [[1, 1], [0, 1]], c: [[1, 1], [0, 0]] };
+    const alpha = 0.2, dim = 5;
+    const options: SkipGramOptions = { architecture: 'cbow', dim, window: 1, minCount: 1, sample: 0, epochs: 1, seed: 5, alpha, hs: true, negative: 0 };
+    const model = weft.skipGram(options).buildVocab('a b c');
+    const initial = Object.fromEntries(['a', 'b', 'c'].map((w) => [w, Array.from(model.vector(w)!)]));
+    await model.train('a b c');
+    const x = (f: number) => (2 * Math.trunc((f + 6) * (1000 / 12)) / 1000 - 1) * 6;
+    const sigma = (f: number) => 1 / (1 + Math.exp(-x(f)));
+    const dot = (u: number[], v: number[]) => u.reduce((sum, value, k) => sum + value * v[k], 0);
+    // an f64 CBOW step: hidden = mean of the context rows, along the center's path, then
+    // every context row += the whole hidden gradient (word2vec.c and gensim's cbow_mean=1)
+    const syn0 = structuredClone(initial);
+    const nodes = [new Array(dim).fill(0), new Array(dim).fill(0)];
+    const step = (center: string, context: string[]) => {
+      const hidden = Array.from({ length: dim }, (_, k) => context.reduce((sum, w) => sum + syn0[w][k], 0) / context.length);
+      const neu1e = new Array(dim).fill(0);
+      for (const [node, code] of paths[center]) {
+        const g = (1 - code - sigma(dot(hidden, nodes[node]))) * alpha;
+        for (let k = 0; k < dim; k++) {
+          neu1e[k] += g * nodes[node][k];
+          nodes[node][k] += g * hidden[k];
+        }
+      }
+      for (const w of context) for (let k = 0; k < dim; k++) syn0[w][k] += neu1e[k];
+    };
+    step('a', ['b']);
+    step('b', ['a', 'c']);
+    step('c', ['b']);
+    for (const w of ['a', 'b', 'c']) expectClose(model.vector(w)!, syn0[w], { atol: 1e-8, rtol: 1e-6 }, w);
+    // and the vectors did move: a and c by the same gradient
+    expect(maxAbsDiff(Float32Array.from(syn0.a), Float32Array.from(initial.a))).toBeGreaterThan(1e-4);
+    model.dispose();
+  });
+
+  it('CBOW is deterministic for a seed, and its default learning rate is word2vec.c’s 0.05', async () => {
+    const a = weft.skipGram({ ...SMALL, architecture: 'cbow', batchWords: 700 });
+    const b = weft.skipGram({ ...SMALL, architecture: 'cbow', alpha: 0.05 });
+    const c = weft.skipGram({ ...SMALL, architecture: 'cbow', alpha: 0.025 });
+    for (const m of [a, b, c]) await m.train(LEE_SMALL);
+    expect(a.vectors().data).toEqual(b.vectors().data);
+    expect(maxAbsDiff(a.vectors().data, c.vectors().data)).toBeGreaterThan(1e-3);
+    for (const m of [a, b, c]) m.dispose();
+    expect(weft.memory().liveBytes).toBe(0);
   });
 
   it('hierarchical softmax is deterministic for a seed, with and without negative sampling', async () => {
@@ -483,6 +534,8 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     expectWeftError(() => weft.skipGram({ hs: true, shareNegatives: true }), 'OPTION', /shareNegatives: .*not with hs/);
     expectWeftError(() => weft.skipGram({ hs: true, negative: 0, shareNegatives: true }), 'OPTION', /shareNegatives: .*not with negative: 0/);
     expectWeftError(() => weft.skipGram({ hs: true, negative: 0, minCount: 1 }).buildVocab('one one one'), 'RANGE', /hs: .*at least 2 words.*it has 1/);
+    expectWeftError(() => weft.skipGram({ architecture: 'sg' as never }), 'OPTION', /architecture: expected one of "skip-gram", "cbow"/);
+    expectWeftError(() => weft.skipGram({ architecture: 'cbow', shareNegatives: true }), 'OPTION', /shareNegatives: .*not with architecture 'cbow'/);
     expectWeftError(() => weft.skipGram({ seed: NaN }), 'OPTION', /seed/);
     expectWeftError(() => weft.skipGram({ shareNegatives: 1 as never }), 'OPTION', /shareNegatives: expected a boolean/);
     expectWeftError(() => weft.skipGram({ loss: 'sampled-softmax', shareNegatives: true }), 'OPTION', /with loss 'negative' only/);
@@ -541,7 +594,8 @@ print(json.dumps({'vocab': len(model.wv)}))`;
   function gensimSeparation(options: SkipGramOptions, close: [string, string][], random: [string, string][]) {
     const settings = {
       dim: options.dim, window: options.window, minCount: options.minCount, sample: options.sample, epochs: options.epochs,
-      sg: 1, hs: options.hs ? 1 : 0, negative: options.negative ?? 5, alpha: options.alpha ?? 0.025, seed: options.seed ?? 1,
+      sg: options.architecture === 'cbow' ? 0 : 1, hs: options.hs ? 1 : 0, negative: options.negative ?? 5,
+      alpha: options.alpha ?? (options.architecture === 'cbow' ? 0.05 : 0.025), seed: options.seed ?? 1,
     };
     runGensimScript(SCRIPT, [dir, JSON.stringify(settings)]);
     const model = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(join(dir, 'gensim.bin'))));
@@ -552,6 +606,8 @@ print(json.dumps({'vocab': len(model.wv)}))`;
   const cases: [string, SkipGramOptions, number][] = [
     // label, options, the bound on |weft - gensim| for both measures
     ['hierarchical softmax (hs=1, negative=0)', { hs: true, negative: 0 }, 0.06],
+    ['CBOW (sg=0, negative=5)', { architecture: 'cbow' }, 0.06],
+    ['CBOW with hierarchical softmax (sg=0, hs=1, negative=0)', { architecture: 'cbow', hs: true, negative: 0 }, 0.06],
   ];
   for (const [label, mode, bound] of cases) {
     it(`${label}: learns as much as gensim on the same corpus`, async () => {
@@ -563,7 +619,7 @@ print(json.dumps({'vocab': len(model.wv)}))`;
       const theirs = gensimSeparation(options, close, random);
       const report = JSON.stringify({ ours, theirs });
       console.log(`${label}: ${report}`);
-      expect(ours.cosine, report).toBeGreaterThan(0.15);
+      expect(ours.rank, report).toBeGreaterThan(0.1);
       expect(Math.abs(ours.cosine - theirs.cosine), report).toBeLessThan(bound);
       expect(Math.abs(ours.rank - theirs.rank), report).toBeLessThan(bound);
       model.dispose();
@@ -629,8 +685,8 @@ describe.skipIf(RELAXED_PROJECT)('skipGram on threads (Hogwild)', () => {
     expect(pooled.memory().liveBytes).toBe(0);
   });
 
-  it('hierarchical softmax on two threads (each with its copy of the most used inner nodes) learns what one thread does', async () => {
-    for (const mode of [{ hs: true, negative: 0 }, { hs: true }]) {
+  it('hierarchical softmax (each thread with its copy of the most used inner nodes) and CBOW on two threads learn what one thread does', async () => {
+    for (const mode of [{ hs: true, negative: 0 }, { hs: true }, { architecture: 'cbow' }, { architecture: 'cbow', hs: true, negative: 0 }] as const) {
       const options: SkipGramOptions = { dim: 32, window: 5, minCount: 5, sample: 1e-3, epochs: 4, seed: 1, ...mode };
       const hogwild = pooled.skipGram(options);
       const one = single.skipGram(options);

@@ -83,8 +83,9 @@ export interface SkipGramBatch {
 }
 
 export interface SkipGramBatchStats {
-  /** Summed loss of the batch's (context, center) pairs. */
+  /** Summed loss of the batch's (context, center) pairs (CBOW: center words). */
   lossSum: number;
+  /** Pairs trained (CBOW: center words with a context). */
   pairs: number;
   /** Words left after subsampling. */
   keptWords: number;

@@ -27,6 +27,12 @@ import { readWord2Vec, writeWord2Vec } from './word2vec.js';
 
 export interface SkipGramOptions {
   /**
+   * 'skip-gram' (default: each context word predicts the center) or 'cbow' (the mean of
+   * the context words' vectors predicts it, once per center; word2vec -cbow 1, gensim sg=0
+   * with cbow_mean=1). word2vec.c defaults to CBOW; weft keeps skip-gram, its trainer's name.
+   */
+  architecture?: Word2VecArchitecture;
+  /**
    * Hierarchical softmax over word2vec.c's Huffman tree of the counts (-hs 1, gensim hs=1),
    * with loss 'negative': beside negative sampling (both update the same hidden vector, as
    * in word2vec.c), or alone with negative: 0. Default false.
@@ -36,13 +42,13 @@ export interface SkipGramOptions {
   dim?: number;
   /** Largest distance between a center and a context word (-window). Default 5. */
   window?: number;
-  /** Noise words per prediction with loss 'negative' (-negative); 0 turns negative sampling off (needs hs). Default 5. */
+  /** Noise words per prediction (a pair, or a CBOW center) with loss 'negative' (-negative); 0 turns negative sampling off (needs hs). Default 5. */
   negative?: number;
   /** Drop words seen fewer times (-min-count). Default 5. */
   minCount?: number;
   /** Subsampling threshold for frequent words, 0 disables (-sample). Default 1e-3. */
   sample?: number;
-  /** Initial learning rate (-alpha). Default 0.025. */
+  /** Initial learning rate (-alpha). Default 0.025 for skip-gram, 0.05 for CBOW (word2vec.c's defaults). */
   alpha?: number;
   /** Final learning rate, reached linearly over all epochs. Default 0.0001. */
   minAlpha?: number;
@@ -114,10 +120,11 @@ interface Config {
 }
 
 const LOSSES: readonly SkipGramLoss[] = ['negative', 'sampled-softmax', 'softmax'];
+const ARCHITECTURES: readonly Word2VecArchitecture[] = ['skip-gram', 'cbow'];
 
 function checkConfig(options: SkipGramOptions | undefined): Config {
   const o = checkOptionsObject('skipGram', options);
-  const architecture: Word2VecArchitecture = 'skip-gram';
+  const architecture = checkChoice('skipGram: architecture', o.architecture, ARCHITECTURES, 'skip-gram');
   const loss = checkChoice('skipGram: loss', o.loss, LOSSES, 'negative');
   const hs = optionalBoolean('skipGram: hs', o.hs, false);
   if (hs && loss !== 'negative') {
@@ -129,10 +136,10 @@ function checkConfig(options: SkipGramOptions | undefined): Config {
   }
   if (o.shareNegatives === true) {
     if (loss !== 'negative') throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared with loss 'negative' only, not '${loss}'`);
-    const why = negative === 0 ? 'negative: 0' : hs ? 'hs' : '';
+    const why = negative === 0 ? 'negative: 0' : hs ? 'hs' : architecture === 'cbow' ? "architecture 'cbow' (it draws once per center already)" : '';
     if (why) throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared by skip-gram's negative sampling alone, not with ${why}`);
   }
-  const alpha = checkNumber('skipGram: alpha', o.alpha, Number.MIN_VALUE, 10, 0.025);
+  const alpha = checkNumber('skipGram: alpha', o.alpha, Number.MIN_VALUE, 10, architecture === 'cbow' ? 0.05 : 0.025);
   return {
     architecture,
     hs,

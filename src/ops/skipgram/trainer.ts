@@ -23,7 +23,7 @@ export interface TrainProgress {
   wordsPerSec: number;
   /** Learning rate of the last sentence trained. */
   alpha: number;
-  /** Mean loss per (context, center) pair in this epoch so far. */
+  /** Mean loss per (context, center) pair (CBOW: per center word) in this epoch so far. */
   loss: number;
   /** Milliseconds since train() started. */
   elapsedMs: number;
@@ -43,9 +43,9 @@ export interface TrainSummary {
   words: number;
   /** Words left after subsampling (all epochs). */
   effectiveWords: number;
-  /** (context, center) pairs trained. */
+  /** (context, center) pairs trained; with CBOW, center words predicted from their context. */
   pairs: number;
-  /** Mean pair loss of each epoch. */
+  /** Mean pair (CBOW: center) loss of each epoch. */
   epochLoss: number[];
   seconds: number;
   wordsPerSec: number;
