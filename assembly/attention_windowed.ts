@@ -35,6 +35,7 @@ import {
 import { bytes, ceil4, ceil8, floorMod, teamScratchFloats, threadRegionAt } from "./layout";
 import { teamBarrier, teamShareEnd, teamShareStart, teamSize, teamThread } from "./team";
 import { hmaxF32x4 } from "./simd";
+import { addRow } from "./rows";
 
 const NEG_INF: f32 = -Infinity;
 
@@ -740,9 +741,4 @@ function addGlobalKeyGradients(c: BackwardCall): void {
     addRow(c.dkHead + bytes(g * d), c.gdK + bytes(gi * d), d);
     addRow(c.dvHead + bytes(g * dv), c.gdV + bytes(gi * dv), dv);
   }
-}
-
-/** dst[0..n) += src[0..n). */
-function addRow(dst: usize, src: usize, n: i32): void {
-  for (let c = 0; c < n; c++) store<f32>(dst + bytes(c), load<f32>(dst + bytes(c)) + load<f32>(src + bytes(c)));
 }

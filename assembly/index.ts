@@ -8,7 +8,7 @@
 export { matmul, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
 export { rnn2dForward, rnn2dBackward, rnn2dForwardScratchFloats, rnn2dBackwardScratchFloats } from "./rnn2d";
 export { mdlstmForward, mdlstmBackward, mdlstmForwardScratchFloats, mdlstmBackwardScratchFloats } from "./mdlstm";
-export { conv2dForward, conv2dForwardScratchFloats } from "./conv2d";
+export { conv2dForward, conv2dBackward, conv2dForwardScratchFloats, conv2dBackwardScratchFloats } from "./conv2d";
 export { attentionFull, attentionFullBackward } from "./attention_full";
 export {
   attentionWindowed, attentionWindowedBackward, attentionWindowedScratchFloats, attentionWindowedBackwardScratchFloats,

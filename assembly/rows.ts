@@ -1,6 +1,7 @@
 // Operations on f32 rows of length n (any n: an 8-wide SIMD body, a 4-wide step,
 // then a scalar tail). Pointers in bytes, n in elements. Used by the softmax and
-// skip-gram kernels, whose rows are embeddings and weight rows.
+// skip-gram kernels, whose rows are embeddings and weight rows, and by the gradient
+// sums of attention and conv2d.
 
 import { fmaF32x4, hsumF32x4 } from "./simd";
 
@@ -37,6 +38,20 @@ import { fmaF32x4, hsumF32x4 } from "./simd";
   for (; k < n; k++) {
     const o = <usize>k << 2;
     store<f32>(y + o, load<f32>(y + o) + alpha * load<f32>(x + o));
+  }
+}
+
+/** sum[k] += row[k]: one f32 add per element, so any vector width gives the same bits. */
+// @ts-ignore: decorator
+@inline export function addRow(sum: usize, row: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const o = <usize>k << 2;
+    v128.store(sum + o, f32x4.add(v128.load(sum + o), v128.load(row + o)));
+  }
+  for (; k < n; k++) {
+    const o = <usize>k << 2;
+    store<f32>(sum + o, load<f32>(sum + o) + load<f32>(row + o));
   }
 }
 

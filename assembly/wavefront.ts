@@ -11,6 +11,9 @@
 import { GEMM_KC, gemmPackB, gemmPacked } from "./gemm";
 import { teamShareEnd, teamShareStart, teamSize, teamThread } from "./team";
 
+// the scans' dbias sums (sum[k] += row[k]) use the shared row helper
+export { addRow } from "./rows";
+
 // @ts-ignore: decorator
 @inline export function diagonalFirstRow(d: i32, width: i32): i32 {
   return max(0, d - width + 1);
@@ -120,16 +123,3 @@ export function gemmAccumulateLongK(
   }
 }
 
-
-// sum[k] += row[k], k < n
-export function addRow(sum: usize, row: usize, n: i32): void {
-  let k = 0;
-  for (; k + 4 <= n; k += 4) {
-    const offset = <usize>k << 2;
-    v128.store(sum + offset, f32x4.add(v128.load(sum + offset), v128.load(row + offset)));
-  }
-  for (; k < n; k++) {
-    const offset = <usize>k << 2;
-    store<f32>(sum + offset, load<f32>(sum + offset) + load<f32>(row + offset));
-  }
-}

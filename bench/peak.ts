@@ -5,7 +5,7 @@
 // machine, which every family's thread speedup is judged against.
 
 import { Worker } from 'node:worker_threads';
-import { type KernelInstance, compileEmbedded, instantiateKernels, supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
+import { type KernelInstance, compileKernelModule, instantiateKernels, supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
 import { fmt, renderTable } from './harness.js';
 import { type PeakWorkerMessage, type PeakWorkerReply, SYNC_BYTES, SyncWord } from './peak_protocol.js';
 
@@ -136,13 +136,13 @@ export async function measurePeak(quick: boolean, threads: number): Promise<Peak
   const iterations = quick ? 5_000_000 : 20_000_000;
   const runs = quick ? 3 : 7;
   const rows: (string | number)[][] = [];
-  const simdModule = await compileEmbedded('simd');
+  const simdModule = await compileKernelModule('simd');
   const simd = probe(await instantiateKernels(simdModule), iterations, runs);
   rows.push(['f32x4 mul+add (wasm-simd)', simd.chains, simd.loadSplat, Math.max(simd.chains, simd.loadSplat)]);
   let relaxedPeak: number | undefined;
   let best = { module: simdModule, label: 'wasm-simd' };
   if (supportsRelaxedSimd()) {
-    const relaxedModule = await compileEmbedded('relaxed');
+    const relaxedModule = await compileKernelModule('relaxed');
     const relaxed = probe(await instantiateKernels(relaxedModule), iterations, runs);
     relaxedPeak = Math.max(relaxed.chains, relaxed.loadSplat);
     rows.push(['f32x4.relaxed_madd (wasm-relaxed)', relaxed.chains, relaxed.loadSplat, relaxedPeak]);

@@ -3,7 +3,8 @@
 // per-diagonal peer (bench/peers/tfjs_rnn2d.ts) and the shared matmul at the shape of
 // the scan's largest diagonal GEMM, all measured interleaved in one run. Then the
 // homework's "compare with a convnet": a stack of 3x3 convs of the same width whose
-// receptive field covers the image, at n = 32.
+// receptive field covers the image, at n = 32, and the backward of one of its layers
+// (dx + dw + dbias) against tfjs-wasm's gradient of the same conv.
 // Only what was measured is printed: a size too slow for the JS backend in this mode
 // shows '-' (never an extrapolation).
 
@@ -15,6 +16,7 @@ import type { Tf } from './peers/tfjs.js';
 import { ThreadColumns } from './threads.js';
 import { type TfRnn2dWeights, loadTfGradients, tfRnn2dForward, tfRnn2dTrainingStep } from './peers/tfjs_rnn2d.js';
 import { lstmSection } from './rnn2d_lstm.js';
+import { type TfConv2dDx, type TfConv2dOperands, tfConv2dBackward } from './peers/tfjs_conv2d.js';
 
 const BATCH = 8;
 const CHANNELS = 3;
@@ -338,6 +340,116 @@ async function convSection(ctx: BenchContext, threads: ThreadColumns): Promise<S
   };
 }
 
+/** Channels (C -> O) of the conv layers whose backward is timed: the stack's first layer, then hid -> hid. */
+const CONV_BACKWARD_LAYERS: readonly [number, number][] = [[CHANNELS, 32], [32, 32], [128, 128]];
+/** The JS backend runs a layer's backward only up to this many flops (the 32 -> 32 layer: ~0.25 s a call). */
+const CONV_JS_FLOP_BUDGET = { quick: 1e9, full: 2e9 };
+
+/** One 3x3 'same' tanh conv layer of the stack, its forward output and a dL/dy. */
+function makeConvLayer(weft: Weft, n: number, channels: number, outChannels: number) {
+  const w = weft.randn([outChannels, 3, 3, channels], 200 + channels);
+  const args = {
+    x: weft.randn([BATCH, n, n, channels], 201),
+    w: weft.tensor(w.data.map((v) => v / Math.sqrt(9 * channels)), w.shape),
+    bias: weft.zeros([outChannels]),
+    padding: 'same' as const,
+    activation: 'tanh' as const,
+  };
+  const { y } = weft.conv2d.forward(args);
+  return { args, y, dy: weft.randn(y.shape, 202) };
+}
+
+type ConvLayer = ReturnType<typeof makeConvLayer>;
+
+function tfConvOperands(tf: Tf, layer: ConvLayer): TfConv2dOperands {
+  const t = (v: Tensor) => tf.tensor4d(v.data, v.shape as [number, number, number, number]);
+  // weft's w [O, kh, kw, C] is tfjs's filter [kh, kw, C, O] transposed
+  return { x: t(layer.args.x), filter: tf.transpose(t(layer.args.w), [1, 2, 3, 0]), y: t(layer.y), dy: t(layer.dy) };
+}
+
+/** One tfjs backward, its three gradients read back to JS as weft's are. */
+function tfConvBackwardTask(tf: Tf, operands: TfConv2dOperands, dxBy: TfConv2dDx): () => void {
+  return () => {
+    const grads = tfConv2dBackward(tf, operands, dxBy);
+    for (const g of grads) g.dataSync();
+    tf.dispose(grads);
+  };
+}
+
+/** The composed tfjs gradients must be weft's (both dx routes), or the row means nothing. */
+function checkTfConvPeer(tf: Tf, weft: Weft): void {
+  const layer = makeConvLayer(weft, 7, 5, 11);
+  const operands = tfConvOperands(tf, layer);
+  const g = weft.conv2d.backward({ ...layer.args, y: layer.y, dy: layer.dy });
+  for (const dxBy of ['conv2d', 'conv2dTranspose'] as const) {
+    const [dx, dw, dbias] = tfConv2dBackward(tf, operands, dxBy);
+    const dwOKKC = tf.transpose(dw, [3, 0, 1, 2]);
+    for (const [name, got, want] of [['dx', dx, g.dx], ['dw', dwOKKC, g.dw], ['dbias', dbias, g.dbias]] as const) {
+      const diff = maxAbsDiff(got.dataSync(), want.data);
+      if (!(diff < 1e-3)) throw new Error(`tfjs conv2d gradient (dx by ${dxBy}) disagrees with weft on ${name}: max |diff| ${diff}`);
+    }
+    tf.dispose([dx, dw, dbias, dwOKKC]);
+  }
+  tf.dispose(Object.values(operands));
+}
+
+async function convBackwardSection(ctx: BenchContext, threads: ThreadColumns): Promise<Section> {
+  const best = ctx.impls[0];
+  const js = jsImpl(ctx);
+  const tf = ctx.tf;
+  const n = 32;
+  if (tf) checkTfConvPeer(tf, best.weft);
+  const rows: Cell[][] = [];
+  for (const [channels, outChannels] of CONV_BACKWARD_LAYERS) {
+    ctx.progress.show(`conv2d backward ${channels} -> ${outChannels}`);
+    const layer = makeConvLayer(best.weft, n, channels, outChannels);
+    const backward = (weft: Weft) => weft.conv2d.backward({ ...layer.args, y: layer.y, dy: layer.dy });
+    // dw is a product of the forward's size, and so is dx with 'same' padding
+    const flops = 2 * best.weft.conv2d.flops({ batch: BATCH, height: n, width: n, inputChannels: channels, outChannels, kernel: 3, padding: 'same' });
+    const tasks: Record<string, () => unknown> = {};
+    for (const impl of wasmImpls(ctx)) tasks[impl.label] = () => backward(impl.weft);
+    threads.addTask(tasks, backward);
+    if (js && flops <= CONV_JS_FLOP_BUDGET[ctx.quick ? 'quick' : 'full']) tasks.js = () => backward(js.weft);
+    tasks['forward only'] = () => best.weft.conv2d.forward(layer.args);
+    const operands = tf ? tfConvOperands(tf, layer) : undefined;
+    if (tf && operands) {
+      tasks['tfjs-wasm'] = tfConvBackwardTask(tf, operands, 'conv2d');
+      tasks['tfjs conv2dTranspose'] = tfConvBackwardTask(tf, operands, 'conv2dTranspose');
+    }
+    const ms = await medianMs(tasks, ctx.timing);
+    if (tf && operands) tf.dispose(Object.values(operands));
+    const bestMs = ms[best.label];
+    rows.push([
+      `${channels} -> ${outChannels}`, flops / 1e6,
+      ...wasmImpls(ctx).map((impl) => ms[impl.label]),
+      ms.js,
+      ms['tfjs-wasm'],
+      ms['tfjs conv2dTranspose'],
+      bestMs / ms['forward only'],
+      gflops(flops, bestMs),
+      ratio(ms.js, bestMs),
+      ratio(ms['tfjs-wasm'], bestMs),
+      ...threads.timeCells(`conv2d backward ${channels}->${outChannels}`, bestMs, ms[threads.key]),
+    ]);
+  }
+  return {
+    table: {
+      title: `conv2d backward (dx + dw + dbias), ms per call, one 3x3 'same' tanh layer, ${n}x${n}, B = ${BATCH} (ratios use ${best.label})`,
+      header: [
+        'C -> O', 'MFLOP', ...wasmImpls(ctx).map((i) => i.label), 'js', 'tfjs-wasm', 'tfjs, dx by conv2dTranspose',
+        'bwd/fwd', 'GFLOP/s', 'x js', 'x tfjs', ...threads.header(),
+      ],
+      rows,
+    },
+    notes: [
+      `conv2d backward: MFLOP counts dw and dx, 2 x conv2d.flops; bwd/fwd is the backward over the forward alone, ${best.label}.`,
+      `tfjs-wasm has no conv2d filter gradient (tf.grads throws: Conv2DBackpropFilter is not registered on wasm), so its gradient ` +
+        `is composed (bench/peers/tfjs_conv2d.ts, checked against weft first): dw as an XNNPACK conv2d with batch and channels swapped, ` +
+        `dx as a conv2d with the flipped filter ('tfjs-wasm', the x tfjs column) or by tf.conv2dTranspose, tfjs-wasm's own input-gradient kernel.`,
+    ],
+  };
+}
+
 /** The rnn2d family: forward, forward + backward, and the conv comparison. */
 export async function benchRnn2d(ctx: BenchContext): Promise<FamilyTable> {
   const points: Points = [];
@@ -348,11 +460,12 @@ export async function benchRnn2d(ctx: BenchContext): Promise<FamilyTable> {
   const training = await trainingSection(ctx, threads, tfTraining ? ctx.tf : null);
   const lstm = await lstmSection(ctx, threads, tfTraining);
   const conv = await convSection(ctx, threads);
+  const convBackward = await convBackwardSection(ctx, threads);
   return {
     slug: 'rnn2d',
     ...forward.table,
-    extraTables: [training.table, lstm.table, conv.table],
-    notes: [...forward.notes, ...training.notes, ...lstm.notes, ...conv.notes, ...threads.notes()],
+    extraTables: [training.table, lstm.table, conv.table, convBackward.table],
+    notes: [...forward.notes, ...training.notes, ...lstm.notes, ...conv.notes, ...convBackward.notes, ...threads.notes()],
     threadSpeedups: threads.speedups,
     plot: lineChart({
       title: `rnn2d forward, ms per call vs grid side n (B = ${BATCH}, C = ${CHANNELS}); n^2 is a slope of 2`,

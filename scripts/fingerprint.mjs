@@ -68,6 +68,9 @@ function cases(w) {
     seed = B + H + W * 3 + C * 5 + O;
     const args = { x: t([B, H, W, C]), w: t([O, k, k, C], 0.3), bias: t([O]), padding, activation: 'relu' };
     add(`conv2d ${B}x${H}x${W}x${C} O${O} k${k} ${padding}`, () => w.conv2d.forward(args));
+    const out = padding === 'same' ? [B, H, W, O] : [B, H - k + 1, W - k + 1, O];
+    const dy = t(out);
+    add(`conv2d.backward ${B}x${H}x${W}x${C} O${O} k${k} ${padding}`, () => w.conv2d.backward({ ...args, y: w.conv2d.forward(args).y, dy }));
   }
   for (const [B, Hq, Hkv, T, S, d, dv] of [[1, 1, 1, 1, 1, 1, 1], [1, 2, 1, 17, 17, 3, 5], [2, 4, 2, 33, 40, 16, 8], [1, 3, 3, 130, 130, 64, 64]]) {
     seed = B + Hq + T * 3 + S + d;

@@ -26,7 +26,9 @@ export type { Activation } from './ops/activation.js';
 export type {
   Rnn2dApi, Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dOrigin, Rnn2dParamArgs,
 } from './ops/rnn2d.js';
-export type { Conv2dApi, Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dPadding, Conv2dParamArgs } from './ops/conv2d.js';
+export type {
+  Conv2dApi, Conv2dBackwardArgs, Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dGradients, Conv2dPadding, Conv2dParamArgs,
+} from './ops/conv2d.js';
 export type {
   AttentionApi, AttentionCommonOptions, AttentionGradients, AttentionResult, FeatureMap, FeatureOptions, FullAttentionArgs,
   LinearAttentionArgs, LinearBackwardExtras, LinearStream, LinearStreamOptions, SoftmaxBackwardExtras, WindowedAttentionArgs,

@@ -86,6 +86,15 @@ export function checkTensor(name: string, value: unknown, ranks?: readonly numbe
   return value as Tensor;
 }
 
+/** The data of a tensor of exactly `shape`: SHAPE otherwise (`why` explains the shape in the message). */
+export function checkShaped(op: string, name: string, value: unknown, shape: readonly number[], why: string): Float32Array {
+  const t = checkTensor(`${op}: ${name}`, value, [shape.length]);
+  if (t.shape.some((d, axis) => d !== shape[axis])) {
+    throw new WeftError('SHAPE', `${op}: ${name} must have shape ${describe(shape)} (${why}), got ${describe(t.shape)}`);
+  }
+  return t.data;
+}
+
 /**
  * The index of the first NaN or infinity in `data` (-Infinity passes when
  * `minusInfinityOk`), or -1.

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { KERNEL_PARAMETERS } from '../src/backend/wasm/kernels.generated.js';
 import { KERNEL_CONSTANTS } from '../src/kernel_constants.generated.js';
-import { compileEmbedded, kernelImports, supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
+import { compileKernelModule, kernelImports, supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
 import { createKernelMemory } from '../src/backend/wasm/memory.js';
 
 const instantiate = async (module: WebAssembly.Module) =>
@@ -16,7 +16,7 @@ const variants = supportsRelaxedSimd() ? (['simd', 'relaxed'] as const) : (['sim
 
 describe.each(variants)('the %s build', (variant) => {
   it('exports exactly the declared kernels, each with the declared number of parameters', async () => {
-    const module = await compileEmbedded(variant);
+    const module = await compileKernelModule(variant);
     const exported = await instantiate(module);
     const functions = Object.keys(exported).filter((name) => typeof exported[name] === 'function').sort();
     expect(functions).toEqual(Object.keys(KERNEL_PARAMETERS).sort());
@@ -26,7 +26,7 @@ describe.each(variants)('the %s build', (variant) => {
   });
 
   it('exports the constants TypeScript reads, with the same values', async () => {
-    const module = await compileEmbedded(variant);
+    const module = await compileKernelModule(variant);
     const exported = await instantiate(module);
     const globals = Object.keys(exported).filter((name) => exported[name] instanceof WebAssembly.Global).sort();
     expect(globals).toEqual(Object.keys(KERNEL_CONSTANTS).sort());

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Weft } from '../src/index.js';
 import { RELAXED_PROJECT, backendsUnderTest, expectWeftError } from './helpers.js';
-import { compileEmbedded, instantiateKernels } from '../src/backend/wasm/instantiate.js';
+import { compileKernelModule, instantiateKernels } from '../src/backend/wasm/instantiate.js';
 
 describe.each(backendsUnderTest())('finite results on $label', ({ create }) => {
   let weft: Weft;
@@ -105,7 +105,7 @@ describe.each(backendsUnderTest())('finite results on $label', ({ create }) => {
 
 describe('maxAbsF32 (the SIMD scan of inputs and outputs)', () => {
   it('is max |x|, NaN when any is NaN, Infinity when any is infinite, at every length and position', async () => {
-    const { exports, memory } = await instantiateKernels(await compileEmbedded(RELAXED_PROJECT ? 'relaxed' : 'simd'));
+    const { exports, memory } = await instantiateKernels(await compileKernelModule(RELAXED_PROJECT ? 'relaxed' : 'simd'));
     const base = (exports.heapBase() + 63) & ~63;
     const at = (values: number[]) => {
       new Float32Array(memory.buffer, base, values.length).set(values);

@@ -1,18 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createWeft, WeftError } from '../src/index.js';
-import {
-  compileEmbedded,
-  embeddedModuleBytes,
-  supportsRelaxedSimd,
-  supportsSimd,
-} from '../src/backend/wasm/instantiate.js';
+import { compileKernelModule, supportsRelaxedSimd, supportsSimd } from '../src/backend/wasm/instantiate.js';
+import { kernelModuleBytes } from '../src/backend/wasm/module_bytes.js';
 import { RELAXED_PROJECT, expectWeftErrorAsync } from './helpers.js';
 
 describe('loading', () => {
-  it('the tiny probes agree with validating the real modules', () => {
+  it('the tiny probes agree with validating the real modules', async () => {
     expect(supportsSimd()).toBe(true);
-    expect(WebAssembly.validate(embeddedModuleBytes('simd'))).toBe(true);
-    expect(WebAssembly.validate(embeddedModuleBytes('relaxed'))).toBe(supportsRelaxedSimd());
+    expect(WebAssembly.validate(await kernelModuleBytes('simd'))).toBe(true);
+    expect(WebAssembly.validate(await kernelModuleBytes('relaxed'))).toBe(supportsRelaxedSimd());
   });
 
   it('the default picks the best build this runtime compiles and reports it', async () => {
@@ -39,12 +35,24 @@ describe('loading', () => {
   });
 
   it('accepts a precompiled module (strict-CSP pages) and checks it against the simd option', async () => {
-    const module = await compileEmbedded('simd');
+    const module = await compileKernelModule('simd');
     const weft = await createWeft({ module });
     expect(weft.features.relaxedSimd).toBe(false);
     const c = weft.matmul(weft.tensor(new Float32Array([2]), [1, 1]), weft.tensor(new Float32Array([5]), [1, 1]));
     expect(Array.from(c.data)).toEqual([10]);
     await expectWeftErrorAsync(() => createWeft({ module, simd: 'relaxed' }), 'OPTION', /plain SIMD build/);
+  });
+
+  it('a runtime that refuses to compile WebAssembly (a strict CSP) gets UNSUPPORTED naming the three ways out', async () => {
+    // what Cloudflare Workers say; Chromium's CSP message is checked in tests/browser/csp.test.ts
+    const refusal = new WebAssembly.CompileError('WebAssembly.compile(): Wasm code generation disallowed by embedder');
+    vi.spyOn(WebAssembly, 'compile').mockRejectedValue(refusal);
+    try {
+      await expectWeftErrorAsync(() => createWeft({ threads: 1 }), 'UNSUPPORTED', /refuses to compile WebAssembly \(WebAssembly\.compile\(\): Wasm code generation disallowed by embedder\)/);
+      await expectWeftErrorAsync(() => createWeft({ threads: 1 }), 'UNSUPPORTED', /'wasm-unsafe-eval'.*module: .*dist\/weft-simd\.wasm.*backend: "js"/);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('refuses a module that is not a weft kernel module', async () => {
@@ -67,7 +75,7 @@ describe('loading', () => {
     const compile = vi.spyOn(WebAssembly, 'compile');
     const validate = vi.spyOn(WebAssembly, 'validate');
     const instantiate = vi.spyOn(WebAssembly, 'instantiate');
-    const pkg = await import('weft');
+    const pkg = await import('weft-wasm');
     expect(compile).not.toHaveBeenCalled();
     expect(validate).not.toHaveBeenCalled();
     expect(instantiate).not.toHaveBeenCalled();

@@ -5,35 +5,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWeft, type Rnn2dOrigin, type Tensor, type Weft } from '../src/index.js';
 import { backendsUnderTest, expectClose, expectWeftError } from './helpers.js';
+import { type Params, flipGrid, flipsOf, tensorGradient } from './rnn2d_reference.js';
 
 const ORIGINS: Rnn2dOrigin[] = ['top-left', 'top-right', 'bottom-left', 'bottom-right'];
 const GRADIENTS = ['dx', 'dwIn', 'dwLeft', 'dwTop', 'dbias'] as const;
 
-interface Params {
-  x: Tensor;
-  wIn: Tensor;
-  wLeft: Tensor;
-  wTop: Tensor;
-  bias?: Tensor;
-}
-
-type Grid = Float32Array | Float64Array;
-
-/** Copy of a [B, H, W, F] grid with rows and/or columns reversed. */
-function flipGrid<T extends Grid>(data: T, shape: readonly number[], flipRows: boolean, flipCols: boolean): T {
-  const [B, H, W, F] = shape;
-  const out = new (data.constructor as { new (n: number): T })(data.length);
-  for (let b = 0; b < B; b++)
-    for (let i = 0; i < H; i++)
-      for (let j = 0; j < W; j++) {
-        const src = ((b * H + i) * W + j) * F;
-        const dst = ((b * H + (flipRows ? H - 1 - i : i)) * W + (flipCols ? W - 1 - j : j)) * F;
-        for (let f = 0; f < F; f++) out[dst + f] = data[src + f];
-      }
-  return out;
-}
-
-const flipsOf = (origin: Rnn2dOrigin): [boolean, boolean] => [origin.startsWith('bottom'), origin.endsWith('right')];
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /**
@@ -78,24 +54,7 @@ function finiteDifferenceGradients(p: Params, origin: Rnn2dOrigin, dh: Float32Ar
     for (let k = 0; k < h.length; k++) s += h[k] * dh[k] + (dc ? c[k] * dc[k] : 0);
     return s;
   };
-  const eps = 1e-5;
-  const gradientOf = (t: Tensor): Float64Array => {
-    const original = t.data;
-    const data64 = Float64Array.from(original);
-    const g = new Float64Array(original.length);
-    (t as unknown as { data: Float64Array }).data = data64;
-    for (let k = 0; k < data64.length; k++) {
-      const v = data64[k];
-      data64[k] = v + eps;
-      const up = loss();
-      data64[k] = v - eps;
-      const down = loss();
-      data64[k] = v;
-      g[k] = (up - down) / (2 * eps);
-    }
-    t.data = original;
-    return g;
-  };
+  const gradientOf = (t: Tensor) => tensorGradient(t, loss);
   return { dx: gradientOf(p.x), dwIn: gradientOf(p.wIn), dwLeft: gradientOf(p.wLeft), dwTop: gradientOf(p.wTop), dbias: gradientOf(p.bias!) };
 }
 

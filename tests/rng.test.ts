@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, randn, seedState } from '../src/rng.js';
-import { compileEmbedded, instantiateKernels } from '../src/backend/wasm/instantiate.js';
+import { compileKernelModule, instantiateKernels } from '../src/backend/wasm/instantiate.js';
 import { createWeft } from '../src/index.js';
 import { RELAXED_PROJECT, expectWeftError } from './helpers.js';
 
@@ -15,7 +15,7 @@ describe('seeded generator', () => {
   });
 
   it.skipIf(RELAXED_PROJECT)('gives the same stream in JS and in AssemblyScript', async () => {
-    const { exports, memory } = await instantiateKernels(await compileEmbedded('simd'));
+    const { exports, memory } = await instantiateKernels(await compileKernelModule('simd'));
     for (const seed of [0, 1, 42, -7, 2 ** 40 + 3]) {
       const base = (exports.heapBase() + 63) & ~63;
       const n = 1000;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createWeft, type SkipGramModel, type SkipGramOptions, type TrainProgress, type TrainSummary, type Weft } from '../src/index.js';
 import { Rng, seedState } from '../src/rng.js';
 import { AliasTable, unigramWeights } from '../src/sampling.js';
-import { compileEmbedded, instantiateKernels } from '../src/backend/wasm/instantiate.js';
+import { compileKernelModule, instantiateKernels } from '../src/backend/wasm/instantiate.js';
 import { type Corpus, sentences, syncSentences } from '../src/ops/skipgram/corpus.js';
 import { VocabCounter, keepThresholds } from '../src/ops/skipgram/vocab.js';
 import { MAX_SENTENCE_WORDS } from '../src/ops/skipgram/kernels.js';
@@ -147,7 +147,7 @@ describe('Huffman tree (word2vec.c CreateBinaryTree)', () => {
 
 describe.skipIf(RELAXED_PROJECT)('alias draws in WASM', () => {
   it('are the JS draws, bit for bit', async () => {
-    const { exports, memory } = await instantiateKernels(await compileEmbedded('simd'));
+    const { exports, memory } = await instantiateKernels(await compileKernelModule('simd'));
     for (const [V, seed] of [[1, 1], [7, 2], [1000, 3]]) {
       const table = new AliasTable(unigramWeights(Array.from({ length: V }, (_, i) => ((i * 37) % 11) + 1), 0.75));
       const n = 5000;

@@ -75,6 +75,20 @@ function cases(): Case[] {
     const args = { x: t([B, H, W, C]), w: t([O, k, k, C], 0.3), bias: t([O]), padding, activation: 'relu' as const };
     list.push([`conv2d ${B}x${H}x${W}x${C} O${O} k${k} ${padding}`, (w) => w.conv2d.forward(args)]);
   }
+  // backward: dw's columns split by panels and its pixels by 256-pixel chunks (the last
+  // sizes have 2 and 4 of them), dbias by columns, dx by 128-pixel chunks
+  for (const [B, H, W, C, O, kh, kw, padding, activation] of [
+    [1, 1, 1, 1, 1, 1, 1, 'valid', 'identity'], [2, 5, 7, 3, 5, 3, 3, 'same', 'tanh'], [3, 17, 9, 4, 17, 2, 3, 'valid', 'sigmoid'],
+    [2, 20, 20, 8, 16, 3, 3, 'same', 'relu'], [1, 23, 19, 19, 3, 5, 2, 'same', 'identity'],
+  ] as const) {
+    const args = { x: t([B, H, W, C]), w: t([O, kh, kw, C], 0.3), bias: t([O]), padding, activation };
+    const [OH, OW] = padding === 'same' ? [H, W] : [H - kh + 1, W - kw + 1];
+    const dy = t([B, OH, OW, O]);
+    list.push([
+      `conv2d.backward ${B}x${H}x${W}x${C} O${O} k${kh}x${kw} ${padding} ${activation}`,
+      (w) => w.conv2d.backward({ ...args, y: w.conv2d.forward(args).y, dy }),
+    ]);
+  }
   for (const [B, H, W, C, hid] of [[1, 1, 1, 1, 1], [1, 1, 7, 3, 5], [2, 5, 3, 3, 17], [1, 17, 3, 2, 8], [3, 9, 11, 5, 33]]) {
     const args = { x: t([B, H, W, C]), wIn: t([hid, C], 0.5), wLeft: t([hid, hid], 0.3), wTop: t([hid, hid], 0.3), bias: t([hid], 0.1) };
     for (const origin of ['top-left', 'bottom-right'] as const) {

@@ -1,7 +1,7 @@
 // `weft eval`: analogy accuracy and word-pair correlations of a word2vec vectors
 // file, with gensim's conventions (see src/ops/skipgram/evaluate.ts).
 
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createWeft, WeftError } from '../index.js';
@@ -17,7 +17,19 @@ export const EVAL_USAGE = `usage: weft eval --vectors <file> [--analogies <quest
   --restrict-vocab <n>    use only the n most frequent words (300000, as gensim)
   --case-sensitive        compare words as written (default: case-insensitive, as gensim)
   --json                  print the results as JSON
+  --help, -h              this text
 `;
+
+/** The flags parseArgs takes (each one is listed in EVAL_USAGE: tests/cli.test.ts checks). */
+export const EVAL_OPTIONS = {
+  vectors: { type: 'string' },
+  analogies: { type: 'string' },
+  pairs: { type: 'string', multiple: true },
+  'restrict-vocab': { type: 'string' },
+  'case-sensitive': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies ParseArgsConfig['options'];
 
 interface Report {
   vectors: { file: string; words: number; dim: number };
@@ -37,19 +49,7 @@ function readInput(flag: string, path: string): Buffer {
 }
 
 export async function runEvalCommand(args: string[], io: { stdout: OutputStream; stderr: OutputStream } = process): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      vectors: { type: 'string' },
-      analogies: { type: 'string' },
-      pairs: { type: 'string', multiple: true },
-      'restrict-vocab': { type: 'string' },
-      'case-sensitive': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values } = parseArgs({ args, strict: true, options: EVAL_OPTIONS });
   if (values.help) {
     io.stdout.write(EVAL_USAGE);
     return 0;

@@ -2,31 +2,41 @@
 import { runSkipgramCommand } from './skipgram.js';
 import { runEvalCommand } from './eval.js';
 import { runDemoCommand } from './demo.js';
+import { runBenchCommand } from './bench.js';
+import { VERSION } from '../version.generated.js';
 
 const USAGE = `usage: weft <command> [options]
+       weft --version | --help
 
-commands:
-  skipgram --train <corpus> --output <vectors> [...]   train word2vec skip-gram vectors (--help for flags)
-  eval --vectors <file> [--analogies <file>] [--pairs <file>]   analogy accuracy, word-pair correlation
-  demo [--port 8080]                serve the demo page on 127.0.0.1
+commands (each takes --help, which lists all its flags):
+  skipgram --train <corpus> --output <vectors> [options]
+                                    train word2vec skip-gram vectors
+  eval --vectors <file> [--analogies <file>] [--pairs <file> ...] [options]
+                                    analogy accuracy, word-pair correlation
+  demo [--port 8080]                serve the demo page on 127.0.0.1 (from a clone of the repository)
+  bench [--quick] [--out <folder>] [--only <families>]
+                                    the benchmark report (from a clone of the repository)
+
+options:
+  --version, -v                     print the version of weft (the weft-wasm package)
+  --help, -h                        this text
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'bench':
-      // the benchmarks need the repository's dev dependencies (peers, corpus, plotting)
-      process.stderr.write(
-        'weft bench: the benchmark report runs from a clone of the repository, not from the installed package\n' +
-          '(it compares against peers installed as dev dependencies): clone it, then `npm install && npm start`\n',
-      );
-      return 1;
+      return runBenchCommand(rest);
     case 'skipgram':
       return runSkipgramCommand(rest);
     case 'eval':
       return runEvalCommand(rest);
     case 'demo':
       return runDemoCommand(rest);
+    case '-v':
+    case '--version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
     case undefined:
     case '-h':
     case '--help':

@@ -1,7 +1,7 @@
 // `weft skipgram`: train word vectors on a text file with word2vec's flags and
 // write them in word2vec's binary or text format.
 
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { createWeft, WeftError } from '../index.js';
 import type { SkipGramLoss, SkipGramOptions, Weft } from '../index.js';
@@ -32,7 +32,33 @@ export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --outpu
                        so only --threads 1 gives the same vectors for a seed every run
   --backend <name>     wasm | js (wasm)
   --quiet              no progress output
+  --help, -h           this text
 `;
+
+/** The flags parseArgs takes (each one is listed in SKIPGRAM_USAGE: tests/cli.test.ts checks). */
+export const SKIPGRAM_OPTIONS = {
+  train: { type: 'string' },
+  output: { type: 'string' },
+  size: { type: 'string' },
+  window: { type: 'string' },
+  negative: { type: 'string' },
+  hs: { type: 'string', default: '0' },
+  cbow: { type: 'string', default: '0' },
+  'min-count': { type: 'string' },
+  'max-vocab': { type: 'string' },
+  sample: { type: 'string' },
+  iter: { type: 'string' },
+  alpha: { type: 'string' },
+  'min-alpha': { type: 'string' },
+  loss: { type: 'string' },
+  'num-sampled': { type: 'string' },
+  binary: { type: 'string', default: '0' },
+  seed: { type: 'string' },
+  threads: { type: 'string' },
+  backend: { type: 'string', default: 'wasm' },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies ParseArgsConfig['options'];
 
 interface Io {
   stdout: OutputStream;
@@ -67,33 +93,7 @@ function withFlagName(err: unknown): unknown {
 }
 
 export async function runSkipgramCommand(args: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      train: { type: 'string' },
-      output: { type: 'string' },
-      size: { type: 'string' },
-      window: { type: 'string' },
-      negative: { type: 'string' },
-      hs: { type: 'string', default: '0' },
-      cbow: { type: 'string', default: '0' },
-      'min-count': { type: 'string' },
-      'max-vocab': { type: 'string' },
-      sample: { type: 'string' },
-      iter: { type: 'string' },
-      alpha: { type: 'string' },
-      'min-alpha': { type: 'string' },
-      loss: { type: 'string' },
-      'num-sampled': { type: 'string' },
-      binary: { type: 'string', default: '0' },
-      seed: { type: 'string' },
-      threads: { type: 'string' },
-      backend: { type: 'string', default: 'wasm' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values } = parseArgs({ args, strict: true, options: SKIPGRAM_OPTIONS });
   if (values.help) {
     io.stdout.write(SKIPGRAM_USAGE);
     return 0;

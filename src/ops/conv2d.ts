@@ -1,11 +1,11 @@
 // weft.conv2d: the convolution family, the baseline the 2D-RNN is compared with. Stride 1,
-// zero padding 'valid' (none) or 'same' (output size = input size).
-// x [B, H, W, C]; w [O, kh, kw, C]; bias [O]; y [B, OH, OW, O].
+// zero padding 'valid' (none) or 'same' (output size = input size), forward and backward.
+// x, dx [B, H, W, C]; w, dw [O, kh, kw, C]; bias, dbias [O]; y, dy [B, OH, OW, O].
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkTensor } from '../tensor.js';
+import { Tensor, checkElementCount, checkShaped, checkTensor, checkWithin } from '../tensor.js';
 import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.js';
-import { Activation, parseActivation } from './activation.js';
+import { Activation, activationRange, parseActivation } from './activation.js';
 import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './op.js';
 
 export type Conv2dPadding = 'same' | 'valid';
@@ -28,6 +28,32 @@ export interface Conv2dForwardArgs {
   padding?: Conv2dPadding;
   /** Default 'identity' (a plain convolution, as PyTorch's Conv2d). */
   activation?: Activation;
+}
+
+/**
+ * Arguments of weft.conv2d.backward: the forward's arguments, its output y and dL/dy.
+ * The gradients are those of PyTorch's autograd through `act(conv2d(x, w, bias))`.
+ */
+export interface Conv2dBackwardArgs extends Conv2dForwardArgs {
+  /**
+   * The forward's output [B, OH, OW, O]: the activation's derivative is taken from it, so
+   * it must lie in the activation's range (RANGE otherwise, which catches a pre-activation
+   * passed by mistake). Required unless `activation` is 'identity' (OPTION when missing);
+   * with 'identity' it is not read, only its shape is checked.
+   */
+  y?: Tensor;
+  /** Gradient of the loss with respect to y [B, OH, OW, O]; finite (RANGE otherwise). */
+  dy: Tensor;
+}
+
+/** Gradients of the loss, each shaped like its argument. */
+export interface Conv2dGradients {
+  /** [B, H, W, C]. */
+  dx: Tensor;
+  /** [O, kh, kw, C]. */
+  dw: Tensor;
+  /** [O]; also returned without a bias (the gradient of a zero bias). */
+  dbias: Tensor;
 }
 
 /** Arguments of weft.conv2d.paramCount. */
@@ -58,6 +84,11 @@ export interface Conv2dFlopsArgs {
 export interface Conv2dApi {
   /** y = act(conv(x, w) + bias), padding 'valid' (default) or 'same'. */
   forward(args: Conv2dForwardArgs): { y: Tensor };
+  /**
+   * The forward's arguments plus its output y (unless 'identity') and dL/dy [B, OH, OW, O]
+   * -> dx [B, H, W, C], dw [O, kh, kw, C], dbias [O]. About twice the forward's flops.
+   */
+  backward(args: Conv2dBackwardArgs): Conv2dGradients;
   /** `O*kh*kw*C (+ O)`. */
   paramCount(args: Conv2dParamArgs): number;
   /** Forward flops, a multiply-add counted as 2: `2 * B * OH * OW * O * kh * kw * C`. */
@@ -84,9 +115,23 @@ export interface Conv2dProblem {
   activation: Activation;
 }
 
+export interface Conv2dBackwardProblem extends Conv2dProblem {
+  /** The forward's output; undefined with 'identity' (act' = 1 is not read from it). */
+  y?: Staged;
+  dy: Staged;
+}
+
+export interface Conv2dGradientArrays {
+  dx: Float32Array;
+  dw: Float32Array;
+  dbias: Float32Array;
+}
+
 export interface Conv2dKernels {
   /** y [B, OH, OW, O], fresh array. */
   conv2dForward(call: Call, problem: Conv2dProblem): Float32Array;
+  /** All gradients, fresh arrays. */
+  conv2dBackward(call: Call, problem: Conv2dBackwardProblem): Conv2dGradientArrays;
 }
 
 /** Output size and leading padding of one axis. */
@@ -109,9 +154,8 @@ function parseKernel(op: string, value: unknown): [number, number] {
   return [checkInteger(`${op}: kernel[0]`, pair[0], 1), checkInteger(`${op}: kernel[1]`, pair[1], 1)];
 }
 
-/** Validate a conv2d call, stage its operands and check their values. */
-function planConv2d(call: Call, value: unknown): Conv2dProblem {
-  const op = 'conv2d.forward';
+/** Validate the forward arguments (shared by backward), stage them and check their values. */
+function planConv2d(call: Call, op: string, value: unknown): Conv2dProblem {
   const args = checkArgs(op, value);
   const x = checkTensor(`${op}: x`, args.x, [4]);
   const [batch, height, width, channels] = x.shape;
@@ -158,13 +202,46 @@ function planConv2d(call: Call, value: unknown): Conv2dProblem {
   };
 }
 
+/** weft.conv2d.backward */
+function backward(backend: OpBackend<Conv2dKernels>, call: Call, args: Conv2dBackwardArgs): Conv2dGradients {
+  const op = 'conv2d.backward';
+  const problem = planConv2d(call, op, args);
+  const { batch, height, width, channels, outChannels, kernelH, kernelW, outH, outW, activation } = problem;
+  // dx is as large as x, but a check of its size keeps the two backends' failures alike
+  checkElementCount(`${op}: dx`, batch * height * width * channels);
+  const outShape = [batch, outH, outW, outChannels];
+  const why = '[B, OH, OW, O] like the forward output';
+  const given = args as unknown as Record<string, unknown>;
+  const dy = checkShaped(op, 'dy', given.dy, outShape, why);
+  let y: Float32Array | undefined;
+  if (given.y !== undefined) y = checkShaped(op, 'y', given.y, outShape, why);
+  if (activation !== 'identity') {
+    if (y === undefined) {
+      throw new WeftError('OPTION', `${op}: y (the forward's output) is required with activation "${activation}": its derivative is taken from y`);
+    }
+    const [lo, hi] = activationRange(activation);
+    checkWithin(`${op}: y`, y, lo, hi, `must be the forward's output, which for activation "${activation}" is`);
+  }
+  const backwardProblem: Conv2dBackwardProblem = Object.assign(problem, {
+    y: activation === 'identity' || y === undefined ? undefined : call.stage(y, 'y'),
+    dy: stageFinite(call, `${op}: dy`, dy),
+  });
+  const grads = backend.kernels.conv2dBackward(call, backwardProblem);
+  return {
+    dx: { data: grads.dx, shape: [batch, height, width, channels] },
+    dw: { data: grads.dw, shape: [outChannels, kernelH, kernelW, channels] },
+    dbias: { data: grads.dbias, shape: [outChannels] },
+  };
+}
+
 /** weft.conv2d on a backend. */
 export function createConv2d(backend: OpBackend<Conv2dKernels>): Conv2dApi {
   return {
     forward: bindOp(backend, 'conv2d.forward', (call, args: Conv2dForwardArgs) => {
-      const p = planConv2d(call, args);
+      const p = planConv2d(call, 'conv2d.forward', args);
       return { y: { data: backend.kernels.conv2dForward(call, p), shape: [p.batch, p.outH, p.outW, p.outChannels] } };
     }),
+    backward: bindOp(backend, 'conv2d.backward', (call, args: Conv2dBackwardArgs) => backward(backend, call, args)),
     paramCount: conv2dParamCount,
     flops: conv2dFlops,
   };
@@ -186,7 +263,9 @@ function conv2dParamCount(value: unknown): number {
  * B*OH*OW outputs pixels computes O dot products of length kh*kw*C, so
  * `2 * B * OH * OW * O * kh * kw * C` (OH = H, OW = W with 'same'; H-kh+1, W-kw+1 with
  * 'valid'). As usual (fvcore, ptflops) taps in the zero padding are counted; bias adds
- * and the activation are not.
+ * and the activation are not. A backward does about twice this: dw is a product of the
+ * same size, and dx one of `2 * B * H * W * C * kh * kw * O` (the forward's count with
+ * 'same'; more with 'valid', whose dx is a 'full' correlation).
  */
 function conv2dFlops(value: unknown): number {
   const op = 'conv2d.flops';

@@ -8,7 +8,7 @@
 // from their corner.
 
 import { WeftError, describe } from '../errors.js';
-import { Tensor, checkElementCount, checkTensor, checkWithin } from '../tensor.js';
+import { Tensor, checkElementCount, checkShaped, checkTensor, checkWithin } from '../tensor.js';
 import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.js';
 import { Activation, activationRange, parseActivation } from './activation.js';
 import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './op.js';
@@ -173,15 +173,6 @@ export interface Rnn2dKernels {
   mdlstmForward(call: Call, problem: Rnn2dProblem): { h: Float32Array; c: Float32Array; gates?: Float32Array };
   /** Cell 'lstm' (problem.c is set): all gradients, fresh arrays. */
   mdlstmBackward(call: Call, problem: Rnn2dBackwardProblem): Rnn2dGradientArrays;
-}
-
-/** The data of a tensor of exactly `shape` (`why` explains the shape in the error). */
-function checkShaped(op: string, name: string, value: unknown, shape: readonly number[], why: string): Float32Array {
-  const t = checkTensor(`${op}: ${name}`, value, [shape.length]);
-  if (t.shape.some((d, axis) => d !== shape[axis])) {
-    throw new WeftError('SHAPE', `${op}: ${name} must have shape ${describe(shape)} (${why}), got ${describe(t.shape)}`);
-  }
-  return t.data;
 }
 
 /** Validate the forward arguments (shared by backward), stage them and check their values. */

@@ -3,8 +3,10 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createWeft } from '../../src/index.js';
-import { chromiumPath, openIifePage, type ServedPage } from './chromium.js';
+import { chromiumPath, openIifePage, openServedPage, type ServedPage } from './chromium.js';
 
 describe.skipIf(!chromiumPath)('weft.iife.js in Chromium', () => {
   let chromium: ServedPage;
@@ -31,6 +33,23 @@ describe.skipIf(!chromiumPath)('weft.iife.js in Chromium', () => {
     // Chromium has shipped relaxed SIMD by default since 114
     expect(features.features.relaxedSimd).toBe(true);
     expect(errors).toEqual([]);
+  });
+
+  it("the README's browser example runs as written (the bundle from a <script> tag, then a module script)", async () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const example = /```html\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain('<script src="weft.iife.js">');
+    const served = await openServedPage({ '/': join(import.meta.dirname, '../../dist/') }, {
+      // the icon link keeps Chromium from asking for /favicon.ico (a 404 in errors)
+      pages: { '/readme.html': `<link rel="icon" href="data:,">\n${example}` }, path: '/readme.html',
+    });
+    try {
+      await served.page.waitForFunction(() => document.title.startsWith('weft: '), undefined, { timeout: 30_000 });
+      expect(await served.page.title()).toBe('weft: 1 thread(s)');
+      expect(served.errors).toEqual([]);
+    } finally {
+      await served.close();
+    }
   });
 
   for (const variant of ['simd', 'relaxed'] as const) {

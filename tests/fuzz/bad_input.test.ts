@@ -80,6 +80,15 @@ const OPS: OpCase[] = [
     optional: ['bias', 'padding', 'activation'],
   },
   {
+    name: 'conv2d.backward',
+    valid: (w) => {
+      const args = { x: w.randn([1, 4, 3, 2], 1), w: w.randn([3, 3, 2, 2], 2), activation: 'tanh' };
+      return { ...args, y: w.conv2d.forward(args as never).y, dy: w.randn([1, 2, 2, 3], 3) };
+    },
+    call: (w, a) => w.conv2d.backward(a as never),
+    optional: ['bias', 'padding'],
+  },
+  {
     name: 'attention.full',
     valid: (w) => ({ q: w.randn([1, 2, 3, 4], 1), k: w.randn([1, 1, 5, 4], 2), v: w.randn([1, 1, 5, 3], 3) }),
     call: (w, a) => w.attention.full(a as never),

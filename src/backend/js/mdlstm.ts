@@ -7,7 +7,7 @@
 import { allocF32 } from '../../tensor.js';
 import type { Rnn2dBackwardProblem, Rnn2dGradientArrays, Rnn2dProblem } from '../../ops/rnn2d.js';
 import type { Call } from '../types.js';
-import { addTransposedMatVec, cellMapper } from './rnn2d.js';
+import { ScanGradients, addTransposedMatVec, cellMapper } from './rnn2d.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -59,7 +59,7 @@ export function mdlstmForward(_call: Call, p: Rnn2dProblem): { h: Float32Array; 
 export function mdlstmBackward(_call: Call, p: Rnn2dBackwardProblem): Rnn2dGradientArrays {
   const { batch, height, width, channels: C, hidden: D } = p;
   const G = 5 * D;
-  const x = p.x.data, wIn = p.wIn.data, wLeft = p.wLeft.data, wTop = p.wTop.data;
+  const wLeft = p.wLeft.data, wTop = p.wTop.data;
   const h = p.h.data, c = p.c!.data, dh = p.dh.data, dcOut = p.dc?.data, saved = p.gates?.data;
   const cellOf = cellMapper(p);
   const cells = batch * height * width;
@@ -67,8 +67,7 @@ export function mdlstmBackward(_call: Call, p: Rnn2dBackwardProblem): Rnn2dGradi
   // dc_pass: dc ⊙ f_left (to the left neighbour), dc ⊙ f_top (to the top one), per cell
   const pass = allocF32('rnn2d.backward: dc_pass', cells * 2 * D);
   const dx = allocF32('rnn2d.backward: dx', cells * C);
-  const dwIn = new Float64Array(G * C), dwLeft = new Float64Array(G * D), dwTop = new Float64Array(G * D);
-  const dbias = new Float64Array(G);
+  const grads = new ScanGradients(G, C, D);
   const z = new Float64Array(G), dhTotal = new Float64Array(D);
   for (let b = 0; b < batch; b++)
     for (let i = height - 1; i >= 0; i--)
@@ -105,26 +104,7 @@ export function mdlstmBackward(_call: Call, p: Rnn2dBackwardProblem): Rnn2dGradi
           pass[cell * 2 * D + n] = dc * fl;
           pass[cell * 2 * D + D + n] = dc * ft;
         }
-        for (let n = 0; n < G; n++) {
-          // forward: z[cell, n] = bias[n] + wIn[n, :] . x[cell] + wLeft[n, :] . h[left] + wTop[n, :] . h[top]
-          const g = dz[cell * G + n];
-          dbias[n] += g;
-          for (let k = 0; k < C; k++) dwIn[n * C + k] += g * x[cell * C + k];
-          if (left >= 0) for (let k = 0; k < D; k++) dwLeft[n * D + k] += g * h[left * D + k];
-          if (top >= 0) for (let k = 0; k < D; k++) dwTop[n * D + k] += g * h[top * D + k];
-        }
-        for (let k = 0; k < C; k++) {
-          // dx[cell, k] = sum_n dz[cell, n] wIn[n, k]
-          let s = 0;
-          for (let n = 0; n < G; n++) s += dz[cell * G + n] * wIn[n * C + k];
-          dx[cell * C + k] = s;
-        }
+        grads.addCell(p, dz, cell, left, top, h, dx);
       }
-  return {
-    dx,
-    dwIn: Float32Array.from(dwIn),
-    dwLeft: Float32Array.from(dwLeft),
-    dwTop: Float32Array.from(dwTop),
-    dbias: Float32Array.from(dbias),
-  };
+  return grads.arrays(dx);
 }

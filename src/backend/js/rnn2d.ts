@@ -43,14 +43,13 @@ export function rnn2dForward(_call: Call, p: Rnn2dProblem): Float32Array {
 
 export function rnn2dBackward(_call: Call, p: Rnn2dBackwardProblem): Rnn2dGradientArrays {
   const { batch, height, width, channels: C, hidden: D } = p;
-  const x = p.x.data, wIn = p.wIn.data, wLeft = p.wLeft.data, wTop = p.wTop.data, h = p.h.data, dh = p.dh.data;
+  const wLeft = p.wLeft.data, wTop = p.wTop.data, h = p.h.data, dh = p.dh.data;
   const derivative = activationDerivativeFromOutput(p.activation);
   const cellOf = cellMapper(p);
   const cells = batch * height * width;
   const dpre = allocF32('rnn2d.backward: dpre', cells * D);
   const dx = allocF32('rnn2d.backward: dx', cells * C);
-  const dwIn = new Float64Array(D * C), dwLeft = new Float64Array(D * D), dwTop = new Float64Array(D * D);
-  const dbias = new Float64Array(D);
+  const grads = new ScanGradients(D, C, D);
   const dhTotal = new Float64Array(D);
   // reverse scan order: a cell's gradient needs its right and lower neighbours' dpre first
   for (let b = 0; b < batch; b++)
@@ -63,30 +62,9 @@ export function rnn2dBackward(_call: Call, p: Rnn2dBackwardProblem): Rnn2dGradie
         if (i + 1 < height) addTransposedMatVec(dhTotal, wTop, dpre, cellOf(b, i + 1, j) * D, D, D);
         for (let n = 0; n < D; n++) dpre[cell * D + n] = dhTotal[n] * derivative(h[cell * D + n]);
 
-        const left = j > 0 ? cellOf(b, i, j - 1) * D : -1;
-        const top = i > 0 ? cellOf(b, i - 1, j) * D : -1;
-        for (let n = 0; n < D; n++) {
-          // forward: pre[cell, n] = bias[n] + wIn[n, :] . x[cell] + wLeft[n, :] . h[left] + wTop[n, :] . h[top]
-          const g = dpre[cell * D + n];
-          dbias[n] += g;
-          for (let c = 0; c < C; c++) dwIn[n * C + c] += g * x[cell * C + c];
-          if (left >= 0) for (let k = 0; k < D; k++) dwLeft[n * D + k] += g * h[left + k];
-          if (top >= 0) for (let k = 0; k < D; k++) dwTop[n * D + k] += g * h[top + k];
-        }
-        for (let c = 0; c < C; c++) {
-          // dx[cell, c] = sum_n dpre[cell, n] wIn[n, c]
-          let s = 0;
-          for (let n = 0; n < D; n++) s += dpre[cell * D + n] * wIn[n * C + c];
-          dx[cell * C + c] = s;
-        }
+        grads.addCell(p, dpre, cell, j > 0 ? cellOf(b, i, j - 1) : -1, i > 0 ? cellOf(b, i - 1, j) : -1, h, dx);
       }
-  return {
-    dx,
-    dwIn: Float32Array.from(dwIn),
-    dwLeft: Float32Array.from(dwLeft),
-    dwTop: Float32Array.from(dwTop),
-    dbias: Float32Array.from(dbias),
-  };
+  return grads.arrays(dx);
 }
 
 // out[n] += sum_k w[k, n] v[offset + k], k < K  (w^T v, w row-major [K, N])
@@ -94,5 +72,56 @@ export function addTransposedMatVec(out: Float64Array, w: Float32Array, v: Float
   for (let k = 0; k < K; k++) {
     const vk = v[offset + k];
     for (let n = 0; n < N; n++) out[n] += w[k * N + n] * vk;
+  }
+}
+
+/**
+ * f64 sums of one scan's weight gradients, G gate rows (G = D for the plain cell, 5D for
+ * the lstm): dwIn [G, C], dwLeft / dwTop [G, D], dbias [G].
+ */
+export class ScanGradients {
+  readonly dwIn: Float64Array;
+  readonly dwLeft: Float64Array;
+  readonly dwTop: Float64Array;
+  readonly dbias: Float64Array;
+
+  constructor(private readonly G: number, private readonly C: number, private readonly D: number) {
+    this.dwIn = new Float64Array(G * C);
+    this.dwLeft = new Float64Array(G * D);
+    this.dwTop = new Float64Array(G * D);
+    this.dbias = new Float64Array(G);
+  }
+
+  /**
+   * Add cell `cell`'s share, dz = row `cell` of dz [cells, G] (dL/d of the cell's G pre-activations),
+   * whose neighbours are the cells `left` and `top` (-1: outside), and write dx[cell] = wIn^T dz.
+   */
+  addCell(p: Rnn2dProblem, dz: Float32Array, cell: number, left: number, top: number, h: Float32Array, dx: Float32Array): void {
+    const { G, C, D } = this;
+    const x = p.x.data, wIn = p.wIn.data;
+    for (let n = 0; n < G; n++) {
+      // forward: z[cell, n] = bias[n] + wIn[n, :] . x[cell] + wLeft[n, :] . h[left] + wTop[n, :] . h[top]
+      const g = dz[cell * G + n];
+      this.dbias[n] += g;
+      for (let c = 0; c < C; c++) this.dwIn[n * C + c] += g * x[cell * C + c];
+      if (left >= 0) for (let k = 0; k < D; k++) this.dwLeft[n * D + k] += g * h[left * D + k];
+      if (top >= 0) for (let k = 0; k < D; k++) this.dwTop[n * D + k] += g * h[top * D + k];
+    }
+    for (let c = 0; c < C; c++) {
+      // dx[cell, c] = sum_n dz[cell, n] wIn[n, c]
+      let s = 0;
+      for (let n = 0; n < G; n++) s += dz[cell * G + n] * wIn[n * C + c];
+      dx[cell * C + c] = s;
+    }
+  }
+
+  arrays(dx: Float32Array): Rnn2dGradientArrays {
+    return {
+      dx,
+      dwIn: Float32Array.from(this.dwIn),
+      dwLeft: Float32Array.from(this.dwLeft),
+      dwTop: Float32Array.from(this.dwTop),
+      dbias: Float32Array.from(this.dbias),
+    };
   }
 }

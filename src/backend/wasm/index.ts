@@ -12,7 +12,7 @@ import * as attentionWindowed from './attention_windowed.js';
 import * as attentionLinear from './attention_linear.js';
 import * as softmax from './softmax.js';
 import { skipGramTables } from './skipgram.js';
-import { SimdChoice, chooseVariant, compileEmbedded, instantiateKernels, supportsSimd } from './instantiate.js';
+import { SimdChoice, chooseVariant, compileKernelModule, instantiateKernels, supportsSimd } from './instantiate.js';
 import { createKernelMemory } from './memory.js';
 import { ThreadPool, callerMayBlock } from './pool.js';
 import { CONTROL_BYTES } from './pool_control.js';
@@ -70,7 +70,7 @@ export async function createWasmBackend(options: WasmBackendOptions): Promise<Ba
     if (explicit) throw new WeftError('UNSUPPORTED', `createWeft: threads: ${threads} asked for, but ${reason}`);
     [threads, threadsReason] = [1, reason];
   }
-  const compiled = module ?? (await compileEmbedded(variant!, shared));
+  const compiled = module ?? (await compileKernelModule(variant!, shared));
   const { exports } = await instantiateKernels(compiled, memory);
   const relaxed = exports.isRelaxed() === 1;
   if (module !== undefined && options.simd !== 'auto' && relaxed !== (options.simd === 'relaxed')) {

@@ -1,9 +1,10 @@
-// Feature detection and instantiation of the embedded kernel modules.
-// Both builds (plain SIMD, relaxed SIMD) are embedded as base64 strings by
-// scripts/build.mjs; nothing is decoded or compiled until createWeft() asks.
+// Feature detection and instantiation of the kernel modules. Both builds (plain SIMD,
+// relaxed SIMD) come from module_bytes.ts (embedded in the ESM and IIFE bundles, read
+// from the shipped .wasm files by the CommonJS one); nothing is decoded or compiled
+// until createWeft() asks.
 
 import { WeftError } from '../../errors.js';
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './embedded.generated.js';
+import { kernelModuleBytes } from './module_bytes.js';
 import { type KernelExports, bindKernelExports } from './kernels.generated.js';
 import { MAX_PAGES, createKernelMemory, withUnsharedMemoryImport } from './memory.js';
 
@@ -46,18 +47,6 @@ export function supportsRelaxedSimd(): boolean {
     typeof WebAssembly === 'object' &&
     WebAssembly.validate(probeModule([0x00, ...V128_ZERO, ...V128_ZERO, ...V128_ZERO, ...madd, 0x0b]))
   );
-}
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-/** The embedded bytes of one build. */
-export function embeddedModuleBytes(variant: 'simd' | 'relaxed'): Uint8Array<ArrayBuffer> {
-  return decodeBase64(variant === 'relaxed' ? RELAXED_WASM_BASE64 : SIMD_WASM_BASE64);
 }
 
 /** Pick the build for a `simd` option, throwing UNSUPPORTED when the runtime cannot run it. */
@@ -107,10 +96,28 @@ export async function instantiateKernels(
 }
 
 /**
- * Compile the embedded bytes of `variant`, for a shared memory (by default) or, where
- * the runtime has none, an ordinary one.
+ * Compile the bytes of `variant` for a shared memory (by default) or, where the runtime
+ * has none, an ordinary one.
  */
-export async function compileEmbedded(variant: 'simd' | 'relaxed', sharedMemory = true): Promise<WebAssembly.Module> {
-  const bytes = embeddedModuleBytes(variant);
-  return WebAssembly.compile(sharedMemory ? bytes : withUnsharedMemoryImport(bytes));
+export async function compileKernelModule(variant: 'simd' | 'relaxed', sharedMemory = true): Promise<WebAssembly.Module> {
+  const module = await kernelModuleBytes(variant);
+  const bytes = sharedMemory ? module : withUnsharedMemoryImport(module);
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (err) {
+    // Bytes that validate but do not compile: the embedder refuses to compile any module
+    // (a page whose Content-Security-Policy lacks 'wasm-unsafe-eval': Chromium throws a
+    // CompileError naming the directive). Say what works there instead.
+    if (WebAssembly.validate(bytes)) throw new WeftError('UNSUPPORTED', refusedToCompile(err));
+    throw err;
+  }
+}
+
+/** The message of a refused compilation: the runtime's reason, then the three ways out. */
+function refusedToCompile(err: unknown): string {
+  return `createWeft: this runtime refuses to compile WebAssembly (${err instanceof Error ? err.message : String(err)}). ` +
+    "A page whose Content-Security-Policy forbids it can add 'wasm-unsafe-eval' to script-src; " +
+    "or pass module: a WebAssembly.Module of the package's dist/weft-simd.wasm or dist/weft-relaxed.wasm, " +
+    'compiled where compiling is allowed (e.g. a worker served with its own policy); ' +
+    'or use backend: "js" (the pure-JS kernels, no WebAssembly)';
 }
