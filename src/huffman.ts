@@ -15,7 +15,7 @@
 import { WeftError } from './errors.js';
 
 /** The Huffman tree of V >= 2 classes: V - 1 inner nodes, one root-to-leaf path per class. */
-export class HuffmanTree {
+export interface HuffmanTree {
   /** V: the number of classes (leaves). */
   readonly classes: number;
   /** [V + 1]: the path of class c is entries [offsets[c], offsets[c + 1]) of points and codes. */
@@ -24,8 +24,18 @@ export class HuffmanTree {
   readonly points: Int32Array;
   /** 0 or 1 per path entry: the branch taken at that node. */
   readonly codes: Uint8Array;
+  /** The inner nodes (root first) and codes of class c's path (views). */
+  path(c: number): { points: Int32Array; codes: Uint8Array };
+}
 
-  /** @internal Trees come from huffmanTree (or weft.softmax.huffmanTree, which validates the counts). */
+/** The one kind of HuffmanTree: an interface outside, so the constructor and the packed paths stay inside. */
+export class PreparedHuffmanTree implements HuffmanTree {
+  readonly classes: number;
+  readonly offsets: Int32Array;
+  readonly points: Int32Array;
+  readonly codes: Uint8Array;
+
+  /** Trees come from huffmanTree (or weft.softmax.huffmanTree, which validates the counts). */
   constructor(offsets: Int32Array, points: Int32Array, codes: Uint8Array) {
     this.classes = offsets.length - 1;
     this.offsets = offsets;
@@ -33,20 +43,19 @@ export class HuffmanTree {
     this.codes = codes;
   }
 
-  /** The inner nodes (root first) and codes of class c's path (views). */
   path(c: number): { points: Int32Array; codes: Uint8Array } {
     const start = this.offsets[c], end = this.offsets[c + 1];
     return { points: this.points.subarray(start, end), codes: this.codes.subarray(start, end) };
   }
 
-  /** @internal Path entries as one i32 each, (point << 1) | code: what the skip-gram kernels read. */
+  /** Path entries as one i32 each, (point << 1) | code: what the skip-gram kernels read. */
   packedPaths(): Int32Array {
     return Int32Array.from(this.points, (point, i) => (point << 1) | this.codes[i]);
   }
 }
 
 /** The Huffman tree of `counts` (V >= 2 finite counts >= 0, validated by the caller). */
-export function huffmanTree(counts: ArrayLike<number>): HuffmanTree {
+export function huffmanTree(counts: ArrayLike<number>): PreparedHuffmanTree {
   const V = counts.length;
   if (V < 2) throw new WeftError('SHAPE', `Huffman tree: it needs at least 2 classes, got ${V}`);
   // sorted position -> class id (stable: ties keep id order)
@@ -95,5 +104,5 @@ export function huffmanTree(counts: ArrayLike<number>): HuffmanTree {
       codes[at] = branch[node];
     }
   }
-  return new HuffmanTree(offsets, points, codes);
+  return new PreparedHuffmanTree(offsets, points, codes);
 }

@@ -41,7 +41,7 @@ export type {
 } from './ops/softmax.js';
 // a type only: samplers come from weft.softmax.unigramSampler, which validates the counts
 export type { UnigramSampler } from './ops/softmax.js';
-// a type only: trees come from weft.softmax.huffmanTree, which validates the counts
+// an interface only: trees come from weft.softmax.huffmanTree, which validates the counts
 export type { HuffmanTree } from './huffman.js';
 export type { SkipGramFactory } from './ops/skipgram/index.js';
 export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './ops/skipgram/model.js';

@@ -18,7 +18,7 @@ import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './o
 import {
   LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
 } from '../sampling.js';
-import { HuffmanTree, huffmanTree } from '../huffman.js';
+import { type HuffmanTree, PreparedHuffmanTree, huffmanTree } from '../huffman.js';
 
 // ---- kernel interface ---------------------------------------------------------
 
@@ -636,7 +636,7 @@ function prepareHuffmanTree(args: { counts: ArrayLike<number> }): HuffmanTree {
 function hierarchical(ctx: SoftmaxContext, call: Call, args: HierarchicalSoftmaxArgs): HierarchicalSoftmaxResult {
   const op = 'softmax.hierarchical';
   args = checkArgs(op, args, '{ input, weights, targets, tree }') as unknown as typeof args;
-  if (!(args.tree instanceof HuffmanTree)) {
+  if (!(args.tree instanceof PreparedHuffmanTree)) {
     throw new WeftError('OPTION', `${op}: tree must come from weft.softmax.huffmanTree({ counts }), got ${describe(args.tree)}`);
   }
   const { tree } = args;
