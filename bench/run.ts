@@ -10,6 +10,7 @@ import { writeReport } from './report.js';
 import { benchSoftmax } from './softmax.js';
 import { benchSkipgram } from './skipgram.js';
 import { benchAttention } from './attention.js';
+import { benchTrain } from './train.js';
 
 export interface BenchRunOptions {
   quick: boolean;
@@ -22,7 +23,7 @@ export interface BenchRunOptions {
 type Family = (ctx: BenchContext) => Promise<FamilyTable>;
 
 const FAMILIES: Record<string, Family> = {
-  matmul: benchMatmul, rnn2d: benchRnn2d, softmax: benchSoftmax, skipgram: benchSkipgram, attention: benchAttention,
+  matmul: benchMatmul, rnn2d: benchRnn2d, softmax: benchSoftmax, skipgram: benchSkipgram, attention: benchAttention, train: benchTrain,
 };
 
 /** The names `--only` takes. */

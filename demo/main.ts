@@ -3,6 +3,7 @@
 // every core (the thread bar at the top recreates the weft instance and reruns them).
 
 import type { Tensor, Weft } from '../src/index.js';
+import { diagonalsTask, runTask } from '../examples/grid/compare.js';
 
 type WeftModule = typeof import('../src/index.js');
 declare global {
@@ -265,6 +266,29 @@ async function train(weft: Weft): Promise<void> {
   showNeighbours();
 }
 
+/** Train the comparison's models on the diagonals task, one table row per epoch as it comes. */
+async function trainGrid(weft: Weft): Promise<void> {
+  const form = $<HTMLFormElement>('#grid-train-form');
+  const n = formInt(form, 'n'), epochs = formInt(form, 'epochs');
+  const status = $<HTMLSpanElement>('#grid-train-status');
+  const table = $<HTMLTableElement>('#grid-train-result');
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const title of ['model', 'epoch', 'train loss', 'test accuracy', 'training s']) head.append(element('th', title));
+  const body = table.createTBody();
+  const task = diagonalsTask(n, 1000, epochs);
+  await runTask(weft, task, {
+    async onEpoch(model, r) {
+      const row = body.insertRow();
+      row.dataset.model = model.split(',')[0];
+      for (const text of [model.split(',')[0], String(r.epoch), fmt(r.trainLoss), `${(100 * r.testAccuracy).toFixed(1)}%`, fmt(r.seconds)]) row.append(element('td', text));
+      status.textContent = `${model.split(',')[0]}: epoch ${r.epoch} of ${epochs}`;
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let the page repaint
+    },
+  });
+  status.textContent = 'done';
+}
+
 function showNeighbours(): void {
   const list = $<HTMLOListElement>('#neighbours');
   const word = ($<HTMLInputElement>('#neighbours-form input[name=word]').value || '').trim().toLowerCase();
@@ -389,6 +413,7 @@ async function main(): Promise<void> {
   $('#attention-form').addEventListener('submit', action(() => runAttention(instance())));
   $('#softmax-form').addEventListener('submit', action(() => runSoftmax(instance())));
   $('#train-form').addEventListener('submit', action(() => train(instance())));
+  $('#grid-train-form').addEventListener('submit', action(() => trainGrid(instance())));
   $('#neighbours-form').addEventListener('submit', action(showNeighbours));
   const threadsForm = $<HTMLFormElement>('#threads-form');
   threadsForm.addEventListener('submit', (event) => event.preventDefault());

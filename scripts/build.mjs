@@ -120,8 +120,9 @@ await Promise.all([
   }),
   esbuild.build({
     ...common,
-    // build/bench.js and the parallel peak probe's worker beside it (bench/peak.ts starts it)
-    entryPoints: { bench: 'bench/main.ts', peak_worker: 'bench/peak_worker.ts' },
+    // build/bench.js and the parallel peak probe's worker beside it (bench/peak.ts starts it);
+    // build/train-grid.js, the trained-comparison example (npm run example:train)
+    entryPoints: { bench: 'bench/main.ts', peak_worker: 'bench/peak_worker.ts', 'train-grid': 'examples/train-grid.ts' },
     outdir: 'build',
     format: 'esm',
     platform: 'node',

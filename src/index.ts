@@ -24,7 +24,8 @@ export type { Tensor } from './tensor.js';
 export type { MatmulFn, MatmulOptions } from './ops/matmul.js';
 export type { Activation } from './ops/activation.js';
 export type {
-  Rnn2dApi, Rnn2dBackwardArgs, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dOrigin, Rnn2dParamArgs,
+  Rnn2dApi, Rnn2dBackwardArgs, Rnn2dCell, Rnn2dFlopsArgs, Rnn2dForwardArgs, Rnn2dGradients, Rnn2dLstmForwardArgs, Rnn2dOrigin,
+  Rnn2dParamArgs,
 } from './ops/rnn2d.js';
 export type {
   Conv2dApi, Conv2dBackwardArgs, Conv2dFlopsArgs, Conv2dForwardArgs, Conv2dGradients, Conv2dPadding, Conv2dParamArgs,

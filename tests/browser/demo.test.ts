@@ -103,11 +103,29 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('training panel: the three models train live, one row an epoch, accuracies between 0 and 100%', async () => {
+    await page.fill('#grid-train-form input[name=n]', '6');
+    await page.fill('#grid-train-form input[name=epochs]', '2');
+    await page.click('#grid-train-form button');
+    await expect.poll(() => page.locator('#grid-train-status').innerText(), { timeout: 60_000 }).toBe('done');
+    const rows = await page.locator('#grid-train-result tbody tr').evaluateAll((all) => all.map((r) => Array.from(r.children).map((c) => c.textContent ?? '')));
+    expect(rows.map((r) => [r[0], r[1]])).toEqual([
+      ['2D-RNN tanh', '1'], ['2D-RNN tanh', '2'], ['2D-RNN MD-LSTM', '1'], ['2D-RNN MD-LSTM', '2'], ['2 x conv 3x3 (tanh)', '1'], ['2 x conv 3x3 (tanh)', '2'],
+    ]);
+    for (const row of rows) {
+      const accuracy = Number(row[3].replace('%', ''));
+      expect(accuracy).toBeGreaterThanOrEqual(0);
+      expect(accuracy).toBeLessThanOrEqual(100);
+      expect(Number(row[2])).toBeGreaterThan(0);
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('thread bar: every core in use, and a switch to 1 thread and back reruns every panel on a new instance', async () => {
     const cores = await page.evaluate(() => Math.min(64, navigator.hardwareConcurrency));
     expect(cores, 'the machine has one core: nothing to switch').toBeGreaterThan(1);
     const status = page.locator('#threads-status');
-    const tables = page.locator('table.result');
+    const tables = page.locator('table.result:not(.training)');
     const showsThreads = async (threads: number) => {
       expect(await status.getAttribute('data-threads')).toBe(String(threads));
       expect(await page.locator('#threads-matmul').getAttribute('data-threads')).toBe(String(threads));
