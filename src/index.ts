@@ -45,15 +45,17 @@ export type {
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
 export type {
-  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
-  SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName, SoftmaxApi,
+  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, HierarchicalSoftmaxArgs, HierarchicalSoftmaxResult,
+  NegativeSamplingArgs, NegativeSamplingResult, SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName, SoftmaxApi,
 } from './ops/softmax.js';
 // a type only: samplers come from weft.softmax.unigramSampler, which validates the counts
 export type { UnigramSampler } from './ops/softmax.js';
+// an interface only: trees come from weft.softmax.huffmanTree, which validates the counts
+export type { HuffmanTree } from './huffman.js';
 export type { SkipGramFactory } from './ops/skipgram/index.js';
 export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './ops/skipgram/model.js';
 export type { SkipGramOptions } from './ops/skipgram/model.js';
-export type { SkipGramLoss } from './ops/skipgram/kernels.js';
+export type { SkipGramLoss, Word2VecArchitecture } from './ops/skipgram/kernels.js';
 export type { Corpus, CorpusFile, Sentence } from './ops/skipgram/corpus.js';
 export type { TrainOptions, TrainProgress, TrainSummary } from './ops/skipgram/trainer.js';
 export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './ops/skipgram/evaluate.js';
@@ -133,7 +135,7 @@ export interface Weft {
   readonly rnn2d: Rnn2dApi;
   /** Stride-1 2-D convolution, the baseline the 2D-RNN is compared with (see Conv2dApi). */
   readonly conv2d: Conv2dApi;
-  /** Full, sampled and negative-sampling softmax: losses (mean over rows) and gradients. */
+  /** Full, sampled, negative-sampling and hierarchical softmax: losses (mean over rows) and gradients. */
   readonly softmax: SoftmaxApi;
   /** A skip-gram (word2vec) model trained on this backend; `.fromWord2Vec(bytes)` loads vectors. */
   readonly skipGram: SkipGramFactory;

@@ -115,6 +115,26 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(vectors.length - 2).toBe(Number(vectors[0].split(' ')[0]));
   });
 
+  for (const [flags, options] of [
+    [['--hs', '1', '--negative', '0'], { hs: true, negative: 0 }],
+    [['--cbow', '1'], { architecture: 'cbow' }],
+  ] as const) {
+    it(`trains with ${flags.join(' ')}: the library’s bits`, async () => {
+      const io = { stdout: new Capture(), stderr: new Capture() };
+      const output = join(dir, 'modes.bin');
+      const args = ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '12', '--min-count', '4', '--iter', '1', '--binary', '1',
+        ...flags, '--threads', '1', '--quiet'];
+      expect(await runSkipgramCommand(args, io)).toBe(0);
+      const weft = await createWeft({ threads: 1 });
+      // --cbow 1 without --alpha: CBOW's default alpha (0.05), as word2vec.c
+      const model = weft.skipGram({ dim: 12, minCount: 4, epochs: 1, ...options });
+      await model.train({ path: join(dir, 'lee.txt') });
+      expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output))).vectors().data).toEqual(model.vectors().data);
+      model.dispose();
+      weft.dispose();
+    });
+  }
+
   it('rejects missing and malformed flags', async () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
     expect(await runSkipgramCommand(['--train', 'x'], io)).toBe(1);
@@ -125,6 +145,9 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', '0'], io), 'RANGE', /^--threads must be in \[1, 64\], got 0/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', 'x'], io), 'OPTION', /^--threads: expected an integer/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--loss', 'hs'], io), 'OPTION', /^--loss: expected one of "negative"/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--hs', 'yes'], io), 'OPTION', /^--hs: expected 0 or 1/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--negative', '0'], io), 'OPTION', /^--negative: 0 leaves nothing to train; .*--hs 1/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--hs', '1', '--loss', 'softmax'], io), 'OPTION', /^--hs: /);
     // the library's option errors name the flag that set the option
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', '0'], io), 'RANGE', /^--size: expected an integer in \[1, 65536\], got 0/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--iter', '0'], io), 'RANGE', /^--iter: /);
@@ -136,7 +159,8 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     const missing = join(dir, 'missing.txt');
     await expectWeftErrorAsync(() => runSkipgramCommand(['--train', missing, '--output', join(dir, 'x')], io), 'OPTION', /^--train: cannot read ".*missing\.txt"/);
     await expectWeftErrorAsync(() => runEvalCommand(['--vectors', missing, '--pairs', missing], io), 'OPTION', /^--vectors: cannot read ".*missing\.txt"/);
-    await expect(runSkipgramCommand([...train, '--cbow', '1'], io)).rejects.toThrow(/cbow/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--cbow', '2'], io), 'OPTION', /^--cbow: expected 0 or 1, got "2"/);
+    await expect(runSkipgramCommand([...train, '--classes', '10'], io)).rejects.toThrow(/classes/);
     expect(await runEvalCommand(['--vectors', 'x'], io)).toBe(1);
   });
 });

@@ -141,6 +141,10 @@ function cases(): Case[] {
     list.push([`softmax.full ${N}x${V}x${h}`, (w) => w.softmax.full({ input, weights, bias, targets })]);
     list.push([`softmax.sampled ${N}x${V}x${h}`, (w) => w.softmax.sampled({ input, weights, bias, targets, numSampled: 1, seed: 5 })]);
     list.push([`softmax.negativeSampling ${N}x${V}x${h}`, (w) => w.softmax.negativeSampling({ input, weights, targets, negative: 5, counts, seed: 6 })]);
+    if (V > 1) {
+      const inner = t([V - 1, h], 0.5);
+      list.push([`softmax.hierarchical ${N}x${V}x${h}`, (w) => w.softmax.hierarchical({ input, weights: inner, targets, tree: w.softmax.huffmanTree({ counts }) })]);
+    }
   }
   return list;
 }

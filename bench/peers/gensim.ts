@@ -1,6 +1,6 @@
 // gensim 4 (Debian's python3-gensim, run by /usr/bin/python3 in a subprocess) as the
-// skip-gram peer: the same corpus file and settings, one worker (or N), trained in the same
-// benchmark run. Skipped with a message when python3 cannot import gensim.
+// word2vec peer: the same corpus file and settings (skip-gram or CBOW, negative sampling
+// and/or hierarchical softmax), one worker (or N), trained in the same benchmark run. Skipped with a message when python3 cannot import gensim.
 
 import { spawnSync } from 'node:child_process';
 
@@ -21,6 +21,12 @@ export interface GensimSettings {
   mode: 'file' | 'iterable';
   /** gensim's worker threads (1 unless a thread row). */
   workers?: number;
+  /** CBOW (sg=0, cbow_mean=1) instead of skip-gram (sg=1). */
+  cbow?: boolean;
+  /** Hierarchical softmax (hs=1; negative may be 0). */
+  hs?: boolean;
+  /** Initial learning rate (gensim's default 0.025 otherwise, for CBOW too). */
+  alpha?: number;
 }
 
 export interface GensimResult {
@@ -41,7 +47,8 @@ from gensim.models import Word2Vec
 from gensim.models.word2vec import LineSentence
 s = json.loads(sys.argv[1])
 model = Word2Vec(vector_size=s['dim'], window=s['window'], negative=s['negative'], sample=s['sample'],
-                 min_count=s['minCount'], sg=1, hs=0, workers=s.get('workers', 1), seed=s['seed'])
+                 min_count=s['minCount'], sg=0 if s.get('cbow') else 1, cbow_mean=1, hs=1 if s.get('hs') else 0,
+                 alpha=s.get('alpha', 0.025), workers=s.get('workers', 1), seed=s['seed'])
 source = {'corpus_file': s['corpusPath']} if s['mode'] == 'file' else {'corpus_iterable': LineSentence(s['corpusPath'])}
 model.build_vocab(**source)
 start, cpu = time.perf_counter(), time.process_time()

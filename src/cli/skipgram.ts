@@ -13,12 +13,16 @@ export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --outpu
   --output <file>      where to write the vectors (word2vec format)
   --size <n>           vector size (100)
   --window <n>         max skip length between words (5)
-  --negative <n>       negative samples per pair (5)
+  --negative <n>       negative samples per pair (5); 0: none (then --hs 1)
+  --hs <0|1>           1: hierarchical softmax (word2vec.c's Huffman tree), beside
+                       negative sampling, or alone with --negative 0 (0)
+  --cbow <0|1>         1: CBOW, the mean of the context predicts the word; 0: skip-gram
+                       (0, where word2vec.c defaults to 1)
   --min-count <n>      discard words that appear fewer times (5)
   --max-vocab <n>      keep at most this many words, the most frequent
   --sample <x>         subsampling threshold for frequent words, 0 = off (1e-3)
   --iter <n>           training epochs (5)
-  --alpha <x>          initial learning rate (0.025)
+  --alpha <x>          initial learning rate (0.025; 0.05 with --cbow 1)
   --min-alpha <x>      final learning rate (0.0001)
   --loss <name>        negative | sampled-softmax | softmax (negative)
   --num-sampled <n>    candidates per center word for sampled-softmax (64)
@@ -38,6 +42,8 @@ export const SKIPGRAM_OPTIONS = {
   size: { type: 'string' },
   window: { type: 'string' },
   negative: { type: 'string' },
+  hs: { type: 'string', default: '0' },
+  cbow: { type: 'string', default: '0' },
   'min-count': { type: 'string' },
   'max-vocab': { type: 'string' },
   sample: { type: 'string' },
@@ -73,6 +79,7 @@ export function numberFlag(name: string, value: string | undefined, integer: boo
 const FLAG_OF_OPTION: Record<string, string> = {
   dim: 'size', window: 'window', negative: 'negative', minCount: 'min-count', maxVocab: 'max-vocab', sample: 'sample',
   epochs: 'iter', alpha: 'alpha', minAlpha: 'min-alpha', loss: 'loss', numSampled: 'num-sampled', seed: 'seed', workers: 'threads',
+  hs: 'hs', architecture: 'cbow',
 };
 
 /** A WeftError about a skipGram option ("skipGram: dim: ...") or the corpus, reworded to name the flag ("--size: ..."). */
@@ -96,12 +103,17 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
     return 1;
   }
   if (values.binary !== '0' && values.binary !== '1') throw new WeftError('OPTION', `--binary: expected 0 or 1, got "${values.binary}"`);
+  for (const flag of ['hs', 'cbow'] as const) {
+    if (values[flag] !== '0' && values[flag] !== '1') throw new WeftError('OPTION', `--${flag}: expected 0 or 1, got "${values[flag]}"`);
+  }
   const threads = numberFlag('threads', values.threads, true);
   if (values.backend !== 'wasm' && values.backend !== 'js') throw new WeftError('OPTION', `--backend: expected wasm or js, got "${values.backend}"`);
   const options: SkipGramOptions = {
     dim: numberFlag('size', values.size, true),
     window: numberFlag('window', values.window, true),
     negative: numberFlag('negative', values.negative, true),
+    hs: values.hs === '1',
+    architecture: values.cbow === '1' ? 'cbow' : 'skip-gram',
     minCount: numberFlag('min-count', values['min-count'], true),
     maxVocab: numberFlag('max-vocab', values['max-vocab'], true),
     sample: numberFlag('sample', values.sample, false),

@@ -1,5 +1,6 @@
 // weft.softmax: the softmax family: cross-entropy, the exact softmax over V classes
-// (the O(N·V·h) baseline), TensorFlow-style sampled softmax and word2vec negative sampling.
+// (the O(N·V·h) baseline), TensorFlow-style sampled softmax, word2vec negative sampling
+// and word2vec hierarchical softmax (over a Huffman tree prepared by huffmanTree).
 // Validation and sampling happen here, once, for both backends: candidates are
 // drawn in JS from the shared generator (O(k) per call), the touched weight rows
 // are gathered into a compact [R, h] table, and the kernel sees only that table,
@@ -17,6 +18,7 @@ import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './o
 import {
   LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
 } from '../sampling.js';
+import { type HuffmanTree, PreparedHuffmanTree, huffmanTree } from '../huffman.js';
 
 // ---- kernel interface ---------------------------------------------------------
 
@@ -83,6 +85,21 @@ export interface NegativeSamplingProblem {
   scale: number;
 }
 
+/** Hierarchical softmax on a compact table of the R inner-node rows the paths touch. */
+export interface HierarchicalSoftmaxProblem {
+  input: Staged;
+  /** [numRows, hidden] */
+  rowWeights: Staged;
+  /** [batch + 1]: row i's path entries are [pathStarts[i], pathStarts[i + 1]). */
+  pathStarts: Int32Array;
+  /** Root first, each (compact row << 1) | code. */
+  pathEntries: Int32Array;
+  batch: number;
+  hidden: number;
+  numRows: number;
+  scale: number;
+}
+
 export interface RowLosses {
   /** Loss of each row (before the mean). */
   rowLoss: Float32Array;
@@ -93,6 +110,7 @@ export interface SoftmaxKernels {
   softmaxFull(call: Call, p: FullSoftmaxProblem): RowLosses & { dInput: Float32Array; dWeights: Float32Array; dBias?: Float32Array };
   softmaxSampled(call: Call, p: SampledSoftmaxProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array; dBiasRows?: Float32Array };
   softmaxNegativeSampling(call: Call, p: NegativeSamplingProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array };
+  softmaxHierarchical(call: Call, p: HierarchicalSoftmaxProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array };
 }
 
 // ---- public arguments and results ---------------------------------------------
@@ -180,6 +198,18 @@ export interface NegativeSamplingArgs {
   seed?: number;
 }
 
+/** Arguments of weft.softmax.hierarchical. */
+export interface HierarchicalSoftmaxArgs {
+  /** The hidden (input) vectors [N, h]. */
+  input: Tensor;
+  /** The inner nodes' vectors [V - 1, h], by the tree's node ids (word2vec.c's syn1). */
+  weights: Tensor;
+  /** The class of each row [N], ids in [0, V). */
+  targets: Int32Array;
+  /** The Huffman tree of the V classes, from weft.softmax.huffmanTree({ counts }). */
+  tree: HuffmanTree;
+}
+
 /** What weft.softmax.crossEntropy returns. */
 export interface CrossEntropyResult {
   /** The mean over the N rows of -log softmax(logits)[target], in nats. */
@@ -230,6 +260,18 @@ export interface NegativeSamplingResult {
   negatives: Int32Array;
 }
 
+/** What weft.softmax.hierarchical returns: gradients of the touched inner nodes only. */
+export interface HierarchicalSoftmaxResult {
+  /** The mean over the N rows of -log P(target), the product of the path's decisions, in nats. */
+  loss: number;
+  /** dloss/dinput [N, h]. */
+  dInput: Tensor;
+  /** Distinct inner nodes (rows of weights) the targets' paths touch, in order of first use. */
+  rows: Int32Array;
+  /** The gradient of those rows [rows.length, h]. */
+  dRows: Tensor;
+}
+
 /** weft.softmax (see the README's "Softmax and sampling"). */
 export interface SoftmaxApi {
   /** logits [N, V], targets [N] -> mean cross-entropy and dlogits [N, V]. */
@@ -247,6 +289,13 @@ export interface SoftmaxApi {
     /** Exponent applied to the counts: a number >= 0 (RANGE below, or if counts^power overflows). Default 0.75. */
     power?: number;
   }): UnigramSampler;
+  /**
+   * word2vec's hierarchical softmax: each target's probability is the product of one
+   * logistic decision per inner node on its Huffman path, O(N·log V·h), sparse gradients.
+   */
+  hierarchical(args: HierarchicalSoftmaxArgs): HierarchicalSoftmaxResult;
+  /** The Huffman tree of counts [V >= 2] (word2vec.c's CreateBinaryTree), for hierarchical. */
+  huffmanTree(args: { counts: ArrayLike<number> }): HuffmanTree;
 }
 
 /** What the softmax ops need from a weft instance. */
@@ -628,6 +677,67 @@ function negativeSampling(ctx: SoftmaxContext, call: Call, args: NegativeSamplin
   };
 }
 
+/** weft.softmax.huffmanTree({ counts }) -> the tree hierarchical() walks. */
+function prepareHuffmanTree(args: { counts: ArrayLike<number> }): HuffmanTree {
+  const op = 'softmax.huffmanTree';
+  const bag = checkArgs(op, args, '{ counts }');
+  const list = checkCountsArray(op, bag.counts);
+  if (list.length < 2) throw new WeftError('SHAPE', `${op}: counts must have at least 2 entries (a tree needs an inner node), got ${list.length}`);
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (typeof c !== 'number') throw new WeftError('DTYPE', `${op}: counts[${i}] is ${describe(c)}: expected a number`);
+    if (!Number.isFinite(c) || c < 0) throw new WeftError('RANGE', `${op}: counts[${i}] is ${c}: expected a finite number >= 0`);
+  }
+  return huffmanTree(list);
+}
+
+/**
+ * word2vec's hierarchical softmax: loss = -Σ_p log σ((1 - 2 code_p) w_p·x) over the inner
+ * nodes p on the target's Huffman path (root first); sparse gradients on those nodes.
+ */
+function hierarchical(ctx: SoftmaxContext, call: Call, args: HierarchicalSoftmaxArgs): HierarchicalSoftmaxResult {
+  const op = 'softmax.hierarchical';
+  args = checkArgs(op, args, '{ input, weights, targets, tree }') as unknown as typeof args;
+  if (!(args.tree instanceof PreparedHuffmanTree)) {
+    throw new WeftError('OPTION', `${op}: tree must come from weft.softmax.huffmanTree({ counts }), got ${describe(args.tree)}`);
+  }
+  const { tree } = args;
+  const input = checkMatrix(`${op}: input`, args.input);
+  const weights = checkMatrix(`${op}: weights`, args.weights);
+  checkBatch(op, input);
+  const [batch, hidden] = input.shape;
+  const nodes = tree.classes - 1;
+  if (weights.shape[0] !== nodes || weights.shape[1] !== hidden) {
+    throw new WeftError(
+      'SHAPE',
+      `${op}: weights must be [V - 1, h] = [${nodes}, ${hidden}] (the tree's inner nodes, h of input ${describe(input.shape)}), got ${describe(weights.shape)}`,
+    );
+  }
+  const targets = checkIds(`${op}: targets`, args.targets, batch, tree.classes, 'V');
+  const stagedInput = stageFinite(call, `${op}: input`, input.data, matrixIndex(hidden));
+
+  // compact rows in first-use order along the targets' paths
+  const slots = new RowSlots();
+  const pathStarts = new Int32Array(batch + 1);
+  for (let i = 0; i < batch; i++) pathStarts[i + 1] = pathStarts[i] + tree.offsets[targets[i] + 1] - tree.offsets[targets[i]];
+  checkElementCount(`${op}: path entries`, pathStarts[batch]);
+  const pathEntries = new Int32Array(pathStarts[batch]);
+  for (let i = 0; i < batch; i++) {
+    const { points, codes } = tree.path(targets[i]);
+    for (let d = 0; d < points.length; d++) pathEntries[pathStarts[i] + d] = (slots.of(points[d]) << 1) | codes[d];
+  }
+  const rows = slots.ids();
+  const rowWeights = stageRows(call, op, weights.data, hidden, rows);
+  checkLogitBound(op, hidden, stagedInput, rowWeights);
+  const out = ctx.backend.kernels.softmaxHierarchical(call, { input: stagedInput, rowWeights, pathStarts, pathEntries, batch, hidden, numRows: rows.length, scale: 1 / batch });
+  return {
+    loss: meanLoss(out.rowLoss),
+    dInput: { data: out.dInput, shape: [batch, hidden] },
+    rows,
+    dRows: { data: out.dRows, shape: [rows.length, hidden] },
+  };
+}
+
 /** weft.softmax on a backend; calls without a seed continue the instance's own stream (a fresh instance repeats it). */
 export function createSoftmax(backend: OpBackend<SoftmaxKernels>): SoftmaxApi {
   const ctx: SoftmaxContext = { backend, rng: new Rng(0) };
@@ -637,5 +747,7 @@ export function createSoftmax(backend: OpBackend<SoftmaxKernels>): SoftmaxApi {
     sampled: bindOp(backend, 'softmax.sampled', (call, args: SampledSoftmaxArgs) => sampled(ctx, call, args)),
     negativeSampling: bindOp(backend, 'softmax.negativeSampling', (call, args: NegativeSamplingArgs) => negativeSampling(ctx, call, args)),
     unigramSampler: prepareUnigramSampler,
+    hierarchical: bindOp(backend, 'softmax.hierarchical', (call, args: HierarchicalSoftmaxArgs) => hierarchical(ctx, call, args)),
+    huffmanTree: prepareHuffmanTree,
   };
 }

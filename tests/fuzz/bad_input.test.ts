@@ -181,6 +181,14 @@ const OPS: OpCase[] = [
     call: (w, a) => w.softmax.negativeSampling(a as never),
     optional: ['sampler'],
   },
+  {
+    name: 'softmax.hierarchical',
+    valid: (w) => ({
+      input: w.randn([2, 3], 1), weights: w.randn([8, 3], 2), targets: ids(6, 1),
+      tree: w.softmax.huffmanTree({ counts: Float64Array.from([9, 8, 7, 6, 5, 4, 3, 2, 1]) }),
+    }),
+    call: (w, a) => w.softmax.hierarchical(a as never),
+  },
 ];
 
 /** A value from the pool of things users get wrong (or right in an unusual way). */

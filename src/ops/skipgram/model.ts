@@ -8,7 +8,7 @@ import type { Tensor } from '../../tensor.js';
 import type { OpBackend } from '../op.js';
 import type { MatmulKernels } from '../matmul.js';
 import { createMatmul } from '../matmul.js';
-import type { SkipGramKernels, SkipGramLoss, SkipGramTables } from './kernels.js';
+import type { SkipGramKernels, SkipGramLoss, SkipGramTables, Word2VecArchitecture } from './kernels.js';
 
 /** What a model needs from a backend: its tables and matmul (for similarity queries). */
 type ModelBackend = OpBackend<SkipGramKernels & MatmulKernels>;
@@ -27,17 +27,32 @@ import { readWord2Vec, writeWord2Vec } from './word2vec.js';
 
 /** Options of weft.skipGram; every one may be left out. Numbers outside their range are RANGE. */
 export interface SkipGramOptions {
+  /**
+   * 'skip-gram' (default: each context word predicts the center) or 'cbow' (the mean of
+   * the context words' vectors predicts it, once per center; word2vec -cbow 1, gensim sg=0
+   * with cbow_mean=1). word2vec.c defaults to CBOW; weft keeps skip-gram, its trainer's name.
+   */
+  architecture?: Word2VecArchitecture;
+  /**
+   * Hierarchical softmax over word2vec.c's Huffman tree of the counts (-hs 1, gensim hs=1),
+   * with loss 'negative': beside negative sampling (both update the same hidden vector, as
+   * in word2vec.c), or alone with negative: 0. Default false. OPTION with another loss.
+   */
+  hs?: boolean;
   /** Vector size (word2vec -size, gensim vector_size), in floats: an integer in [1, 65536]. Default 100. */
   dim?: number;
   /** Largest distance between a center and a context word (-window), in words: an integer in [1, 100000]. Default 5. */
   window?: number;
-  /** Noise words per pair with loss 'negative' (-negative): an integer in [1, 100000] ([0, 100000] with another loss). Default 5. */
+  /**
+   * Noise words per prediction (a pair, or a CBOW center) with loss 'negative' (-negative): an
+   * integer in [0, 100000]; 0 turns negative sampling off (needs hs, else OPTION). Default 5.
+   */
   negative?: number;
   /** Drop words seen fewer times (-min-count), in occurrences: an integer >= 0. Default 5. */
   minCount?: number;
   /** Subsampling threshold for frequent words, a fraction of the corpus in [0, 0.999999]; 0 disables (-sample). Default 1e-3. */
   sample?: number;
-  /** Initial learning rate (-alpha): a number in (0, 10]. Default 0.025. */
+  /** Initial learning rate (-alpha): a number in (0, 10]. Default 0.025 for skip-gram, 0.05 for CBOW (word2vec.c's defaults). */
   alpha?: number;
   /** Final learning rate, reached linearly over all epochs: a number in [0, alpha]. Default 0.0001 (alpha if smaller). */
   minAlpha?: number;
@@ -65,19 +80,19 @@ export interface SkipGramOptions {
   batchWords?: number;
   /**
    * Threads training runs on (gensim workers, word2vec -threads): an integer in [1, 1024],
-   * capped at the instance's (weft.features.threads, which is also the default). More than one trains Hogwild,
-   * as word2vec.c and gensim do: threads update shared vectors without locks, so runs
-   * are not reproducible bit for bit. With 1, a seed gives the same vectors every run
-   * and on every backend.
+   * capped at the instance's (weft.features.threads, which is also the default). More than
+   * one trains Hogwild, as word2vec.c and gensim do: threads update shared vectors without
+   * locks, so runs are not reproducible bit for bit. With 1, a seed gives the same vectors
+   * every run and on every backend.
    */
   workers?: number;
   /**
-   * With loss 'negative': draw the noise words once per center word and share them among
-   * its context words, each output row updated once per window (Ji et al. 2016; BlazingText's
-   * batch_skipgram) instead of once per pair. Default: true when training on more than one
-   * thread, where threads writing the same frequent output rows at every pair slow each
-   * other down; false on one thread (word2vec.c's per-pair draws). OPTION if true with
-   * another loss.
+   * Skip-gram with loss 'negative' (and no hs): draw the noise words once per center word and
+   * share them among its context words, each output row updated once per window (Ji et al. 2016;
+   * BlazingText's batch_skipgram) instead of once per pair. Default: true when training on more
+   * than one thread, where threads writing the same frequent output rows at every pair slow each
+   * other down; false on one thread (word2vec.c's per-pair draws). OPTION if true with another
+   * loss, hs, negative: 0 or CBOW.
    */
   shareNegatives?: boolean;
 }
@@ -93,6 +108,8 @@ const BATCH_WORDS_PER_THREAD = 65536;
 export const SOFTMAX_VOCAB_LIMIT = 10000;
 
 interface Config {
+  architecture: Word2VecArchitecture;
+  hs: boolean;
   dim: number;
   window: number;
   negative: number;
@@ -114,18 +131,32 @@ interface Config {
 }
 
 const LOSSES: readonly SkipGramLoss[] = ['negative', 'sampled-softmax', 'softmax'];
+const ARCHITECTURES: readonly Word2VecArchitecture[] = ['skip-gram', 'cbow'];
 
 function checkConfig(options: SkipGramOptions | undefined): Config {
   const o = checkOptionsObject('skipGram', options);
+  const architecture = checkChoice('skipGram: architecture', o.architecture, ARCHITECTURES, 'skip-gram');
   const loss = checkChoice('skipGram: loss', o.loss, LOSSES, 'negative');
-  if (o.shareNegatives === true && loss !== 'negative') {
-    throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared with loss 'negative' only, not '${loss}'`);
+  const hs = optionalBoolean('skipGram: hs', o.hs, false);
+  if (hs && loss !== 'negative') {
+    throw new WeftError('OPTION', `skipGram: hs: hierarchical softmax trains alone (negative: 0) or beside loss 'negative', not beside '${loss}'`);
   }
-  const alpha = checkNumber('skipGram: alpha', o.alpha, Number.MIN_VALUE, 10, 0.025);
+  const negative = checkInteger('skipGram: negative', o.negative, 0, 100000, 5);
+  if (negative === 0 && loss === 'negative' && !hs) {
+    throw new WeftError('OPTION', 'skipGram: negative: 0 leaves nothing to train; set hs: true for hierarchical softmax alone (CLI --hs 1), or negative >= 1');
+  }
+  if (o.shareNegatives === true) {
+    if (loss !== 'negative') throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared with loss 'negative' only, not '${loss}'`);
+    const why = negative === 0 ? 'negative: 0' : hs ? 'hs' : architecture === 'cbow' ? "architecture 'cbow' (it draws once per center already)" : '';
+    if (why) throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared by skip-gram's negative sampling alone, not with ${why}`);
+  }
+  const alpha = checkNumber('skipGram: alpha', o.alpha, Number.MIN_VALUE, 10, architecture === 'cbow' ? 0.05 : 0.025);
   return {
+    architecture,
+    hs,
     dim: checkInteger('skipGram: dim', o.dim, 1, 65536, 100),
     window: checkInteger('skipGram: window', o.window, 1, 100000, 5),
-    negative: checkInteger('skipGram: negative', o.negative, loss === 'negative' ? 1 : 0, 100000, 5),
+    negative,
     minCount: checkInteger('skipGram: minCount', o.minCount, 0, Number.MAX_SAFE_INTEGER, 5),
     sample: checkNumber('skipGram: sample', o.sample, 0, 0.999999, 1e-3),
     alpha,
@@ -220,6 +251,9 @@ export class SkipGramModel {
         `loss "softmax": the vocabulary has ${vocab.size} words, over the limit of ${SOFTMAX_VOCAB_LIMIT} ` +
           '(the exact softmax costs O(V * dim) per pair); use loss "negative" or "sampled-softmax", or raise minCount / set maxVocab',
       );
+    }
+    if (config.hs && vocab.size < 2) {
+      throw new WeftError('RANGE', `hs: hierarchical softmax needs a vocabulary of at least 2 words (a Huffman tree with an inner node), it has ${vocab.size}; lower minCount or add text`);
     }
     if (config.loss === 'sampled-softmax' && config.numSampled >= vocab.size) {
       throw new WeftError('RANGE', `numSampled: ${config.numSampled} candidates need a vocabulary of more words, it has ${vocab.size}`);

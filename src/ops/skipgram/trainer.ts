@@ -24,7 +24,7 @@ export interface TrainProgress {
   wordsPerSec: number;
   /** Learning rate of the last sentence trained. */
   alpha: number;
-  /** Mean loss per (context, center) pair in this epoch so far. */
+  /** Mean loss per (context, center) pair (CBOW: per center word) in this epoch so far. */
   loss: number;
   /** Milliseconds since train() started. */
   elapsedMs: number;
@@ -48,9 +48,9 @@ export interface TrainSummary {
   words: number;
   /** Words left after subsampling (all epochs). */
   effectiveWords: number;
-  /** (context, center) pairs trained. */
+  /** (context, center) pairs trained; with CBOW, center words predicted from their context. */
   pairs: number;
-  /** Mean pair loss of each epoch. */
+  /** Mean pair (CBOW: center) loss of each epoch. */
   epochLoss: number[];
   /** Wall-clock time of the run, in seconds. */
   seconds: number;
@@ -257,7 +257,9 @@ export async function trainEpochs(
       );
     }
     // the loss can stay finite while a weight runs off to infinity (sigmoid saturates): check them all
-    if (firstNonFinite(tables.inputVectors()) >= 0 || firstNonFinite(tables.outputVectors()) >= 0) throw diverged(epoch, alpha0);
+    if (firstNonFinite(tables.inputVectors()) >= 0 || firstNonFinite(tables.outputVectors()) >= 0 || firstNonFinite(tables.treeVectors()) >= 0) {
+      throw diverged(epoch, alpha0);
+    }
     report(true);
     words += epochWords;
     pairs += epochPairs;
