@@ -290,6 +290,14 @@ function gemvRow(N: i32, K: i32, a: usize, aColBytes: usize, b: usize, bRowBytes
 
 /** Rows below which matmul multiplies from B in place instead of packing it (1x512x512: 4.8 -> see bench). */
 export const GEMM_SMALL_M: i32 = 4;
+/**
+ * Floats of packB scratch matmul needs for one B: none where it multiplies from B in
+ * place (fewer than GEMM_SMALL_M rows, row-major B), so a mat-vec over a large table does
+ * not reserve a second table's worth of memory.
+ */
+export function matmulPackBFloats(M: i32, N: i32, K: i32, bCol: i32): i32 {
+  return M < GEMM_SMALL_M && bCol == 1 ? 0 : gemmPackedBFloats(K, N);
+}
 /** Columns of C a thread takes at once on the small-M path (one gemvRow block). */
 const GEMV_COLUMNS: i32 = 32;
 /** Panels of C a work unit of the packed path covers (256 columns). */
@@ -298,7 +306,7 @@ const PANEL_GROUP: i32 = 32;
 /**
  * Batched C[b] = A[b] @ B[b] (+ bias), b < batch. A batch stride of 0 broadcasts
  * that operand (B is then packed once). `bias` (N floats) or 0; C is [batch, M, N]
- * row-major and overwritten. Scratch: packB of gemmPackedBFloats(K, N) floats (one per
+ * row-major and overwritten. Scratch: packB of matmulPackBFloats(M, N, K, bCol) floats (one per
  * thread of the team when B has a batch stride and batch > 1), packA of
  * gemmPackedAFloats() floats per thread.
  * Team: the small-M path splits (row, 32-column block) units; a per-item B splits the
