@@ -45,8 +45,11 @@ export type { SkipGramOptions } from './ops/skipgram/model.js';
 export type { SkipGramLoss } from './ops/skipgram/kernels.js';
 export type { Corpus, CorpusFile, Sentence } from './ops/skipgram/corpus.js';
 export type { TrainOptions, TrainProgress, TrainSummary } from './ops/skipgram/trainer.js';
-export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './ops/skipgram/evaluate.js';
+export type {
+  AnalogyMethod, AnalogyOptions, AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult,
+} from './ops/skipgram/evaluate.js';
 export type { Similar } from './ops/skipgram/similarity.js';
+export type { MostSimilarCosmulOptions, MostSimilarOptions, QueryTerm } from './ops/skipgram/queries.js';
 
 export interface CreateWeftOptions {
   /** 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference. */

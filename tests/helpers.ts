@@ -2,6 +2,7 @@
 // checks that print where they fail, and plain f64 references.
 
 import { expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { createWeft, type Weft, type Tensor } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
 
@@ -147,4 +148,28 @@ export function centralDifferences(data: Float64Array, loss: () => number, h: nu
     grad[i] = (up - down) / (2 * h);
   }
   return grad;
+}
+
+// gensim (Debian python3-gensim, run by /usr/bin/python3) as an independent oracle.
+const PYTHON = '/usr/bin/python3';
+let gensimProbe: boolean | undefined;
+
+/**
+ * True when /usr/bin/python3 imports gensim. Otherwise false with a warning naming what
+ * is skipped, or an error under WEFT_REQUIRE_GENSIM=1 (CI, where it may not skip).
+ */
+export function hasGensim(skipped: string): boolean {
+  gensimProbe ??= spawnSync(PYTHON, ['-c', 'import gensim'], { encoding: 'utf8' }).status === 0;
+  if (!gensimProbe) {
+    if (process.env.WEFT_REQUIRE_GENSIM === '1') throw new Error('WEFT_REQUIRE_GENSIM=1 but /usr/bin/python3 cannot import gensim');
+    console.warn(`${skipped} skipped: /usr/bin/python3 cannot import gensim (apt-get install python3-gensim)`);
+  }
+  return gensimProbe;
+}
+
+/** Run a python3 script with `args` (sys.argv[1:]); the JSON its last line of stdout prints. */
+export function runGensim<T>(script: string, args: readonly string[]): T {
+  const run = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as T;
 }

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RELAXED_PROJECT, expectWeftError } from './helpers.js';
+import { writeWord2Vec } from '../src/ops/skipgram/word2vec.js';
 
 /** Resolves once `condition` holds; fails after `ms`. */
 async function until(condition: () => boolean, ms = 10_000): Promise<void> {
@@ -127,6 +128,20 @@ function cases(): Case[] {
     list.push([`softmax.full ${N}x${V}x${h}`, (w) => w.softmax.full({ input, weights, bias, targets })]);
     list.push([`softmax.sampled ${N}x${V}x${h}`, (w) => w.softmax.sampled({ input, weights, bias, targets, numSampled: 1, seed: 5 })]);
     list.push([`softmax.negativeSampling ${N}x${V}x${h}`, (w) => w.softmax.negativeSampling({ input, weights, targets, negative: 5, counts, seed: 6 })]);
+  }
+  for (const [V, dim] of [[3, 1], [601, 37], [5000, 20]]) {
+    const words = Array.from({ length: V }, (_, i) => `w${i}`);
+    const bytes = writeWord2Vec({ words, vectors: data(V * dim), dim }, true);
+    const questions = [': s', ...Array.from({ length: 40 }, (_, q) => [1, 2, 3, 4].map((i) => words[(q * 7 + i * 13) % V]).join(' '))].join('\n');
+    list.push([`skipGram queries V ${V} dim ${dim}`, (w) => {
+      const model = w.skipGram.fromWord2Vec(bytes);
+      const answers = [
+        model.mostSimilar('w1', V), model.mostSimilar({ positive: ['w0', 'w2'], negative: ['w1'], restrictVocab: V - 1 }),
+        model.mostSimilarCosmul({ positive: ['w0', 'w2'], negative: ['w1'] }), model.evaluateAnalogies(questions, { method: '3cosmul' }),
+      ];
+      model.dispose();
+      return answers;
+    }]);
   }
   return list;
 }

@@ -3,8 +3,7 @@
 // the kernel (skipGramTrain) runs in the backends' SkipGramTables (kernels.ts).
 
 import type { OpBackend } from '../op.js';
-import type { MatmulKernels } from '../matmul.js';
-import type { SkipGramKernels } from './kernels.js';
+import type { SimilarityKernels, SkipGramKernels } from './kernels.js';
 import { SkipGramModel, type SkipGramOptions } from './model.js';
 
 /** weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
@@ -15,7 +14,7 @@ export interface SkipGramFactory {
 }
 
 /** weft.skipGram on a backend. */
-export function createSkipGram(backend: OpBackend<SkipGramKernels & MatmulKernels>): SkipGramFactory {
+export function createSkipGram(backend: OpBackend<SkipGramKernels & SimilarityKernels>): SkipGramFactory {
   return Object.assign((options?: SkipGramOptions) => SkipGramModel.create(backend, options), {
     fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),
   });
