@@ -50,6 +50,7 @@ export type {
 } from './ops/skipgram/evaluate.js';
 export type { Similar } from './ops/skipgram/similarity.js';
 export type { MostSimilarCosmulOptions, MostSimilarOptions, QueryTerm } from './ops/skipgram/queries.js';
+export type { VocabCounts } from './ops/skipgram/vocab.js';
 
 export interface CreateWeftOptions {
   /** 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference. */

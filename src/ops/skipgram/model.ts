@@ -14,7 +14,7 @@ import { checkChoice, checkInteger, checkNumber, checkOptionsObject, optionalBoo
 import {
   type Corpus, type CorpusFile, type Sentence, type SyncCorpus, checkCorpus, isReiterable, isSyncCorpus, sentences, syncSentences,
 } from './corpus.js';
-import { VocabCounter, Vocabulary } from './vocab.js';
+import { type VocabCounts, VocabCounter, Vocabulary, formatVocab, vocabularyFromCounts } from './vocab.js';
 import { buildSetup } from './setup.js';
 import { type TrainOptions, type TrainProgress, type TrainSummary, TrainingDiverged, trainEpochs } from './trainer.js';
 import { type Similar, VectorSpace } from './similarity.js';
@@ -150,6 +150,8 @@ export class SkipGramModel {
   private space?: VectorSpace;
   private training = false;
   private loaded = false;
+  /** False for vectors read from a word2vec file, whose counts are made up. */
+  private countsKnown = true;
 
   /** Models come from weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
   private constructor(backend: ModelBackend, options?: SkipGramOptions) {
@@ -170,13 +172,43 @@ export class SkipGramModel {
   /**
    * Count words and allocate the tables (initial vectors uniform in ±1/dim, as gensim 4).
    * Synchronous for a string or an iterable; a Promise for { path } or an async iterable.
+   *
+   * `{ counts }` takes the counts instead of reading a corpus (gensim's
+   * build_vocab_from_freq; word2vec.c's -read-vocab with weft.skipGram.readVocab(text)): a
+   * Map, [word, count] pairs or an object. minCount and maxVocab apply, equal counts keep
+   * the order given, and `</s>` (word2vec.c's end-of-line token) is the sentence count that
+   * saveVocab writes back, not a word. The learning rate then decays over the sum of the
+   * counts per epoch (word2vec.c's train_words) unless train gets `totalWords`.
+   * Errors: DTYPE (a count or word of the wrong type), RANGE (a negative or fractional
+   * count, a word given twice or containing whitespace, minCount removing every word),
+   * SHAPE (no words).
    */
+  buildVocab(source: { counts: VocabCounts }): this;
   buildVocab(corpus: SyncCorpus): this;
   buildVocab(corpus: CorpusFile | AsyncIterable<Sentence>): Promise<this>;
-  buildVocab(corpus: Corpus): this | Promise<this>;
-  buildVocab(corpus: Corpus): this | Promise<this> {
+  buildVocab(corpus: Corpus | { counts: VocabCounts }): this | Promise<this>;
+  buildVocab(corpus: Corpus | { counts: VocabCounts }): this | Promise<this> {
     if (this.training) throw new WeftError('UNSUPPORTED', 'buildVocab: this model is training (wait for train to finish)');
+    if (isCountsSource(corpus)) {
+      this.checkTrainable('buildVocab');
+      this.installVocabulary(vocabularyFromCounts(corpus.counts, this.config.minCount, this.config.maxVocab));
+      return this;
+    }
     return this.countVocab(corpus);
+  }
+
+  /**
+   * The vocabulary as word2vec.c's -save-vocab writes it: `word count` lines by descending
+   * count, after a first line `</s> <sentences>` (word2vec.c's end-of-line token, which
+   * it counts once per line: weft counts the non-empty lines, a line cut at 10,000 words
+   * once per piece). gensim reads it as `fvocab` of load_word2vec_format; readVocab and
+   * buildVocab({ counts }) read it back to the same vocabulary. UNSUPPORTED before a
+   * vocabulary exists and for vectors loaded from a word2vec file (they have no counts).
+   */
+  saveVocab(): string {
+    if (!this.vocabulary) throw new WeftError('UNSUPPORTED', 'saveVocab: no vocabulary yet; call buildVocab or train first');
+    if (!this.countsKnown) throw new WeftError('UNSUPPORTED', 'saveVocab: this model was loaded from word2vec vectors, which carry no word counts');
+    return formatVocab(this.vocabulary);
   }
 
   private countVocab(corpus: Corpus): this | Promise<this> {
@@ -444,6 +476,7 @@ export class SkipGramModel {
     model.frozenWords = Object.freeze(file.words.slice());
     model.detachedVectors = file.vectors;
     model.loaded = true;
+    model.countsKnown = false;
     return model;
   }
 }
@@ -462,6 +495,11 @@ const ANALOGY_METHODS: readonly AnalogyMethod[] = ['3cosadd', '3cosmul'];
 function isOptionsBag(value: unknown): value is MostSimilarOptions {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) &&
     typeof (value as { length?: unknown }).length !== 'number';
+}
+
+/** buildVocab({ counts }): counts given instead of a corpus. */
+function isCountsSource(value: unknown): value is { counts: VocabCounts } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, 'counts');
 }
 
 function checkText(op: string, text: unknown): string {
