@@ -150,26 +150,17 @@ export function centralDifferences(data: Float64Array, loss: () => number, h: nu
   return grad;
 }
 
-// gensim (Debian python3-gensim, run by /usr/bin/python3) as an independent oracle.
-const PYTHON = '/usr/bin/python3';
-let gensimProbe: boolean | undefined;
-
-/**
- * True when /usr/bin/python3 imports gensim. Otherwise false with a warning naming what
- * is skipped, or an error under WEFT_REQUIRE_GENSIM=1 (CI, where it may not skip).
- */
-export function hasGensim(skipped: string): boolean {
-  gensimProbe ??= spawnSync(PYTHON, ['-c', 'import gensim'], { encoding: 'utf8' }).status === 0;
-  if (!gensimProbe) {
-    if (process.env.WEFT_REQUIRE_GENSIM === '1') throw new Error('WEFT_REQUIRE_GENSIM=1 but /usr/bin/python3 cannot import gensim');
-    console.warn(`${skipped} skipped: /usr/bin/python3 cannot import gensim (apt-get install python3-gensim)`);
-  }
-  return gensimProbe;
+/** gensim (Debian python3-gensim, run by /usr/bin/python3): the outside oracle of the word2vec tests. */
+export const GENSIM_PYTHON = '/usr/bin/python3';
+export const hasGensim = spawnSync(GENSIM_PYTHON, ['-c', 'import gensim'], { encoding: 'utf8' }).status === 0;
+if (!hasGensim) {
+  if (process.env.WEFT_REQUIRE_GENSIM === '1') throw new Error('WEFT_REQUIRE_GENSIM=1 but /usr/bin/python3 cannot import gensim');
+  console.warn('gensim tests skipped: /usr/bin/python3 cannot import gensim (apt-get install python3-gensim)');
 }
 
-/** Run a python3 script with `args` (sys.argv[1:]); the JSON its last line of stdout prints. */
-export function runGensim<T>(script: string, args: readonly string[]): T {
-  const run = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
+/** Run a python script with gensim (argv after the script); its last stdout line, parsed as JSON. */
+export function runGensimScript(script: string, args: string[], timeoutMs = 120_000): unknown {
+  const run = spawnSync(GENSIM_PYTHON, ['-c', script, ...args], { encoding: 'utf8', timeout: timeoutMs });
   expect(run.status, run.stderr).toBe(0);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as T;
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
 }

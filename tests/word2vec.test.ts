@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createWeft, type SkipGramModel, type Weft } from '../src/index.js';
 import { Rng, fillNormal } from '../src/rng.js';
 import { formatFloat32, writeWord2Vec } from '../src/ops/skipgram/word2vec.js';
-import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensim } from './helpers.js';
+import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensimScript } from './helpers.js';
 
 const DATA = join(import.meta.dirname, '../data');
 const LEE = readFileSync(join(DATA, 'lee_background.cor'), 'utf8')
@@ -251,7 +251,8 @@ function averageRanks(values: number[]): number[] {
   return values.map((v) => 1 + values.filter((u) => u < v).length + (values.filter((u) => u === v).length - 1) / 2);
 }
 
-describe.skipIf(RELAXED_PROJECT || !hasGensim('gensim interop test'))('gensim interop', () => {
+// gensim (tests/helpers.ts) as an independent oracle.
+describe.skipIf(!hasGensim || RELAXED_PROJECT)('gensim interop', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'weft-gensim-'));
@@ -281,10 +282,9 @@ print(json.dumps({
   'pearson': pearson[0], 'spearman': spearman.correlation, 'oov': oov,
   'analogy': score, 'correct': len(total['correct']), 'total': len(total['correct']) + len(total['incorrect']),
 }))`;
-    const gensim = runGensim<{
-      words: string[]; same: boolean; first: number[]; last: number[]; pearson: number; spearman: number; oov: number;
-      analogy: number; correct: number; total: number;
-    }>(script, [dir, DATA]);
+    const gensim = runGensimScript(script, [dir, DATA], 60_000) as {
+      words: string[]; same: boolean; first: number[]; last: number[]; pearson: number; spearman: number; oov: number; correct: number; total: number;
+    };
     const vectors = model.vectors().data;
     expect(gensim.words).toEqual(model.vocab);
     expect(gensim.same).toBe(true);
