@@ -288,6 +288,72 @@ function gemvRow(N: i32, K: i32, a: usize, aColBytes: usize, b: usize, bRowBytes
   }
 }
 
+// c[r, 0..N) (= | +=) sum_k a_r[k * aCol] * B[k, 0..N) for the `rows` (2 or 3) rows a_r at
+// a + r * aRow, B row-major (unit column stride), read once for all of them: a mat-vec per
+// row would stream B once per row (3CosMul's three terms over a 40 MB table of unit vectors:
+// 7.9 -> see bench similarity). 8 columns at a time in 3 x 2 accumulators, then 4, then a
+// lane tail. Each element is gemvRow's fma chain over k, so either path gives the same bits.
+// With 2 rows the third accumulators repeat row 1 and are not stored.
+function gemv_3x8(
+  rows: i32, N: i32, K: i32, a: usize, aRowBytes: usize, aColBytes: usize, b: usize, bRowBytes: usize,
+  c: usize, cRowBytes: usize, accumulate: bool,
+): void {
+  const a1 = a + aRowBytes, a2 = rows > 2 ? a1 + aRowBytes : a1;
+  const c1 = c + cRowBytes, c2 = c1 + cRowBytes;
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    const zero = f32x4.splat(0);
+    let s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero;
+    let ak: usize = 0, bp = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+      const x0 = v128.load32_splat(a + ak), x1 = v128.load32_splat(a1 + ak), x2 = v128.load32_splat(a2 + ak);
+      s00 = fmaF32x4(x0, b0, s00); s01 = fmaF32x4(x0, b1, s01);
+      s10 = fmaF32x4(x1, b0, s10); s11 = fmaF32x4(x1, b1, s11);
+      s20 = fmaF32x4(x2, b0, s20); s21 = fmaF32x4(x2, b1, s21);
+      ak += aColBytes;
+      bp += bRowBytes;
+    }
+    const offset = <usize>j << 2;
+    if (accumulate) {
+      s00 = f32x4.add(s00, v128.load(c + offset)); s01 = f32x4.add(s01, v128.load(c + offset, 16));
+      s10 = f32x4.add(s10, v128.load(c1 + offset)); s11 = f32x4.add(s11, v128.load(c1 + offset, 16));
+    }
+    v128.store(c + offset, s00); v128.store(c + offset, s01, 16);
+    v128.store(c1 + offset, s10); v128.store(c1 + offset, s11, 16);
+    if (rows > 2) {
+      if (accumulate) {
+        s20 = f32x4.add(s20, v128.load(c2 + offset)); s21 = f32x4.add(s21, v128.load(c2 + offset, 16));
+      }
+      v128.store(c2 + offset, s20); v128.store(c2 + offset, s21, 16);
+    }
+  }
+  for (; j < N; j += 4) {
+    const lanes = min(4, N - j);
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0;
+    let ak: usize = 0, bp = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      const bv = loadLanesF32x4(bp, lanes);
+      s0 = fmaF32x4(v128.load32_splat(a + ak), bv, s0);
+      s1 = fmaF32x4(v128.load32_splat(a1 + ak), bv, s1);
+      s2 = fmaF32x4(v128.load32_splat(a2 + ak), bv, s2);
+      ak += aColBytes;
+      bp += bRowBytes;
+    }
+    const offset = <usize>j << 2;
+    if (accumulate) {
+      s0 = f32x4.add(s0, loadLanesF32x4(c + offset, lanes));
+      s1 = f32x4.add(s1, loadLanesF32x4(c1 + offset, lanes));
+    }
+    storeLanesF32x4(c + offset, s0, lanes);
+    storeLanesF32x4(c1 + offset, s1, lanes);
+    if (rows > 2) {
+      if (accumulate) s2 = f32x4.add(s2, loadLanesF32x4(c2 + offset, lanes));
+      storeLanesF32x4(c2 + offset, s2, lanes);
+    }
+  }
+}
+
 /** Rows below which matmul multiplies from B in place instead of packing it (1x512x512: 4.8 -> see bench). */
 export const GEMM_SMALL_M: i32 = 4;
 /**
@@ -324,6 +390,22 @@ export function matmul(
   const cBatchBytes = <usize>(M * N) << 2;
   const thread = teamThread();
   const ownPackA = packA + (<usize>(thread * gemmPackedAFloats()) << 2);
+  if (M < GEMM_SMALL_M && M > 1 && bCol == 1) {
+    // every row against each 32-column block of B at once: B streamed once, not M times
+    const blocks = (N + GEMV_COLUMNS - 1) / GEMV_COLUMNS;
+    const units = batch * blocks;
+    for (let u = teamShareStart(units), end = teamShareEnd(units); u < end; u++) {
+      const bi = u / blocks, j0 = (u % blocks) * GEMV_COLUMNS;
+      const columns = min(GEMV_COLUMNS, N - j0);
+      const cBlock = c + <usize>bi * cBatchBytes + (<usize>j0 << 2);
+      if (bias != 0) for (let m = 0; m < M; m++) memory.copy(cBlock + (<usize>(m * N) << 2), bias + (<usize>j0 << 2), <usize>columns << 2);
+      gemv_3x8(
+        M, columns, K, a + (<usize>(bi * aBatch) << 2), <usize>aRow << 2, <usize>aCol << 2,
+        b + (<usize>(bi * bBatch + j0) << 2), <usize>bRow << 2, cBlock, <usize>N << 2, bias != 0,
+      );
+    }
+    return;
+  }
   if (M < GEMM_SMALL_M && bCol == 1) {
     const blocks = (N + GEMV_COLUMNS - 1) / GEMV_COLUMNS;
     const units = batch * M * blocks;

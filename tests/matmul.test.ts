@@ -31,6 +31,16 @@ describe.each(backendsUnderTest())('matmul on $label', ({ create }) => {
         });
       }
 
+  // 2 and 3 rows run the mat-vec of all rows at once (gemv_3x8): every column tail, a bias, a batch
+  it('matches the f64 reference on 2 and 3 rows with bias, batched, at every column tail', () => {
+    for (const M of [2, 3])
+      for (const N of [1, 3, 4, 5, 8, 12, 33, 70]) {
+        const K = 19;
+        const a = weft.randn([2, M, K], M * 100 + N), b = weft.randn([K, N], N + 1), bias = weft.randn([N], N + 2);
+        expectClose(weft.matmul(a, b, { bias }).data, referenceMatmul(a, b, { bias }), dotTolerance(K), `C ${M}x${N}x${K} batch 2 + bias`);
+      }
+  });
+
   it('handles transposeA, transposeB and both', () => {
     const [M, N, K] = [19, 13, 37];
     const aT = weft.randn([K, M], 1);
