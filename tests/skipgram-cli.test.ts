@@ -95,6 +95,10 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(await runEvalCommand(['--vectors', output, '--analogies', analogies, '--pairs', pairs, '--json'], { stdout: report, stderr })).toBe(0);
     const json = JSON.parse(report.text);
     expect(json.analogies).toEqual(model.evaluateAnalogies(readFileSync(analogies, 'utf8')));
+    const cosmul = new Capture();
+    expect(await runEvalCommand(['--vectors', output, '--analogies', analogies, '--method', '3cosmul', '--json'], { stdout: cosmul, stderr })).toBe(0);
+    expect(JSON.parse(cosmul.text).analogies).toEqual(model.evaluateAnalogies(readFileSync(analogies, 'utf8'), { method: '3cosmul' }));
+    await expectWeftErrorAsync(() => runEvalCommand(['--vectors', output, '--analogies', analogies, '--method', 'cos'], { stdout: cosmul, stderr }), 'OPTION', /^--method: expected one of "3cosadd", "3cosmul", got "cos"/);
     expect(json.pairs[0].spearman).toBeCloseTo(model.evaluateWordPairs(readFileSync(pairs, 'utf8')).spearman, 12);
     const table = new Capture();
     await runEvalCommand(['--vectors', output, '--analogies', analogies, '--pairs', pairs], { stdout: table, stderr });
