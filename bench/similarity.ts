@@ -1,6 +1,6 @@
 // Similarity queries of a skip-gram model (src/ops/skipgram/similarity.ts, queries.ts):
 // gensim's most_similar and most_similar_cosmul over V = 100K random vectors of dim 100,
-// and the analogy benchmark's batched 3CosAdd on 1000 questions. weft's WASM builds and
+// and the analogy benchmark's batched 3CosAdd on 1000 questions (300 with --quick). weft's WASM builds and
 // JS backend search the unit vectors held in a backend table (one mat-vec per query,
 // GEMMs for a batch); "JS loop" is the search weft ran before (a JS loop over V * dim on
 // unit rows in a JS array), and gensim answers from the same vectors (numpy and BLAS),
@@ -19,7 +19,8 @@ import { ThreadColumns } from './threads.js';
 
 const V = 100_000;
 const DIM = 100;
-const QUESTIONS = 1000;
+/** Analogy questions timed (--quick: fewer; each takes about 1 ms of GEMM here, gensim 2.5). */
+const QUESTIONS = { quick: 300, full: 1000 };
 const words = Array.from({ length: V }, (_, i) => `w${i}`);
 
 interface Row {
@@ -107,7 +108,8 @@ export async function benchSimilarity(ctx: BenchContext): Promise<FamilyTable> {
   const vectors = fillNormal(new Rng(3), new Float32Array(V * DIM));
   const bytes = writeWord2Vec({ words, vectors, dim: DIM }, true);
   const rng = new Rng(4);
-  const questions = [': random', ...Array.from({ length: QUESTIONS }, () => [0, 1, 2, 3].map(() => words[rng.nextBelow(V)]).join(' '))].join('\n');
+  const count = ctx.quick ? QUESTIONS.quick : QUESTIONS.full;
+  const questions = [': random', ...Array.from({ length: count }, () => [0, 1, 2, 3].map(() => words[rng.nextBelow(V)]).join(' '))].join('\n');
   const dir = mkdtempSync(join(tmpdir(), 'weft-similarity-'));
   const threads = new ThreadColumns(ctx, 'similarity', { headlines: [ROWS[0].label] });
   const best = ctx.impls[0];
@@ -147,8 +149,8 @@ export async function benchSimilarity(ctx: BenchContext): Promise<FamilyTable> {
       ]);
     }
     // the analogy benchmark: weft scores its questions by GEMMs, gensim one most_similar each
-    ctx.progress.show(`similarity queries: ${QUESTIONS} analogy questions`);
-    const label = `evaluateAnalogies, ${QUESTIONS} questions (3CosAdd)`;
+    ctx.progress.show(`similarity queries: ${count} analogy questions`);
+    const label = `evaluateAnalogies, ${count} questions (3CosAdd)`;
     const tasks: Record<string, () => unknown> = {};
     for (const impl of ctx.impls) if (impl.label !== 'js') tasks[impl.label] = () => modelOf(impl.weft).evaluateAnalogies(questions);
     threads.addTask(tasks, (weft) => modelOf(weft).evaluateAnalogies(questions));
