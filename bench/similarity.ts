@@ -171,7 +171,7 @@ export async function benchSimilarity(ctx: BenchContext): Promise<FamilyTable> {
       ],
       rows,
       notes: [
-        `${best.label}, js: the unit vectors copied once into a backend table, k-major [dim, V]; a query is one mat-vec (the GEMM's in-place path), 3CosMul one per term; the first query on a model builds the table: ${firstMs.toFixed(0)} ms (then ${warmMs.toFixed(1)} ms)` +
+        `${best.label}, js: the unit vectors copied once into a backend table, k-major [dim, V]; a query is one mat-vec (the GEMM's in-place path; 3CosMul's three terms in one pass); the first query on a model builds the table: ${firstMs.toFixed(0)} ms (then ${warmMs.toFixed(1)} ms)` +
           (gensim ? `; gensim's first query computes its norms: ${gensim.firstMs.toFixed(0)} ms.` : '.'),
         'JS loop: the search weft ran before the table (unit rows in a JS array, a loop over V x dim per query and term); js: the JS backend, whose GEMM walks the k-major table row by row.',
         `evaluateAnalogies: scores as GEMMs of up to ${Math.floor((1 << 24) / V)} questions x ${V / 1000}K words; gensim's evaluate_word_analogies runs one most_similar per question ` +
