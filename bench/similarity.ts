@@ -133,7 +133,9 @@ export async function benchSimilarity(ctx: BenchContext): Promise<FamilyTable> {
     const loop = new JsLoopSearch(vectors);
 
     ctx.progress.show('similarity queries: gensim');
-    const gensim = timeGensimQueries(join(dir, 'vectors.bin'), ROWS.map((r) => r.query), join(dir, 'questions.txt'));
+    const gensim = timeGensimQueries(join(dir, 'vectors.bin'), ROWS.map((r) => r.query), { questionsPath: join(dir, 'questions.txt'), oneThread: true });
+    // gensim as it runs by default: OpenBLAS on every core (beside weft's N-thread column)
+    const gensimThreads = gensim && threads.threaded ? timeGensimQueries(join(dir, 'vectors.bin'), ROWS.map((r) => r.query), { oneThread: false }) : null;
     const rows: Cell[][] = [];
     for (const [i, row] of ROWS.entries()) {
       ctx.progress.show(`similarity queries: ${row.label}`);
@@ -173,6 +175,8 @@ export async function benchSimilarity(ctx: BenchContext): Promise<FamilyTable> {
       notes: [
         `${best.label}, js: the unit vectors copied once into a backend table, k-major [dim, V]; a query is one mat-vec (the GEMM's in-place path; 3CosMul's three terms in one pass); the first query on a model builds the table: ${firstMs.toFixed(0)} ms (then ${warmMs.toFixed(1)} ms)` +
           (gensim ? `; gensim's first query computes its norms: ${gensim.firstMs.toFixed(0)} ms.` : '.'),
+        `gensim: numpy over OpenBLAS limited to one thread (OPENBLAS_NUM_THREADS=1)` +
+          (gensimThreads ? `; with OpenBLAS on every core: ${gensimThreads.ms.map((ms) => ms.toFixed(2)).join(' / ')} ms for the ${ROWS.length} queries.` : '.'),
         'JS loop: the search weft ran before the table (unit rows in a JS array, a loop over V x dim per query and term); js: the JS backend, whose GEMM walks the k-major table row by row.',
         `evaluateAnalogies: scores as GEMMs of up to ${Math.floor((1 << 24) / V)} questions x ${V / 1000}K words; gensim's evaluate_word_analogies runs one most_similar per question ` +
           `(one run each; weft ${correct} correct${gensim?.analogiesCorrect !== undefined ? `, gensim ${gensim.analogiesCorrect}` : ''}); the JS backend is not timed on it ('-').`,

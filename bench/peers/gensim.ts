@@ -121,10 +121,16 @@ if s.get('questionsPath'):
 print(json.dumps(out))
 `;
 
-/** Time KeyedVectors queries on a binary word2vec file; null when gensim is unavailable or failed (reason printed). */
-export function timeGensimQueries(vectorsPath: string, queries: GensimQuery[], questionsPath?: string): GensimQueryTimes | null {
+/**
+ * Time KeyedVectors queries on a binary word2vec file; null when gensim is unavailable or
+ * failed (reason printed). `oneThread`: OpenBLAS (Debian numpy's BLAS, which runs a large
+ * mat-vec on every core) limited to one thread, for the one-thread columns.
+ */
+export function timeGensimQueries(vectorsPath: string, queries: GensimQuery[], options: { questionsPath?: string; oneThread: boolean }): GensimQueryTimes | null {
   if (!gensimAvailable()) return null;
-  const run = spawnSync(GENSIM_PYTHON, ['-c', QUERY_SCRIPT, JSON.stringify({ vectorsPath, queries, questionsPath })], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const env = options.oneThread ? { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } : process.env;
+  const args = JSON.stringify({ vectorsPath, queries, questionsPath: options.questionsPath });
+  const run = spawnSync(GENSIM_PYTHON, ['-c', QUERY_SCRIPT, args], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (run.status !== 0) {
     console.log(`(gensim query peer failed: ${run.stderr.trim().split('\n').at(-1)})`);
     return null;
