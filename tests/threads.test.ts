@@ -66,7 +66,8 @@ type Case = [name: string, run: (w: Weft) => unknown];
 /** Calls of every op at sizes where teams split work unevenly; inputs are made once and shared. */
 function cases(): Case[] {
   const list: Case[] = [];
-  for (const [M, K, N, batch] of [[1, 3, 5, 0], [3, 17, 70, 0], [5, 33, 300, 0], [130, 31, 66, 0], [2, 9, 300, 3], [65, 257, 40, 2], [300, 40, 520, 0]]) {
+  // the last two: a B beyond 4M floats, streamed chunk by chunk
+  for (const [M, K, N, batch] of [[1, 3, 5, 0], [3, 17, 70, 0], [5, 33, 300, 0], [130, 31, 66, 0], [2, 9, 300, 3], [65, 257, 40, 2], [300, 40, 520, 0], [1, 64, 70001, 0], [3, 64, 66000, 2]]) {
     const a = batch ? t([batch, M, K]) : t([M, K]), b = t([K, N]), bias = t([N]);
     const bBatched = batch ? t([batch, K, N]) : b;
     list.push([`matmul ${M}x${K}x${N} batch ${batch}`, (w) => w.matmul(a, b, { bias })]);
