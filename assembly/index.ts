@@ -5,7 +5,7 @@
 // named arguments, and src/kernel_constants.generated.ts): an export's name is its
 // op's name everywhere (weft.attention.windowed -> attentionWindowed).
 
-export { matmul, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
+export { matmul, matmulPackBFloats, gemmPackedAFloats } from "./gemm";
 export { rnn2dForward, rnn2dBackward, rnn2dForwardScratchFloats, rnn2dBackwardScratchFloats } from "./rnn2d";
 export { mdlstmForward, mdlstmBackward, mdlstmForwardScratchFloats, mdlstmBackwardScratchFloats } from "./mdlstm";
 export { conv2dForward, conv2dBackward, conv2dForwardScratchFloats, conv2dBackwardScratchFloats } from "./conv2d";

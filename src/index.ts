@@ -58,8 +58,12 @@ export type { SkipGramOptions } from './ops/skipgram/model.js';
 export type { SkipGramLoss, Word2VecArchitecture } from './ops/skipgram/kernels.js';
 export type { Corpus, CorpusFile, Sentence } from './ops/skipgram/corpus.js';
 export type { TrainOptions, TrainProgress, TrainSummary } from './ops/skipgram/trainer.js';
-export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './ops/skipgram/evaluate.js';
+export type {
+  AnalogyMethod, AnalogyOptions, AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult,
+} from './ops/skipgram/evaluate.js';
 export type { Similar } from './ops/skipgram/similarity.js';
+export type { MostSimilarCosmulOptions, MostSimilarOptions, QueryTerm } from './ops/skipgram/queries.js';
+export type { VocabCounts } from './ops/skipgram/vocab.js';
 
 /** Options of {@link createWeft}; every one may be left out. */
 export interface CreateWeftOptions {

@@ -95,6 +95,10 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(await runEvalCommand(['--vectors', output, '--analogies', analogies, '--pairs', pairs, '--json'], { stdout: report, stderr })).toBe(0);
     const json = JSON.parse(report.text);
     expect(json.analogies).toEqual(model.evaluateAnalogies(readFileSync(analogies, 'utf8')));
+    const cosmul = new Capture();
+    expect(await runEvalCommand(['--vectors', output, '--analogies', analogies, '--method', '3cosmul', '--json'], { stdout: cosmul, stderr })).toBe(0);
+    expect(JSON.parse(cosmul.text).analogies).toEqual(model.evaluateAnalogies(readFileSync(analogies, 'utf8'), { method: '3cosmul' }));
+    await expectWeftErrorAsync(() => runEvalCommand(['--vectors', output, '--analogies', analogies, '--method', 'cos'], { stdout: cosmul, stderr }), 'OPTION', /^--method: expected one of "3cosadd", "3cosmul", got "cos"/);
     expect(json.pairs[0].spearman).toBeCloseTo(model.evaluateWordPairs(readFileSync(pairs, 'utf8')).spearman, 12);
     const table = new Capture();
     await runEvalCommand(['--vectors', output, '--analogies', analogies, '--pairs', pairs], { stdout: table, stderr });
@@ -135,10 +139,40 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     });
   }
 
+  it('saves and reads vocabularies with --save-vocab / --read-vocab, as word2vec.c', async () => {
+    const io = { stdout: new Capture(), stderr: new Capture() };
+    const lee = join(dir, 'lee.txt'), vocab = join(dir, 'vocab.txt'), output = join(dir, 'from-vocab.txt');
+    // without --output: the vocabulary only, no training (word2vec.c returns after SaveVocab)
+    expect(await runSkipgramCommand(['--train', lee, '--save-vocab', vocab, '--min-count', '4', '--quiet'], io)).toBe(0);
+    const weft = await createWeft();
+    const model = weft.skipGram({ minCount: 4 }).buildVocab(readFileSync(lee, 'utf8'));
+    expect(readFileSync(vocab, 'utf8')).toBe(model.saveVocab());
+    model.dispose();
+    // --read-vocab: the file's words and counts (min-count applies), not the corpus's
+    writeFileSync(vocab, '</s> 300\nthe 5000\nof 3000\nand 2999\nrare 3\n');
+    const stderr = new Capture();
+    expect(await runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output, '--min-count', '5', '--size', '4', '--iter', '1', '--threads', '1'], { ...io, stderr })).toBe(0);
+    expect(stderr.text).toMatch(/^vocabulary: 3 words from .*vocab\.txt/);
+    expect(readFileSync(output, 'utf8').split('\n').slice(0, 4).map((line) => line.split(' ')[0])).toEqual(['3', 'the', 'of', 'and']);
+    // both at once: the vocabulary read is the one saved
+    const saved = join(dir, 'saved.txt');
+    expect(await runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--save-vocab', saved, '--min-count', '5', '--quiet'], io)).toBe(0);
+    expect(readFileSync(saved, 'utf8')).toBe('</s> 300\nthe 5000\nof 3000\nand 2999\n');
+    writeFileSync(vocab, 'the 5\nof x\n');
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output], io), 'SHAPE', /^--read-vocab: .*vocab\.txt: line 2: the count of "of" is "x"/);
+    writeFileSync(vocab, '</s> 3\n');
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output], io), 'SHAPE', /^--read-vocab: .*vocab\.txt: counts: no words given/);
+    writeFileSync(vocab, 'the 3\n');
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output], io), 'RANGE', /^--min-count: 5 removes every word \(the counts have 1 distinct words/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', join(dir, 'none.txt'), '--output', output], io), 'OPTION', /^--read-vocab: cannot read ".*none\.txt"/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--save-vocab', join(dir, 'no/such/dir.txt')], io), 'OPTION', /^--save-vocab: cannot write ".*dir\.txt"/);
+    weft.dispose();
+  });
+
   it('rejects missing and malformed flags', async () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
     expect(await runSkipgramCommand(['--train', 'x'], io)).toBe(1);
-    expect(io.stderr.text).toMatch(/--train and --output are required/);
+    expect(io.stderr.text).toMatch(/--train and --output \(or --save-vocab\) are required/);
     const train = ['--train', join(dir, 'lee.txt'), '--output', join(dir, 'x')];
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', 'abc'], io), 'OPTION', /--size: expected an integer, got "abc"/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--binary', '2'], io), 'OPTION', /--binary/);

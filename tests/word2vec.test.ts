@@ -75,6 +75,7 @@ describe.each(backendsUnderTest())('word2vec files and evaluation on $label', ({
         expect(loaded.dim).toBe(13);
         expect(loaded.vectors().data).toEqual(vectors.data);
         expect(loaded.mostSimilar(model.vocab[3], 4)).toEqual(model.mostSimilar(model.vocab[3], 4));
+        loaded.dispose(); // its unit vectors, copied into WASM memory by the query
       }
     }
     // word2vec.c layout: "word " + 4 * dim bytes + "\n" per word

@@ -84,3 +84,63 @@ export function runGensim(settings: GensimSettings): GensimResult | null {
   }
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as GensimResult;
 }
+
+/** One similarity query as gensim's KeyedVectors takes it. */
+export interface GensimQuery {
+  /** 'most_similar' or 'most_similar_cosmul'. */
+  method: 'most_similar' | 'most_similar_cosmul';
+  positive: string[];
+  negative: string[];
+  topn: number;
+}
+
+export interface GensimQueryTimes {
+  version: string;
+  /** ms of each query (the mean of timeit runs), in the order given. */
+  ms: number[];
+  /** ms of evaluate_word_analogies on the questions file (one run), when given. */
+  analogiesMs?: number;
+  analogiesCorrect?: number;
+  /** ms of the first query, which computes the vector norms (fill_norms). */
+  firstMs: number;
+}
+
+const QUERY_SCRIPT = `
+import json, sys, time, timeit, gensim
+from gensim.models import KeyedVectors
+s = json.loads(sys.argv[1])
+kv = KeyedVectors.load_word2vec_format(s['vectorsPath'], binary=True)
+q0 = s['queries'][0]
+start = time.perf_counter()
+getattr(kv, q0['method'])(positive=q0['positive'], negative=q0['negative'], topn=q0['topn'])
+first = (time.perf_counter() - start) * 1e3
+ms = []
+for q in s['queries']:
+    f = lambda: getattr(kv, q['method'])(positive=q['positive'], negative=q['negative'], topn=q['topn'])
+    runs = max(3, int(0.3 / max(1e-4, timeit.timeit(f, number=1))))
+    ms.append(timeit.timeit(f, number=runs) / runs * 1e3)
+out = {'version': gensim.__version__, 'ms': ms, 'firstMs': first}
+if s.get('questionsPath'):
+    start = time.perf_counter()
+    score, sections = kv.evaluate_word_analogies(s['questionsPath'])
+    out['analogiesMs'] = (time.perf_counter() - start) * 1e3
+    out['analogiesCorrect'] = len(sections[-1]['correct'])
+print(json.dumps(out))
+`;
+
+/**
+ * Time KeyedVectors queries on a binary word2vec file; null when gensim is unavailable or
+ * failed (reason printed). `oneThread`: OpenBLAS (Debian numpy's BLAS, which runs a large
+ * mat-vec on every core) limited to one thread, for the one-thread columns.
+ */
+export function timeGensimQueries(vectorsPath: string, queries: GensimQuery[], options: { questionsPath?: string; oneThread: boolean }): GensimQueryTimes | null {
+  if (!gensimAvailable()) return null;
+  const env = options.oneThread ? { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } : process.env;
+  const args = JSON.stringify({ vectorsPath, queries, questionsPath: options.questionsPath });
+  const run = spawnSync(GENSIM_PYTHON, ['-c', QUERY_SCRIPT, args], { encoding: 'utf8', maxBuffer: 1 << 24, env });
+  if (run.status !== 0) {
+    console.log(`(gensim query peer failed: ${run.stderr.trim().split('\n').at(-1)})`);
+    return null;
+  }
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as GensimQueryTimes;
+}

@@ -128,3 +128,22 @@ export interface SkipGramKernels {
   /** Tables for one model, held until their dispose(). */
   skipGramTables(setup: SkipGramSetup): SkipGramTables;
 }
+
+/**
+ * Unit vectors a backend holds for similarity queries (src/ops/skipgram/similarity.ts).
+ * No kernel of their own: the shared GEMM (the matmul kernel) reads them where they lie,
+ * k-major ([dim, size]), so one query is a mat-vec that streams the table once.
+ */
+export interface SimilarityTable {
+  readonly size: number;
+  readonly dim: number;
+  /** scores [count, limit] = queries [count, dim] @ unit[0, limit)ᵀ, a fresh array (limit <= size). */
+  scores(queries: Float32Array, count: number, limit: number): Float32Array;
+  /** Free the table; later calls throw. Idempotent. */
+  dispose(): void;
+}
+
+export interface SimilarityKernels {
+  /** A table holding a copy of `unitRows` ([size, dim], row-major), until its dispose(). */
+  similarityTable(unitRows: Float32Array, size: number, dim: number): SimilarityTable;
+}
