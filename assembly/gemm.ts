@@ -288,8 +288,143 @@ function gemvRow(N: i32, K: i32, a: usize, aColBytes: usize, b: usize, bRowBytes
   }
 }
 
+// c[r, 0..N) (= | +=) sum_k a_r[k * aCol] * B[k, 0..N) for the `rows` (2 or 3) rows a_r at
+// a + r * aRow, B row-major (unit column stride), read once for all of them: a mat-vec per
+// row would stream B once per row (3CosMul's three terms over a 40 MB table of unit vectors:
+// 7.9 -> see bench similarity). 8 columns at a time in 3 x 2 accumulators, then 4, then a
+// lane tail. Each element is gemvRow's fma chain over k, so either path gives the same bits.
+// With 2 rows the third accumulators repeat row 1 and are not stored.
+function gemv_3x8(
+  rows: i32, N: i32, K: i32, a: usize, aRowBytes: usize, aColBytes: usize, b: usize, bRowBytes: usize,
+  c: usize, cRowBytes: usize, accumulate: bool,
+): void {
+  const a1 = a + aRowBytes, a2 = rows > 2 ? a1 + aRowBytes : a1;
+  const c1 = c + cRowBytes, c2 = c1 + cRowBytes;
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    const zero = f32x4.splat(0);
+    let s00 = zero, s01 = zero, s10 = zero, s11 = zero, s20 = zero, s21 = zero;
+    let ak: usize = 0, bp = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+      const x0 = v128.load32_splat(a + ak), x1 = v128.load32_splat(a1 + ak), x2 = v128.load32_splat(a2 + ak);
+      s00 = fmaF32x4(x0, b0, s00); s01 = fmaF32x4(x0, b1, s01);
+      s10 = fmaF32x4(x1, b0, s10); s11 = fmaF32x4(x1, b1, s11);
+      s20 = fmaF32x4(x2, b0, s20); s21 = fmaF32x4(x2, b1, s21);
+      ak += aColBytes;
+      bp += bRowBytes;
+    }
+    const offset = <usize>j << 2;
+    if (accumulate) {
+      s00 = f32x4.add(s00, v128.load(c + offset)); s01 = f32x4.add(s01, v128.load(c + offset, 16));
+      s10 = f32x4.add(s10, v128.load(c1 + offset)); s11 = f32x4.add(s11, v128.load(c1 + offset, 16));
+    }
+    v128.store(c + offset, s00); v128.store(c + offset, s01, 16);
+    v128.store(c1 + offset, s10); v128.store(c1 + offset, s11, 16);
+    if (rows > 2) {
+      if (accumulate) {
+        s20 = f32x4.add(s20, v128.load(c2 + offset)); s21 = f32x4.add(s21, v128.load(c2 + offset, 16));
+      }
+      v128.store(c2 + offset, s20); v128.store(c2 + offset, s21, 16);
+    }
+  }
+  for (; j < N; j += 4) {
+    const lanes = min(4, N - j);
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0;
+    let ak: usize = 0, bp = b + (<usize>j << 2);
+    for (let k = 0; k < K; k++) {
+      const bv = loadLanesF32x4(bp, lanes);
+      s0 = fmaF32x4(v128.load32_splat(a + ak), bv, s0);
+      s1 = fmaF32x4(v128.load32_splat(a1 + ak), bv, s1);
+      s2 = fmaF32x4(v128.load32_splat(a2 + ak), bv, s2);
+      ak += aColBytes;
+      bp += bRowBytes;
+    }
+    const offset = <usize>j << 2;
+    if (accumulate) {
+      s0 = f32x4.add(s0, loadLanesF32x4(c + offset, lanes));
+      s1 = f32x4.add(s1, loadLanesF32x4(c1 + offset, lanes));
+    }
+    storeLanesF32x4(c + offset, s0, lanes);
+    storeLanesF32x4(c1 + offset, s1, lanes);
+    if (rows > 2) {
+      if (accumulate) s2 = f32x4.add(s2, loadLanesF32x4(c2 + offset, lanes));
+      storeLanesF32x4(c2 + offset, s2, lanes);
+    }
+  }
+}
+
+// Streamed mat-vec, for one row against a B too large for the caches: c[j] = sum_k a[k] B[k, j]
+// over one chunk of c (GEMV_STREAM_COLUMNS: its running sums stay in L1), k outer, 4 rows of
+// B per pass, so B is read front to back in long runs. gemvRow's 32-column blocks walk down
+// all K rows of B at once (K streams a row stride apart, more than the prefetchers follow):
+// a 100K x 100 table of unit vectors: 2.3-2.5 -> 1.65-1.75 ms. (For 2-3 rows gemv_3x8 stays
+// ahead: the rows' running sums in memory cost more loads and stores than the streams save,
+// 3 rows 4.3-5.5 -> 8-9 ms.) Each element's fma chain over k is gemvRow's, and the bias is
+// added after it, as gemvRow adds it: the bits do not depend on the path.
+
+/** Columns of c a streamed mat-vec keeps in L1 (8 KB). */
+const GEMV_STREAM_COLUMNS: i32 = 2048;
+/**
+ * B of at least this many floats (1 MB) and columns is streamed: measured as fast from
+ * 0.5 MB, faster from 2 MB (100 x 5000: 0.07 -> 0.045 ms; 100 x 40000: 0.87 -> 0.61 ms).
+ * Few columns (a long reduction) keep gemvRow's sums in registers.
+ */
+const GEMV_STREAM_FLOATS: i64 = 1 << 18;
+const GEMV_STREAM_MIN_COLUMNS: i32 = 256;
+
+// c[0..N) = sum_k a[k * aCol] * B[k, 0..N): 4 rows of B per pass over c.
+function gemvStream_1x4(N: i32, K: i32, a: usize, aColBytes: usize, b: usize, bRowBytes: usize, c: usize): void {
+  memory.fill(c, 0, <usize>N << 2);
+  const full = N & ~3, lanes = N - full, tail = <usize>full << 2;
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const ak = a + <usize>k * aColBytes, b0 = b + <usize>k * bRowBytes;
+    const x0 = v128.load32_splat(ak), x1 = v128.load32_splat(ak + aColBytes);
+    const x2 = v128.load32_splat(ak + 2 * aColBytes), x3 = v128.load32_splat(ak + 3 * aColBytes);
+    const b1 = b0 + bRowBytes, b2 = b1 + bRowBytes, b3 = b2 + bRowBytes;
+    for (let o: usize = 0; o < tail; o += 16) {
+      let s = v128.load(c + o);
+      s = fmaF32x4(x0, v128.load(b0 + o), s);
+      s = fmaF32x4(x1, v128.load(b1 + o), s);
+      s = fmaF32x4(x2, v128.load(b2 + o), s);
+      s = fmaF32x4(x3, v128.load(b3 + o), s);
+      v128.store(c + o, s);
+    }
+    if (lanes > 0) {
+      let s = loadLanesF32x4(c + tail, lanes);
+      s = fmaF32x4(x0, loadLanesF32x4(b0 + tail, lanes), s);
+      s = fmaF32x4(x1, loadLanesF32x4(b1 + tail, lanes), s);
+      s = fmaF32x4(x2, loadLanesF32x4(b2 + tail, lanes), s);
+      s = fmaF32x4(x3, loadLanesF32x4(b3 + tail, lanes), s);
+      storeLanesF32x4(c + tail, s, lanes);
+    }
+  }
+  for (; k < K; k++) {
+    const x = v128.load32_splat(a + <usize>k * aColBytes), bk = b + <usize>k * bRowBytes;
+    for (let o: usize = 0; o < tail; o += 16) v128.store(c + o, fmaF32x4(x, v128.load(bk + o), v128.load(c + o)));
+    if (lanes > 0) storeLanesF32x4(c + tail, fmaF32x4(x, loadLanesF32x4(bk + tail, lanes), loadLanesF32x4(c + tail, lanes)), lanes);
+  }
+}
+
+// c[0..N) += bias[0..N)
+function addBias(c: usize, bias: usize, N: i32): void {
+  for (let j = 0; j < N; j += 4) {
+    const lanes = min(4, N - j), o = <usize>j << 2;
+    storeLanesF32x4(c + o, f32x4.add(loadLanesF32x4(c + o, lanes), loadLanesF32x4(bias + o, lanes)), lanes);
+  }
+}
+
 /** Rows below which matmul multiplies from B in place instead of packing it (1x512x512: 4.8 -> see bench). */
 export const GEMM_SMALL_M: i32 = 4;
+/**
+ * Floats of packB scratch matmul needs for one B: none where it multiplies from B in
+ * place (fewer than GEMM_SMALL_M rows, row-major B), so a mat-vec over a large table does
+ * not reserve a second table's worth of memory.
+ */
+export function matmulPackBFloats(M: i32, N: i32, K: i32, bCol: i32): i32 {
+  return M < GEMM_SMALL_M && bCol == 1 ? 0 : gemmPackedBFloats(K, N);
+}
 /** Columns of C a thread takes at once on the small-M path (one gemvRow block). */
 const GEMV_COLUMNS: i32 = 32;
 /** Panels of C a work unit of the packed path covers (256 columns). */
@@ -298,7 +433,7 @@ const PANEL_GROUP: i32 = 32;
 /**
  * Batched C[b] = A[b] @ B[b] (+ bias), b < batch. A batch stride of 0 broadcasts
  * that operand (B is then packed once). `bias` (N floats) or 0; C is [batch, M, N]
- * row-major and overwritten. Scratch: packB of gemmPackedBFloats(K, N) floats (one per
+ * row-major and overwritten. Scratch: packB of matmulPackBFloats(M, N, K, bCol) floats (one per
  * thread of the team when B has a batch stride and batch > 1), packA of
  * gemmPackedAFloats() floats per thread.
  * Team: the small-M path splits (row, 32-column block) units; a per-item B splits the
@@ -316,6 +451,35 @@ export function matmul(
   const cBatchBytes = <usize>(M * N) << 2;
   const thread = teamThread();
   const ownPackA = packA + (<usize>(thread * gemmPackedAFloats()) << 2);
+  if (M == 1 && bCol == 1 && N >= GEMV_STREAM_MIN_COLUMNS && <i64>K * <i64>N >= GEMV_STREAM_FLOATS) {
+    // one row against a B beyond the caches: chunks of columns, B streamed front to back
+    const chunks = (N + GEMV_STREAM_COLUMNS - 1) / GEMV_STREAM_COLUMNS;
+    const units = batch * chunks;
+    for (let u = teamShareStart(units), end = teamShareEnd(units); u < end; u++) {
+      const bi = u / chunks, j0 = (u % chunks) * GEMV_STREAM_COLUMNS;
+      const columns = min(GEMV_STREAM_COLUMNS, N - j0);
+      const cChunk = c + <usize>bi * cBatchBytes + (<usize>j0 << 2);
+      gemvStream_1x4(columns, K, a + (<usize>(bi * aBatch) << 2), <usize>aCol << 2, b + (<usize>(bi * bBatch + j0) << 2), <usize>bRow << 2, cChunk);
+      if (bias != 0) addBias(cChunk, bias + (<usize>j0 << 2), columns);
+    }
+    return;
+  }
+  if (M < GEMM_SMALL_M && M > 1 && bCol == 1) {
+    // every row against each 32-column block of B at once: B streamed once, not M times
+    const blocks = (N + GEMV_COLUMNS - 1) / GEMV_COLUMNS;
+    const units = batch * blocks;
+    for (let u = teamShareStart(units), end = teamShareEnd(units); u < end; u++) {
+      const bi = u / blocks, j0 = (u % blocks) * GEMV_COLUMNS;
+      const columns = min(GEMV_COLUMNS, N - j0);
+      const cBlock = c + <usize>bi * cBatchBytes + (<usize>j0 << 2);
+      if (bias != 0) for (let m = 0; m < M; m++) memory.copy(cBlock + (<usize>(m * N) << 2), bias + (<usize>j0 << 2), <usize>columns << 2);
+      gemv_3x8(
+        M, columns, K, a + (<usize>(bi * aBatch) << 2), <usize>aRow << 2, <usize>aCol << 2,
+        b + (<usize>(bi * bBatch + j0) << 2), <usize>bRow << 2, cBlock, <usize>N << 2, bias != 0,
+      );
+    }
+    return;
+  }
   if (M < GEMM_SMALL_M && bCol == 1) {
     const blocks = (N + GEMV_COLUMNS - 1) / GEMV_COLUMNS;
     const units = batch * M * blocks;

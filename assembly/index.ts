@@ -5,7 +5,7 @@
 // named arguments, and src/kernel_constants.generated.ts): an export's name is its
 // op's name everywhere (weft.attention.windowed -> attentionWindowed).
 
-export { matmul, gemmPackedAFloats, gemmPackedBFloats } from "./gemm";
+export { matmul, matmulPackBFloats, gemmPackedAFloats } from "./gemm";
 export { rnn2dForward, rnn2dBackward, rnn2dForwardScratchFloats, rnn2dBackwardScratchFloats } from "./rnn2d";
 export { mdlstmForward, mdlstmBackward, mdlstmForwardScratchFloats, mdlstmBackwardScratchFloats } from "./mdlstm";
 export { conv2dForward, conv2dBackward, conv2dForwardScratchFloats, conv2dBackwardScratchFloats } from "./conv2d";
@@ -19,7 +19,7 @@ export {
 } from "./attention_linear";
 export {
   softmaxCrossEntropy, softmaxFull, softmaxFullScratchFloats, softmaxSampled, softmaxSampledScratchFloats,
-  softmaxNegativeSampling, softmaxNegativeSamplingScratchFloats,
+  softmaxNegativeSampling, softmaxNegativeSamplingScratchFloats, softmaxHierarchical, softmaxHierarchicalScratchFloats,
 } from "./softmax";
 export { skipGramTrain, skipGramScratchFloats } from "./skipgram";
 export { maxAbsF32, maxAbsF32Team, zeroFillTeam } from "./scan";
@@ -33,7 +33,7 @@ export { peakProbeChains, peakProbeLoadSplat } from "./peak";
 export { ACT_IDENTITY, ACT_TANH, ACT_RELU, ACT_SIGMOID } from "./activation";
 export { UNBOUNDED } from "./attention_tile";
 export { FEATURE_ELU1, FEATURE_RELU, FEATURE_FAVOR, LINEAR_CHUNK, PASS_CHUNK } from "./attention_linear";
-export { LOSS_NEGATIVE, LOSS_SAMPLED, LOSS_SOFTMAX, SIGMOID_MAX_EXP, SIGMOID_TABLE_SIZE } from "./skipgram";
+export { ARCH_SKIP_GRAM, ARCH_CBOW, LOSS_NEGATIVE, LOSS_SAMPLED, LOSS_SOFTMAX, SIGMOID_MAX_EXP, SIGMOID_TABLE_SIZE } from "./skipgram";
 
 /** First byte free for the caller's heap (after static data). */
 export function heapBase(): usize {

@@ -1,16 +1,22 @@
-// Skip-gram training with word2vec.c / gensim semantics, a whole batch of sentences
-// per call: subsampling, reduced windows, noise draws and SGD updates all run here.
+// word2vec training (skip-gram or CBOW) with word2vec.c / gensim semantics, a whole
+// batch of sentences per call: subsampling, reduced windows, noise draws and SGD updates
+// all run here.
 //
 // Dimensions: V vocabulary, D vector stride (dim rounded up to f32x4; padding lanes
 // stay 0 because every update adds multiples of rows that are 0 there), k negatives,
-// S sampled candidates.
-// Layout: syn0 (input vectors) and syn1 (output vectors) [V, D] row-major. A batch is
+// S sampled candidates, L a word's Huffman path length (about log2 V).
+// Layout: syn0 (input vectors) and syn1 (output vectors of the words: negative sampling,
+// sampled or exact softmax; word2vec.c's syn1neg) [V, D] row-major; with hierarchical
+// softmax, treeVectors [V - 1, D] (the Huffman tree's inner nodes: word2vec.c's syn1),
+// pathStarts [V + 1] i32 and paths [sum of L] i32 (word w's path is
+// paths[pathStarts[w], pathStarts[w + 1]), root first, each entry (inner node << 1) | code;
+// src/huffman.ts builds the tree as word2vec.c does). A batch is
 // ids (in-vocabulary ids of its sentences, concatenated), sentenceEnds [sentences]
 // (exclusive ends) and alphas [sentences] (learning rate per sentence). Tables:
 // keepThreshold [V] u32, aliasEntries [V] x (u32, i32), noiseProbability [V] f64,
 // sigmoid / minus-log-sigmoid tables [SIGMOID_TABLE_SIZE + 1] over [-SIGMOID_MAX_EXP, SIGMOID_MAX_EXP].
-// Updates: syn0 and syn1 in place (SGD, word2vec.c's order); stats (loss sum, pairs, kept
-// words) f64 accumulate, one row per thread.
+// Updates: syn0, syn1 and treeVectors in place (SGD, word2vec.c's order); stats (loss sum,
+// pairs, kept words) f64 accumulate, one row per thread.
 //
 // Threads (Hogwild, as word2vec.c and gensim): each thread of the team trains the next
 // sentence nobody has taken (a shared counter: threads stay busy whatever the sentence
@@ -25,19 +31,26 @@
 // rows and adds what it changed to the shared rows every HOT_SYNC_CENTERS centers and at
 // the end of each sentence (syncHotRows), picking up the others' changes there. Runs on
 // more than one thread are not reproducible; on one thread they are, and match the JS
-// backend up to float rounding.
+// backend up to float rounding. With hierarchical softmax every pair updates the inner
+// nodes near the root (the root is on every path), and the nodes with the highest ids
+// are the most used (a node made later has a larger count): a thread keeps copies of
+// those the same way (half the copies' room each when negative sampling trains too).
 //
 // Pairs follow word2vec.c: for center position i and context position j, the input row
 // is syn0[context] and the predicted word is the center, so every pair of one center
 // shares its target (and, with sampled softmax, one candidate set: TensorFlow's shared
-// candidates per batch).
+// candidates per batch). CBOW (architecture ARCH_CBOW) predicts the center once from the
+// mean of its context rows (word2vec.c; gensim's cbow_mean=1) and adds the hidden row's
+// gradient, unscaled, to every context row (word2vec.c, and gensim with cbow_mean=1).
+// Hierarchical softmax (hs) and negative sampling may train together, as in word2vec.c:
+// both update the same hidden row's gradient (neu1e), tree first.
 //
 // Draw order (src/backend/js/skipgram.ts makes the same draws in the same order):
 // per sentence, one u32 per word whose keep threshold is below 0xFFFFFFFF; per kept
 // center, one u32 for its reduced window (span = window - u32 % window), then with
 // sampled softmax two per try until S distinct candidates; with negative sampling, two
-// per negative per pair, or (shareNegatives) two per negative per center whose window
-// holds a context word.
+// per negative per pair, or (shareNegatives, and CBOW) two per negative per center whose
+// window holds a context word. Hierarchical softmax draws nothing.
 //
 // shareNegatives (negative sampling only): the center and its noise words, drawn once,
 // are the targets of every context word of the window (Ji et al. 2016, "Parallelizing
@@ -59,6 +72,9 @@ export const LOSS_NEGATIVE: i32 = 0;
 export const LOSS_SAMPLED: i32 = 1;
 export const LOSS_SOFTMAX: i32 = 2;
 
+export const ARCH_SKIP_GRAM: i32 = 0;
+export const ARCH_CBOW: i32 = 1;
+
 export const SIGMOID_MAX_EXP: f32 = 6;
 export const SIGMOID_TABLE_SIZE: i32 = 1000;
 /** Table index of x in (-SIGMOID_MAX_EXP, SIGMOID_MAX_EXP): word2vec.c's (int)((f + SIGMOID_MAX_EXP) * (EXP_TABLE_SIZE / SIGMOID_MAX_EXP / 2)). */
@@ -72,6 +88,9 @@ export const SIGMOID_TABLE_SIZE: i32 = 1000;
 const S_NEU1E = 0, S_KEPT = 1, S_PAIR_TARGETS = 2, S_PAIR_DOTS = 3, S_CANDIDATES = 4, S_LOG_Q = 5, S_LOGITS = 6,
   S_STAMPS = 7, S_SERIAL = 8, S_TARGET_DELTAS = 9, S_HOT = 10, S_HOT_SNAPSHOT = 11, S_REGIONS = 12;
 
+/** Hierarchical softmax: path nodes whose dot products are computed together (a path is ~log2 V long). */
+const TREE_CHUNK: i32 = 32;
+
 /** shareNegatives: context words trained together (their rows updated after the block). */
 const CONTEXT_BLOCK: i32 = 4;
 
@@ -80,7 +99,10 @@ const HOT_FLOATS: i32 = 262144;
 /** A thread syncs its hot rows with the shared ones after this many centers (and after each sentence). */
 const HOT_SYNC_CENTERS: i32 = 4096;
 
-/** Output rows a thread keeps a copy of on a team: the most frequent words (ids are by descending count). */
+/**
+ * Output rows a thread keeps a copy of on a team: the most frequent words' (ids are by
+ * descending count) and, with hierarchical softmax, the most used inner nodes'.
+ */
 function hotRowCount(vocabSize: i32, dim: i32): i32 {
   return min(vocabSize, max(1, HOT_FLOATS / dim));
 }
@@ -89,9 +111,10 @@ function hotRowCount(vocabSize: i32, dim: i32): i32 {
 function regionFloats(region: i32, loss: i32, vocabSize: i32, dim: i32, numSampled: i32, maxSentence: i32, negative: i32): f64 {
   const sampled = loss == LOSS_SAMPLED;
   switch (region) {
-    case S_NEU1E: return <f64>CONTEXT_BLOCK * dim; // [CONTEXT_BLOCK, D]: shareNegatives' context blocks
+    case S_NEU1E: return <f64>CONTEXT_BLOCK * dim; // [CONTEXT_BLOCK, D]: shareNegatives' context blocks; CBOW's hidden row in row 1
     case S_KEPT: return maxSentence;
-    case S_PAIR_TARGETS: case S_PAIR_DOTS: return <f64>negative + 1; // negative sampling: [k + 1] ids and their dot products
+    case S_PAIR_TARGETS: return <f64>negative + 1; // negative sampling: [k + 1] ids
+    case S_PAIR_DOTS: return max(<f64>negative + 1, TREE_CHUNK); // their dot products, or a path chunk's
     case S_CANDIDATES: case S_LOG_Q: return sampled ? numSampled : 0;
     case S_LOGITS: return sampled ? <f64>numSampled + 1 : loss == LOSS_SOFTMAX ? vocabSize : 0;
     case S_STAMPS: return sampled ? vocabSize : 0;
@@ -121,11 +144,17 @@ export function skipGramScratchFloats(
   return target < hotRows ? hot + <usize>target * rowBytes : syn1 + <usize>target * rowBytes;
 }
 
-/** A thread's hot rows and their snapshot := the shared rows. */
-function loadHotRows(syn1: usize, hot: usize, snapshot: usize, hotRows: i32, dim: i32): void {
+/** Inner node `node`: this thread's copy when it is hot (ids from firstHotNode), else the shared row. */
+// @ts-ignore: decorator
+@inline function nodeRow(treeVectors: usize, hotTree: usize, firstHotNode: i32, node: i32, rowBytes: usize): usize {
+  return node >= firstHotNode ? hotTree + <usize>(node - firstHotNode) * rowBytes : treeVectors + <usize>node * rowBytes;
+}
+
+/** A thread's hot rows and their snapshot := the shared rows (from `shared`). */
+function loadHotRows(shared: usize, hot: usize, snapshot: usize, hotRows: i32, dim: i32): void {
   const bytes = <usize>hotRows * dim << 2;
-  memory.copy(hot, syn1, bytes);
-  memory.copy(snapshot, syn1, bytes);
+  memory.copy(hot, shared, bytes);
+  memory.copy(snapshot, shared, bytes);
 }
 
 /**
@@ -133,11 +162,11 @@ function loadHotRows(syn1: usize, hot: usize, snapshot: usize, hotRows: i32, dim
  * the shared rows, and start again from the result (which holds the other threads'
  * synced changes too).
  */
-function syncHotRows(syn1: usize, hot: usize, snapshot: usize, hotRows: i32, dim: i32): void {
+function syncHotRows(shared: usize, hot: usize, snapshot: usize, hotRows: i32, dim: i32): void {
   const bytes = <usize>hotRows * dim << 2;
   for (let o: usize = 0; o < bytes; o += 16) {
-    const v = f32x4.add(v128.load(syn1 + o), f32x4.sub(v128.load(hot + o), v128.load(snapshot + o)));
-    v128.store(syn1 + o, v);
+    const v = f32x4.add(v128.load(shared + o), f32x4.sub(v128.load(hot + o), v128.load(snapshot + o)));
+    v128.store(shared + o, v);
     v128.store(hot + o, v);
     v128.store(snapshot + o, v);
   }
@@ -214,7 +243,8 @@ let targetLoss: f32 = 0;
 }
 
 /**
- * One (context -> center) pair with negative sampling; returns its loss.
+ * Negative sampling for hidden row l1 predicting `center`: neu1e += the gradient, the
+ * target rows updated; returns the loss (neu1e zeroed and l1 updated by the caller).
  * word2vec.c draws a noise word, computes its dot product, updates its row, then draws
  * the next. The dot products only read rows that earlier steps of the pair did not
  * touch, unless a noise word repeats, so all are computed first (their cache misses
@@ -222,7 +252,7 @@ let targetLoss: f32 = 0;
  * first update: the result is word2vec.c's sequential loop exactly.
  */
 // @ts-ignore: decorator
-@inline function pairNegative(
+@inline function negativeTargets(
   l1: usize, center: i32, alpha: f32, negative: i32, vocabSize: i32, dim: i32, syn1: usize, hot: usize, hotRows: i32,
   aliasEntries: usize, sigmoidTable: usize, lossTable: usize, rng: usize, neu1e: usize, targets: usize, dots: usize,
 ): f32 {
@@ -231,7 +261,6 @@ let targetLoss: f32 = 0;
   for (let d = 0; d < count; d++) {
     store<f32>(dots + (<usize>d << 2), dotRow(l1, outputRow(syn1, hot, hotRows, load<i32>(targets + (<usize>d << 2)), rowBytes), dim));
   }
-  zeroRow(neu1e, dim);
   let loss: f32 = 0;
   for (let d = 0; d < count; d++) {
     const target = load<i32>(targets + (<usize>d << 2));
@@ -246,7 +275,46 @@ let targetLoss: f32 = 0;
     updateOutputRow(targetGradient(f, d == 0, alpha, sigmoidTable, lossTable), l1, l2, neu1e, dim);
     loss += targetLoss;
   }
-  updateInputRow(l1, neu1e, dim);
+  return loss;
+}
+
+/**
+ * Hierarchical softmax for hidden row l1 predicting `center`, along its Huffman path
+ * (root first): per inner node, f = l1 . node, g = (1 - code - σ(f)) alpha,
+ * neu1e += g node, node += g l1. A node with |f| >= SIGMOID_MAX_EXP is skipped, as
+ * word2vec.c and gensim skip it (its loss is still counted, with σ clamped to 0 / 1).
+ * A path's nodes are distinct, so no update changes another node's dot product: they
+ * are computed first, TREE_CHUNK at a time (their cache misses overlap), and the result
+ * is word2vec.c's sequential loop exactly. Returns the path's loss, -Σ log σ((1 - 2 code) f).
+ */
+// @ts-ignore: decorator
+@inline function treePath(
+  l1: usize, center: i32, alpha: f32, dim: i32, treeVectors: usize, hotTree: usize, firstHotNode: i32,
+  pathStarts: usize, paths: usize, sigmoidTable: usize, lossTable: usize, neu1e: usize, dots: usize,
+): f32 {
+  const rowBytes = <usize>dim << 2;
+  const start = load<i32>(pathStarts + (<usize>center << 2)), end = load<i32>(pathStarts + (<usize>center << 2), 4);
+  let loss: f32 = 0;
+  for (let chunk = start; chunk < end; chunk += TREE_CHUNK) {
+    const chunkEnd = min(end, chunk + TREE_CHUNK);
+    for (let p = chunk; p < chunkEnd; p++) {
+      const l2 = nodeRow(treeVectors, hotTree, firstHotNode, load<i32>(paths + (<usize>p << 2)) >> 1, rowBytes);
+      store<f32>(dots + (<usize>(p - chunk) << 2), dotRow(l1, l2, dim));
+    }
+    for (let p = chunk; p < chunkEnd; p++) {
+      const entry = load<i32>(paths + (<usize>p << 2));
+      const f = load<f32>(dots + (<usize>(p - chunk) << 2));
+      // label 1 - code: code 0 is the branch σ(f) predicts
+      const label = (entry & 1) == 0;
+      if (f <= -SIGMOID_MAX_EXP || f >= SIGMOID_MAX_EXP) {
+        loss += label ? max(-f, 0) : max(f, 0);
+        continue;
+      }
+      const l2 = nodeRow(treeVectors, hotTree, firstHotNode, entry >> 1, rowBytes);
+      updateOutputRow(targetGradient(f, label, alpha, sigmoidTable, lossTable), l1, l2, neu1e, dim);
+      loss += targetLoss;
+    }
+  }
   return loss;
 }
 
@@ -453,13 +521,15 @@ function drawCandidates(
   return <f32>Math.log(tries == numSampled ? p * numSampled : -Math.expm1(<f64>tries * Math.log1p(-p)));
 }
 
-/** One pair with a softmax over [center, candidates] (hits excluded), logits corrected by -log Q. */
-function pairSampled(
+/**
+ * Hidden row l1 predicting `center` with a softmax over [center, candidates] (hits
+ * excluded), logits corrected by -log Q: neu1e += the gradient, rows updated; returns the loss.
+ */
+function sampledTargets(
   l1: usize, center: i32, alpha: f32, numSampled: i32, dim: i32, syn1: usize,
   candidates: usize, logQ: usize, centerLogQ: f32, logits: usize, neu1e: usize,
 ): f32 {
   const rowBytes = <usize>dim << 2;
-  zeroRow(neu1e, dim);
   store<f32>(logits, dotRow(l1, syn1 + <usize>center * rowBytes, dim) - centerLogQ);
   for (let j = 0; j < numSampled; j++) {
     const c = load<i32>(candidates + (<usize>j << 2));
@@ -475,14 +545,12 @@ function pairSampled(
     if (c == center) continue;
     updateOutputRow(-alpha * load<f32>(logits + (<usize>(j + 1) << 2)), l1, syn1 + <usize>c * rowBytes, neu1e, dim);
   }
-  updateInputRow(l1, neu1e, dim);
   return loss;
 }
 
-/** One pair with the exact softmax over all V words: O(V D). */
-function pairSoftmax(l1: usize, center: i32, alpha: f32, vocabSize: i32, dim: i32, syn1: usize, logits: usize, neu1e: usize): f32 {
+/** Hidden row l1 predicting `center` with the exact softmax over all V words, O(V D): neu1e += the gradient; returns the loss. */
+function softmaxTargets(l1: usize, center: i32, alpha: f32, vocabSize: i32, dim: i32, syn1: usize, logits: usize, neu1e: usize): f32 {
   const rowBytes = <usize>dim << 2;
-  zeroRow(neu1e, dim);
   for (let v = 0; v < vocabSize; v++) store<f32>(logits + (<usize>v << 2), dotRow(l1, syn1 + <usize>v * rowBytes, dim));
   const centerLogit = load<f32>(logits + (<usize>center << 2));
   const loss = softmaxRowInPlace(logits, vocabSize, 1) - centerLogit;
@@ -490,20 +558,33 @@ function pairSoftmax(l1: usize, center: i32, alpha: f32, vocabSize: i32, dim: i3
     const label: f32 = v == center ? 1 : 0;
     updateOutputRow(alpha * (label - load<f32>(logits + (<usize>v << 2))), l1, syn1 + <usize>v * rowBytes, neu1e, dim);
   }
-  updateInputRow(l1, neu1e, dim);
   return loss;
+}
+
+/** sum_j syn0[kept[j]] / count over the window's context positions j in [first, last], j != i (word2vec.c divides the sum). */
+function meanContext(kept: usize, i: i32, first: i32, last: i32, syn0: usize, dim: i32, neu1: usize): void {
+  const rowBytes = <usize>dim << 2;
+  zeroRow(neu1, dim);
+  for (let j = first; j <= last; j++) {
+    if (j == i) continue;
+    updateInputRow(neu1, syn0 + <usize>load<i32>(kept + (<usize>j << 2)) * rowBytes, dim);
+  }
+  const count = f32x4.splat(<f32>(last - first));
+  for (let o: usize = 0; o < rowBytes; o += 16) v128.store(neu1 + o, f32x4.div(v128.load(neu1 + o), count));
 }
 
 /** Train on one batch of sentences (see the header for layouts and the draw order). */
 export function skipGramTrain(
-  loss: i32, vocabSize: i32, dim: i32, window: i32, negative: i32, numSampled: i32,
-  syn0: usize, syn1: usize, keepThreshold: usize, aliasEntries: usize, noiseProbability: usize,
+  architecture: i32, loss: i32, hs: i32, vocabSize: i32, dim: i32, window: i32, negative: i32, numSampled: i32,
+  syn0: usize, syn1: usize, treeVectors: usize, pathStarts: usize, paths: usize,
+  keepThreshold: usize, aliasEntries: usize, noiseProbability: usize,
   sigmoidTable: usize, lossTable: usize, rng: usize, scratch: usize, maxSentence: i32,
   ids: usize, sentenceEnds: usize, alphas: usize, sentences: i32, stats: usize, shareNegatives: i32,
 ): void {
   const rowBytes = <usize>dim << 2;
   const thread = teamThread(), size = teamSize();
   const neu1e = region(scratch, S_NEU1E, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
+  const neu1 = neu1e + rowBytes; // CBOW's hidden row (shareNegatives, which uses the rows after the first, is skip-gram only)
   const kept = region(scratch, S_KEPT, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const pairTargets = region(scratch, S_PAIR_TARGETS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const pairDots = region(scratch, S_PAIR_DOTS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
@@ -513,12 +594,20 @@ export function skipGramTrain(
   const stamps = region(scratch, S_STAMPS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const serialSlot = region(scratch, S_SERIAL, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const targetDeltas = region(scratch, S_TARGET_DELTAS, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const windows = loss == LOSS_NEGATIVE && shareNegatives != 0;
-  // on a team, each thread works on its own copy of the hot output rows (see the header)
+  const cbow = architecture == ARCH_CBOW;
+  const windows = shareNegatives != 0; // the caller asks for it with skip-gram's negative sampling only
+  // on a team, each thread works on its own copy of the hot output rows (see the header):
+  // the most frequent words' rows, then the tree's most used inner nodes
   const hot = region(scratch, S_HOT, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
   const hotSnapshot = region(scratch, S_HOT_SNAPSHOT, thread, loss, vocabSize, dim, numSampled, maxSentence, negative);
-  const hotRows = size > 1 && loss == LOSS_NEGATIVE ? hotRowCount(vocabSize, dim) : 0;
+  const hotCapacity = size > 1 && loss == LOSS_NEGATIVE ? hotRowCount(vocabSize, dim) : 0;
+  const hotRows = negative > 0 ? (hs != 0 ? hotCapacity >> 1 : hotCapacity) : 0;
+  const hotNodes = hs != 0 ? min(vocabSize - 1, hotCapacity - hotRows) : 0;
+  const firstHotNode = vocabSize - 1 - hotNodes;
+  const hotTree = hot + <usize>hotRows * rowBytes, hotTreeSnapshot = hotSnapshot + <usize>hotRows * rowBytes;
+  const sharedHotTree = treeVectors + <usize>firstHotNode * rowBytes;
   if (hotRows > 0) loadHotRows(syn1, hot, hotSnapshot, hotRows, dim);
+  if (hotNodes > 0) loadHotRows(sharedHotTree, hotTree, hotTreeSnapshot, hotNodes, dim);
   let sinceSync = 0;
   // one cache line per thread: threads writing one line would stall each other at every draw
   rng += <usize>thread << 6;
@@ -545,8 +634,9 @@ export function skipGramTrain(
     }
     keptWords += n;
     for (let i = 0; i < n; i++) {
-      if (hotRows > 0 && ++sinceSync == HOT_SYNC_CENTERS) {
+      if (hotRows + hotNodes > 0 && ++sinceSync == HOT_SYNC_CENTERS) {
         syncHotRows(syn1, hot, hotSnapshot, hotRows, dim);
+        syncHotRows(sharedHotTree, hotTree, hotTreeSnapshot, hotNodes, dim);
         sinceSync = 0;
       }
       const center = load<i32>(kept + (<usize>i << 2));
@@ -557,8 +647,8 @@ export function skipGramTrain(
       }
       const first = max(0, i - span);
       const last = min(n - 1, i + span);
+      if (last == first) continue; // no context word: no draws
       if (windows) {
-        if (last == first) continue; // no context word: no draws
         lossSum += windowNegative(
           kept, i, first, last, center, alpha, negative, vocabSize, dim, syn0, syn1, hot, hotRows, aliasEntries, sigmoidTable, lossTable, rng,
           neu1e, pairTargets, targetDeltas,
@@ -566,25 +656,47 @@ export function skipGramTrain(
         pairs += last - first;
         continue;
       }
-      for (let j = first; j <= last; j++) {
-        if (j == i) continue;
-        const l1 = syn0 + <usize>load<i32>(kept + (<usize>j << 2)) * rowBytes;
-        let pairLoss: f32;
-        if (loss == LOSS_NEGATIVE) {
-          pairLoss = pairNegative(
-            l1, center, alpha, negative, vocabSize, dim, syn1, hot, hotRows, aliasEntries, sigmoidTable, lossTable, rng, neu1e, pairTargets, pairDots,
-          );
-        } else if (loss == LOSS_SAMPLED) {
-          pairLoss = pairSampled(l1, center, alpha, numSampled, dim, syn1, candidates, logQ, centerLogQ, logits, neu1e);
+      // skip-gram: one pair per context word, whose row is the hidden row; CBOW: one
+      // prediction from the mean of the context rows
+      const predictions = cbow ? 1 : last - first;
+      for (let q = 0; q < predictions; q++) {
+        let l1 = neu1;
+        if (cbow) {
+          meanContext(kept, i, first, last, syn0, dim, neu1);
         } else {
-          pairLoss = pairSoftmax(l1, center, alpha, vocabSize, dim, syn1, logits, neu1e);
+          const j = first + q < i ? first + q : first + q + 1;
+          l1 = syn0 + <usize>load<i32>(kept + (<usize>j << 2)) * rowBytes;
+        }
+        zeroRow(neu1e, dim);
+        let pairLoss: f32 = 0;
+        if (hs != 0) {
+          pairLoss += treePath(l1, center, alpha, dim, treeVectors, hotTree, firstHotNode, pathStarts, paths, sigmoidTable, lossTable, neu1e, pairDots);
+        }
+        if (loss == LOSS_NEGATIVE) {
+          if (negative > 0) {
+            pairLoss += negativeTargets(
+              l1, center, alpha, negative, vocabSize, dim, syn1, hot, hotRows, aliasEntries, sigmoidTable, lossTable, rng, neu1e, pairTargets, pairDots,
+            );
+          }
+        } else if (loss == LOSS_SAMPLED) {
+          pairLoss += sampledTargets(l1, center, alpha, numSampled, dim, syn1, candidates, logQ, centerLogQ, logits, neu1e);
+        } else {
+          pairLoss += softmaxTargets(l1, center, alpha, vocabSize, dim, syn1, logits, neu1e);
+        }
+        if (cbow) {
+          for (let j = first; j <= last; j++) {
+            if (j != i) updateInputRow(syn0 + <usize>load<i32>(kept + (<usize>j << 2)) * rowBytes, neu1e, dim);
+          }
+        } else {
+          updateInputRow(l1, neu1e, dim);
         }
         lossSum += pairLoss;
         pairs++;
       }
     }
-    if (hotRows > 0) {
+    if (hotRows + hotNodes > 0) {
       syncHotRows(syn1, hot, hotSnapshot, hotRows, dim);
+      syncHotRows(sharedHotTree, hotTree, hotTreeSnapshot, hotNodes, dim);
       sinceSync = 0;
     }
   }

@@ -1,8 +1,9 @@
-// Softmax family: cross-entropy, exact softmax over V classes, sampled softmax and
-// negative sampling, losses and gradients in one call each.
+// Softmax family: cross-entropy, exact softmax over V classes, sampled softmax,
+// negative sampling and hierarchical softmax, losses and gradients in one call each.
 //
 // Dimensions: batch rows i (N), classes v (V), hidden k (h); S shared candidates and
-// R rows of a compact table (src/ops/softmax.ts gathers the touched weight rows).
+// R rows of a compact table (src/ops/softmax.ts gathers the touched weight rows), P path
+// entries (hierarchical softmax: one per inner node on a row's Huffman path).
 // Layout: row-major, last dimension contiguous: input [N, h], weights [V, h],
 // logits [N, V], compact rows [R, h]. Strides in elements, pointers in bytes.
 // Outputs: per-row losses and input gradients (dlogits, dInput) are written (=);
@@ -448,5 +449,57 @@ export function softmaxNegativeSampling(
     const r = load<i32>(f32At(pairRow, p));
     if (r < r0 || r >= r1) continue;
     axpyRow(load<f32>(f32At(pairGradient, p)), input + <usize>(p / pairsPerRow) * rowBytes, dRows + <usize>r * rowBytes, hidden);
+  }
+}
+
+// ---- hierarchical softmax ---------------------------------------------------------
+
+/** Floats of scratch softmaxHierarchical needs: each path entry's gradient. */
+export function softmaxHierarchicalScratchFloats(entries: i32): f64 {
+  return entries;
+}
+
+/**
+ * Hierarchical softmax on the compact rows [R, h] of the inner nodes the batch's paths
+ * touch: row i's path entries are pathEntries[pathStarts[i], pathStarts[i + 1]), each
+ * (compact row << 1) | code, and rowLoss[i] = Σ_p -log σ((1 - 2 code_p) x_i . w_p).
+ * dInput written, dRows accumulated. Team: the batch rows are split (each entry's
+ * gradient kept in scratch), then the compact rows, each adding its entries' gradients
+ * in entry order.
+ */
+export function softmaxHierarchical(
+  batch: i32, hidden: i32, numRows: i32,
+  input: usize, rows: usize, pathStarts: usize, pathEntries: usize, scale: f32,
+  rowLoss: usize, dInput: usize, dRows: usize, scratch: usize,
+): void {
+  const rowBytes = <usize>hidden << 2;
+  for (let i = teamShareStart(batch), end = teamShareEnd(batch); i < end; i++) {
+    const x = input + <usize>i * rowBytes;
+    const dx = dInput + <usize>i * rowBytes;
+    memory.fill(dx, 0, rowBytes);
+    let loss: f32 = 0;
+    for (let p = load<i32>(f32At(pathStarts, i)), pEnd = load<i32>(f32At(pathStarts, i + 1)); p < pEnd; p++) {
+      const entry = load<i32>(f32At(pathEntries, p));
+      const w = rows + <usize>(entry >> 1) * rowBytes;
+      const f = dotRow(x, w, hidden);
+      // label 1 - code: -log σ(f) for code 0, -log σ(-f) for code 1; d/df = σ(f) - label
+      const label: f32 = (entry & 1) == 0 ? 1 : 0;
+      loss += minusLogSigmoid(label > 0 ? f : -f);
+      const g = (sigmoid(f) - label) * scale;
+      axpyRow(g, w, dx, hidden);
+      store<f32>(f32At(scratch, p), g);
+    }
+    store<f32>(f32At(rowLoss, i), loss);
+  }
+  teamBarrier();
+  // dRows[r] += g x_i for every entry of row r, in entry order, for this thread's compact rows
+  const r0 = teamShareStart(numRows), r1 = teamShareEnd(numRows);
+  for (let i = 0; i < batch; i++) {
+    const x = input + <usize>i * rowBytes;
+    for (let p = load<i32>(f32At(pathStarts, i)), pEnd = load<i32>(f32At(pathStarts, i + 1)); p < pEnd; p++) {
+      const r = load<i32>(f32At(pathEntries, p)) >> 1;
+      if (r < r0 || r >= r1) continue;
+      axpyRow(load<f32>(f32At(scratch, p)), x, dRows + <usize>r * rowBytes, hidden);
+    }
   }
 }

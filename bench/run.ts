@@ -9,6 +9,7 @@ import { StatusLine } from '../src/cli/progress.js';
 import { writeReport } from './report.js';
 import { benchSoftmax } from './softmax.js';
 import { benchSkipgram } from './skipgram.js';
+import { benchSimilarity } from './similarity.js';
 import { benchAttention } from './attention.js';
 import { benchTrain } from './train.js';
 
@@ -23,7 +24,8 @@ export interface BenchRunOptions {
 type Family = (ctx: BenchContext) => Promise<FamilyTable>;
 
 const FAMILIES: Record<string, Family> = {
-  matmul: benchMatmul, rnn2d: benchRnn2d, softmax: benchSoftmax, skipgram: benchSkipgram, attention: benchAttention, train: benchTrain,
+  matmul: benchMatmul, rnn2d: benchRnn2d, softmax: benchSoftmax, skipgram: benchSkipgram, similarity: benchSimilarity, attention: benchAttention,
+  train: benchTrain,
 };
 
 /** The names `--only` takes. */

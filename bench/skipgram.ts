@@ -1,5 +1,6 @@
 // Skip-gram training speed and quality: weft's WASM builds and pure-JS backend against
-// gensim (same corpus file, same settings, one worker, same run). Words/s counts every
+// gensim (same corpus file, same settings, one worker, same run), then CBOW and
+// hierarchical softmax, each beside gensim with the same settings. Words/s counts every
 // corpus word read (raw words, gensim's corpus_total_words) over the training time
 // (vocabulary building excluded on both sides), by the wall clock and by the process's
 // CPU time: on a shared machine the CPU-time rate is the one that does not depend on
@@ -9,15 +10,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Weft } from '../src/index.js';
+import type { SkipGramOptions, Weft } from '../src/index.js';
 import type { BenchContext, FamilyTable } from './context.js';
 import type { Cell } from './harness.js';
 import { benchCorpus } from './corpus.js';
 import { groupedBarChart } from './plot.js';
-import { type GensimResult, runGensim } from './peers/gensim.js';
+import { type GensimResult, type GensimSettings, runGensim } from './peers/gensim.js';
 import { ThreadColumns } from './threads.js';
 
 const SETTINGS = { dim: 100, window: 5, negative: 5, sample: 1e-4, minCount: 5, alpha: 0.025, seed: 1 };
+/** The other training modes, weft (best build, one thread) beside gensim (corpus_file, one worker) with the same settings. */
+const MODES: { label: string; weft: SkipGramOptions; gensim: Partial<GensimSettings> }[] = [
+  // word2vec.c's CBOW alpha (gensim's default stays 0.025: set it)
+  { label: 'CBOW', weft: { architecture: 'cbow', alpha: 0.05 }, gensim: { cbow: true, alpha: 0.05 } },
+  { label: 'hs, negative 0', weft: { hs: true, negative: 0 }, gensim: { hs: true, negative: 0 } },
+];
 /** --quick: a corpus slice and fewer epochs (labelled in the table). */
 const QUICK = { words: 400_000, epochs: 3 };
 /** Full runs time the pure-JS backend over one epoch and leave out its evaluation (its vectors
@@ -32,6 +39,8 @@ function dataFile(name: string): string {
 
 interface Row {
   label: string;
+  /** A MODES label, or undefined for skip-gram with negative sampling. */
+  mode?: string;
   epochs: number;
   wordsPerSec: number;
   cpuWordsPerSec: number;
@@ -48,7 +57,8 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const questionsPath = dataFile('questions-words.txt');
   const pairsPath = dataFile('wordsim353.tsv');
   const title = `skip-gram training, one thread unless the row says (dim ${SETTINGS.dim}, window ${SETTINGS.window}, negative ${SETTINGS.negative}, ` +
-    `sample ${SETTINGS.sample}, minCount ${SETTINGS.minCount}, ${epochs} epochs${ctx.quick ? ', QUICK: corpus slice' : ''})`;
+    `sample ${SETTINGS.sample}, minCount ${SETTINGS.minCount}, ${epochs} epochs${ctx.quick ? ', QUICK: corpus slice' : ''}; ` +
+    `then CBOW (alpha 0.05) and hierarchical softmax (negative 0), x gensim against gensim in the same mode)`;
   const threads = new ThreadColumns(ctx, 'skipgram', { headlines: ['training'] });
   const header = ['implementation', 'words/s', 'x gensim', 'words/CPU-s', 'x gensim (CPU)', 'train s', 'analogy %', 'correct/total', 'WS353 rho', ...threads.header(' words/s')];
   if (!corpus) return { slug: 'skipgram', title, header, rows: [], notes: ['skipped: corpus packages missing'] };
@@ -56,10 +66,12 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const pairs = readFileSync(pairsPath, 'utf8');
 
   let vocabSize = 0;
-  const train = async (weft: Weft, label: string, shareNegatives?: boolean, timedOnly?: { epochs: number }): Promise<Row> => {
+  /** shareNegatives: the threads' pairing; mode: CBOW or hs (MODES); timedOnly: train that many epochs, no evaluation. */
+  const train = async (weft: Weft, label: string, opts: { shareNegatives?: boolean; mode?: (typeof MODES)[number]; timedOnly?: { epochs: number } } = {}): Promise<Row> => {
+    const { shareNegatives, mode, timedOnly } = opts;
     const rowEpochs = timedOnly?.epochs ?? epochs;
     ctx.progress.show(`skip-gram training, weft ${label}`);
-    const model = weft.skipGram({ ...SETTINGS, epochs: rowEpochs, shareNegatives });
+    const model = weft.skipGram({ ...SETTINGS, epochs: rowEpochs, shareNegatives, ...mode?.weft });
     await model.buildVocab({ path: corpus.path });
     vocabSize = model.vocab.length;
     // every thread of the process: the pool's workers count on the CPU clock too
@@ -68,7 +80,7 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
     const { user, system } = process.cpuUsage(cpu);
     const analogies = timedOnly ? { correct: NaN, total: NaN } : model.evaluateAnalogies(questions);
     const row = {
-      label: `weft ${label}`, epochs: rowEpochs, wordsPerSec: summary.wordsPerSec, seconds: summary.seconds,
+      label: `weft ${label}`, mode: mode?.label, epochs: rowEpochs, wordsPerSec: summary.wordsPerSec, seconds: summary.seconds,
       cpuWordsPerSec: summary.words / ((user + system) / 1e6),
       correct: analogies.correct, total: analogies.total, spearman: timedOnly ? NaN : model.evaluateWordPairs(pairs).spearman,
     };
@@ -78,24 +90,25 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const rows: Row[] = [];
   for (const impl of ctx.impls) {
     const timedOnly = impl.weft.backend === 'js' && !ctx.quick;
-    rows.push(await (timedOnly ? train(impl.weft, `${impl.label} (${FULL.jsEpochs} epoch, timed only)`, undefined, { epochs: FULL.jsEpochs }) : train(impl.weft, impl.label)));
+    rows.push(await (timedOnly ? train(impl.weft, `${impl.label} (${FULL.jsEpochs} epoch, timed only)`, { timedOnly: { epochs: FULL.jsEpochs } }) : train(impl.weft, impl.label)));
   }
   // on threads training shares each center's noise words (shareNegatives, its default there):
   // one thread doing the same is the like-for-like base of the thread speedup
   const best = ctx.impls[0];
-  const sharedRow = best.weft.backend === 'wasm' ? await train(best.weft, `${best.label}, shared negatives`, true) : undefined;
+  const sharedRow = best.weft.backend === 'wasm' ? await train(best.weft, `${best.label}, shared negatives`, { shareNegatives: true }) : undefined;
   if (sharedRow) rows.splice(ctx.impls.length, 0, sharedRow);
   const threadedRow = threads.threaded ? await train(threads.threaded.weft, `${threads.threaded.label} (shared negatives)`) : undefined;
   const threadBase = sharedRow ?? rows[0];
   const peers: [string, 'file' | 'iterable'][] = ctx.quick ? [['gensim (corpus_file)', 'file']] : [['gensim (corpus_file)', 'file'], ['gensim (LineSentence)', 'iterable']];
   let gensim = null as GensimResult | null; // set inside gensimRun
-  const gensimRun = (label: string, mode: 'file' | 'iterable', workers: number): Row | null => {
+  const gensimRun = (label: string, mode: 'file' | 'iterable', workers: number, trainMode?: (typeof MODES)[number]): Row | null => {
     ctx.progress.show(`skip-gram training, ${label}`);
-    const result = runGensim({ ...SETTINGS, epochs, corpusPath: corpus.path, questionsPath, pairsPath, mode, workers });
+    const result = runGensim({ ...SETTINGS, epochs, corpusPath: corpus.path, questionsPath, pairsPath, mode, workers, ...trainMode?.gensim });
     if (!result) return null;
     gensim ??= result;
     return {
-      label: `${label} ${result.version}`, epochs, wordsPerSec: (result.corpusWords * epochs) / result.trainSeconds, seconds: result.trainSeconds,
+      label: `${label} ${result.version}${trainMode ? `, ${trainMode.label}` : ''}`, mode: trainMode?.label,
+      epochs, wordsPerSec: (result.corpusWords * epochs) / result.trainSeconds, seconds: result.trainSeconds,
       cpuWordsPerSec: (result.corpusWords * epochs) / result.cpuSeconds,
       correct: result.analogyCorrect, total: result.analogyTotal, spearman: result.spearman,
     };
@@ -113,14 +126,34 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
     gensimThreaded = gensimRun(`gensim (corpus_file) workers=${n}`, 'file', n);
     if (gensimThreaded) rows.push(gensimThreaded);
   }
+  // CBOW and hierarchical softmax: weft's best build against gensim in the same mode
+  const modeNotes: string[] = [];
+  for (const mode of MODES) {
+    const ours = await train(best.weft, `${best.label}, ${mode.label}`, { mode });
+    rows.push(ours);
+    const theirs = gensim ? gensimRun('gensim (corpus_file)', 'file', 1, mode) : null;
+    if (!theirs) continue;
+    rows.push(theirs);
+    modeNotes.push(
+      `${mode.label}: weft ${(ours.wordsPerSec / theirs.wordsPerSec).toFixed(2)}x gensim's words/s ` +
+        `(${(ours.cpuWordsPerSec / theirs.cpuWordsPerSec).toFixed(2)}x per CPU-second), analogy ` +
+        `${((100 * ours.correct) / ours.total - (100 * theirs.correct) / theirs.total).toFixed(2)} points and WS353 rho ` +
+        `${(ours.spearman - theirs.spearman).toFixed(3)} from gensim with the same settings`,
+    );
+  }
   const gensimRow = gensim ? rows.find((r) => r.label.startsWith('gensim')) : undefined;
   const gensimRate = gensimRow?.wordsPerSec;
-  const table: Cell[][] = rows.map((r) => [
-    r.label, r.wordsPerSec, gensimRow ? r.wordsPerSec / gensimRow.wordsPerSec : undefined,
-    r.cpuWordsPerSec, gensimRow ? r.cpuWordsPerSec / gensimRow.cpuWordsPerSec : undefined,
-    r.seconds, ...(Number.isNaN(r.total) ? [undefined, undefined, undefined] : [(100 * r.correct) / r.total, `${r.correct}/${r.total}`, r.spearman]),
-    ...(r === threadBase ? threads.rateCells('training', r.wordsPerSec, threadedRow?.wordsPerSec) : threads.header().map(() => undefined)),
-  ]);
+  /** The gensim row a row's ratios are against: the first one in the same mode. */
+  const peerOf = (r: Row) => rows.find((g) => g.label.startsWith('gensim') && g.mode === r.mode);
+  const table: Cell[][] = rows.map((r) => {
+    const peer = peerOf(r);
+    return [
+      r.label, r.wordsPerSec, peer ? r.wordsPerSec / peer.wordsPerSec : undefined,
+      r.cpuWordsPerSec, peer ? r.cpuWordsPerSec / peer.cpuWordsPerSec : undefined,
+      r.seconds, ...(Number.isNaN(r.total) ? [undefined, undefined, undefined] : [(100 * r.correct) / r.total, `${r.correct}/${r.total}`, r.spearman]),
+      ...(r === threadBase ? threads.rateCells('training', r.wordsPerSec, threadedRow?.wordsPerSec) : threads.header().map(() => undefined)),
+    ];
+  });
   const first = rows[0], js = rows.find((r) => r.label.startsWith('weft js'));
   return {
     slug: 'skipgram',
@@ -149,6 +182,7 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
           `WS353 rho ${(threadedRow.spearman - first.spearman).toFixed(3)} from ${first.label}` +
           (gensimThreaded ? `; ${(threadedRow.wordsPerSec / gensimThreaded.wordsPerSec).toFixed(2)}x ${gensimThreaded.label.split(' ').slice(0, 3).join(' ')}'s words/s` : '')]
         : []),
+      ...modeNotes,
       ...threads.notes(),
     ],
     threadSpeedups: threads.speedups,

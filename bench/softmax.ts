@@ -1,5 +1,6 @@
 // Softmax gradient cost: the exact softmax over V classes (O(N·V·h)) against sampled
-// softmax and negative sampling (O(N·k·h)), loss + every gradient per call, for
+// softmax and negative sampling (O(N·k·h)) and hierarchical softmax (O(N·log V·h)),
+// loss + every gradient per call, for
 // V = 1K ... 1M at h = 128. Each call includes what a user pays: copying operands into
 // WASM, validation, drawing candidates, gathering the touched rows.
 // The exact softmax at V = 1M is timed on one warm call of a fresh instance of the best
@@ -39,9 +40,15 @@ function preparedSampler(w: Weft, p: Problem) {
   return w.softmax.unigramSampler({ counts: p.counts });
 }
 
-type Problem = ReturnType<typeof problem> & { sampler?: ReturnType<typeof preparedSampler> };
+/** The Huffman tree of the counts (weft.softmax.huffmanTree, not timed) and the V - 1 inner-node rows. */
+function preparedTree(w: Weft, p: Problem) {
+  const [V, h] = p.weights.shape;
+  return { tree: w.softmax.huffmanTree({ counts: p.counts }), inner: { data: p.weights.data.subarray(0, (V - 1) * h), shape: [V - 1, h] } };
+}
 
-const OPS = ['full', 'sampled', 'negative', 'prepared'] as const;
+type Problem = ReturnType<typeof problem> & { sampler?: ReturnType<typeof preparedSampler>; tree?: ReturnType<typeof preparedTree> };
+
+const OPS = ['full', 'sampled', 'negative', 'prepared', 'hierarchical'] as const;
 const ops = {
   full: (w: Weft, p: Problem) => w.softmax.full({ input: p.input, weights: p.weights, targets: p.targets }),
   sampled: (w: Weft, p: Problem) =>
@@ -50,6 +57,8 @@ const ops = {
     w.softmax.negativeSampling({ input: p.input, weights: p.weights, targets: p.targets, negative: NEGATIVE, counts: p.counts }),
   prepared: (w: Weft, p: Problem) =>
     w.softmax.negativeSampling({ input: p.input, weights: p.weights, targets: p.targets, negative: NEGATIVE, sampler: p.sampler }),
+  hierarchical: (w: Weft, p: Problem) =>
+    w.softmax.hierarchical({ input: p.input, weights: p.tree!.inner, targets: p.targets, tree: p.tree!.tree }),
 };
 
 const METHOD: Record<(typeof OPS)[number], string> = {
@@ -57,6 +66,7 @@ const METHOD: Record<(typeof OPS)[number], string> = {
   sampled: `sampled (S=${NUM_SAMPLED})`,
   negative: `negative (k=${NEGATIVE})`,
   prepared: `negative, prepared sampler`,
+  hierarchical: 'hierarchical (Huffman tree)',
 };
 
 /**
@@ -89,7 +99,8 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
     ctx.progress.show(`softmax gradients V=${V}`);
     const p: Problem = problem(V);
     p.sampler = preparedSampler(best.weft, p);
-    const ms: Record<string, Record<string, number>> = { full: {}, sampled: {}, negative: {}, prepared: {} };
+    p.tree = preparedTree(best.weft, p);
+    const ms: Record<string, Record<string, number>> = { full: {}, sampled: {}, negative: {}, prepared: {}, hierarchical: {} };
     for (const op of OPS) {
       const tasks: Record<string, () => unknown> = {};
       for (const impl of ctx.impls) {
@@ -119,7 +130,7 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
   return {
     slug: 'softmax',
     plot: lineChart({
-      title: `softmax gradients, ms per call vs V (N=${BATCH}, h=${HIDDEN}): full is O(V), sampled and negative are not`,
+      title: `softmax gradients, ms per call vs V (N=${BATCH}, h=${HIDDEN}): full is O(V), sampled and negative are not, hierarchical O(log V)`,
       x: { field: 'V', title: 'classes V', log: true },
       y: { field: 'ms', title: 'ms per call', log: true },
       series: 'series',
@@ -133,6 +144,7 @@ export async function benchSoftmax(ctx: BenchContext): Promise<FamilyTable> {
       `sampled: TF sampled_softmax_loss, log-uniform sampler, ${NUM_SAMPLED} unique shared candidates, -log Q, accidental hits removed;`,
       `negative: word2vec SGNS, ${NEGATIVE} unigram^0.75 draws per row, counts passed each call (re-checked: O(V));`,
       `prepared sampler: the same draws from weft.softmax.unigramSampler({ counts }), built once outside the timing: O(N·k·h).`,
+      `hierarchical: word2vec's hierarchical softmax over weft.softmax.huffmanTree({ counts }) (Zipf counts; built once outside the timing), weights [V-1, h]: O(N·log V·h), a path of ~log2 V nodes per row.`,
       `full at V=1M: the second (warm) call on a fresh ${best.label} instance${threads.threaded && !ctx.quick ? ` (another one on ${threads.threaded.threads} threads)` : ''}; pure-JS full only up to V=${JS_FULL_LIMIT / 1000}K ('-').`,
       ...threads.notes(),
     ],

@@ -5,16 +5,17 @@
 //     src/kernel_constants.generated.ts (the constants assembly/ exports), and
 //     src/backend/wasm/embedded.generated.ts with both modules gzipped, as base64,
 //  3. dist/: the ESM bundle (index.js) and the IIFE bundle (weft.iife.js, global `weft`),
-//     which embed both builds; the CommonJS bundle (index.cjs, Node's require), which reads
-//     them from the .wasm files beside it (weft-simd.wasm, weft-relaxed.wasm, shipped for
-//     createWeft's `module` option too); the CLI (which imports the ESM bundle); the demo
-//     page and the types; build/bench.js, the benchmark report (a dev script, not shipped),
+//     which embed both builds; index.cjs, Node's require of the ESM bundle; the two builds
+//     as .wasm files (weft-simd.wasm, weft-relaxed.wasm, for createWeft's `module` option);
+//     the CLI (which imports the ESM bundle); the demo page and the declarations (one file,
+//     the public API only); build/bench.js, the benchmark report (a dev script, not shipped),
 //     and build/peak_worker.js, the worker of its parallel peak probe.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 import asc from 'assemblyscript/asc';
 import * as esbuild from 'esbuild';
 import { parseBindings, renderBoundary, renderConstants } from './kernel-boundary.mjs';
@@ -84,23 +85,8 @@ const libraryEntryIsExternal = {
       args.importer.startsWith(rel('src/cli')) ? { path: './index.js', external: true } : undefined);
   },
 };
-// the CommonJS bundle reads the builds from the shipped .wasm files instead of embedding them
-const moduleBytesFromFiles = {
-  name: 'module-bytes-from-files',
-  setup(build) {
-    build.onResolve({ filter: /^\.\/module_bytes\.js$/ }, () => ({ path: rel('src/backend/wasm/module_bytes_file.ts') }));
-  },
-};
 await Promise.all([
   esbuild.build({ ...shipped, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', format: 'esm', platform: 'neutral' }),
-  esbuild.build({
-    ...shipped,
-    entryPoints: ['src/index.ts'],
-    outfile: 'dist/index.cjs',
-    format: 'cjs',
-    platform: 'node',
-    plugins: [moduleBytesFromFiles],
-  }),
   esbuild.build({
     ...shipped,
     entryPoints: ['src/index.ts'],
@@ -132,7 +118,11 @@ await Promise.all([
 ]);
 // the worker script as a file too, for pages whose CSP forbids blob: workers (createWeft's workerUrl)
 writeFileSync(rel('dist/weft-worker.js'), workerSource);
-// the two builds as files: read by index.cjs, and compiled by users for createWeft's `module` option
+// Node's require gets the ESM bundle itself (src/index.cjs: require of an ES module, Node
+// 20.19+ and 22.12+). A CommonJS bundle of its own weighed 43 kB of the packed package (the
+// library's code a third time), which put it over 400 kB once conv2d's backward landed.
+copyFileSync(rel('src/index.cjs'), rel('dist/index.cjs'));
+// the two builds as files, which users compile for createWeft's `module` option
 writeFileSync(rel('dist/weft-simd.wasm'), simd);
 writeFileSync(rel('dist/weft-relaxed.wasm'), relaxed);
 // the demo page: static files, its script and its corpus; it loads ../weft.iife.js with a <script> tag
@@ -141,16 +131,20 @@ await esbuild.build({ ...common, entryPoints: ['demo/main.ts'], outfile: 'dist/d
 for (const file of ['index.html', 'demo.css']) copyFileSync(rel('demo', file), rel('dist/demo', file));
 copyFileSync(rel('data/lee_background.cor'), rel('dist/demo/lee_background.cor'));
 
+// The declarations: tsc writes the tree of src/ to build/types (tsconfig.build.json, @internal
+// stripped) and API Extractor rolls what src/index.ts exports, and what that references, into
+// one file (api-extractor.json); it fails on a public type that names an unexported one.
+// The file is CommonJS-format, dist/index.d.cts, which a `require` resolves to (index.cjs),
+// and dist/index.d.ts, ESM-format like index.js, re-exports it for `import` (ESM may import
+// CommonJS declarations; the reverse fails under TypeScript's node16 resolution).
+rmSync(rel('build/types'), { recursive: true, force: true });
 const tsc = spawnSync(process.execPath, [rel('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
   stdio: 'inherit',
 });
 if (tsc.status !== 0) throw new Error('tsc (declarations) failed');
-// One declaration tree for both bundles: dist/types is CommonJS-format (its own package.json),
-// which a `require` resolves to directly (index.cjs), and dist/index.d.ts, ESM-format like
-// index.js, re-exports it for `import` (ESM may import CommonJS declarations; the reverse
-// fails under TypeScript's node16 resolution).
-writeFileSync(rel('dist/types/package.json'), '{ "type": "commonjs" }\n');
-writeFileSync(rel('dist/index.d.ts'), "export * from './types/index.js';\n");
+const rollup = Extractor.invoke(ExtractorConfig.loadFileAndPrepare(rel('api-extractor.json')), { localBuild: true });
+if (!rollup.succeeded) throw new Error(`API Extractor: ${rollup.errorCount} errors, ${rollup.warningCount} warnings`);
+writeFileSync(rel('dist/index.d.ts'), "export * from './index.cjs';\n");
 // the IIFE exports nothing: its declarations type the global it defines
 writeFileSync(
   rel('dist/weft.iife.d.ts'),

@@ -116,7 +116,7 @@ function cases(w) {
   for (let i = 0; i < 300; i++) corpus.push(Array.from({ length: 12 }, (_, j) => words[(i * 7 + j * 3 + (i % 5)) % words.length]));
   for (const loss of ['negative', 'sampled-softmax', 'softmax']) {
     add(`skipGram ${loss}`, async () => {
-      const model = w.skipGram({ dim: 17, window: 3, negative: 4, minCount: 1, epochs: 2, seed: 7, loss, numSampled: 5, batchWords: 500 });
+      const model = w.skipGram({ dim: 17, window: 3, negative: 4, minCount: 1, epochs: 2, seed: 7, loss, numSampled: 5, batchWords: 500, workers: 1 });
       model.buildVocab(corpus);
       await model.train(corpus);
       const vectors = model.vocab.map((word) => model.vector(word));

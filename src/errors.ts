@@ -1,4 +1,19 @@
-/** Error codes every weft function may throw; the README's "Errors" lists what each means for each family. */
+/**
+ * The codes of the {@link WeftError}s weft throws; the README's "Errors" lists what each
+ * means for each family. Every argument is checked the same way, so a field's documentation
+ * names only its range and the codes particular to it:
+ *
+ * - a tensor that is not `{ data: Float32Array, shape }` is DTYPE; a wrong rank or size,
+ *   or a shape that disagrees with another argument, is SHAPE; a NaN or an infinity in its
+ *   data is RANGE;
+ * - an id array (`targets`, `globalTokens`) that is not an Int32Array is DTYPE, of the wrong
+ *   length SHAPE, with an id outside its range RANGE;
+ * - an option of the wrong type, an unknown choice, a missing required field, or a
+ *   fractional or non-finite number where an integer or a finite number is expected is
+ *   OPTION; a number outside its documented range is RANGE;
+ * - a result or a working buffer over 2^30 elements (4 GiB of f32), or more WASM memory
+ *   than the instance's `maxMemory`, is MEMORY.
+ */
 export const ErrorCode = {
   /** A shape, rank or length does not match what the function needs. */
   SHAPE: 'SHAPE',
@@ -16,8 +31,9 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** The one error type weft throws for bad input; `code` says which kind. */
+/** The one error type weft throws for bad input; `code` says which kind ({@link ErrorCode}). */
 export class WeftError extends Error {
+  /** Which kind of error: one of {@link ErrorCode}'s values. */
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string) {

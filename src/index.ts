@@ -1,5 +1,13 @@
-// weft: SIMD WebAssembly kernels with a pure-JS twin. createWeft() is the entry
-// point; nothing compiles or allocates until it is called.
+/**
+ * weft (npm: weft-wasm): SIMD WebAssembly kernels for 2D-RNN scans, sub-quadratic attention
+ * and skip-gram training, with a pure-JS twin of every kernel. Start at {@link createWeft}:
+ * every call is a method of the {@link Weft} it resolves to. Tensors are plain
+ * `{ data: Float32Array, shape }` objects ({@link Tensor}); every bad argument throws a
+ * {@link WeftError} whose `code` is one of {@link ErrorCode} (which says how arguments are
+ * checked). Nothing compiles or allocates until createWeft is called.
+ *
+ * @packageDocumentation
+ */
 
 import { WeftError, describe } from './errors.js';
 import { Tensor, tensor, zeros } from './tensor.js';
@@ -37,59 +45,86 @@ export type {
 export type { Features, SimdChoice } from './backend/wasm/instantiate.js';
 export type { BackendName, MemoryInfo } from './backend/types.js';
 export type {
-  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, NegativeSamplingArgs, NegativeSamplingResult,
-  SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName, SoftmaxApi,
+  CrossEntropyArgs, CrossEntropyResult, FullSoftmaxArgs, FullSoftmaxResult, HierarchicalSoftmaxArgs, HierarchicalSoftmaxResult,
+  NegativeSamplingArgs, NegativeSamplingResult, SampledSoftmaxArgs, SampledSoftmaxResult, SamplerName, SoftmaxApi,
 } from './ops/softmax.js';
 // a type only: samplers come from weft.softmax.unigramSampler, which validates the counts
 export type { UnigramSampler } from './ops/softmax.js';
+// an interface only: trees come from weft.softmax.huffmanTree, which validates the counts
+export type { HuffmanTree } from './huffman.js';
 export type { SkipGramFactory } from './ops/skipgram/index.js';
 export { SkipGramModel, SOFTMAX_VOCAB_LIMIT } from './ops/skipgram/model.js';
 export type { SkipGramOptions } from './ops/skipgram/model.js';
-export type { SkipGramLoss } from './ops/skipgram/kernels.js';
+export type { SkipGramLoss, Word2VecArchitecture } from './ops/skipgram/kernels.js';
 export type { Corpus, CorpusFile, Sentence } from './ops/skipgram/corpus.js';
 export type { TrainOptions, TrainProgress, TrainSummary } from './ops/skipgram/trainer.js';
-export type { AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult } from './ops/skipgram/evaluate.js';
+export type {
+  AnalogyMethod, AnalogyOptions, AnalogyResult, AnalogySection, EvaluationOptions, WordPairResult,
+} from './ops/skipgram/evaluate.js';
 export type { Similar } from './ops/skipgram/similarity.js';
+export type { MostSimilarCosmulOptions, MostSimilarOptions, QueryTerm } from './ops/skipgram/queries.js';
+export type { VocabCounts } from './ops/skipgram/vocab.js';
 
+/** Options of {@link createWeft}; every one may be left out. */
 export interface CreateWeftOptions {
-  /** 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference. */
+  /**
+   * 'wasm' (default): SIMD WebAssembly kernels; 'js': the pure-JS reference, which runs
+   * anywhere. UNSUPPORTED for 'wasm' on a runtime without WebAssembly SIMD, or where the page's
+   * CSP forbids compiling WebAssembly (the message names the ways out).
+   */
   backend?: BackendName;
-  /** Which WASM build: 'auto' (default, relaxed when the runtime compiles it), 'relaxed', 'simd'. */
+  /**
+   * Which WASM build: 'auto' (default: relaxed SIMD where the runtime compiles it, else plain
+   * SIMD), 'relaxed' (UNSUPPORTED where the runtime cannot compile it) or 'simd'.
+   */
   simd?: SimdChoice;
-  /** A precompiled weft kernel module (for strict CSP pages), instead of the embedded bytes. */
+  /**
+   * A weft kernel module compiled by the caller (from the package's dist/weft-simd.wasm or
+   * dist/weft-relaxed.wasm), for pages whose CSP forbids compiling bytes; default: the builds
+   * embedded in the bundle. OPTION if it is not weft's module, or is the other build than an
+   * explicit `simd` names.
+   */
   module?: WebAssembly.Module;
   /**
    * Threads the WASM backend runs calls on, the calling thread included: 'auto' (default:
    * the cores the runtime reports; one where threads cannot run, `features.threadsReason`
-   * says why) or an integer >= 1 (where threads cannot run, a number > 1 throws
-   * UNSUPPORTED naming the reason). Results are the same bits for any count, except
+   * says why) or an integer in [1, 64] (RANGE outside; where threads cannot run, a number > 1
+   * throws UNSUPPORTED naming the reason). Results are the same bits for any count, except
    * skip-gram training, which is Hogwild with more than one thread (`skipGram({ workers: 1 })`
    * trains reproducibly on a pool). `threads: 1` starts no worker and keeps an unshared memory.
    */
   threads?: 'auto' | number;
   /**
-   * Largest WASM memory in bytes (rounded up to 64 KiB), default 4 GiB, the wasm32 limit.
-   * A memory threads share is reserved at this size up front (address space, not RAM);
-   * a smaller one suits 32-bit devices. A call that needs more throws MEMORY.
+   * Largest WASM memory in bytes (rounded up to 64 KiB): an integer in [1 MiB, 4 GiB] (RANGE
+   * outside), default 4 GiB, the wasm32 limit. A memory threads share is reserved at this
+   * size up front (address space, not RAM); a smaller one suits 32-bit devices. A call that
+   * needs more throws MEMORY; so does createWeft where the runtime cannot reserve it.
    */
   maxMemory?: number;
   /**
-   * URL of the package's dist/weft-worker.js, for pages whose CSP forbids blob: workers
-   * (by default workers start from a blob: URL of the embedded script).
+   * URL of the package's dist/weft-worker.js, for pages whose CSP forbids blob: workers;
+   * default: workers start from a blob: URL of the script embedded in the bundle.
    */
   workerUrl?: string;
 }
 
 /** A weft instance: one backend and the whole API on it. */
 export interface Weft {
+  /** The backend createWeft chose: 'wasm' or 'js'. */
   readonly backend: BackendName;
   /** What the instance uses: SIMD builds, threads (and why not more). */
   readonly features: Features;
-  /** Validate and wrap data as a tensor (no copy). */
+  /**
+   * Validate and wrap data as a tensor (no copy). DTYPE if data is not a Float32Array, SHAPE
+   * if shape is not integers >= 0 whose product is data.length.
+   */
   tensor(data: Float32Array, shape: readonly number[]): Tensor;
-  /** A zero-filled tensor. */
+  /** A zero-filled tensor (SHAPE unless shape is integers >= 0; MEMORY over 2^30 elements). */
   zeros(shape: readonly number[]): Tensor;
-  /** Standard normal samples; the same seed gives the same tensor on every backend. */
+  /**
+   * Standard normal samples; the same seed (any safe integer, else OPTION) gives the same
+   * tensor on every backend.
+   */
   randn(shape: readonly number[], seed: number): Tensor;
   /**
    * a [M, K] (or [B, M, K]) @ b [K, N] (or [B, K, N]) + bias [N] -> [M, N] (or [B, M, N]).
@@ -104,7 +139,7 @@ export interface Weft {
   readonly rnn2d: Rnn2dApi;
   /** Stride-1 2-D convolution, the baseline the 2D-RNN is compared with (see Conv2dApi). */
   readonly conv2d: Conv2dApi;
-  /** Full, sampled and negative-sampling softmax: losses (mean over rows) and gradients. */
+  /** Full, sampled, negative-sampling and hierarchical softmax: losses (mean over rows) and gradients. */
   readonly softmax: SoftmaxApi;
   /** A skip-gram (word2vec) model trained on this backend; `.fromWord2Vec(bytes)` loads vectors. */
   readonly skipGram: SkipGramFactory;

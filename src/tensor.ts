@@ -5,7 +5,9 @@ import { WeftError, describe } from './errors.js';
 
 /** A dense f32 tensor: row-major, last dimension contiguous. */
 export interface Tensor {
+  /** The elements, row-major: element [i, j] of a [R, C] tensor is `data[i * C + j]`. Its length is the product of `shape`. */
   data: Float32Array;
+  /** The size of each dimension, outermost first: integers >= 0. */
   shape: number[];
 }
 

@@ -63,6 +63,8 @@ describe.each(backendsUnderTest())('finite results on $label', ({ create }) => {
       () => weft.softmax.negativeSampling({ input, weights, targets, negative: 2, sampler: 'uniform', seed: 1 }),
       'RANGE', /could overflow f32 logits/,
     );
+    const tree = weft.softmax.huffmanTree({ counts: [1, 1, 1, 1, 1, 1, 1] });
+    expectWeftError(() => weft.softmax.hierarchical({ input, weights, targets, tree }), 'RANGE', /could overflow f32 logits/);
     // 1e18 * 1e18 * 2 = 2e36 is still accepted, and its loss is finite
     const big = weft.softmax.full({ input: weft.tensor(Float32Array.of(1e18, 0), [1, 2]), weights: weft.tensor(new Float32Array(12).fill(1e18), [6, 2]), targets });
     expect(Number.isFinite(big.loss)).toBe(true);

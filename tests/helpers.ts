@@ -2,6 +2,7 @@
 // checks that print where they fail, and plain f64 references.
 
 import { expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { createWeft, type Weft, type Tensor } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
 
@@ -147,4 +148,19 @@ export function centralDifferences(data: Float64Array, loss: () => number, h: nu
     grad[i] = (up - down) / (2 * h);
   }
   return grad;
+}
+
+/** gensim (Debian python3-gensim, run by /usr/bin/python3): the outside oracle of the word2vec tests. */
+export const GENSIM_PYTHON = '/usr/bin/python3';
+export const hasGensim = spawnSync(GENSIM_PYTHON, ['-c', 'import gensim'], { encoding: 'utf8' }).status === 0;
+if (!hasGensim) {
+  if (process.env.WEFT_REQUIRE_GENSIM === '1') throw new Error('WEFT_REQUIRE_GENSIM=1 but /usr/bin/python3 cannot import gensim');
+  console.warn('gensim tests skipped: /usr/bin/python3 cannot import gensim (apt-get install python3-gensim)');
+}
+
+/** Run a python script with gensim (argv after the script); its last stdout line, parsed as JSON. */
+export function runGensimScript(script: string, args: string[], timeoutMs = 120_000): unknown {
+  const run = spawnSync(GENSIM_PYTHON, ['-c', script, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
 }

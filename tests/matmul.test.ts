@@ -31,6 +31,36 @@ describe.each(backendsUnderTest())('matmul on $label', ({ create }) => {
         });
       }
 
+  // 2 and 3 rows run the mat-vec of all rows at once (gemv_3x8): every column tail, a bias, a batch
+  it('matches the f64 reference on 2 and 3 rows with bias, batched, at every column tail', () => {
+    for (const M of [2, 3])
+      for (const N of [1, 3, 4, 5, 8, 12, 33, 70]) {
+        const K = 19;
+        const a = weft.randn([2, M, K], M * 100 + N), b = weft.randn([K, N], N + 1), bias = weft.randn([N], N + 2);
+        expectClose(weft.matmul(a, b, { bias }).data, referenceMatmul(a, b, { bias }), dotTolerance(K), `C ${M}x${N}x${K} batch 2 + bias`);
+      }
+  });
+
+  // a B of 4M floats or more is streamed chunk by chunk (gemvStream_*), each element the same
+  // fma chain as in the 32-column kernels: its columns have the bits of a narrow B's
+  it('streams a large B for 1 to 3 rows with the bits of the in-cache mat-vec', () => {
+    const K = 67, N = 70001, narrow = 1000;
+    const b = weft.randn([K, N], 3);
+    const bNarrow = { data: new Float32Array(K * narrow), shape: [K, narrow] };
+    for (let k = 0; k < K; k++) bNarrow.data.set(b.data.subarray(k * N, k * N + narrow), k * narrow);
+    const bias = weft.randn([N], 4), biasNarrow = { data: bias.data.slice(0, narrow), shape: [narrow] };
+    for (const M of [1, 2, 3]) {
+      const a = weft.randn([2, M, K], M);
+      const wide = weft.matmul(a, b, { bias }), small = weft.matmul(a, bNarrow, { bias: biasNarrow });
+      for (let r = 0; r < 2 * M; r++) {
+        expect(Array.from(wide.data.subarray(r * N, r * N + narrow)), `${M} rows, row ${r}`).toEqual(Array.from(small.data.subarray(r * narrow, (r + 1) * narrow)));
+      }
+      const one = { data: a.data.subarray(0, M * K), shape: [M, K] };
+      const ref = referenceMatmul(one, b, { bias });
+      expectClose(wide.data.subarray(0, M * N), ref, dotTolerance(K), `C ${M}x${N}x${K} + bias, streamed`);
+    }
+  });
+
   it('handles transposeA, transposeB and both', () => {
     const [M, N, K] = [19, 13, 37];
     const aT = weft.randn([K, M], 1);

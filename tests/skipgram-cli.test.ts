@@ -95,6 +95,10 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(await runEvalCommand(['--vectors', output, '--analogies', analogies, '--pairs', pairs, '--json'], { stdout: report, stderr })).toBe(0);
     const json = JSON.parse(report.text);
     expect(json.analogies).toEqual(model.evaluateAnalogies(readFileSync(analogies, 'utf8')));
+    const cosmul = new Capture();
+    expect(await runEvalCommand(['--vectors', output, '--analogies', analogies, '--method', '3cosmul', '--json'], { stdout: cosmul, stderr })).toBe(0);
+    expect(JSON.parse(cosmul.text).analogies).toEqual(model.evaluateAnalogies(readFileSync(analogies, 'utf8'), { method: '3cosmul' }));
+    await expectWeftErrorAsync(() => runEvalCommand(['--vectors', output, '--analogies', analogies, '--method', 'cos'], { stdout: cosmul, stderr }), 'OPTION', /^--method: expected one of "3cosadd", "3cosmul", got "cos"/);
     expect(json.pairs[0].spearman).toBeCloseTo(model.evaluateWordPairs(readFileSync(pairs, 'utf8')).spearman, 12);
     const table = new Capture();
     await runEvalCommand(['--vectors', output, '--analogies', analogies, '--pairs', pairs], { stdout: table, stderr });
@@ -115,16 +119,69 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(vectors.length - 2).toBe(Number(vectors[0].split(' ')[0]));
   });
 
+  for (const [flags, options] of [
+    [['--hs', '1', '--negative', '0'], { hs: true, negative: 0 }],
+    [['--cbow', '1'], { architecture: 'cbow' }],
+  ] as const) {
+    it(`trains with ${flags.join(' ')}: the library’s bits`, async () => {
+      const io = { stdout: new Capture(), stderr: new Capture() };
+      const output = join(dir, 'modes.bin');
+      const args = ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '12', '--min-count', '4', '--iter', '1', '--binary', '1',
+        ...flags, '--threads', '1', '--quiet'];
+      expect(await runSkipgramCommand(args, io)).toBe(0);
+      const weft = await createWeft({ threads: 1 });
+      // --cbow 1 without --alpha: CBOW's default alpha (0.05), as word2vec.c
+      const model = weft.skipGram({ dim: 12, minCount: 4, epochs: 1, ...options });
+      await model.train({ path: join(dir, 'lee.txt') });
+      expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output))).vectors().data).toEqual(model.vectors().data);
+      model.dispose();
+      weft.dispose();
+    });
+  }
+
+  it('saves and reads vocabularies with --save-vocab / --read-vocab, as word2vec.c', async () => {
+    const io = { stdout: new Capture(), stderr: new Capture() };
+    const lee = join(dir, 'lee.txt'), vocab = join(dir, 'vocab.txt'), output = join(dir, 'from-vocab.txt');
+    // without --output: the vocabulary only, no training (word2vec.c returns after SaveVocab)
+    expect(await runSkipgramCommand(['--train', lee, '--save-vocab', vocab, '--min-count', '4', '--quiet'], io)).toBe(0);
+    const weft = await createWeft();
+    const model = weft.skipGram({ minCount: 4 }).buildVocab(readFileSync(lee, 'utf8'));
+    expect(readFileSync(vocab, 'utf8')).toBe(model.saveVocab());
+    model.dispose();
+    // --read-vocab: the file's words and counts (min-count applies), not the corpus's
+    writeFileSync(vocab, '</s> 300\nthe 5000\nof 3000\nand 2999\nrare 3\n');
+    const stderr = new Capture();
+    expect(await runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output, '--min-count', '5', '--size', '4', '--iter', '1', '--threads', '1'], { ...io, stderr })).toBe(0);
+    expect(stderr.text).toMatch(/^vocabulary: 3 words from .*vocab\.txt/);
+    expect(readFileSync(output, 'utf8').split('\n').slice(0, 4).map((line) => line.split(' ')[0])).toEqual(['3', 'the', 'of', 'and']);
+    // both at once: the vocabulary read is the one saved
+    const saved = join(dir, 'saved.txt');
+    expect(await runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--save-vocab', saved, '--min-count', '5', '--quiet'], io)).toBe(0);
+    expect(readFileSync(saved, 'utf8')).toBe('</s> 300\nthe 5000\nof 3000\nand 2999\n');
+    writeFileSync(vocab, 'the 5\nof x\n');
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output], io), 'SHAPE', /^--read-vocab: .*vocab\.txt: line 2: the count of "of" is "x"/);
+    writeFileSync(vocab, '</s> 3\n');
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output], io), 'SHAPE', /^--read-vocab: .*vocab\.txt: counts: no words given/);
+    writeFileSync(vocab, 'the 3\n');
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output], io), 'RANGE', /^--min-count: 5 removes every word \(the counts have 1 distinct words/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', join(dir, 'none.txt'), '--output', output], io), 'OPTION', /^--read-vocab: cannot read ".*none\.txt"/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--save-vocab', join(dir, 'no/such/dir.txt')], io), 'OPTION', /^--save-vocab: cannot write ".*dir\.txt"/);
+    weft.dispose();
+  });
+
   it('rejects missing and malformed flags', async () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
     expect(await runSkipgramCommand(['--train', 'x'], io)).toBe(1);
-    expect(io.stderr.text).toMatch(/--train and --output are required/);
+    expect(io.stderr.text).toMatch(/--train and --output \(or --save-vocab\) are required/);
     const train = ['--train', join(dir, 'lee.txt'), '--output', join(dir, 'x')];
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', 'abc'], io), 'OPTION', /--size: expected an integer, got "abc"/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--binary', '2'], io), 'OPTION', /--binary/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', '0'], io), 'RANGE', /^--threads must be in \[1, 64\], got 0/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', 'x'], io), 'OPTION', /^--threads: expected an integer/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--loss', 'hs'], io), 'OPTION', /^--loss: expected one of "negative"/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--hs', 'yes'], io), 'OPTION', /^--hs: expected 0 or 1/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--negative', '0'], io), 'OPTION', /^--negative: 0 leaves nothing to train; .*--hs 1/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--hs', '1', '--loss', 'softmax'], io), 'OPTION', /^--hs: /);
     // the library's option errors name the flag that set the option
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', '0'], io), 'RANGE', /^--size: expected an integer in \[1, 65536\], got 0/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--iter', '0'], io), 'RANGE', /^--iter: /);
@@ -136,7 +193,8 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     const missing = join(dir, 'missing.txt');
     await expectWeftErrorAsync(() => runSkipgramCommand(['--train', missing, '--output', join(dir, 'x')], io), 'OPTION', /^--train: cannot read ".*missing\.txt"/);
     await expectWeftErrorAsync(() => runEvalCommand(['--vectors', missing, '--pairs', missing], io), 'OPTION', /^--vectors: cannot read ".*missing\.txt"/);
-    await expect(runSkipgramCommand([...train, '--cbow', '1'], io)).rejects.toThrow(/cbow/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--cbow', '2'], io), 'OPTION', /^--cbow: expected 0 or 1, got "2"/);
+    await expect(runSkipgramCommand([...train, '--classes', '10'], io)).rejects.toThrow(/classes/);
     expect(await runEvalCommand(['--vectors', 'x'], io)).toBe(1);
   });
 });

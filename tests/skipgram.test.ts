@@ -9,7 +9,10 @@ import { compileKernelModule, instantiateKernels } from '../src/backend/wasm/ins
 import { type Corpus, sentences, syncSentences } from '../src/ops/skipgram/corpus.js';
 import { VocabCounter, keepThresholds } from '../src/ops/skipgram/vocab.js';
 import { MAX_SENTENCE_WORDS } from '../src/ops/skipgram/kernels.js';
-import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, expectWeftErrorAsync } from './helpers.js';
+import { huffmanTree } from '../src/huffman.js';
+import {
+  RELAXED_PROJECT, backendsUnderTest, expectClose, expectWeftError, expectWeftErrorAsync, hasGensim, runGensimScript,
+} from './helpers.js';
 
 /** The Lee corpus, lowercased, a-z runs as words, one document per line (~60K words). */
 const LEE = readFileSync(join(import.meta.dirname, '../data/lee_background.cor'), 'utf8')
@@ -88,6 +91,57 @@ describe('vocabulary', () => {
     expect(p(1)).toBeGreaterThan(1);
     expect(thresholds[2]).toBe(0xffffffff);
     expect(Array.from(keepThresholds(vocab, 0))).toEqual([0xffffffff, 0xffffffff, 0xffffffff]);
+  });
+});
+
+describe('Huffman tree (word2vec.c CreateBinaryTree)', () => {
+  // Derived by hand for counts 6 5 4 2 2 (leaves 0..4, inner nodes made in order 0..3):
+  // node 0 = {4, 3} (count 4), node 1 = {node 0, 2} (8: the tie 4 = 4 goes to the inner node,
+  // so it is taken first and the leaf gets code 1), node 2 = {1, 0} (11), root 3 = {node 1, node 2}.
+  const paths = [
+    { points: [3, 2], codes: [1, 1] },
+    { points: [3, 2], codes: [1, 0] },
+    { points: [3, 1], codes: [0, 1] },
+    { points: [3, 1, 0], codes: [0, 0, 1] },
+    { points: [3, 1, 0], codes: [0, 0, 0] },
+  ];
+  const asArrays = (tree: ReturnType<typeof huffmanTree>, c: number) => {
+    const { points, codes } = tree.path(c);
+    return { points: Array.from(points), codes: Array.from(codes) };
+  };
+
+  it('gives word2vec.c’s codes and points for sorted counts', () => {
+    const tree = huffmanTree([6, 5, 4, 2, 2]);
+    expect(tree.classes).toBe(5);
+    expect(Array.from({ length: 5 }, (_, c) => asArrays(tree, c))).toEqual(paths);
+    expect(Array.from(tree.offsets)).toEqual([0, 2, 4, 6, 9, 12]);
+    expect(Array.from(tree.packedPaths().subarray(6, 9))).toEqual([3 << 1, 1 << 1, (0 << 1) | 1]);
+  });
+
+  it('sorts unsorted counts first (ties in id order) and gives two classes one root', () => {
+    // class 1 has the largest count, then 4, 2, 0, 3 (0 before 3: a tie keeps id order)
+    const tree = huffmanTree([2, 6, 4, 2, 5]);
+    expect([1, 4, 2, 0, 3].map((c) => asArrays(tree, c))).toEqual(paths);
+    const two = huffmanTree([1, 1]);
+    expect([asArrays(two, 0), asArrays(two, 1)]).toEqual([{ points: [0], codes: [1] }, { points: [0], codes: [0] }]);
+    expect(() => huffmanTree([3])).toThrow(/at least 2 classes/);
+  });
+
+  it('is a prefix code whose lengths follow the counts (Kraft equality, frequent words short)', () => {
+    const counts = Array.from({ length: 601 }, (_, i) => Math.floor(1e5 / (i + 1)) + (i % 3));
+    counts.sort((a, b) => b - a);
+    const tree = huffmanTree(counts);
+    let kraft = 0;
+    const seen = new Set<string>();
+    for (let c = 0; c < counts.length; c++) {
+      const { points, codes } = tree.path(c);
+      expect(points[0]).toBe(counts.length - 2);
+      kraft += 2 ** -codes.length;
+      seen.add(Array.from(codes).join(''));
+      if (c > 0) expect(codes.length).toBeGreaterThanOrEqual(tree.path(c - 1).codes.length);
+    }
+    expect(kraft).toBeCloseTo(1, 12);
+    expect(seen.size).toBe(counts.length);
   });
 });
 
@@ -236,11 +290,24 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     expect(weft.memory().liveBytes).toBe(0);
   });
 
-  for (const [loss, shareNegatives] of [['negative', false], ['negative', true], ['sampled-softmax', undefined], ['softmax', undefined]] as const) {
-    it(`trains the same vectors as the JS backend (${loss}${shareNegatives ? ', shared negatives' : ''})`, async () => {
+  const modes: [string, SkipGramOptions][] = [
+    ['negative', { loss: 'negative', shareNegatives: false }],
+    ['negative, shared negatives', { loss: 'negative', shareNegatives: true }],
+    ['sampled-softmax', { loss: 'sampled-softmax' }],
+    ['softmax', { loss: 'softmax' }],
+    ['hierarchical softmax', { hs: true, negative: 0 }],
+    ['hierarchical softmax and negative sampling', { hs: true }],
+    ['CBOW, negative', { architecture: 'cbow' }],
+    ['CBOW, hierarchical softmax', { architecture: 'cbow', hs: true, negative: 0 }],
+    ['CBOW, hierarchical softmax and negative sampling', { architecture: 'cbow', hs: true }],
+    ['CBOW, sampled-softmax', { architecture: 'cbow', loss: 'sampled-softmax' }],
+  ];
+  for (const [label, mode] of modes) {
+    it(`trains the same vectors as the JS backend (${label})`, async () => {
       // the exact softmax costs O(V) per pair: a shorter corpus and fewer words for it
+      const loss = mode.loss;
       const corpus = loss === 'softmax' ? LEE.slice(0, 15).join('\n') : LEE_SMALL;
-      const options: SkipGramOptions = { ...SMALL, loss, numSampled: 12, minCount: loss === 'softmax' ? 4 : 3, shareNegatives };
+      const options: SkipGramOptions = { ...SMALL, numSampled: 12, minCount: loss === 'softmax' ? 4 : 3, ...mode };
       const reference = await referenceRun(options, corpus);
       const model = weft.skipGram(options);
       const summary = await model.train(corpus);
@@ -262,6 +329,92 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     await model.train(corpus);
     expect(maxAbsDiff(model.vectors().data, reference.vectors)).toBeLessThan(1e-5);
     model.dispose();
+  });
+
+  it('hierarchical softmax: the updates of the sentence "a b", by hand', async () => {
+    // a and b (count 1 each) are the two leaves under the root, inner node 0: a takes branch 1
+    // (word2vec.c gives code 1 to the second smallest), b branch 0. window 1: two pairs.
+    const alpha = 0.1;
+    const options: SkipGramOptions = { dim: 4, window: 1, minCount: 1, sample: 0, epochs: 1, seed: 3, alpha, hs: true, negative: 0 };
+    const model = weft.skipGram(options).buildVocab('a b');
+    expect(model.vocab).toEqual(['a', 'b']);
+    const a0 = model.vector('a')!, b0 = model.vector('b')!;
+    const summary = await model.train('a b');
+    // word2vec.c's table: σ and -log σ at x_i = (2i / 1000 - 1) 6, i = trunc((f + 6) 1000 / 12)
+    const x = (f: number) => (2 * Math.trunc((f + 6) * (1000 / 12)) / 1000 - 1) * 6;
+    const sigma = (f: number) => 1 / (1 + Math.exp(-x(f)));
+    // pair 1: b predicts a (code 1, label 0); the node is 0, so f = 0 and neu1e = 0
+    const g1 = (0 - sigma(0)) * alpha;
+    const node = Array.from(b0, (v) => g1 * v);
+    // pair 2: a predicts b (code 0, label 1) against the updated node
+    const f2 = a0.reduce((sum, v, k) => sum + v * node[k], 0);
+    const g2 = (1 - sigma(f2)) * alpha;
+    expectClose(model.vector('a')!, Array.from(a0, (v, k) => v + g2 * node[k]), { atol: 1e-9, rtol: 1e-6 }, 'a');
+    expect(model.vector('b')).toEqual(b0);
+    // loss: -log σ(-0) for pair 1, -log σ(f2) (table) for pair 2
+    expect(summary.pairs).toBe(2);
+    expect(summary.epochLoss[0]).toBeCloseTo((Math.LN2 + Math.log1p(Math.exp(-x(f2)))) / 2, 6);
+    model.dispose();
+  });
+
+  it('CBOW: the updates of the sentence "a b c" with hierarchical softmax, by hand', async () => {
+    // counts 1 1 1: inner node 0 = {c, b} (b: code 1), root 1 = {a, node 0} (node 0: code 1)
+    const paths: Record<string, [number, number][]> = { a: [[1, 0]], b: [[1, 1], [0, 1]], c: [[1, 1], [0, 0]] };
+    const alpha = 0.2, dim = 5;
+    const options: SkipGramOptions = { architecture: 'cbow', dim, window: 1, minCount: 1, sample: 0, epochs: 1, seed: 5, alpha, hs: true, negative: 0 };
+    const model = weft.skipGram(options).buildVocab('a b c');
+    const initial = Object.fromEntries(['a', 'b', 'c'].map((w) => [w, Array.from(model.vector(w)!)]));
+    await model.train('a b c');
+    const x = (f: number) => (2 * Math.trunc((f + 6) * (1000 / 12)) / 1000 - 1) * 6;
+    const sigma = (f: number) => 1 / (1 + Math.exp(-x(f)));
+    const dot = (u: number[], v: number[]) => u.reduce((sum, value, k) => sum + value * v[k], 0);
+    // an f64 CBOW step: hidden = mean of the context rows, along the center's path, then
+    // every context row += the whole hidden gradient (word2vec.c and gensim's cbow_mean=1)
+    const syn0 = structuredClone(initial);
+    const nodes = [new Array(dim).fill(0), new Array(dim).fill(0)];
+    const step = (center: string, context: string[]) => {
+      const hidden = Array.from({ length: dim }, (_, k) => context.reduce((sum, w) => sum + syn0[w][k], 0) / context.length);
+      const neu1e = new Array(dim).fill(0);
+      for (const [node, code] of paths[center]) {
+        const g = (1 - code - sigma(dot(hidden, nodes[node]))) * alpha;
+        for (let k = 0; k < dim; k++) {
+          neu1e[k] += g * nodes[node][k];
+          nodes[node][k] += g * hidden[k];
+        }
+      }
+      for (const w of context) for (let k = 0; k < dim; k++) syn0[w][k] += neu1e[k];
+    };
+    step('a', ['b']);
+    step('b', ['a', 'c']);
+    step('c', ['b']);
+    for (const w of ['a', 'b', 'c']) expectClose(model.vector(w)!, syn0[w], { atol: 1e-8, rtol: 1e-6 }, w);
+    // and the vectors did move: a and c by the same gradient
+    expect(maxAbsDiff(Float32Array.from(syn0.a), Float32Array.from(initial.a))).toBeGreaterThan(1e-4);
+    model.dispose();
+  });
+
+  it('CBOW is deterministic for a seed, and its default learning rate is word2vec.c’s 0.05', async () => {
+    const a = weft.skipGram({ ...SMALL, architecture: 'cbow', batchWords: 700 });
+    const b = weft.skipGram({ ...SMALL, architecture: 'cbow', alpha: 0.05 });
+    const c = weft.skipGram({ ...SMALL, architecture: 'cbow', alpha: 0.025 });
+    for (const m of [a, b, c]) await m.train(LEE_SMALL);
+    expect(a.vectors().data).toEqual(b.vectors().data);
+    expect(maxAbsDiff(a.vectors().data, c.vectors().data)).toBeGreaterThan(1e-3);
+    for (const m of [a, b, c]) m.dispose();
+    expect(weft.memory().liveBytes).toBe(0);
+  });
+
+  it('hierarchical softmax is deterministic for a seed, with and without negative sampling', async () => {
+    for (const mode of [{ hs: true, negative: 0 }, { hs: true }]) {
+      const a = weft.skipGram({ ...SMALL, ...mode, batchWords: 700 });
+      const b = weft.skipGram({ ...SMALL, ...mode });
+      const c = weft.skipGram({ ...SMALL, ...mode, seed: 12 });
+      for (const m of [a, b, c]) await m.train(LEE_SMALL);
+      expect(a.vectors().data).toEqual(b.vectors().data);
+      expect(maxAbsDiff(a.vectors().data, c.vectors().data)).toBeGreaterThan(1e-3);
+      for (const m of [a, b, c]) m.dispose();
+    }
+    expect(weft.memory().liveBytes).toBe(0);
   });
 
   it('is deterministic for a seed and depends neither on the batch size nor on replaying epochs', async () => {
@@ -374,7 +527,15 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     expectWeftError(() => weft.skipGram({ loss: 'hs' as never }), 'OPTION', /loss/);
     expectWeftError(() => weft.skipGram({ sample: -1 }), 'RANGE', /sample/);
     expectWeftError(() => weft.skipGram({ alpha: 0.01, minAlpha: 0.1 }), 'RANGE', /minAlpha/);
-    expectWeftError(() => weft.skipGram({ negative: 0 }), 'RANGE', /negative/);
+    expectWeftError(() => weft.skipGram({ negative: 0 }), 'OPTION', /negative: 0 leaves nothing to train; set hs: true .*--hs 1/);
+    expectWeftError(() => weft.skipGram({ negative: -1, hs: true }), 'RANGE', /negative/);
+    expectWeftError(() => weft.skipGram({ hs: 1 as never }), 'OPTION', /hs: expected a boolean/);
+    expectWeftError(() => weft.skipGram({ hs: true, loss: 'sampled-softmax' }), 'OPTION', /hs: .*not beside 'sampled-softmax'/);
+    expectWeftError(() => weft.skipGram({ hs: true, shareNegatives: true }), 'OPTION', /shareNegatives: .*not with hs/);
+    expectWeftError(() => weft.skipGram({ hs: true, negative: 0, shareNegatives: true }), 'OPTION', /shareNegatives: .*not with negative: 0/);
+    expectWeftError(() => weft.skipGram({ hs: true, negative: 0, minCount: 1 }).buildVocab('one one one'), 'RANGE', /hs: .*at least 2 words.*it has 1/);
+    expectWeftError(() => weft.skipGram({ architecture: 'sg' as never }), 'OPTION', /architecture: expected one of "skip-gram", "cbow"/);
+    expectWeftError(() => weft.skipGram({ architecture: 'cbow', shareNegatives: true }), 'OPTION', /shareNegatives: .*not with architecture 'cbow'/);
     expectWeftError(() => weft.skipGram({ seed: NaN }), 'OPTION', /seed/);
     expectWeftError(() => weft.skipGram({ shareNegatives: 1 as never }), 'OPTION', /shareNegatives: expected a boolean/);
     expectWeftError(() => weft.skipGram({ loss: 'sampled-softmax', shareNegatives: true }), 'OPTION', /with loss 'negative' only/);
@@ -401,6 +562,69 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
     expectWeftError(() => weft.skipGram({ dim: 60000 }).buildVocab(Array.from({ length: 40000 }, (_, i) => `w${i}`).join(' ').repeat(5)), 'MEMORY');
     expect(weft.memory().liveBytes).toBe(0);
   });
+});
+
+// gensim as the outside oracle: the same corpus and settings, one worker; the vectors are
+// compared by what they learned (separation above), as two runs never share their draws.
+describe.skipIf(!hasGensim || RELAXED_PROJECT)('against gensim', () => {
+  let dir: string;
+  let weft: Weft;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'weft-gensim-train-'));
+    writeFileSync(join(dir, 'lee.txt'), LEE_TEXT);
+    weft = await createWeft({ threads: 1 });
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    weft.dispose();
+  });
+
+  const SCRIPT = `
+import json, sys
+from gensim.models import Word2Vec
+from gensim.models.word2vec import LineSentence
+d, s = sys.argv[1], json.loads(sys.argv[2])
+model = Word2Vec(LineSentence(d + '/lee.txt'), vector_size=s['dim'], window=s['window'], min_count=s['minCount'],
+                 sample=s['sample'], sg=s['sg'], hs=s['hs'], negative=s['negative'], cbow_mean=1, alpha=s['alpha'],
+                 min_alpha=0.0001, epochs=s['epochs'], seed=s['seed'], workers=1)
+model.wv.save_word2vec_format(d + '/gensim.bin', binary=True)
+print(json.dumps({'vocab': len(model.wv)}))`;
+
+  /** Separation of gensim's vectors trained with `options` (seed 1 unless given). */
+  function gensimSeparation(options: SkipGramOptions, close: [string, string][], random: [string, string][]) {
+    const settings = {
+      dim: options.dim, window: options.window, minCount: options.minCount, sample: options.sample, epochs: options.epochs,
+      sg: options.architecture === 'cbow' ? 0 : 1, hs: options.hs ? 1 : 0, negative: options.negative ?? 5,
+      alpha: options.alpha ?? (options.architecture === 'cbow' ? 0.05 : 0.025), seed: options.seed ?? 1,
+    };
+    runGensimScript(SCRIPT, [dir, JSON.stringify(settings)]);
+    const model = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(join(dir, 'gensim.bin'))));
+    return separation(model, close, random);
+  }
+
+  const BASE: SkipGramOptions = { dim: 32, window: 5, minCount: 5, sample: 1e-3, epochs: 4, seed: 1 };
+  const cases: [string, SkipGramOptions, number][] = [
+    // label, options, the bound on |weft - gensim| for both measures
+    ['hierarchical softmax (hs=1, negative=0)', { hs: true, negative: 0 }, 0.06],
+    ['CBOW (sg=0, negative=5)', { architecture: 'cbow' }, 0.06],
+    ['CBOW with hierarchical softmax (sg=0, hs=1, negative=0)', { architecture: 'cbow', hs: true, negative: 0 }, 0.06],
+  ];
+  for (const [label, mode, bound] of cases) {
+    it(`${label}: learns as much as gensim on the same corpus`, async () => {
+      const options = { ...BASE, ...mode };
+      const model = weft.skipGram(options);
+      await model.train(LEE_TEXT);
+      const { close, random } = cooccurringPairs(model.vocab);
+      const ours = separation(model, close, random);
+      const theirs = gensimSeparation(options, close, random);
+      const report = JSON.stringify({ ours, theirs });
+      console.log(`${label}: ${report}`);
+      expect(ours.rank, report).toBeGreaterThan(0.1);
+      expect(Math.abs(ours.cosine - theirs.cosine), report).toBeLessThan(bound);
+      expect(Math.abs(ours.rank - theirs.rank), report).toBeLessThan(bound);
+      model.dispose();
+    });
+  }
 });
 
 describe.skipIf(RELAXED_PROJECT)('skipGram on threads (Hogwild)', () => {
@@ -458,6 +682,25 @@ describe.skipIf(RELAXED_PROJECT)('skipGram on threads (Hogwild)', () => {
     expect(sh.rank, JSON.stringify({ sh, so })).toBeGreaterThan(so.rank - 0.05);
     hogwild.dispose();
     one.dispose();
+    expect(pooled.memory().liveBytes).toBe(0);
+  });
+
+  it('hierarchical softmax (each thread with its copy of the most used inner nodes) and CBOW on two threads learn what one thread does', async () => {
+    for (const mode of [{ hs: true, negative: 0 }, { hs: true }, { architecture: 'cbow' }, { architecture: 'cbow', hs: true, negative: 0 }] as const) {
+      const options: SkipGramOptions = { dim: 32, window: 5, minCount: 5, sample: 1e-3, epochs: 4, seed: 1, ...mode };
+      const hogwild = pooled.skipGram(options);
+      const one = single.skipGram(options);
+      const [h, o] = [await hogwild.train(LEE_TEXT), await one.train(LEE_TEXT)];
+      expect(h.effectiveWords).not.toBe(o.effectiveWords);
+      expect(Math.abs(h.epochLoss[3] / o.epochLoss[3] - 1)).toBeLessThan(0.02);
+      const { close, random } = cooccurringPairs(one.vocab);
+      const [sh, so] = [separation(hogwild, close, random), separation(one, close, random)];
+      const report = JSON.stringify({ mode, sh, so });
+      expect(sh.cosine, report).toBeGreaterThan(so.cosine - 0.05);
+      expect(sh.rank, report).toBeGreaterThan(so.rank - 0.05);
+      hogwild.dispose();
+      one.dispose();
+    }
     expect(pooled.memory().liveBytes).toBe(0);
   });
 });

@@ -62,6 +62,21 @@ function negativeLoss(input: Float64Array, weights: Float64Array, targets: Int32
   return total / targets.length;
 }
 
+/** word2vec hierarchical softmax loss: -Σ log σ((1 - 2 code) w_node·x) along each target's path. */
+function hierarchicalLoss(
+  input: Float64Array, weights: Float64Array, targets: Int32Array, h: number, path: (c: number) => { points: Int32Array; codes: Uint8Array },
+): number {
+  let total = 0;
+  for (let i = 0; i < targets.length; i++) {
+    const { points, codes } = path(targets[i]);
+    for (let d = 0; d < points.length; d++) {
+      const f = rowDot(input, i, weights, points[d], h);
+      total += softplus(codes[d] ? f : -f);
+    }
+  }
+  return total / targets.length;
+}
+
 /** Central differences of f at every element of x (f64, step 1e-5: error ~1e-10, far below the f32 results checked). */
 function finiteDifferences(f: (x: Float64Array) => number, x: Float64Array, indices: Iterable<number> = x.keys()): Map<number, number> {
   const eps = 1e-5;
@@ -116,6 +131,7 @@ describe.each(backendsUnderTest())('softmax on $label', ({ label, create }) => {
       () => weft.softmax.full(undefined as never),
       () => weft.softmax.sampled(undefined as never),
       () => weft.softmax.negativeSampling(undefined as never),
+      () => weft.softmax.hierarchical(undefined as never),
     ]) {
       // the same code as every other op's missing argument bag
       expectWeftError(call, 'OPTION', /softmax\.\w+: expected an options object \{ \w+, .*\}, got undefined/);
@@ -344,6 +360,8 @@ describe.each(backendsUnderTest())('softmax on $label', ({ label, create }) => {
       // and bad use is refused
       expectWeftError(() => weft.softmax.negativeSampling({ input, weights: weft.randn([8, 3], 2), targets, negative: 2, sampler }), 'SHAPE', /prepared for V = 7 classes, weights have V = 8/);
       expectWeftError(() => weft.softmax.negativeSampling({ input, weights, targets, negative: 2, sampler, counts }), 'OPTION', /not both/);
+      // UnigramSampler is an interface: an object of that shape not made by unigramSampler has no alias table
+      expectWeftError(() => weft.softmax.negativeSampling({ input, weights, targets, negative: 2, sampler: { classes: 7, power: 0.5 } }), 'OPTION', /weft\.softmax\.unigramSampler/);
       expectWeftError(() => weft.softmax.unigramSampler({ counts: [] }), 'SHAPE', /at least one entry/);
       expectWeftError(() => weft.softmax.unigramSampler({ counts: [1, NaN] }), 'RANGE', /counts\[1\] is NaN/);
       expectWeftError(() => weft.softmax.unigramSampler({ counts: 'abc' as never }), 'DTYPE', /counts must be an array/);
@@ -378,6 +396,63 @@ describe.each(backendsUnderTest())('softmax on $label', ({ label, create }) => {
     });
   });
 
+  describe('hierarchical', () => {
+    for (const [N, V, h] of [[1, 2, 1], [5, 29, 7], [17, 130, 33]]) {
+      it(`matches word2vec’s loss and finite differences at N=${N} V=${V} h=${h}`, () => {
+        const input = weft.randn([N, h], 71 + N);
+        const weights = weft.randn([V - 1, h], 72 + V);
+        for (const t of [input, weights]) for (let i = 0; i < t.data.length; i++) t.data[i] *= 0.5;
+        const targets = randomIds(N, V, 73);
+        const tree = weft.softmax.huffmanTree({ counts: Array.from({ length: V }, (_, i) => ((i * 7919) % 13) + 1) });
+        const out = weft.softmax.hierarchical({ input, weights, targets, tree });
+        // the touched inner nodes in first-use order
+        const firstUse: number[] = [];
+        for (const t of targets) for (const node of tree.path(t).points) if (!firstUse.includes(node)) firstUse.push(node);
+        expect(Array.from(out.rows)).toEqual(firstUse);
+        const x = f64(input), w = f64(weights);
+        const path = (c: number) => tree.path(c);
+        const ref = hierarchicalLoss(x, w, targets, h, path);
+        expect(Math.abs(out.loss - ref)).toBeLessThan(1e-5 * Math.max(1, ref));
+        expectGradClose(out.dInput.data, [...finiteDifferences((v) => hierarchicalLoss(v, w, targets, h, path), x).values()], 'dInput');
+        const rowIndices = Array.from(out.rows).flatMap((id) => Array.from({ length: h }, (_, j) => id * h + j));
+        const fd = finiteDifferences((v) => hierarchicalLoss(x, v, targets, h, path), w, rowIndices);
+        expectGradClose(out.dRows.data, rowIndices.map((j) => fd.get(j)!), 'dRows');
+      });
+    }
+
+    it('walks word2vec.c’s tree (hand-derived) and its leaf probabilities sum to 1', () => {
+      // counts 6 5 4 2 2: see tests/skipgram.test.ts for the derivation
+      const tree = weft.softmax.huffmanTree({ counts: Float64Array.from([6, 5, 4, 2, 2]) });
+      expect(tree.classes).toBe(5);
+      expect(Array.from(tree.path(3).points)).toEqual([3, 1, 0]);
+      expect(Array.from(tree.path(3).codes)).toEqual([0, 0, 1]);
+      const input = weft.tensor(Float32Array.of(0.3, -0.7), [1, 2]);
+      const weights = weft.tensor(Float32Array.of(0.5, 0.1, -0.2, 0.4, 0.9, -0.3, 0.05, 0.6), [4, 2]);
+      // class 1: root (node 3) branch 1, node 2 branch 0
+      const f3 = 0.3 * 0.05 - 0.7 * 0.6, f2 = 0.3 * 0.9 + 0.7 * 0.3;
+      expect(weft.softmax.hierarchical({ input, weights, targets: ids([1]), tree }).loss).toBeCloseTo(softplus(f3) + softplus(-f2), 6);
+      let total = 0;
+      for (let c = 0; c < 5; c++) total += Math.exp(-weft.softmax.hierarchical({ input, weights, targets: ids([c]), tree }).loss);
+      expect(total).toBeCloseTo(1, 6);
+    });
+
+    it('rejects a bad tree, weights, targets and counts', () => {
+      const tree = weft.softmax.huffmanTree({ counts: [4, 3, 2, 1, 1] });
+      const input = weft.randn([2, 3], 1), weights = weft.randn([4, 3], 2);
+      expectWeftError(() => weft.softmax.hierarchical({ input, weights, targets: ids([0, 1]), tree: { classes: 5 } as never }), 'OPTION', /tree must come from weft\.softmax\.huffmanTree/);
+      expectWeftError(() => weft.softmax.hierarchical({ input, weights: weft.randn([5, 3], 2), targets: ids([0, 1]), tree }), 'SHAPE', /\[V - 1, h\] = \[4, 3\]/);
+      expectWeftError(() => weft.softmax.hierarchical({ input, weights, targets: ids([0, 5]), tree }), 'RANGE', /targets\[1\] = 5.*V = 5/);
+      const bad = weft.randn([4, 3], 3);
+      bad.data[3 * 3 + 1] = NaN; // node 3 is the root: on every path
+      expectWeftError(() => weft.softmax.hierarchical({ input, weights: bad, targets: ids([0, 1]), tree }), 'RANGE', /weights: values must be finite, got NaN at \[3, 1\]/);
+      expectWeftError(() => weft.softmax.huffmanTree({ counts: [3] }), 'SHAPE', /at least 2 entries/);
+      expectWeftError(() => weft.softmax.huffmanTree({ counts: [3, -1] }), 'RANGE', /counts\[1\] is -1/);
+      expectWeftError(() => weft.softmax.huffmanTree({ counts: [3, '1' as never] }), 'DTYPE', /counts\[1\]/);
+      expectWeftError(() => weft.softmax.huffmanTree(undefined as never), 'OPTION', /expected an options object/);
+      expect(weft.memory().liveBytes).toBe(0);
+    });
+  });
+
   // on the js run this would compare the JS backend with itself
   it.skipIf(label === 'js')('agrees with the JS reference across class blocks and lane tails', async () => {
     const js = await createWeft({ backend: 'js' });
@@ -400,6 +475,14 @@ describe.each(backendsUnderTest())('softmax on $label', ({ label, create }) => {
     expectGradClose(sa.dInput.data, sb.dInput.data, 'sampled dInput');
     expectGradClose(sa.dRows.data, sb.dRows.data, 'sampled dRows');
     expectGradClose(sa.dBiasRows!.data, sb.dBiasRows!.data, 'sampled dBiasRows');
+    const tree = weft.softmax.huffmanTree({ counts: Array.from({ length: V }, (_, i) => 1 + ((i * 37) % 11)) });
+    const inner = weft.randn([V - 1, h], 66);
+    const ha = weft.softmax.hierarchical({ input, weights: inner, targets, tree });
+    const hb = js.softmax.hierarchical({ input, weights: inner, targets, tree });
+    expect(ha.rows).toEqual(hb.rows);
+    expect(ha.loss).toBeCloseTo(hb.loss, 4);
+    expectGradClose(ha.dInput.data, hb.dInput.data, 'hierarchical dInput');
+    expectGradClose(ha.dRows.data, hb.dRows.data, 'hierarchical dRows');
   });
 
   describe('bad input', () => {

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RELAXED_PROJECT, expectWeftError } from './helpers.js';
+import { writeWord2Vec } from '../src/ops/skipgram/word2vec.js';
 
 /** Resolves once `condition` holds; fails after `ms`. */
 async function until(condition: () => boolean, ms = 10_000): Promise<void> {
@@ -65,7 +66,8 @@ type Case = [name: string, run: (w: Weft) => unknown];
 /** Calls of every op at sizes where teams split work unevenly; inputs are made once and shared. */
 function cases(): Case[] {
   const list: Case[] = [];
-  for (const [M, K, N, batch] of [[1, 3, 5, 0], [3, 17, 70, 0], [5, 33, 300, 0], [130, 31, 66, 0], [2, 9, 300, 3], [65, 257, 40, 2], [300, 40, 520, 0]]) {
+  // the last two: a B beyond 4M floats, streamed chunk by chunk
+  for (const [M, K, N, batch] of [[1, 3, 5, 0], [3, 17, 70, 0], [5, 33, 300, 0], [130, 31, 66, 0], [2, 9, 300, 3], [65, 257, 40, 2], [300, 40, 520, 0], [1, 64, 70001, 0], [3, 64, 66000, 2]]) {
     const a = batch ? t([batch, M, K]) : t([M, K]), b = t([K, N]), bias = t([N]);
     const bBatched = batch ? t([batch, K, N]) : b;
     list.push([`matmul ${M}x${K}x${N} batch ${batch}`, (w) => w.matmul(a, b, { bias })]);
@@ -141,6 +143,24 @@ function cases(): Case[] {
     list.push([`softmax.full ${N}x${V}x${h}`, (w) => w.softmax.full({ input, weights, bias, targets })]);
     list.push([`softmax.sampled ${N}x${V}x${h}`, (w) => w.softmax.sampled({ input, weights, bias, targets, numSampled: 1, seed: 5 })]);
     list.push([`softmax.negativeSampling ${N}x${V}x${h}`, (w) => w.softmax.negativeSampling({ input, weights, targets, negative: 5, counts, seed: 6 })]);
+    if (V > 1) {
+      const inner = t([V - 1, h], 0.5);
+      list.push([`softmax.hierarchical ${N}x${V}x${h}`, (w) => w.softmax.hierarchical({ input, weights: inner, targets, tree: w.softmax.huffmanTree({ counts }) })]);
+    }
+  }
+  for (const [V, dim] of [[3, 1], [601, 37], [5000, 20]]) {
+    const words = Array.from({ length: V }, (_, i) => `w${i}`);
+    const bytes = writeWord2Vec({ words, vectors: data(V * dim), dim }, true);
+    const questions = [': s', ...Array.from({ length: 40 }, (_, q) => [1, 2, 3, 4].map((i) => words[(q * 7 + i * 13) % V]).join(' '))].join('\n');
+    list.push([`skipGram queries V ${V} dim ${dim}`, (w) => {
+      const model = w.skipGram.fromWord2Vec(bytes);
+      const answers = [
+        model.mostSimilar('w1', V), model.mostSimilar({ positive: ['w0', 'w2'], negative: ['w1'], restrictVocab: V - 1 }),
+        model.mostSimilarCosmul({ positive: ['w0', 'w2'], negative: ['w1'] }), model.evaluateAnalogies(questions, { method: '3cosmul' }),
+      ];
+      model.dispose();
+      return answers;
+    }]);
   }
   return list;
 }

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWeft, type SkipGramModel, type Weft } from '../src/index.js';
 import { Rng, fillNormal } from '../src/rng.js';
 import { formatFloat32, writeWord2Vec } from '../src/ops/skipgram/word2vec.js';
-import { RELAXED_PROJECT, backendsUnderTest, expectWeftError } from './helpers.js';
+import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensimScript } from './helpers.js';
 
 const DATA = join(import.meta.dirname, '../data');
 const LEE = readFileSync(join(DATA, 'lee_background.cor'), 'utf8')
@@ -76,6 +75,7 @@ describe.each(backendsUnderTest())('word2vec files and evaluation on $label', ({
         expect(loaded.dim).toBe(13);
         expect(loaded.vectors().data).toEqual(vectors.data);
         expect(loaded.mostSimilar(model.vocab[3], 4)).toEqual(model.mostSimilar(model.vocab[3], 4));
+        loaded.dispose(); // its unit vectors, copied into WASM memory by the query
       }
     }
     // word2vec.c layout: "word " + 4 * dim bytes + "\n" per word
@@ -251,14 +251,7 @@ function averageRanks(values: number[]): number[] {
   return values.map((v) => 1 + values.filter((u) => u < v).length + (values.filter((u) => u === v).length - 1) / 2);
 }
 
-// gensim (Debian python3-gensim, run by /usr/bin/python3) as an independent oracle.
-const PYTHON = '/usr/bin/python3';
-const hasGensim = spawnSync(PYTHON, ['-c', 'import gensim'], { encoding: 'utf8' }).status === 0;
-if (!hasGensim) {
-  if (process.env.WEFT_REQUIRE_GENSIM === '1') throw new Error('WEFT_REQUIRE_GENSIM=1 but /usr/bin/python3 cannot import gensim');
-  console.warn('gensim interop test skipped: /usr/bin/python3 cannot import gensim (apt-get install python3-gensim)');
-}
-
+// gensim (tests/helpers.ts) as an independent oracle.
 describe.skipIf(!hasGensim || RELAXED_PROJECT)('gensim interop', () => {
   let dir: string;
   beforeAll(() => {
@@ -289,9 +282,9 @@ print(json.dumps({
   'pearson': pearson[0], 'spearman': spearman.correlation, 'oov': oov,
   'analogy': score, 'correct': len(total['correct']), 'total': len(total['correct']) + len(total['incorrect']),
 }))`;
-    const run = spawnSync(PYTHON, ['-c', script, dir, DATA], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    const gensim = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    const gensim = runGensimScript(script, [dir, DATA], 60_000) as {
+      words: string[]; same: boolean; first: number[]; last: number[]; pearson: number; spearman: number; oov: number; correct: number; total: number;
+    };
     const vectors = model.vectors().data;
     expect(gensim.words).toEqual(model.vocab);
     expect(gensim.same).toBe(true);

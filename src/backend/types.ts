@@ -16,11 +16,12 @@ import type { MatmulKernels } from '../ops/matmul.js';
 import type { Rnn2dKernels } from '../ops/rnn2d.js';
 import type { Conv2dKernels } from '../ops/conv2d.js';
 import type { SoftmaxKernels } from '../ops/softmax.js';
-import type { SkipGramKernels } from '../ops/skipgram/kernels.js';
+import type { SimilarityKernels, SkipGramKernels } from '../ops/skipgram/kernels.js';
 import type { AttentionKernels } from '../ops/attention/kernels.js';
 
 export type { Call, Staged } from '../ops/op.js';
 
+/** Which kernels an instance runs: 'wasm' (SIMD WebAssembly) or 'js' (the pure-JS reference). */
 export type BackendName = 'wasm' | 'js';
 
 /** Memory held by a backend (tfjs's `tf.memory()` for weft). */
@@ -32,7 +33,7 @@ export interface MemoryInfo {
 }
 
 /** Every kernel, by its op's name (weft.attention.windowed -> attentionWindowed). */
-export interface Kernels extends MatmulKernels, Rnn2dKernels, Conv2dKernels, AttentionKernels, SoftmaxKernels, SkipGramKernels {}
+export interface Kernels extends MatmulKernels, Rnn2dKernels, Conv2dKernels, AttentionKernels, SoftmaxKernels, SkipGramKernels, SimilarityKernels {}
 
 export interface Backend extends OpBackend<Kernels> {
   readonly name: BackendName;

@@ -6,7 +6,7 @@
 import type { OutputStream } from './progress.js';
 
 /** The families `--only` takes (bench/run.ts FAMILIES). */
-export const BENCH_FAMILIES = ['matmul', 'rnn2d', 'softmax', 'skipgram', 'attention', 'train'];
+export const BENCH_FAMILIES = ['matmul', 'rnn2d', 'softmax', 'skipgram', 'similarity', 'attention', 'train'];
 
 export const BENCH_USAGE = `usage: weft bench [--quick] [--out <folder>] [--only <families>]
 

@@ -5,7 +5,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createWeft, WeftError } from '../index.js';
-import type { AnalogyResult, WordPairResult } from '../index.js';
+import type { AnalogyMethod, AnalogyResult, WordPairResult } from '../index.js';
 import { numberFlag } from './skipgram.js';
 import type { OutputStream } from './progress.js';
 
@@ -15,6 +15,7 @@ export const EVAL_USAGE = `usage: weft eval --vectors <file> [--analogies <quest
   --analogies <file>      analogy questions (": section" headers, "a b c d" lines)
   --pairs <file>          word pairs with human scores ("w1<TAB>w2<TAB>score"); repeatable
   --restrict-vocab <n>    use only the n most frequent words (300000, as gensim)
+  --method <name>         how analogy questions are answered: 3cosadd | 3cosmul (3cosadd, as gensim)
   --case-sensitive        compare words as written (default: case-insensitive, as gensim)
   --json                  print the results as JSON
   --help, -h              this text
@@ -26,6 +27,7 @@ export const EVAL_OPTIONS = {
   analogies: { type: 'string' },
   pairs: { type: 'string', multiple: true },
   'restrict-vocab': { type: 'string' },
+  method: { type: 'string' },
   'case-sensitive': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -48,6 +50,16 @@ function readInput(flag: string, path: string): Buffer {
   }
 }
 
+/** `run()`, with a WeftError about option `flag` ("evaluateAnalogies: method: ...") reworded to name the flag. */
+function withFlag<T>(flag: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof WeftError && err.message.includes(`: ${flag}: `)) throw new WeftError(err.code, `--${flag}: ${err.message.split(`: ${flag}: `)[1]}`);
+    throw err;
+  }
+}
+
 export async function runEvalCommand(args: string[], io: { stdout: OutputStream; stderr: OutputStream } = process): Promise<number> {
   const { values } = parseArgs({ args, strict: true, options: EVAL_OPTIONS });
   if (values.help) {
@@ -67,7 +79,11 @@ export async function runEvalCommand(args: string[], io: { stdout: OutputStream;
   try {
     const model = weft.skipGram.fromWord2Vec(new Uint8Array(readInput('vectors', values.vectors)));
     report.vectors = { file: values.vectors, words: model.vocab.length, dim: model.dim };
-    if (values.analogies) report.analogies = model.evaluateAnalogies(readInput('analogies', values.analogies).toString('utf8'), options);
+    if (values.analogies) {
+      const method = values.method as AnalogyMethod | undefined;
+      const text = readInput('analogies', values.analogies).toString('utf8');
+      report.analogies = withFlag('method', () => model.evaluateAnalogies(text, { ...options, method }));
+    }
     for (const file of values.pairs ?? []) {
       report.pairs.push({ file, ...model.evaluateWordPairs(readInput('pairs', file).toString('utf8'), options) });
     }

@@ -2,7 +2,7 @@
 // write them in word2vec's binary or text format.
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createWeft, WeftError } from '../index.js';
 import type { SkipGramLoss, SkipGramOptions, Weft } from '../index.js';
 import { StatusLine, formatDuration, formatProgress, type OutputStream } from './progress.js';
@@ -11,14 +11,22 @@ export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --outpu
 
   --train <file>       text corpus, one sentence per line, words split on whitespace
   --output <file>      where to write the vectors (word2vec format)
+  --save-vocab <file>  write the vocabulary ("word count" lines, word2vec.c's format);
+                       without --output, stop there
+  --read-vocab <file>  take the words and counts from this file instead of counting
+                       the corpus (--min-count and --max-vocab still apply)
   --size <n>           vector size (100)
   --window <n>         max skip length between words (5)
-  --negative <n>       negative samples per pair (5)
+  --negative <n>       negative samples per pair (5); 0: none (then --hs 1)
+  --hs <0|1>           1: hierarchical softmax (word2vec.c's Huffman tree), beside
+                       negative sampling, or alone with --negative 0 (0)
+  --cbow <0|1>         1: CBOW, the mean of the context predicts the word; 0: skip-gram
+                       (0, where word2vec.c defaults to 1)
   --min-count <n>      discard words that appear fewer times (5)
   --max-vocab <n>      keep at most this many words, the most frequent
   --sample <x>         subsampling threshold for frequent words, 0 = off (1e-3)
   --iter <n>           training epochs (5)
-  --alpha <x>          initial learning rate (0.025)
+  --alpha <x>          initial learning rate (0.025; 0.05 with --cbow 1)
   --min-alpha <x>      final learning rate (0.0001)
   --loss <name>        negative | sampled-softmax | softmax (negative)
   --num-sampled <n>    candidates per center word for sampled-softmax (64)
@@ -35,9 +43,13 @@ export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --outpu
 export const SKIPGRAM_OPTIONS = {
   train: { type: 'string' },
   output: { type: 'string' },
+  'save-vocab': { type: 'string' },
+  'read-vocab': { type: 'string' },
   size: { type: 'string' },
   window: { type: 'string' },
   negative: { type: 'string' },
+  hs: { type: 'string', default: '0' },
+  cbow: { type: 'string', default: '0' },
   'min-count': { type: 'string' },
   'max-vocab': { type: 'string' },
   sample: { type: 'string' },
@@ -73,6 +85,7 @@ export function numberFlag(name: string, value: string | undefined, integer: boo
 const FLAG_OF_OPTION: Record<string, string> = {
   dim: 'size', window: 'window', negative: 'negative', minCount: 'min-count', maxVocab: 'max-vocab', sample: 'sample',
   epochs: 'iter', alpha: 'alpha', minAlpha: 'min-alpha', loss: 'loss', numSampled: 'num-sampled', seed: 'seed', workers: 'threads',
+  hs: 'hs', architecture: 'cbow',
 };
 
 /** A WeftError about a skipGram option ("skipGram: dim: ...") or the corpus, reworded to name the flag ("--size: ..."). */
@@ -91,17 +104,22 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
     io.stdout.write(SKIPGRAM_USAGE);
     return 0;
   }
-  if (!values.train || !values.output) {
-    io.stderr.write(`weft skipgram: --train and --output are required\n${SKIPGRAM_USAGE}`);
+  if (!values.train || !(values.output || values['save-vocab'])) {
+    io.stderr.write(`weft skipgram: --train and --output (or --save-vocab) are required\n${SKIPGRAM_USAGE}`);
     return 1;
   }
   if (values.binary !== '0' && values.binary !== '1') throw new WeftError('OPTION', `--binary: expected 0 or 1, got "${values.binary}"`);
+  for (const flag of ['hs', 'cbow'] as const) {
+    if (values[flag] !== '0' && values[flag] !== '1') throw new WeftError('OPTION', `--${flag}: expected 0 or 1, got "${values[flag]}"`);
+  }
   const threads = numberFlag('threads', values.threads, true);
   if (values.backend !== 'wasm' && values.backend !== 'js') throw new WeftError('OPTION', `--backend: expected wasm or js, got "${values.backend}"`);
   const options: SkipGramOptions = {
     dim: numberFlag('size', values.size, true),
     window: numberFlag('window', values.window, true),
     negative: numberFlag('negative', values.negative, true),
+    hs: values.hs === '1',
+    architecture: values.cbow === '1' ? 'cbow' : 'skip-gram',
     minCount: numberFlag('min-count', values['min-count'], true),
     maxVocab: numberFlag('max-vocab', values['max-vocab'], true),
     sample: numberFlag('sample', values.sample, false),
@@ -117,33 +135,81 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
     throw err instanceof WeftError ? new WeftError(err.code, err.message.replace(/^createWeft: threads/, '--threads')) : err;
   });
   try {
-    return await train(weft, options, { train: values.train, output: values.output, quiet: values.quiet, binary: values.binary }, io);
+    const files = { train: values.train, output: values.output, saveVocab: values['save-vocab'], readVocab: values['read-vocab'] };
+    return await train(weft, options, { ...files, quiet: values.quiet, binary: values.binary }, io);
   } finally {
     weft.dispose();
   }
 }
 
-async function train(
-  weft: Weft, options: SkipGramOptions, values: { train: string; output: string; quiet: boolean; binary: string }, io: Io,
-): Promise<number> {
+interface Files {
+  train: string;
+  output?: string;
+  saveVocab?: string;
+  readVocab?: string;
+}
+
+async function train(weft: Weft, options: SkipGramOptions, values: Files & { quiet: boolean; binary: string }, io: Io): Promise<number> {
   const corpus = { path: values.train };
   const log = (line: string) => {
     if (!values.quiet) io.stderr.write(`${line}\n`);
   };
   const started = performance.now();
-  const model = await (async () => weft.skipGram(options).buildVocab(corpus))().catch((err) => {
+  const model = await (async () => {
+    // word2vec.c's -read-vocab: the file's counts instead of a pass over the corpus
+    if (values.readVocab !== undefined) return weft.skipGram(options).buildVocab({ counts: readVocabFile(weft, values.readVocab) });
+    return weft.skipGram(options).buildVocab(corpus);
+  })().catch((err) => {
+    if (err instanceof WeftError && values.readVocab !== undefined && err.message.startsWith('counts')) {
+      throw new WeftError(err.code, `--read-vocab: ${values.readVocab}: ${err.message}`);
+    }
     throw withFlagName(err);
   });
   const workers = Math.min(options.workers ?? Infinity, weft.features.threads);
-  log(`vocabulary: ${model.vocab.length} words (${((performance.now() - started) / 1000).toFixed(1)} s); ` +
+  log(`vocabulary: ${model.vocab.length} words${values.readVocab !== undefined ? ` from ${values.readVocab}` : ''} ` +
+    `(${((performance.now() - started) / 1000).toFixed(1)} s); ` +
     `backend ${weft.backend}${weft.features.relaxedSimd ? ' (relaxed SIMD)' : weft.features.simd ? ' (SIMD)' : ''}, ` +
     `${workers} thread${workers === 1 ? '' : 's'}`);
+  if (values.saveVocab !== undefined) {
+    writeOutput('save-vocab', values.saveVocab, model.saveVocab());
+    log(`wrote the vocabulary to ${values.saveVocab}`);
+  }
+  if (values.output === undefined) {
+    // word2vec.c returns after saving the vocabulary when no -output is given
+    model.dispose();
+    return 0;
+  }
   const progress = new StatusLine(io.stderr, { throttleMs: 100 });
   const summary = await model.train(corpus, { onProgress: values.quiet ? undefined : (p) => progress.show(formatProgress(p), p.endOfEpoch) });
   progress.finish();
-  writeFileSync(values.output, model.toWord2Vec({ binary: values.binary === '1' }));
+  writeOutput('output', values.output, model.toWord2Vec({ binary: values.binary === '1' }));
   log(`trained ${summary.words} words (${summary.effectiveWords} after subsampling) in ${formatDuration(summary.seconds)}, ` +
     `${Math.round(summary.wordsPerSec)} words/s; wrote ${values.output}`);
   model.dispose();
   return 0;
+}
+
+/** The counts of a vocabulary file; a file that cannot be read, or a bad line, is a WeftError naming the flag. */
+function readVocabFile(weft: Weft, path: string): Map<string, number> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new WeftError('OPTION', `--read-vocab: cannot read "${path}": ${(err as Error).message}`);
+  }
+  try {
+    return weft.skipGram.readVocab(text);
+  } catch (err) {
+    if (!(err instanceof WeftError)) throw err;
+    throw new WeftError(err.code, `--read-vocab: ${path}: ${err.message.replace(/^readVocab: /, '')}`);
+  }
+}
+
+/** Write an output file; one that cannot be written is a WeftError naming the flag. */
+function writeOutput(flag: string, path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data);
+  } catch (err) {
+    throw new WeftError('OPTION', `--${flag}: cannot write "${path}": ${(err as Error).message}`);
+  }
 }

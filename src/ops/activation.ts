@@ -3,7 +3,7 @@
 
 import { checkChoice } from '../args.js';
 
-/** Pointwise activation applied to each hidden unit / output channel. */
+/** Pointwise activation applied to each hidden unit / output channel; sigmoid is 1 / (1 + e^-x). OPTION for another name. */
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'identity';
 
 /** Kernel code of each activation (index = code). */

@@ -8,6 +8,7 @@ import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.j
 import { Activation, activationRange, parseActivation } from './activation.js';
 import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './op.js';
 
+/** Zero padding of conv2d: 'valid' (none) or 'same' (output size = input size). OPTION for another name. */
 export type Conv2dPadding = 'same' | 'valid';
 
 const PADDINGS: readonly Conv2dPadding[] = ['valid', 'same'];
@@ -16,14 +17,15 @@ const PADDINGS: readonly Conv2dPadding[] = ['valid', 'same'];
 export interface Conv2dForwardArgs {
   /** Input [B, H, W, C]. */
   x: Tensor;
-  /** Kernels [O, kh, kw, C]. */
+  /** The kernels [O, kh, kw, C], kh and kw >= 1. */
   w: Tensor;
-  /** [O]; no bias when omitted. */
+  /** [O]; default none (no bias). */
   bias?: Tensor;
   /**
-   * 'valid' (default, as PyTorch's padding=0 and Keras): OH = H - kh + 1. 'same': OH = H,
-   * zero padding of kh - 1 rows split as floor((kh-1)/2) above, the rest below (as
-   * TensorFlow and PyTorch padding='same'); likewise for columns.
+   * 'valid' (default, as PyTorch's padding=0 and Keras): OH = H - kh + 1, SHAPE if the kernel
+   * is larger than the input. 'same': OH = H, zero padding of kh - 1 rows split as
+   * floor((kh-1)/2) above, the rest below (as TensorFlow and PyTorch padding='same');
+   * likewise for columns.
    */
   padding?: Conv2dPadding;
   /** Default 'identity' (a plain convolution, as PyTorch's Conv2d). */
@@ -58,9 +60,11 @@ export interface Conv2dGradients {
 
 /** Arguments of weft.conv2d.paramCount. */
 export interface Conv2dParamArgs {
+  /** C, the input channels: an integer >= 0 (RANGE below). */
   inputChannels: number;
+  /** O, the output channels: an integer >= 0 (RANGE below). */
   outChannels: number;
-  /** [kh, kw], or one number for a square kernel. */
+  /** [kh, kw], or one number for a square kernel: integers >= 1 (RANGE below). */
   kernel: readonly [number, number] | number;
   /** Count the bias. Default true (as PyTorch's `bias=True`). */
   bias?: boolean;
@@ -68,13 +72,17 @@ export interface Conv2dParamArgs {
 
 /** Arguments of weft.conv2d.flops. */
 export interface Conv2dFlopsArgs {
-  /** Default 1. */
+  /** B, images per call: an integer >= 0 (RANGE below). Default 1. */
   batch?: number;
-  /** Input height and width. */
+  /** H, input rows: an integer >= 0 (RANGE below). */
   height: number;
+  /** W, input columns: an integer >= 0 (RANGE below). */
   width: number;
+  /** C, the input channels: an integer >= 0 (RANGE below). */
   inputChannels: number;
+  /** O, the output channels: an integer >= 0 (RANGE below). */
   outChannels: number;
+  /** [kh, kw], or one number for a square kernel: integers >= 1 (RANGE below). */
   kernel: readonly [number, number] | number;
   /** Decides the output size, as in forward. Default 'valid'. */
   padding?: Conv2dPadding;
@@ -83,7 +91,10 @@ export interface Conv2dFlopsArgs {
 /** Stride-1 convolution: x [B, H, W, C], w [O, kh, kw, C] -> y [B, OH, OW, O]. */
 export interface Conv2dApi {
   /** y = act(conv(x, w) + bias), padding 'valid' (default) or 'same'. */
-  forward(args: Conv2dForwardArgs): { y: Tensor };
+  forward(args: Conv2dForwardArgs): {
+    /** The output [B, OH, OW, O]. */
+    y: Tensor;
+  };
   /**
    * The forward's arguments plus its output y (unless 'identity') and dL/dy [B, OH, OW, O]
    * -> dx [B, H, W, C], dw [O, kh, kw, C], dbias [O]. About twice the forward's flops.

@@ -36,15 +36,20 @@ export interface MatmulKernels {
   matmul(call: Call, problem: MatmulProblem): Float32Array;
 }
 
-/** weft.matmul. */
+/**
+ * weft.matmul: a [M, K] (or [B, M, K]) @ b [K, N] (or [B, K, N]) + bias [N] -> a fresh
+ * [M, N] (or [B, M, N]). A 2-D operand broadcasts over the other's batch. SHAPE when the
+ * inner dimensions or the batch sizes differ, or a is not of rank 2 or 3.
+ */
 export type MatmulFn = (a: Tensor, b: Tensor, options?: MatmulOptions) => Tensor;
 
+/** Options of weft.matmul. */
 export interface MatmulOptions {
-  /** Treat a's last two dimensions as [K, M]. Default false. */
+  /** Treat a's last two dimensions as [K, M] (a transposed, as stored). Default false. */
   transposeA?: boolean;
-  /** Treat b's last two dimensions as [N, K]. Default false. */
+  /** Treat b's last two dimensions as [N, K] (PyTorch's nn.Linear weight layout). Default false. */
   transposeB?: boolean;
-  /** Added to every output row: [N]. */
+  /** [N], added to every output row; default none. SHAPE unless its length is N. */
   bias?: Tensor;
 }
 

@@ -13,7 +13,7 @@ import { checkArgs, checkChoice, checkInteger, optionalBoolean } from '../args.j
 import { Activation, activationRange, parseActivation } from './activation.js';
 import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './op.js';
 
-/** The corner the scan starts from. */
+/** The corner the scan starts from (OPTION for another name). */
 export type Rnn2dOrigin = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
 
 const ORIGINS: readonly Rnn2dOrigin[] = ['top-left', 'top-right', 'bottom-left', 'bottom-right'];
@@ -39,46 +39,58 @@ export interface Rnn2dForwardArgs {
   wLeft: Tensor;
   /** Weights of the top neighbour's h, shaped like wLeft. */
   wTop: Tensor;
-  /** [hid] ([5·hid] for 'lstm'); no bias when omitted. */
+  /** [hid] ([5·hid] for 'lstm'); default none (no bias). */
   bias?: Tensor;
-  /** Default 'rnn'. For 'lstm' the weight and bias rows are the gate blocks (i, f_left, f_top, g, o), hid rows each. */
+  /**
+   * Default 'rnn'. For 'lstm' the weight and bias rows are the gate blocks (i, f_left, f_top,
+   * g, o), hid rows each. OPTION for another name.
+   */
   cell?: Rnn2dCell;
-  /** Cell 'rnn' only (the lstm's gates are σ and tanh; OPTION if given there). Default 'tanh'. */
+  /** Cell 'rnn' only (the lstm's gates are σ and tanh; OPTION if given there). Default 'tanh'; OPTION for another name. */
   activation?: Activation;
   /**
    * Cell 'lstm', forward: also return the gate pre-activations `gates` [B, H, W, 5·hid], which
    * backward then takes instead of recomputing them (a third of its work, for 5·hid floats a
-   * cell of memory; as the workspace a cuDNN LSTM keeps for training). Default false.
+   * cell of memory; as the workspace a cuDNN LSTM keeps for training). Default false; OPTION
+   * if true for cell 'rnn'.
    */
   returnGates?: boolean;
-  /** Default 'top-left'. "Left" is the neighbour nearer the origin's column, "top" nearer its row. */
+  /** The corner the scan starts from. Default 'top-left'. "Left" is the neighbour nearer the origin's column, "top" nearer its row. */
   origin?: Rnn2dOrigin;
 }
 
 /** Arguments of weft.rnn2d.forward with the MD-LSTM cell. */
 export interface Rnn2dLstmForwardArgs extends Rnn2dForwardArgs {
+  /** The MD-LSTM cell (forward then also returns c, and gates with returnGates). */
   cell: 'lstm';
 }
 
 /** Arguments of weft.rnn2d.backward: the forward's arguments, its outputs, and dL/dh (and dL/dc). */
 export interface Rnn2dBackwardArgs extends Rnn2dForwardArgs {
-  /** The forward's output [B, H, W, hid] (cell 'rnn': activation derivatives are taken from it). */
+  /**
+   * The forward's output [B, H, W, hid] (cell 'rnn': activation derivatives are taken from it).
+   * RANGE outside the activation's range ([-1, 1] for tanh and the lstm, [0, 1] for sigmoid, >= 0 for relu).
+   */
   h: Tensor;
-  /** Cell 'lstm', required: the forward's cell state [B, H, W, hid] (OPTION if missing, or given for 'rnn'). */
+  /** Cell 'lstm', required: the forward's cell state [B, H, W, hid] (OPTION if missing; c, dc and gates are OPTION for 'rnn'). */
   c?: Tensor;
   /** Gradient of the loss with respect to h [B, H, W, hid]. */
   dh: Tensor;
-  /** Cell 'lstm': gradient of the loss with respect to c [B, H, W, hid]; zero when omitted. */
+  /** Cell 'lstm': gradient of the loss with respect to c [B, H, W, hid]; default zero. */
   dc?: Tensor;
-  /** Cell 'lstm': the forward's `gates` (returnGates: true) [B, H, W, 5·hid]; recomputed from h when omitted. */
+  /** Cell 'lstm': the forward's `gates` (returnGates: true) [B, H, W, 5·hid]; default: recomputed from x and h. */
   gates?: Tensor;
 }
 
 /** Gradients of the loss, each shaped like its argument. */
 export interface Rnn2dGradients {
+  /** dL/dx [B, H, W, C]. */
   dx: Tensor;
+  /** dL/dwIn, shaped like wIn. */
   dwIn: Tensor;
+  /** dL/dwLeft, shaped like wLeft. */
   dwLeft: Tensor;
+  /** dL/dwTop, shaped like wTop. */
   dwTop: Tensor;
   /** [hid]; also returned without a bias (the gradient of a zero bias). */
   dbias: Tensor;
@@ -86,7 +98,9 @@ export interface Rnn2dGradients {
 
 /** Arguments of weft.rnn2d.paramCount. */
 export interface Rnn2dParamArgs {
+  /** C, the input channels: an integer >= 0 (RANGE below). */
   inputChannels: number;
+  /** hid, the hidden units: an integer >= 0 (RANGE below). */
   hidden: number;
   /** Count the bias. Default true (as PyTorch's `bias=True`). */
   bias?: boolean;
@@ -96,11 +110,15 @@ export interface Rnn2dParamArgs {
 
 /** Arguments of weft.rnn2d.flops. */
 export interface Rnn2dFlopsArgs {
-  /** Default 1. */
+  /** B, grids per call: an integer >= 0 (RANGE below). Default 1. */
   batch?: number;
+  /** H, grid rows: an integer >= 0 (RANGE below). */
   height: number;
+  /** W, grid columns: an integer >= 0 (RANGE below). */
   width: number;
+  /** C, the input channels: an integer >= 0 (RANGE below). */
   inputChannels: number;
+  /** hid, the hidden units: an integer >= 0 (RANGE below). */
   hidden: number;
   /** Default 'rnn'; 'lstm' has 5 gate blocks. */
   cell?: Rnn2dCell;
@@ -112,9 +130,23 @@ export interface Rnn2dFlopsArgs {
  */
 export interface Rnn2dApi {
   /** Cell 'lstm': x [B, H, W, C], wIn [5·hid, C], wLeft / wTop [5·hid, hid], bias? [5·hid] -> h, c [B, H, W, hid] (gates with returnGates). */
-  forward(args: Rnn2dLstmForwardArgs): { h: Tensor; c: Tensor; gates?: Tensor };
+  forward(args: Rnn2dLstmForwardArgs): {
+    /** The hidden states [B, H, W, hid]. */
+    h: Tensor;
+    /** The cell states [B, H, W, hid]. */
+    c: Tensor;
+    /** The gate pre-activations [B, H, W, 5·hid], with returnGates. */
+    gates?: Tensor;
+  };
   /** x [B, H, W, C], wIn [hid, C], wLeft / wTop [hid, hid], bias? [hid] -> h [B, H, W, hid] (and c for 'lstm'). */
-  forward(args: Rnn2dForwardArgs): { h: Tensor; c?: Tensor; gates?: Tensor };
+  forward(args: Rnn2dForwardArgs): {
+    /** The hidden states [B, H, W, hid]. */
+    h: Tensor;
+    /** Cell 'lstm': the cell states [B, H, W, hid]. */
+    c?: Tensor;
+    /** Cell 'lstm' with returnGates: the gate pre-activations [B, H, W, 5·hid]. */
+    gates?: Tensor;
+  };
   /** The forward's arguments plus its outputs (h; c for 'lstm') and dL/dh [B, H, W, hid] (dL/dc?) -> every gradient. */
   backward(args: Rnn2dBackwardArgs): Rnn2dGradients;
   /** `g * (hid*C + 2*hid*hid (+ hid))` with g = 1 gate block ('rnn') or 5 ('lstm'). */

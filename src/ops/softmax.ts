@@ -1,5 +1,6 @@
 // weft.softmax: the softmax family: cross-entropy, the exact softmax over V classes
-// (the O(N·V·h) baseline), TensorFlow-style sampled softmax and word2vec negative sampling.
+// (the O(N·V·h) baseline), TensorFlow-style sampled softmax, word2vec negative sampling
+// and word2vec hierarchical softmax (over a Huffman tree prepared by huffmanTree).
 // Validation and sampling happen here, once, for both backends: candidates are
 // drawn in JS from the shared generator (O(k) per call), the touched weight rows
 // are gathered into a compact [R, h] table, and the kernel sees only that table,
@@ -17,6 +18,7 @@ import { bindOp, stageFinite, type Call, type OpBackend, type Staged } from './o
 import {
   LogUniformSampler, Sampler, UniformSampler, WeightedSampler, expectedCount, sampleUniqueCandidates, unigramWeights,
 } from '../sampling.js';
+import { type HuffmanTree, PreparedHuffmanTree, huffmanTree } from '../huffman.js';
 
 // ---- kernel interface ---------------------------------------------------------
 
@@ -83,6 +85,21 @@ export interface NegativeSamplingProblem {
   scale: number;
 }
 
+/** Hierarchical softmax on a compact table of the R inner-node rows the paths touch. */
+export interface HierarchicalSoftmaxProblem {
+  input: Staged;
+  /** [numRows, hidden] */
+  rowWeights: Staged;
+  /** [batch + 1]: row i's path entries are [pathStarts[i], pathStarts[i + 1]). */
+  pathStarts: Int32Array;
+  /** Root first, each (compact row << 1) | code. */
+  pathEntries: Int32Array;
+  batch: number;
+  hidden: number;
+  numRows: number;
+  scale: number;
+}
+
 export interface RowLosses {
   /** Loss of each row (before the mean). */
   rowLoss: Float32Array;
@@ -93,99 +110,166 @@ export interface SoftmaxKernels {
   softmaxFull(call: Call, p: FullSoftmaxProblem): RowLosses & { dInput: Float32Array; dWeights: Float32Array; dBias?: Float32Array };
   softmaxSampled(call: Call, p: SampledSoftmaxProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array; dBiasRows?: Float32Array };
   softmaxNegativeSampling(call: Call, p: NegativeSamplingProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array };
+  softmaxHierarchical(call: Call, p: HierarchicalSoftmaxProblem): RowLosses & { dInput: Float32Array; dRows: Float32Array };
 }
 
 // ---- public arguments and results ---------------------------------------------
 
+/**
+ * The distribution candidates are drawn from: 'log-uniform' (Zipf's law for ids sorted by
+ * descending frequency: P(c) = log((c+2)/(c+1)) / log(V+1)), 'uniform', or 'unigram'
+ * (counts^power). OPTION for another name.
+ */
 export type SamplerName = 'log-uniform' | 'uniform' | 'unigram';
 const SAMPLERS: readonly SamplerName[] = ['log-uniform', 'uniform', 'unigram'];
 
+/** Arguments of weft.softmax.crossEntropy. */
 export interface CrossEntropyArgs {
-  /** [N, V] */
+  /** Unnormalised log-probabilities [N, V], V >= 1. */
   logits: Tensor;
-  /** [N] class ids in [0, V) */
+  /** The class of each row [N], ids in [0, V). */
   targets: Int32Array;
 }
 
+/** Arguments of weft.softmax.full (and the shared ones of sampled). */
 export interface FullSoftmaxArgs {
-  /** [N, h] */
+  /** The rows' inputs [N, h], N >= 1. */
   input: Tensor;
-  /** [V, h] */
+  /** The output layer [V, h] (nn.Linear layout), V >= 1: logits = input @ weightsᵀ + bias. */
   weights: Tensor;
-  /** [V] */
+  /** [V]; default none (no bias). */
   bias?: Tensor;
-  /** [N] class ids in [0, V) */
+  /** The class of each row [N], ids in [0, V). */
   targets: Int32Array;
 }
 
-export interface SamplerArgs {
-  /** Per-class counts [V] for the 'unigram' sampler (ids need not be sorted). */
-  counts?: ArrayLike<number>;
-  /** Exponent applied to counts by 'unigram'. Default 0.75 (word2vec). */
-  power?: number;
-  /** Seed of this call's draws. Without it, draws continue the weft instance's own stream. */
-  seed?: number;
-}
-
-export interface SampledSoftmaxArgs extends FullSoftmaxArgs, SamplerArgs {
-  /** Distinct candidates shared by the N rows, 1 <= numSampled < V. */
+/** Arguments of weft.softmax.sampled. */
+export interface SampledSoftmaxArgs extends FullSoftmaxArgs {
+  /**
+   * Distinct candidates shared by the N rows: an integer with 1 <= numSampled < V, and no more
+   * than the classes the sampler can draw (RANGE otherwise; weights need V >= 2, else SHAPE).
+   */
   numSampled: number;
-  /** Default 'log-uniform' (ids sorted by descending frequency); or a prepared weft.softmax.unigramSampler. */
+  /**
+   * Default 'log-uniform' (ids sorted by descending frequency); or a prepared
+   * weft.softmax.unigramSampler (SHAPE if prepared for another V; OPTION with counts or power).
+   */
   sampler?: SamplerName | UnigramSampler;
+  /**
+   * Per-class counts [V] for the 'unigram' sampler (ids need not be sorted): finite numbers
+   * >= 0, at least one positive (RANGE otherwise; DTYPE if not an array of numbers, SHAPE
+   * unless V entries). Required by 'unigram' (OPTION if missing); default none.
+   */
+  counts?: ArrayLike<number>;
+  /** Exponent applied to counts by 'unigram': a number >= 0 (RANGE below, or if counts^power overflows). Default 0.75 (word2vec). */
+  power?: number;
+  /** Seed of this call's draws, any safe integer. Default: draws continue the weft instance's own stream. */
+  seed?: number;
   /** Drop a candidate from the rows whose target it is. Default true. */
   removeAccidentalHits?: boolean;
   /** Subtract log(expected count) from every logit. Default true. */
   subtractLogQ?: boolean;
 }
 
-export interface NegativeSamplingArgs extends SamplerArgs {
-  /** [N, h]: the input (center word) vectors. */
+/** Arguments of weft.softmax.negativeSampling. */
+export interface NegativeSamplingArgs {
+  /** The input (center word) vectors [N, h], N >= 1. */
   input: Tensor;
-  /** [V, h]: the output vectors. */
+  /** The output vectors [V, h], V >= 1. */
   weights: Tensor;
-  /** [N] positive ids in [0, V). */
+  /** The positive (context word) id of each row [N], in [0, V). */
   targets: Int32Array;
-  /** Negatives drawn per row. */
+  /** Negatives drawn per row: an integer >= 0 (RANGE below). */
   negative: number;
-  /** Default 'unigram' (needs counts); or a prepared weft.softmax.unigramSampler (then no counts). */
+  /**
+   * Default 'unigram' (needs counts); or a prepared weft.softmax.unigramSampler (then no
+   * counts: OPTION with them; SHAPE if prepared for another V).
+   */
   sampler?: SamplerName | UnigramSampler;
+  /**
+   * Per-class counts [V] for the 'unigram' sampler (ids need not be sorted): finite numbers
+   * >= 0, at least one positive (RANGE otherwise; DTYPE if not an array of numbers, SHAPE
+   * unless V entries). Required by 'unigram' (OPTION if missing); default none.
+   */
+  counts?: ArrayLike<number>;
+  /** Exponent applied to counts by 'unigram': a number >= 0 (RANGE below, or if counts^power overflows). Default 0.75 (word2vec). */
+  power?: number;
+  /** Seed of this call's draws, any safe integer. Default: draws continue the weft instance's own stream. */
+  seed?: number;
 }
 
+/** Arguments of weft.softmax.hierarchical. */
+export interface HierarchicalSoftmaxArgs {
+  /** The hidden (input) vectors [N, h]. */
+  input: Tensor;
+  /** The inner nodes' vectors [V - 1, h], by the tree's node ids (word2vec.c's syn1). */
+  weights: Tensor;
+  /** The class of each row [N], ids in [0, V). */
+  targets: Int32Array;
+  /** The Huffman tree of the V classes, from weft.softmax.huffmanTree({ counts }). */
+  tree: HuffmanTree;
+}
+
+/** What weft.softmax.crossEntropy returns. */
 export interface CrossEntropyResult {
+  /** The mean over the N rows of -log softmax(logits)[target], in nats. */
   loss: number;
-  /** [N, V] */
+  /** The gradient of loss with respect to logits [N, V]. */
   dlogits: Tensor;
 }
 
+/** What weft.softmax.full returns. */
 export interface FullSoftmaxResult {
+  /** The mean cross-entropy over the N rows, in nats. */
   loss: number;
+  /** dloss/dinput [N, h]. */
   dInput: Tensor;
+  /** dloss/dweights [V, h] (dense). */
   dWeights: Tensor;
-  /** Present when a bias was given. */
+  /** dloss/dbias [V]: present when a bias was given. */
   dBias?: Tensor;
 }
 
+/** What weft.softmax.sampled returns: gradients of the touched weight rows only. */
 export interface SampledSoftmaxResult {
+  /** The mean over the N rows of the sampled softmax's cross-entropy, in nats. */
   loss: number;
+  /** dloss/dinput [N, h]. */
   dInput: Tensor;
   /** Distinct weight rows touched: the candidates in draw order, then the targets not among them. */
   rows: Int32Array;
-  /** [rows.length, h]: gradient of those rows. */
+  /** The gradient of those rows [rows.length, h]: a step is `W[rows[r]] -= lr * dRows[r]`. */
   dRows: Tensor;
-  /** [rows.length]: present when a bias was given. */
+  /** The bias gradient of those rows [rows.length]: present when a bias was given. */
   dBiasRows?: Tensor;
   /** The numSampled candidates (= rows.subarray(0, numSampled)). */
   sampled: Int32Array;
 }
 
+/** What weft.softmax.negativeSampling returns: gradients of the touched weight rows only. */
 export interface NegativeSamplingResult {
+  /** The mean over the N rows of -log σ(w_t·x) - Σ log σ(-w_n·x), in nats. */
   loss: number;
+  /** dloss/dinput [N, h]. */
   dInput: Tensor;
   /** Distinct weight rows touched, in order of first use. */
   rows: Int32Array;
+  /** The gradient of those rows [rows.length, h]. */
   dRows: Tensor;
-  /** [N, negative]: the ids drawn for each row. */
+  /** The ids drawn for each row [N, negative] (row-major). */
   negatives: Int32Array;
+}
+
+/** What weft.softmax.hierarchical returns: gradients of the touched inner nodes only. */
+export interface HierarchicalSoftmaxResult {
+  /** The mean over the N rows of -log P(target), the product of the path's decisions, in nats. */
+  loss: number;
+  /** dloss/dinput [N, h]. */
+  dInput: Tensor;
+  /** Distinct inner nodes (rows of weights) the targets' paths touch, in order of first use. */
+  rows: Int32Array;
+  /** The gradient of those rows [rows.length, h]. */
+  dRows: Tensor;
 }
 
 /** weft.softmax (see the README's "Softmax and sampling"). */
@@ -199,7 +283,19 @@ export interface SoftmaxApi {
   /** word2vec negative sampling: `negative` draws per row, sparse gradients. */
   negativeSampling(args: NegativeSamplingArgs): NegativeSamplingResult;
   /** counts [V]^power prepared once, for `sampler`: calls then skip the O(V) check of the counts. */
-  unigramSampler(args: { counts: ArrayLike<number>; power?: number }): UnigramSampler;
+  unigramSampler(args: {
+    /** Per-class counts [V], V >= 1 (SHAPE if empty): finite numbers >= 0, at least one positive (RANGE otherwise; DTYPE if not numbers). */
+    counts: ArrayLike<number>;
+    /** Exponent applied to the counts: a number >= 0 (RANGE below, or if counts^power overflows). Default 0.75. */
+    power?: number;
+  }): UnigramSampler;
+  /**
+   * word2vec's hierarchical softmax: each target's probability is the product of one
+   * logistic decision per inner node on its Huffman path, O(N·log V·h), sparse gradients.
+   */
+  hierarchical(args: HierarchicalSoftmaxArgs): HierarchicalSoftmaxResult;
+  /** The Huffman tree of counts [V >= 2] (word2vec.c's CreateBinaryTree), for hierarchical. */
+  huffmanTree(args: { counts: ArrayLike<number> }): HuffmanTree;
 }
 
 /** What the softmax ops need from a weft instance. */
@@ -314,17 +410,23 @@ function buildUnigram(op: string, list: ArrayLike<number>, power: number): Weigh
  * to the array do not reach it). Pass it as `sampler` to softmax.sampled or
  * negativeSampling when the counts stay the same from call to call: a call then costs
  * O(N·k·h) whatever V is, without re-reading the V counts that `counts` needs to detect
- * changes (about 5 ms a call at V = 1M).
+ * changes (about 5 ms a call at V = 1M). Samplers come from weft.softmax.unigramSampler,
+ * which validates the counts; an object made otherwise is refused (OPTION).
  */
-export class UnigramSampler {
+export interface UnigramSampler {
   /** V: the number of classes (counts.length). */
   readonly classes: number;
   /** The exponent applied to the counts. */
   readonly power: number;
-  /** @internal The alias table the calls draw from. */
+}
+
+/** The one kind of UnigramSampler: an interface outside, so the alias table and the constructor stay inside. */
+export class PreparedUnigramSampler implements UnigramSampler {
+  readonly classes: number;
+  readonly power: number;
+  /** The alias table the calls draw from. */
   readonly draws: WeightedSampler;
 
-  /** @internal Samplers come from weft.softmax.unigramSampler, which validates the counts. */
   constructor(draws: WeightedSampler, power: number) {
     this.classes = draws.size;
     this.power = power;
@@ -339,7 +441,7 @@ function prepareUnigramSampler(args: { counts: ArrayLike<number>; power?: number
   const list = checkCountsArray(op, bag.counts);
   if (list.length < 1) throw new WeftError('SHAPE', `${op}: counts must have at least one entry, got 0`);
   const power = checkNumber(`${op}: power`, bag.power, 0, Infinity, 0.75);
-  return new UnigramSampler(buildUnigram(op, list, power), power);
+  return new PreparedUnigramSampler(buildUnigram(op, list, power), power);
 }
 
 function unigramSampler(op: string, counts: unknown, classes: number, power: number): WeightedSampler {
@@ -355,8 +457,10 @@ function unigramSampler(op: string, counts: unknown, classes: number, power: num
   return sampler;
 }
 
-function chooseSampler(op: string, args: SamplerArgs & { sampler?: unknown }, classes: number, fallback: SamplerName): Sampler {
-  if (args.sampler instanceof UnigramSampler) {
+function chooseSampler(
+  op: string, args: Pick<NegativeSamplingArgs, 'counts' | 'power'> & { sampler?: unknown }, classes: number, fallback: SamplerName,
+): Sampler {
+  if (args.sampler instanceof PreparedUnigramSampler) {
     if (args.sampler.classes !== classes) {
       throw new WeftError('SHAPE', `${op}: the sampler was prepared for V = ${args.sampler.classes} classes, weights have V = ${classes}`);
     }
@@ -364,6 +468,9 @@ function chooseSampler(op: string, args: SamplerArgs & { sampler?: unknown }, cl
       throw new WeftError('OPTION', `${op}: pass counts (and power) or a prepared sampler, not both`);
     }
     return args.sampler.draws;
+  }
+  if (typeof args.sampler === 'object' && args.sampler !== null) {
+    throw new WeftError('OPTION', `${op}: sampler: an object must be a sampler from weft.softmax.unigramSampler, got ${describe(args.sampler)}`);
   }
   const name = checkChoice(`${op}: sampler`, args.sampler, SAMPLERS, fallback);
   if (name === 'uniform') return new UniformSampler(classes);
@@ -570,6 +677,67 @@ function negativeSampling(ctx: SoftmaxContext, call: Call, args: NegativeSamplin
   };
 }
 
+/** weft.softmax.huffmanTree({ counts }) -> the tree hierarchical() walks. */
+function prepareHuffmanTree(args: { counts: ArrayLike<number> }): HuffmanTree {
+  const op = 'softmax.huffmanTree';
+  const bag = checkArgs(op, args, '{ counts }');
+  const list = checkCountsArray(op, bag.counts);
+  if (list.length < 2) throw new WeftError('SHAPE', `${op}: counts must have at least 2 entries (a tree needs an inner node), got ${list.length}`);
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (typeof c !== 'number') throw new WeftError('DTYPE', `${op}: counts[${i}] is ${describe(c)}: expected a number`);
+    if (!Number.isFinite(c) || c < 0) throw new WeftError('RANGE', `${op}: counts[${i}] is ${c}: expected a finite number >= 0`);
+  }
+  return huffmanTree(list);
+}
+
+/**
+ * word2vec's hierarchical softmax: loss = -Σ_p log σ((1 - 2 code_p) w_p·x) over the inner
+ * nodes p on the target's Huffman path (root first); sparse gradients on those nodes.
+ */
+function hierarchical(ctx: SoftmaxContext, call: Call, args: HierarchicalSoftmaxArgs): HierarchicalSoftmaxResult {
+  const op = 'softmax.hierarchical';
+  args = checkArgs(op, args, '{ input, weights, targets, tree }') as unknown as typeof args;
+  if (!(args.tree instanceof PreparedHuffmanTree)) {
+    throw new WeftError('OPTION', `${op}: tree must come from weft.softmax.huffmanTree({ counts }), got ${describe(args.tree)}`);
+  }
+  const { tree } = args;
+  const input = checkMatrix(`${op}: input`, args.input);
+  const weights = checkMatrix(`${op}: weights`, args.weights);
+  checkBatch(op, input);
+  const [batch, hidden] = input.shape;
+  const nodes = tree.classes - 1;
+  if (weights.shape[0] !== nodes || weights.shape[1] !== hidden) {
+    throw new WeftError(
+      'SHAPE',
+      `${op}: weights must be [V - 1, h] = [${nodes}, ${hidden}] (the tree's inner nodes, h of input ${describe(input.shape)}), got ${describe(weights.shape)}`,
+    );
+  }
+  const targets = checkIds(`${op}: targets`, args.targets, batch, tree.classes, 'V');
+  const stagedInput = stageFinite(call, `${op}: input`, input.data, matrixIndex(hidden));
+
+  // compact rows in first-use order along the targets' paths
+  const slots = new RowSlots();
+  const pathStarts = new Int32Array(batch + 1);
+  for (let i = 0; i < batch; i++) pathStarts[i + 1] = pathStarts[i] + tree.offsets[targets[i] + 1] - tree.offsets[targets[i]];
+  checkElementCount(`${op}: path entries`, pathStarts[batch]);
+  const pathEntries = new Int32Array(pathStarts[batch]);
+  for (let i = 0; i < batch; i++) {
+    const { points, codes } = tree.path(targets[i]);
+    for (let d = 0; d < points.length; d++) pathEntries[pathStarts[i] + d] = (slots.of(points[d]) << 1) | codes[d];
+  }
+  const rows = slots.ids();
+  const rowWeights = stageRows(call, op, weights.data, hidden, rows);
+  checkLogitBound(op, hidden, stagedInput, rowWeights);
+  const out = ctx.backend.kernels.softmaxHierarchical(call, { input: stagedInput, rowWeights, pathStarts, pathEntries, batch, hidden, numRows: rows.length, scale: 1 / batch });
+  return {
+    loss: meanLoss(out.rowLoss),
+    dInput: { data: out.dInput, shape: [batch, hidden] },
+    rows,
+    dRows: { data: out.dRows, shape: [rows.length, hidden] },
+  };
+}
+
 /** weft.softmax on a backend; calls without a seed continue the instance's own stream (a fresh instance repeats it). */
 export function createSoftmax(backend: OpBackend<SoftmaxKernels>): SoftmaxApi {
   const ctx: SoftmaxContext = { backend, rng: new Rng(0) };
@@ -579,5 +747,7 @@ export function createSoftmax(backend: OpBackend<SoftmaxKernels>): SoftmaxApi {
     sampled: bindOp(backend, 'softmax.sampled', (call, args: SampledSoftmaxArgs) => sampled(ctx, call, args)),
     negativeSampling: bindOp(backend, 'softmax.negativeSampling', (call, args: NegativeSamplingArgs) => negativeSampling(ctx, call, args)),
     unigramSampler: prepareUnigramSampler,
+    hierarchical: bindOp(backend, 'softmax.hierarchical', (call, args: HierarchicalSoftmaxArgs) => hierarchical(ctx, call, args)),
+    huffmanTree: prepareHuffmanTree,
   };
 }

@@ -8,7 +8,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createWeft, ErrorCode, type Tensor, type Weft } from '../../src/index.js';
+import { createWeft, ErrorCode, type SkipGramModel, type Tensor, type Weft } from '../../src/index.js';
+import type { PreparedUnigramSampler } from '../../src/ops/softmax.js';
 import { backendsUnderTest } from '../helpers.js';
 
 const CODES = new Set<string>(Object.values(ErrorCode));
@@ -150,7 +151,7 @@ const OPS: OpCase[] = [
     name: 'softmax.unigramSampler',
     valid: () => ({ counts: Float64Array.from([5, 0, 2, 9]), power: 0.5 }),
     call: (w, a) => {
-      const sampler = w.softmax.unigramSampler(a as never);
+      const sampler = w.softmax.unigramSampler(a as never) as PreparedUnigramSampler;
       return [sampler.classes, sampler.power, sampler.draws.support];
     },
   },
@@ -180,7 +181,39 @@ const OPS: OpCase[] = [
     call: (w, a) => w.softmax.negativeSampling(a as never),
     optional: ['sampler'],
   },
+  {
+    name: 'softmax.hierarchical',
+    valid: (w) => ({
+      input: w.randn([2, 3], 1), weights: w.randn([8, 3], 2), targets: ids(6, 1),
+      tree: w.softmax.huffmanTree({ counts: Float64Array.from([9, 8, 7, 6, 5, 4, 3, 2, 1]) }),
+    }),
+    call: (w, a) => w.softmax.hierarchical(a as never),
+  },
+  {
+    name: 'skipGram model.mostSimilar',
+    valid: () => ({ positive: ['w1', [0.5, -1, 2, 0.25]], negative: ['w2'], topN: 3 }),
+    call: (w, a) => withQueryModel(w, (model) => model.mostSimilar(a as never)),
+    optional: ['restrictVocab'],
+  },
+  {
+    name: 'skipGram model.mostSimilarCosmul',
+    valid: () => ({ positive: ['w1', 'w3'], negative: ['w2', [0.5, -1, 2, 0.25]], topN: 3 }),
+    call: (w, a) => withQueryModel(w, (model) => model.mostSimilarCosmul(a as never)),
+    optional: ['restrictVocab'],
+  },
 ];
+
+/** `query` on a 12-word model of 4-D vectors (its unit vectors freed after the query, as the leak check expects). */
+function withQueryModel(w: Weft, query: (model: SkipGramModel) => unknown): unknown {
+  const words = Array.from({ length: 12 }, (_, i) => `w${i}`);
+  const lines = words.map((word, i) => `${word} ${[0, 1, 2, 3].map((k) => Math.sin(i * 4 + k + 1).toFixed(4)).join(' ')}`);
+  const model = w.skipGram.fromWord2Vec(new TextEncoder().encode(`12 4\n${lines.join('\n')}\n`));
+  try {
+    return query(model);
+  } finally {
+    model.dispose();
+  }
+}
 
 /** A value from the pool of things users get wrong (or right in an unusual way). */
 function oddValue(base: unknown): fc.Arbitrary<unknown> {

@@ -13,10 +13,11 @@ import * as attentionWindowed from './attention_windowed.js';
 import * as attentionLinear from './attention_linear.js';
 import * as softmax from './softmax.js';
 import * as skipgram from './skipgram.js';
+import * as similarity from './similarity.js';
 
 // Every kernel, by its op's name, from the twins' modules (the typecheck asks for each one).
 const kernels: Kernels = {
-  ...gemm, ...rnn2d, ...mdlstm, ...conv2d, ...attentionFull, ...attentionWindowed, ...attentionLinear, ...softmax, ...skipgram,
+  ...gemm, ...rnn2d, ...mdlstm, ...conv2d, ...attentionFull, ...attentionWindowed, ...attentionLinear, ...softmax, ...skipgram, ...similarity,
 };
 
 /** The caller's array, its max |x| computed in JS on first use. */

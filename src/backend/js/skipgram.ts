@@ -1,9 +1,10 @@
-// Pure-JS twin of assembly/skipgram.ts: the same SGD loop, the same draws in the
+// Pure-JS twin of assembly/skipgram.ts: the same SGD loop (skip-gram or CBOW; negative
+// sampling, hierarchical softmax, sampled or exact softmax), the same draws in the
 // same order from the same generator state (see that file's header), so the two
 // backends train the same vectors up to float rounding (f64 arithmetic here, f32
 // SIMD there). Tables are plain typed arrays with row stride dim (no padding).
 
-import { MAX_EXP, SIGMOID_TABLE_SIZE } from '../../ops/skipgram/kernels.js';
+import { MAX_EXP, SIGMOID_TABLE_SIZE, sharesNegatives, trainsOutputVectors } from '../../ops/skipgram/kernels.js';
 import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram/kernels.js';
 import { Rng } from '../../rng.js';
 import { mulHigh32 } from '../../sampling.js';
@@ -20,7 +21,11 @@ class JsSkipGramTables implements SkipGramTables {
   readonly threads = 1;
   private syn0: Float32Array;
   private syn1: Float32Array;
+  /** [V - 1, dim]: the Huffman tree's inner-node vectors (hs). */
+  private tree: Float32Array;
   private readonly rng: Rng;
+  /** CBOW's hidden row: the mean of the context rows. */
+  private readonly neu1: Float32Array;
   private readonly neu1e: Float32Array;
   private kept: Int32Array;
   private readonly logits: Float64Array;
@@ -33,8 +38,10 @@ class JsSkipGramTables implements SkipGramTables {
   constructor(private readonly setup: SkipGramSetup) {
     const { vocabSize, dim, numSampled, loss } = setup;
     this.syn0 = setup.inputVectors.slice();
-    this.syn1 = new Float32Array(vocabSize * dim);
+    this.syn1 = new Float32Array(trainsOutputVectors(setup) ? vocabSize * dim : 0);
+    this.tree = new Float32Array(setup.hs ? (vocabSize - 1) * dim : 0);
     this.rng = new Rng(setup.rngState.slice());
+    this.neu1 = new Float32Array(dim);
     this.neu1e = new Float32Array(dim);
     this.kept = new Int32Array(0);
     this.logits = new Float64Array(loss === 'softmax' ? vocabSize : loss === 'sampled-softmax' ? numSampled + 1 : 0);
@@ -51,10 +58,12 @@ class JsSkipGramTables implements SkipGramTables {
 
   train(batch: SkipGramBatch): SkipGramBatchStats {
     this.checkLive();
-    const { keepThreshold, window, loss, numSampled } = this.setup;
+    const { keepThreshold, window, loss, numSampled, dim } = this.setup;
+    const cbow = this.setup.architecture === 'cbow';
     // one thread here: shared negatives only when asked for
-    const windows = loss === 'negative' && this.setup.shareNegatives === true;
+    const windows = sharesNegatives(this.setup, 1);
     const { ids, sentenceEnds, alphas, sentences } = batch;
+    const { syn0, neu1, neu1e } = this;
     let kept = this.kept;
     let lossSum = 0, pairs = 0, keptWords = 0;
     let start = 0;
@@ -78,18 +87,29 @@ class JsSkipGramTables implements SkipGramTables {
         let centerLogQ = 0;
         if (loss === 'sampled-softmax') centerLogQ = this.drawCandidates(center, candidates, logQ);
         const first = Math.max(0, i - span), last = Math.min(n - 1, i + span);
+        if (last === first) continue; // no context word: no draws
         if (windows) {
-          if (last === first) continue; // no context word: no draws
           lossSum += this.windowNegative(kept, i, first, last, alpha);
           pairs += last - first;
           continue;
         }
+        if (cbow) {
+          // the mean of the context rows predicts the center; each context row gets the whole gradient
+          neu1.fill(0);
+          for (let j = first; j <= last; j++) if (j !== i) for (let k = 0; k < dim; k++) neu1[k] += syn0[kept[j] * dim + k];
+          for (let k = 0; k < dim; k++) neu1[k] /= last - first;
+          neu1e.fill(0);
+          lossSum += this.predict(neu1, 0, center, alpha, candidates, logQ, centerLogQ);
+          for (let j = first; j <= last; j++) if (j !== i) for (let k = 0; k < dim; k++) syn0[kept[j] * dim + k] += neu1e[k];
+          pairs++;
+          continue;
+        }
         for (let j = first; j <= last; j++) {
           if (j === i) continue;
-          const context = kept[j];
-          if (loss === 'negative') lossSum += this.pairNegative(context, center, alpha);
-          else if (loss === 'sampled-softmax') lossSum += this.pairSampled(context, center, alpha, candidates, logQ, centerLogQ);
-          else lossSum += this.pairSoftmax(context, center, alpha);
+          const l1 = kept[j] * dim;
+          neu1e.fill(0);
+          lossSum += this.predict(syn0, l1, center, alpha, candidates, logQ, centerLogQ);
+          for (let k = 0; k < dim; k++) syn0[l1 + k] += neu1e[k];
           pairs++;
         }
       }
@@ -99,37 +119,56 @@ class JsSkipGramTables implements SkipGramTables {
     return { lossSum, pairs, keptWords };
   }
 
-  // neu1e += g syn1[target];  syn1[target] += g syn0[context]
-  private updateOutputRow(g: number, l1: number, target: number): void {
+  /** Every output layer's update for the hidden row hidden[at, at + dim) predicting `center` (tree first, as word2vec.c), its gradient in neu1e; returns the loss. */
+  private predict(
+    hidden: Float32Array, at: number, center: number, alpha: number, candidates: Int32Array, logQ: Float64Array, centerLogQ: number,
+  ): number {
+    const { loss, negative, hs } = this.setup;
+    let pairLoss = 0;
+    if (hs) pairLoss += this.treePath(hidden, at, center, alpha);
+    if (loss === 'negative') {
+      if (negative > 0) pairLoss += this.negativeTargets(hidden, at, center, alpha);
+    } else if (loss === 'sampled-softmax') {
+      pairLoss += this.sampledTargets(hidden, at, center, alpha, candidates, logQ, centerLogQ);
+    } else {
+      pairLoss += this.softmaxTargets(hidden, at, center, alpha);
+    }
+    return pairLoss;
+  }
+
+  // neu1e += g rows[target];  rows[target] += g hidden
+  private updateOutputRow(g: number, hidden: Float32Array, at: number, rows: Float32Array, target: number): void {
     const { dim } = this.setup;
-    const { syn0, syn1, neu1e } = this;
+    const { neu1e } = this;
     const l2 = target * dim;
     for (let k = 0; k < dim; k++) {
-      const w = syn1[l2 + k];
+      const w = rows[l2 + k];
       neu1e[k] += g * w;
-      syn1[l2 + k] = w + g * syn0[l1 + k];
+      rows[l2 + k] = w + g * hidden[at + k];
     }
   }
 
-  // syn0[context] += neu1e
-  private updateInputRow(l1: number): void {
+  private dot(hidden: Float32Array, at: number, rows: Float32Array, target: number): number {
     const { dim } = this.setup;
-    for (let k = 0; k < dim; k++) this.syn0[l1 + k] += this.neu1e[k];
-  }
-
-  private dot(l1: number, target: number): number {
-    const { dim } = this.setup;
-    const { syn0, syn1 } = this;
     const l2 = target * dim;
     let f = 0;
-    for (let k = 0; k < dim; k++) f += syn0[l1 + k] * syn1[l2 + k];
+    for (let k = 0; k < dim; k++) f += hidden[at + k] * rows[l2 + k];
     return f32(f);
   }
 
-  private pairNegative(context: number, center: number, alpha: number): number {
-    const { dim, negative, sigmoidTable, minusLogSigmoidTable } = this.setup;
-    const l1 = context * dim;
-    this.neu1e.fill(0);
+  /** σ(f) and -log σ(f) from the tables, clamped outside them (word2vec.c's EXP_TABLE). */
+  private sigmoid(f: number): { sig: number; minusLogSig: number } {
+    const { sigmoidTable, minusLogSigmoidTable } = this.setup;
+    const at = f > MAX_EXP || f < -MAX_EXP ? -1 : tableIndex(f);
+    return {
+      sig: at < 0 ? (f > 0 ? 1 : 0) : sigmoidTable[at],
+      minusLogSig: at < 0 ? (f > 0 ? 0 : -f) : minusLogSigmoidTable[at],
+    };
+  }
+
+  /** Negative sampling: the center (label 1) and `negative` noise draws (label 0, skipped when the center). */
+  private negativeTargets(hidden: Float32Array, at: number, center: number, alpha: number): number {
+    const { negative } = this.setup;
     let loss = 0;
     for (let d = 0; d <= negative; d++) {
       let target = center, label = 1;
@@ -138,15 +177,30 @@ class JsSkipGramTables implements SkipGramTables {
         if (target === center) continue;
         label = 0;
       }
-      const f = this.dot(l1, target);
-      // σ(f) and -log σ(f) from the tables, clamped outside them; -log σ(-f) = f - log σ(f)
-      const at = f > MAX_EXP || f < -MAX_EXP ? -1 : tableIndex(f);
-      const sig = at < 0 ? (f > 0 ? 1 : 0) : sigmoidTable[at];
-      const minusLogSig = at < 0 ? (f > 0 ? 0 : -f) : minusLogSigmoidTable[at];
+      const f = this.dot(hidden, at, this.syn1, target);
+      // -log σ(-f) = f - log σ(f)
+      const { sig, minusLogSig } = this.sigmoid(f);
       loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
-      this.updateOutputRow(f32((label - sig) * alpha), l1, target);
+      this.updateOutputRow(f32((label - sig) * alpha), hidden, at, this.syn1, target);
     }
-    this.updateInputRow(l1);
+    return loss;
+  }
+
+  /** Hierarchical softmax along the center's Huffman path: g = (1 - code - σ(f)) alpha, nodes with |f| >= MAX_EXP skipped (word2vec.c). */
+  private treePath(hidden: Float32Array, at: number, center: number, alpha: number): number {
+    const { treeOffsets, treePaths } = this.setup;
+    let loss = 0;
+    for (let p = treeOffsets![center]; p < treeOffsets![center + 1]; p++) {
+      const node = treePaths![p] >> 1, label = 1 - (treePaths![p] & 1);
+      const f = this.dot(hidden, at, this.tree, node);
+      if (f <= -MAX_EXP || f >= MAX_EXP) {
+        loss += label > 0 ? Math.max(-f, 0) : Math.max(f, 0);
+        continue;
+      }
+      const { sig, minusLogSig } = this.sigmoid(f);
+      loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
+      this.updateOutputRow(f32((label - sig) * alpha), hidden, at, this.tree, node);
+    }
     return loss;
   }
 
@@ -155,7 +209,7 @@ class JsSkipGramTables implements SkipGramTables {
    * in blocks of 4, then one of 2, then 1, each block's rows updated after the block.
    */
   private windowNegative(kept: Int32Array, i: number, first: number, last: number, alpha: number): number {
-    const { dim, negative, sigmoidTable, minusLogSigmoidTable } = this.setup;
+    const { dim, negative } = this.setup;
     const { syn0, syn1, targets, deltas, blockNeu1e } = this;
     const center = kept[i];
     targets[0] = center;
@@ -176,10 +230,8 @@ class JsSkipGramTables implements SkipGramTables {
         const l2 = targets[d] * dim;
         for (let x = 0; x < size; x++) {
           const l1 = block[x];
-          const f = this.dot(l1, targets[d]);
-          const tableAt = f > MAX_EXP || f < -MAX_EXP ? -1 : tableIndex(f);
-          const sig = tableAt < 0 ? (f > 0 ? 1 : 0) : sigmoidTable[tableAt];
-          const minusLogSig = tableAt < 0 ? (f > 0 ? 0 : -f) : minusLogSigmoidTable[tableAt];
+          const f = this.dot(syn0, l1, syn1, targets[d]);
+          const { sig, minusLogSig } = this.sigmoid(f);
           const label = d === 0 ? 1 : 0;
           loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
           const g = f32((label - sig) * alpha);
@@ -230,35 +282,31 @@ class JsSkipGramTables implements SkipGramTables {
     return max + Math.log(sum);
   }
 
-  private pairSampled(context: number, center: number, alpha: number, candidates: Int32Array, logQ: Float64Array, centerLogQ: number): number {
-    const { dim, numSampled } = this.setup;
-    const l1 = context * dim;
-    const { logits } = this;
-    this.neu1e.fill(0);
-    logits[0] = this.dot(l1, center) - centerLogQ;
+  private sampledTargets(
+    hidden: Float32Array, at: number, center: number, alpha: number, candidates: Int32Array, logQ: Float64Array, centerLogQ: number,
+  ): number {
+    const { numSampled } = this.setup;
+    const { logits, syn1 } = this;
+    logits[0] = this.dot(hidden, at, syn1, center) - centerLogQ;
     for (let j = 0; j < numSampled; j++) {
-      logits[1 + j] = candidates[j] === center ? -Infinity : this.dot(l1, candidates[j]) - logQ[j];
+      logits[1 + j] = candidates[j] === center ? -Infinity : this.dot(hidden, at, syn1, candidates[j]) - logQ[j];
     }
     const centerLogit = logits[0];
     const loss = this.softmax(numSampled + 1) - centerLogit;
-    this.updateOutputRow(f32(alpha * (1 - logits[0])), l1, center);
+    this.updateOutputRow(f32(alpha * (1 - logits[0])), hidden, at, syn1, center);
     for (let j = 0; j < numSampled; j++) {
-      if (candidates[j] !== center) this.updateOutputRow(f32(-alpha * logits[1 + j]), l1, candidates[j]);
+      if (candidates[j] !== center) this.updateOutputRow(f32(-alpha * logits[1 + j]), hidden, at, syn1, candidates[j]);
     }
-    this.updateInputRow(l1);
     return loss;
   }
 
-  private pairSoftmax(context: number, center: number, alpha: number): number {
-    const { dim, vocabSize } = this.setup;
-    const l1 = context * dim;
-    const { logits } = this;
-    this.neu1e.fill(0);
-    for (let v = 0; v < vocabSize; v++) logits[v] = this.dot(l1, v);
+  private softmaxTargets(hidden: Float32Array, at: number, center: number, alpha: number): number {
+    const { vocabSize } = this.setup;
+    const { logits, syn1 } = this;
+    for (let v = 0; v < vocabSize; v++) logits[v] = this.dot(hidden, at, syn1, v);
     const centerLogit = logits[center];
     const loss = this.softmax(vocabSize) - centerLogit;
-    for (let v = 0; v < vocabSize; v++) this.updateOutputRow(f32(alpha * ((v === center ? 1 : 0) - logits[v])), l1, v);
-    this.updateInputRow(l1);
+    for (let v = 0; v < vocabSize; v++) this.updateOutputRow(f32(alpha * ((v === center ? 1 : 0) - logits[v])), hidden, at, syn1, v);
     return loss;
   }
 
@@ -272,10 +320,16 @@ class JsSkipGramTables implements SkipGramTables {
     return this.syn1.slice();
   }
 
+  treeVectors(): Float32Array {
+    this.checkLive();
+    return this.tree.slice();
+  }
+
   dispose(): void {
     this.disposed = true;
     this.syn0 = new Float32Array(0);
     this.syn1 = new Float32Array(0);
+    this.tree = new Float32Array(0);
   }
 
   private checkLive(): void {

@@ -5,7 +5,7 @@
 // fresh zeroed arrays.
 
 import type {
-  CrossEntropyProblem, FullSoftmaxProblem, NegativeSamplingProblem, SampledSoftmaxProblem,
+  CrossEntropyProblem, FullSoftmaxProblem, HierarchicalSoftmaxProblem, NegativeSamplingProblem, SampledSoftmaxProblem,
 } from '../../ops/softmax.js';
 import { allocF32 } from '../../tensor.js';
 import type { Call } from '../types.js';
@@ -124,9 +124,26 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-export function softmaxNegativeSampling(_call: Call, p: NegativeSamplingProblem) {
-  const { targetSlot, negativeSlot, batch, hidden, negative, numRows, scale } = p;
+/**
+ * One logistic term of input row i against compact row r: returns -log σ(f) (label 1)
+ * or -log σ(-f) (label 0), f = x_i . w_r, and adds g = (σ(f) - label) scale times w_r to
+ * dInput[i] and times x_i to dRows[r].
+ */
+function logisticTerm(
+  p: { input: { data: Float32Array }; rowWeights: { data: Float32Array }; hidden: number; scale: number },
+  i: number, r: number, label: number, dInput: Float32Array, dRows: Float32Array,
+): number {
+  const { hidden, scale } = p;
   const input = p.input.data, rowWeights = p.rowWeights.data;
+  const f = dot(input, i * hidden, rowWeights, r * hidden, hidden);
+  const g = (sigmoid(f) - label) * scale;
+  axpy(g, rowWeights, r * hidden, dInput, i * hidden, hidden);
+  axpy(g, input, i * hidden, dRows, r * hidden, hidden);
+  return softplus(label ? -f : f);
+}
+
+export function softmaxNegativeSampling(_call: Call, p: NegativeSamplingProblem) {
+  const { targetSlot, negativeSlot, batch, hidden, negative, numRows } = p;
   const rowLoss = new Float32Array(batch);
   const dInput = allocF32('softmax.negativeSampling: dInput', batch * hidden);
   const dRows = allocF32('softmax.negativeSampling: dRows', numRows * hidden);
@@ -136,13 +153,23 @@ export function softmaxNegativeSampling(_call: Call, p: NegativeSamplingProblem)
     for (let d = -1; d < negative; d++) {
       const r = d < 0 ? t : negativeSlot[i * negative + d];
       if (d >= 0 && r === t) continue; // word2vec skips a negative equal to the target
-      const f = dot(input, i * hidden, rowWeights, r * hidden, hidden);
-      // positive: -log σ(f), d/df = σ(f) - 1;  negative: -log σ(-f), d/df = σ(f)
-      const label = d < 0 ? 1 : 0;
-      loss += softplus(label ? -f : f);
-      const g = (sigmoid(f) - label) * scale;
-      axpy(g, rowWeights, r * hidden, dInput, i * hidden, hidden);
-      axpy(g, input, i * hidden, dRows, r * hidden, hidden);
+      loss += logisticTerm(p, i, r, d < 0 ? 1 : 0, dInput, dRows);
+    }
+    rowLoss[i] = loss;
+  }
+  return { rowLoss, dInput, dRows };
+}
+
+export function softmaxHierarchical(_call: Call, p: HierarchicalSoftmaxProblem) {
+  const { pathStarts, pathEntries, batch, hidden, numRows } = p;
+  const rowLoss = new Float32Array(batch);
+  const dInput = allocF32('softmax.hierarchical: dInput', batch * hidden);
+  const dRows = allocF32('softmax.hierarchical: dRows', numRows * hidden);
+  for (let i = 0; i < batch; i++) {
+    let loss = 0;
+    for (let e = pathStarts[i]; e < pathStarts[i + 1]; e++) {
+      // code 0 is label 1
+      loss += logisticTerm(p, i, pathEntries[e] >> 1, 1 - (pathEntries[e] & 1), dInput, dRows);
     }
     rowLoss[i] = loss;
   }

@@ -12,6 +12,7 @@ import * as attentionWindowed from './attention_windowed.js';
 import * as attentionLinear from './attention_linear.js';
 import * as softmax from './softmax.js';
 import { skipGramTables } from './skipgram.js';
+import { similarityTable } from './similarity.js';
 import { SimdChoice, chooseVariant, compileKernelModule, instantiateKernels, supportsSimd } from './instantiate.js';
 import { createKernelMemory } from './memory.js';
 import { ThreadPool, callerMayBlock } from './pool.js';
@@ -89,6 +90,7 @@ export async function createWasmBackend(options: WasmBackendOptions): Promise<Ba
   const kernels: Kernels = {
     ...gemm, ...rnn2d, ...mdlstm, ...conv2d, ...attentionFull, ...attentionWindowed, ...attentionLinear, ...softmax,
     skipGramTables: (setup) => skipGramTables(instance, setup),
+    similarityTable: (unitRows, size, dim) => similarityTable(instance, unitRows, size, dim),
   };
   return {
     name: 'wasm',

@@ -8,6 +8,7 @@ import { kernelModuleBytes } from './module_bytes.js';
 import { type KernelExports, bindKernelExports } from './kernels.generated.js';
 import { MAX_PAGES, createKernelMemory, withUnsharedMemoryImport } from './memory.js';
 
+/** Which WASM build createWeft compiles: 'auto' (relaxed where the runtime compiles it), 'relaxed' or 'simd'. */
 export type SimdChoice = 'auto' | 'relaxed' | 'simd';
 
 /** What a weft instance uses. */

@@ -4,10 +4,7 @@
 // build then weighs 33 kB in a gzipped bundle instead of 43 kB (base64 hides the
 // module's redundancy from the bundle's own compression), which keeps the packed
 // package under 400 kB with two bundles embedding both builds. Nothing is decoded until
-// createWeft() asks for a build.
-//
-// The CommonJS bundle (Node's require) swaps this file for module_bytes_file.ts, which
-// reads the .wasm files the package ships beside it.
+// createWeft() asks for a build. Node's require loads the ESM bundle too (dist/index.cjs).
 
 import { WeftError } from '../../errors.js';
 import { isNode, nodeBuiltin } from '../../node_builtin.js';

@@ -5,7 +5,9 @@
 // On more than one thread (Hogwild) each thread has its own generator state, scratch and
 // stats row; thread 0 continues the setup's generator, so one thread is reproducible.
 
-import { LOSS_CODE, MAX_SENTENCE_WORDS } from '../../ops/skipgram/kernels.js';
+import {
+  ARCHITECTURE_CODE, LOSS_CODE, MAX_SENTENCE_WORDS, sharesNegatives, trainsOutputVectors,
+} from '../../ops/skipgram/kernels.js';
 import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram/kernels.js';
 import { WeftError } from '../../errors.js';
 import type { WasmInstance } from './call.js';
@@ -18,6 +20,12 @@ class WasmSkipGramTables implements SkipGramTables {
   private readonly stride: number;
   private readonly syn0: number;
   private readonly syn1: number;
+  /** Rows of syn1 (0 when hierarchical softmax trains alone) and of the tree's inner-node vectors (V - 1 with hs, else 0). */
+  private readonly outputRows: number;
+  private readonly treeRows: number;
+  private readonly tree: number;
+  private readonly pathStarts: number;
+  private readonly paths: number;
   private readonly keepThreshold: number;
   private readonly aliasEntries: number;
   private readonly noiseProbability: number;
@@ -36,8 +44,14 @@ class WasmSkipGramTables implements SkipGramTables {
     this.threads = Math.max(1, Math.min(setup.workers, instance.threads));
     try {
       const rowsBytes = vocabSize * this.stride * 4;
+      this.outputRows = trainsOutputVectors(setup) ? vocabSize : 0;
+      this.treeRows = setup.hs ? vocabSize - 1 : 0;
+      const outputBytes = this.outputRows * this.stride * 4, treeBytes = this.treeRows * this.stride * 4;
       this.syn0 = this.alloc(rowsBytes, 'skip-gram input vectors');
-      this.syn1 = this.alloc(rowsBytes, 'skip-gram output vectors');
+      this.syn1 = outputBytes > 0 ? this.alloc(outputBytes, 'skip-gram output vectors') : 0;
+      this.tree = treeBytes > 0 ? this.alloc(treeBytes, 'skip-gram Huffman tree vectors') : 0;
+      this.pathStarts = setup.treeOffsets ? this.copyIn(setup.treeOffsets, 'skip-gram Huffman path offsets') : 0;
+      this.paths = setup.treePaths ? this.copyIn(setup.treePaths, 'skip-gram Huffman paths') : 0;
       this.keepThreshold = this.copyIn(setup.keepThreshold, 'skip-gram subsampling table');
       this.aliasEntries = this.copyIn(setup.aliasEntries, 'skip-gram noise alias table');
       this.noiseProbability = this.copyIn(setup.noiseProbability, 'skip-gram noise probabilities');
@@ -59,7 +73,8 @@ class WasmSkipGramTables implements SkipGramTables {
       // kernel reads (as 0) in its whole-stride f32x4 loops; a freed block of a diverged model
       // held NaN there and made the next model diverge
       this.bytes(this.syn0, rowsBytes).fill(0);
-      this.bytes(this.syn1, rowsBytes).fill(0);
+      if (this.syn1) this.bytes(this.syn1, outputBytes).fill(0);
+      if (this.tree) this.bytes(this.tree, treeBytes).fill(0);
       this.bytes(this.scratch, scratchBytes).fill(0);
       this.writeRows(this.syn0, setup.inputVectors);
     } catch (err) {
@@ -91,12 +106,12 @@ class WasmSkipGramTables implements SkipGramTables {
     for (let v = 0; v < vocabSize; v++) view.set(rows.subarray(v * dim, (v + 1) * dim), v * this.stride);
   }
 
-  private readRows(address: number): Float32Array {
+  private readRows(address: number, rows: number): Float32Array {
     this.checkLive();
-    const { vocabSize, dim } = this.setup;
-    const view = new Float32Array(this.instance.memory.buffer, address, vocabSize * this.stride);
-    const out = new Float32Array(vocabSize * dim);
-    for (let v = 0; v < vocabSize; v++) out.set(view.subarray(v * this.stride, v * this.stride + dim), v * dim);
+    const { dim } = this.setup;
+    const view = new Float32Array(this.instance.memory.buffer, address, rows * this.stride);
+    const out = new Float32Array(rows * dim);
+    for (let v = 0; v < rows; v++) out.set(view.subarray(v * this.stride, v * this.stride + dim), v * dim);
     return out;
   }
 
@@ -106,15 +121,16 @@ class WasmSkipGramTables implements SkipGramTables {
     return instance.call((call) => {
       new Float64Array(instance.memory.buffer, this.stats, 8 * (this.threads + 1)).fill(0);
       call.run('skipGramTrain', {
-        loss: LOSS_CODE[setup.loss], vocabSize: setup.vocabSize, dim: this.stride, window: setup.window,
-        negative: setup.negative, numSampled: setup.numSampled,
-        syn0: this.syn0, syn1: this.syn1, keepThreshold: this.keepThreshold, aliasEntries: this.aliasEntries,
+        architecture: ARCHITECTURE_CODE[setup.architecture], loss: LOSS_CODE[setup.loss], hs: +setup.hs,
+        vocabSize: setup.vocabSize, dim: this.stride, window: setup.window, negative: setup.negative, numSampled: setup.numSampled,
+        syn0: this.syn0, syn1: this.syn1, treeVectors: this.tree, pathStarts: this.pathStarts, paths: this.paths,
+        keepThreshold: this.keepThreshold, aliasEntries: this.aliasEntries,
         noiseProbability: this.noiseProbability, sigmoidTable: this.sigmoidTable, lossTable: this.lossTable,
         rng: this.rng, scratch: this.scratch, maxSentence: MAX_SENTENCE_WORDS,
         ids: call.input(batch.ids, 'skip-gram batch ids'),
         sentenceEnds: call.input(batch.sentenceEnds, 'skip-gram batch sentence ends'),
         alphas: call.input(batch.alphas, 'skip-gram batch learning rates'),
-        sentences: batch.sentences, stats: this.stats, shareNegatives: +(setup.shareNegatives ?? this.threads > 1),
+        sentences: batch.sentences, stats: this.stats, shareNegatives: +sharesNegatives(setup, this.threads),
       }, this.work(batch), this.threads);
       const stats = new Float64Array(instance.memory.buffer, this.stats, 8 * (this.threads + 1));
       const sums = { lossSum: 0, pairs: 0, keptWords: 0 };
@@ -127,19 +143,23 @@ class WasmSkipGramTables implements SkipGramTables {
     });
   }
 
-  /** About the flops of a batch: per word, ~window pairs each touching (negative + 1) rows twice. */
+  /** About the flops of a batch: per word, ~window pairs each touching their output rows (and tree path) twice. */
   private work(batch: SkipGramBatch): number {
-    const { window, negative, numSampled, loss, vocabSize } = this.setup;
-    const rows = loss === 'negative' ? negative + 1 : loss === 'sampled-softmax' ? numSampled + 1 : vocabSize;
+    const { window, negative, numSampled, loss, vocabSize, hs } = this.setup;
+    const rows = (loss === 'negative' ? negative + 1 : loss === 'sampled-softmax' ? numSampled + 1 : vocabSize) + (hs ? Math.log2(vocabSize) : 0);
     return batch.ids.length * window * rows * 4 * this.stride;
   }
 
   inputVectors(): Float32Array {
-    return this.readRows(this.syn0);
+    return this.readRows(this.syn0, this.setup.vocabSize);
   }
 
   outputVectors(): Float32Array {
-    return this.readRows(this.syn1);
+    return this.readRows(this.syn1, this.outputRows);
+  }
+
+  treeVectors(): Float32Array {
+    return this.readRows(this.tree, this.treeRows);
   }
 
   dispose(): void {

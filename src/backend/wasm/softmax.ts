@@ -2,7 +2,7 @@
 // results out. Gradients that the kernels accumulate (+=) get zeroed buffers.
 
 import type {
-  CrossEntropyProblem, FullSoftmaxProblem, NegativeSamplingProblem, SampledSoftmaxProblem,
+  CrossEntropyProblem, FullSoftmaxProblem, HierarchicalSoftmaxProblem, NegativeSamplingProblem, SampledSoftmaxProblem,
 } from '../../ops/softmax.js';
 import type { WasmCall } from './call.js';
 
@@ -85,6 +85,20 @@ export function softmaxNegativeSampling(call: WasmCall, p: NegativeSamplingProbl
     negativeSlot: call.input(p.negativeSlot, 'softmax.negativeSampling negative slots'),
     scale: p.scale, rowLoss: o.rowLoss, dInput: o.dInput, dRows: o.dRows, scratch,
   }, 6 * batch * (negative + 1) * hidden);
+  const out = readLoss(call, o, batch, hidden, numRows);
+  return { rowLoss: out.rowLoss, dInput: out.dInput, dRows: out.dRows };
+}
+
+export function softmaxHierarchical(call: WasmCall, p: HierarchicalSoftmaxProblem) {
+  const { batch, hidden, numRows, pathEntries } = p;
+  const o = lossBuffers(call, 'softmax.hierarchical', batch, hidden, numRows, false);
+  const scratch = call.allocF32(call.exports.softmaxHierarchicalScratchFloats({ entries: pathEntries.length }), 'softmax.hierarchical path gradients');
+  call.run('softmaxHierarchical', {
+    batch, hidden, numRows, input: call.address(p.input), rows: call.address(p.rowWeights),
+    pathStarts: call.input(p.pathStarts, 'softmax.hierarchical path starts'),
+    pathEntries: call.input(pathEntries, 'softmax.hierarchical path entries'),
+    scale: p.scale, rowLoss: o.rowLoss, dInput: o.dInput, dRows: o.dRows, scratch,
+  }, 6 * pathEntries.length * hidden);
   const out = readLoss(call, o, batch, hidden, numRows);
   return { rowLoss: out.rowLoss, dInput: out.dInput, dRows: out.dRows };
 }

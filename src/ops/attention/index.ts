@@ -21,6 +21,7 @@ export type {
 } from './softmax.js';
 export type { FeatureMap, FeatureOptions, LinearAttentionArgs, LinearBackwardExtras, LinearStream, LinearStreamOptions } from './linear.js';
 
+/** weft.attention: exact, sliding-window and linear attention, layout [B, heads, T, d]. */
 export interface AttentionApi {
   /** Exact attention, tiled with an online softmax: q [B, Hq, T, d], k [B, Hkv, S, d], v [B, Hkv, S, dv] -> out [B, Hq, T, dv], lse [B, Hq, T]. */
   full(args: FullAttentionArgs): AttentionResult;
@@ -31,13 +32,23 @@ export interface AttentionApi {
   /** Gradients of windowed. */
   windowedBackward(args: WindowedAttentionArgs & SoftmaxBackwardExtras): AttentionGradients;
   /** Kernelized attention (elu1, relu, FAVOR+), bidirectional or causal: O(T * F * dv). -> { out [B, Hq, T, dv] } */
-  linear(args: LinearAttentionArgs): { out: Tensor };
+  linear(args: LinearAttentionArgs): {
+    /** The attended values [B, Hq, T, dv]. */
+    out: Tensor;
+  };
   /** Gradients of linear. */
   linearBackward(args: LinearAttentionArgs & LinearBackwardExtras): AttentionGradients;
   /** Causal linear attention one token at a time; T steps equal one causal linear call. */
   linearStream(options: LinearStreamOptions): LinearStream;
   /** The FAVOR+ random features W [numFeatures, dim] that linear uses for this seed. */
-  favorFeatures(options: { dim: number; numFeatures?: number; seed?: number }): Tensor;
+  favorFeatures(options: {
+    /** Query and key width d: an integer >= 1 (OPTION if missing, RANGE below 1). */
+    dim: number;
+    /** Features F: an integer >= 1 (RANGE below). Default d * ceil(ln d) (at least d). */
+    numFeatures?: number;
+    /** Any safe integer. Default 0. */
+    seed?: number;
+  }): Tensor;
 }
 
 /** weft.attention on a backend. */

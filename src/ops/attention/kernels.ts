@@ -73,6 +73,7 @@ export interface SoftmaxGradientArrays extends AttentionGradientArrays {
   maxProbability: number;
 }
 
+/** The feature map of linear attention: 'elu1' (elu(x) + 1), 'relu' or 'favor' (FAVOR+ random features). */
 export type FeatureMap = 'elu1' | 'relu' | 'favor';
 
 /** How queries and keys become features (shared by a batch call and a stream). */

@@ -20,44 +20,52 @@ import { type AttentionGradients, wrapGradients } from './softmax.js';
 export type { FeatureMap } from './kernels.js';
 const FEATURE_MAPS: readonly FeatureMap[] = ['elu1', 'relu', 'favor'];
 
+/** How linear attention turns queries and keys into features. */
 export interface FeatureOptions {
   /** 'elu1' (default): elu(x) + 1; 'relu'; 'favor': positive orthogonal random features (Performer). */
   featureMap?: FeatureMap;
-  /** FAVOR+ features; default d * ceil(ln d) (at least d). */
+  /** FAVOR+ features F: an integer >= 1 (RANGE below). Default d * ceil(ln d) (at least d). Ignored by elu1 and relu. */
   numFeatures?: number;
-  /** Seed of the FAVOR+ features (default 0): the same seed gives the same features on every backend. */
+  /** Seed of the FAVOR+ features, any safe integer (default 0): the same seed gives the same features on every backend. */
   seed?: number;
-  /** Added to the denominator; default 1e-6. */
+  /** Added to the denominator: a number >= 0 (RANGE below). Default 1e-6. */
   eps?: number;
-  /** FAVOR+ approximates softmax(scale q . k); default 1 / sqrt(d). Ignored by elu1 and relu. */
+  /** FAVOR+ approximates softmax(scale q · k): a number >= 0 (RANGE below). Default 1 / sqrt(d). Ignored by elu1 and relu. */
   scale?: number;
 }
 
+/** Arguments of weft.attention.linear. */
 export interface LinearAttentionArgs extends FeatureOptions {
-  /** [B, Hq, T, d] */
+  /** Queries [B, Hq, T, d], d >= 1. */
   q: Tensor;
-  /** [B, Hkv, S, d] */
+  /** Keys [B, Hkv, S, d]; Hq must be a multiple of Hkv (grouped-query attention). */
   k: Tensor;
-  /** [B, Hkv, S, dv] */
+  /** Values [B, Hkv, S, dv]. */
   v: Tensor;
-  /** Query t sees keys s <= t + (S - T). Default false. */
+  /** Query t sees keys s <= t + (S - T) (the queries are the last T of S positions). Default false. */
   causal?: boolean;
-  /** Uint8Array [B, S]: 0 drops a key. */
+  /**
+   * One byte per key, [B, S]: 0 drops a key; default none (every key visible). DTYPE if not a
+   * Uint8Array, SHAPE unless it has B·S entries.
+   */
   keyMask?: Uint8Array;
 }
 
+/** The extra arguments of weft.attention.linearBackward. */
 export interface LinearBackwardExtras {
-  /** [B, Hq, T, dv] */
+  /** dL/dout [B, Hq, T, dv]. */
   dout: Tensor;
-  /** The forward's out, to skip recomputing it. */
+  /** The forward's out [B, Hq, T, dv]; default: recomputed. */
   out?: Tensor;
 }
 
+/** Options of weft.attention.linearStream. */
 export interface LinearStreamOptions extends FeatureOptions {
+  /** Heads per token: an integer >= 1 (OPTION if missing, RANGE below 1). */
   heads: number;
-  /** Query and key width d. */
+  /** Query and key width d: an integer >= 1 (OPTION if missing, RANGE below 1). */
   dim: number;
-  /** Value width dv; default dim. */
+  /** Value width dv: an integer >= 0 (RANGE below). Default dim. */
   valueDim?: number;
 }
 

@@ -15,32 +15,41 @@ import type {
 
 /** Options every attention call shares. */
 export interface AttentionCommonOptions {
-  /** Multiplies q . k; default 1 / sqrt(d). */
+  /** Multiplies q · k: any finite number. Default 1 / sqrt(d). */
   scale?: number;
-  /** Query t sees keys s <= t + (S - T). Default false. */
+  /** Query t sees keys s <= t + (S - T) (the queries are the last T of S positions). Default false. */
   causal?: boolean;
-  /** Uint8Array [B, S]: 0 marks a padded key, excluded from numerator and denominator. */
+  /**
+   * One byte per key, [B, S]: 0 marks a padded key, excluded from numerator and denominator;
+   * default none (every key visible). DTYPE if not a Uint8Array, SHAPE unless it has B·S entries.
+   */
   keyMask?: Uint8Array;
 }
 
+/** Arguments of weft.attention.full (and, with a window, windowed). */
 export interface FullAttentionArgs extends AttentionCommonOptions {
-  /** [B, Hq, T, d] */
+  /** Queries [B, Hq, T, d], d >= 1. */
   q: Tensor;
-  /** [B, Hkv, S, d] */
+  /** Keys [B, Hkv, S, d]; Hq must be a multiple of Hkv (grouped-query attention). */
   k: Tensor;
-  /** [B, Hkv, S, dv] */
+  /** Values [B, Hkv, S, dv]. */
   v: Tensor;
 }
 
+/** Arguments of weft.attention.windowed. */
 export interface WindowedAttentionArgs extends FullAttentionArgs {
   /**
-   * Inclusive [left, right]: query t (at key position p = t + S - T) sees keys
-   * s = p + j * dilation for -left <= j <= right. Infinity for no edge; causal forces right = 0.
+   * Inclusive [left, right], in steps of `dilation` key positions: query t (at key position
+   * p = t + S - T) sees keys s = p + j * dilation for -left <= j <= right. Each an integer
+   * >= 0 or Infinity (no edge): OPTION otherwise, RANGE if negative. causal forces right = 0.
    */
   window: readonly [number, number];
-  /** Spacing of the band's keys; default 1. */
+  /** Spacing of the band's keys, in key positions: an integer >= 1 (RANGE below). Default 1. */
   dilation?: number;
-  /** Key positions that attend to, and are attended by, every position. */
+  /**
+   * Key positions in [0, S) that attend to, and are attended by, every position (RANGE
+   * outside; DTYPE if not an Int32Array). Default none.
+   */
   globalTokens?: Int32Array;
 }
 
@@ -50,19 +59,29 @@ export interface WindowedAttentionArgs extends FullAttentionArgs {
  * for a row that sees no key, and never below a row's largest score (else RANGE).
  */
 export interface SoftmaxBackwardExtras {
+  /** dL/dout [B, Hq, T, dv]. */
   dout: Tensor;
+  /** The forward's out [B, Hq, T, dv]; default: recomputed. */
   out?: Tensor;
+  /** The forward's lse [B, Hq, T]; default: recomputed. */
   lse?: Tensor;
 }
 
+/** What full and windowed attention return. */
 export interface AttentionResult {
+  /** The attended values [B, Hq, T, dv]; a row that sees no key is 0. */
   out: Tensor;
+  /** The log-sum-exp of each row's scaled scores [B, Hq, T] (natural log); -Infinity for a row that sees no key. */
   lse: Tensor;
 }
 
+/** The gradients of an attention call, each shaped like its input. */
 export interface AttentionGradients {
+  /** dL/dq [B, Hq, T, d]. */
   dq: Tensor;
+  /** dL/dk [B, Hkv, S, d] (summed over the query heads that share a kv head). */
   dk: Tensor;
+  /** dL/dv [B, Hkv, S, dv] (summed likewise). */
   dv: Tensor;
 }
 

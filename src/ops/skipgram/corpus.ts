@@ -16,12 +16,18 @@ import { nodeBuiltin } from '../../node_builtin.js';
 /** One sentence: text split on whitespace, or tokens. */
 export type Sentence = string | readonly string[];
 
-/** A text file read line by line (Node only). */
+/** A text file read line by line (Node only: UNSUPPORTED elsewhere). */
 export interface CorpusFile {
+  /** The file's path (OPTION if it cannot be read). */
   path: string;
 }
 
-/** What buildVocab and train read. */
+/**
+ * What buildVocab and train read: a string (each line a sentence), an iterable or async
+ * iterable of sentences, or a file. train reads it once per epoch: a one-shot iterator is
+ * UNSUPPORTED there. DTYPE for a sentence that is neither a string nor an array of strings,
+ * SHAPE for a corpus with no words.
+ */
 export type Corpus = string | Iterable<Sentence> | AsyncIterable<Sentence> | CorpusFile;
 
 /** A corpus whose sentences can be read synchronously. */

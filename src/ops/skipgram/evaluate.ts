@@ -4,36 +4,61 @@
 // pairs with a word outside that vocabulary are skipped and counted.
 
 import { WeftError } from '../../errors.js';
-import type { VectorSpace } from './similarity.js';
+import { type VectorSpace, cosmulScores } from './similarity.js';
 
+/** Options of evaluateAnalogies and evaluateWordPairs. */
 export interface EvaluationOptions {
-  /** Use only the most frequent words. Default 300000 (gensim). */
+  /** Use only this many of the most frequent words: an integer >= 1 (RANGE below). Default 300000 (gensim). */
   restrictVocab?: number;
   /** Compare words upper-cased. Default true (gensim). */
   caseInsensitive?: boolean;
 }
 
+/** How an analogy question "a is to b as c is to ?" is answered. */
+export type AnalogyMethod = '3cosadd' | '3cosmul';
+
+export interface AnalogyOptions extends EvaluationOptions {
+  /**
+   * '3cosadd' (default): the best word for b - a + c on unit vectors (gensim's
+   * evaluate_word_analogies). '3cosmul': the best word by Levy & Goldberg's 3CosMul,
+   * (1 + cos(w, b)) (1 + cos(w, c)) / 2 / ((1 + cos(w, a)) / 2 + 1e-6), as gensim's
+   * most_similar_cosmul(positive=[b, c], negative=[a]) answers it (gensim's evaluation has
+   * no 3CosMul); the same vocabulary rules, candidates among the restrictVocab words.
+   */
+  method?: AnalogyMethod;
+}
+
+/** One section (`: name` header) of an analogy file. */
 export interface AnalogySection {
+  /** The section's name, from its header line. */
   section: string;
+  /** Questions answered right. */
   correct: number;
   /** Questions evaluated (all four words known). */
   total: number;
+  /** correct / total (0 for no question). */
   accuracy: number;
 }
 
+/** What evaluateAnalogies returns. SHAPE for a question before the first section header. */
 export interface AnalogyResult {
   /** correct / total over every section. */
   accuracy: number;
+  /** Questions answered right, over every section. */
   correct: number;
+  /** Questions evaluated, over every section. */
   total: number;
   /** Questions skipped because a word is out of the (restricted) vocabulary. */
   skipped: number;
+  /** Each section, in file order. */
   sections: AnalogySection[];
 }
 
+/** What evaluateWordPairs returns. RANGE when no line can be scored. */
 export interface WordPairResult {
   /** Spearman rank correlation (ties get average ranks, as scipy.stats.spearmanr). */
   spearman: number;
+  /** Pearson correlation of the cosines with the scores. */
   pearson: number;
   /** Fraction of pairs skipped for unknown words, 0..1 (gensim reports it in percent). */
   oov: number;
@@ -51,7 +76,9 @@ function lookup(space: VectorSpace, options: EvaluationOptions) {
   return { limit, key, ids };
 }
 
-/** Queries scored per GEMM call: 512 x 30K words is a 60 MB score matrix. */
+/** Scores of a GEMM call at most (64 MB): 512 questions of 3CosAdd at 30K words, fewer above. */
+const ANALOGY_SCORE_FLOATS = 1 << 24;
+/** Questions per GEMM call at most. */
 const ANALOGY_BATCH = 512;
 /** gensim looks at the 5 best answers for one not among the question's words. */
 const ANALOGY_TOPN = 5;
@@ -62,8 +89,13 @@ interface Question {
   keys: string[];
 }
 
-/** 3CosAdd on unit vectors: is `d` the best word for b - a + c, excluding a, b, c? */
-export function evaluateAnalogies(space: VectorSpace, text: string, options: EvaluationOptions = {}): AnalogyResult {
+/**
+ * Is `d` the best answer to "a is to b as c is to ?", excluding a, b and c: by 3CosAdd on
+ * unit vectors (b - a + c), or by 3CosMul. Questions are scored in batches by GEMMs on
+ * the backend: one query row per question for 3CosAdd, the rows of a, b and c for 3CosMul.
+ */
+export function evaluateAnalogies(space: VectorSpace, text: string, options: AnalogyOptions = {}): AnalogyResult {
+  const method = options.method ?? '3cosadd';
   const { limit, key, ids } = lookup(space, options);
   const sections: AnalogySection[] = [];
   const questions: Question[] = [];
@@ -89,18 +121,34 @@ export function evaluateAnalogies(space: VectorSpace, text: string, options: Eva
   }
 
   const { dim } = space;
-  const queries = new Float32Array(ANALOGY_BATCH * dim);
-  for (let q0 = 0; q0 < questions.length; q0 += ANALOGY_BATCH) {
-    const chunk = questions.slice(q0, q0 + ANALOGY_BATCH);
+  const rowsPerQuestion = method === '3cosmul' ? 3 : 1;
+  const batch = Math.max(1, Math.min(ANALOGY_BATCH, Math.floor(ANALOGY_SCORE_FLOATS / (rowsPerQuestion * limit))));
+  const queries = new Float32Array(batch * rowsPerQuestion * dim);
+  const unitA = new Float32Array(dim), unitB = new Float32Array(dim), unitC = new Float32Array(dim);
+  for (let q0 = 0; q0 < questions.length; q0 += batch) {
+    const chunk = questions.slice(q0, q0 + batch);
     chunk.forEach((q, r) => {
       const [a, b, c] = q.words;
-      queries.set(space.combine([{ id: b, sign: 1 }, { id: c, sign: 1 }, { id: a, sign: -1 }]), r * dim);
+      if (method === '3cosmul') {
+        for (const [i, id] of [a, b, c].entries()) space.unitRow(id, queries, (3 * r + i) * dim);
+        return;
+      }
+      // gensim's most_similar(positive=[b, c], negative=[a]): the normalised b̂ + ĉ - â
+      space.unitRow(a, unitA);
+      space.unitRow(b, unitB);
+      space.unitRow(c, unitC);
+      let sq = 0;
+      for (let k = 0; k < dim; k++) sq += (unitB[k] + unitC[k] - unitA[k]) ** 2;
+      const scale = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+      for (let k = 0; k < dim; k++) queries[r * dim + k] = (unitB[k] + unitC[k] - unitA[k]) * scale;
     });
-    const scores = space.scoreBatch(queries.subarray(0, chunk.length * dim), chunk.length, limit);
+    const rows = chunk.length * rowsPerQuestion;
+    const scores = space.scores(queries.subarray(0, rows * dim), rows, limit);
     chunk.forEach((q, r) => {
       const [a, b, c, expected] = q.words;
       const ignore = new Set(q.keys.slice(0, 3));
-      const best = space.best(scores, r * limit, limit, ANALOGY_TOPN, new Set([a, b, c]));
+      const candidates = method === '3cosmul' ? cosmulScores(scores.subarray(3 * r * limit, (3 * r + 3) * limit), limit, [1, 2], [0]) : scores;
+      const best = space.best(candidates, method === '3cosmul' ? 0 : r * limit, limit, ANALOGY_TOPN, new Set([a, b, c]));
       const predicted = best.find((id) => !ignore.has(key(space.words[id])));
       const section = sections[q.section];
       section.total++;

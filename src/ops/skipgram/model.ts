@@ -6,70 +6,94 @@ import { WeftError, describe } from '../../errors.js';
 import { Rng, checkSeed } from '../../rng.js';
 import type { Tensor } from '../../tensor.js';
 import type { OpBackend } from '../op.js';
-import type { MatmulKernels } from '../matmul.js';
-import { createMatmul } from '../matmul.js';
-import type { SkipGramKernels, SkipGramLoss, SkipGramTables } from './kernels.js';
+import type { SimilarityKernels, SkipGramKernels, SkipGramLoss, SkipGramTables, Word2VecArchitecture } from './kernels.js';
 
-/** What a model needs from a backend: its tables and matmul (for similarity queries). */
-type ModelBackend = OpBackend<SkipGramKernels & MatmulKernels>;
+/** What a model needs from a backend: its training tables and a similarity table (for queries). */
+type ModelBackend = OpBackend<SkipGramKernels & SimilarityKernels>;
 import { checkChoice, checkInteger, checkNumber, checkOptionsObject, optionalBoolean } from '../../args.js';
 import {
   type Corpus, type CorpusFile, type Sentence, type SyncCorpus, checkCorpus, isReiterable, isSyncCorpus, sentences, syncSentences,
 } from './corpus.js';
-import { VocabCounter, Vocabulary } from './vocab.js';
+import { type VocabCounts, VocabCounter, Vocabulary, formatVocab, vocabularyFromCounts } from './vocab.js';
 import { buildSetup } from './setup.js';
-import { type TrainOptions, type TrainSummary, TrainingDiverged, trainEpochs } from './trainer.js';
-import { type Similar, VectorSpace, normalise } from './similarity.js';
+import { type TrainOptions, type TrainProgress, type TrainSummary, TrainingDiverged, trainEpochs } from './trainer.js';
+import { type Similar, VectorSpace } from './similarity.js';
 import {
-  type AnalogyResult, type EvaluationOptions, type WordPairResult, evaluateAnalogies, evaluateWordPairs,
+  type MostSimilarCosmulOptions, type MostSimilarOptions, type QueryTerm, doesntMatch, mostSimilar, mostSimilarCosmul, nSimilarity, wordId,
+} from './queries.js';
+import {
+  type AnalogyMethod, type AnalogyOptions, type AnalogyResult, type EvaluationOptions, type WordPairResult, evaluateAnalogies, evaluateWordPairs,
 } from './evaluate.js';
 import { readWord2Vec, writeWord2Vec } from './word2vec.js';
 
+/** Options of weft.skipGram; every one may be left out. Numbers outside their range are RANGE. */
 export interface SkipGramOptions {
-  /** Vector size (word2vec -size, gensim vector_size). Default 100. */
+  /**
+   * 'skip-gram' (default: each context word predicts the center) or 'cbow' (the mean of
+   * the context words' vectors predicts it, once per center; word2vec -cbow 1, gensim sg=0
+   * with cbow_mean=1). word2vec.c defaults to CBOW; weft keeps skip-gram, its trainer's name.
+   */
+  architecture?: Word2VecArchitecture;
+  /**
+   * Hierarchical softmax over word2vec.c's Huffman tree of the counts (-hs 1, gensim hs=1),
+   * with loss 'negative': beside negative sampling (both update the same hidden vector, as
+   * in word2vec.c), or alone with negative: 0. Default false. OPTION with another loss.
+   */
+  hs?: boolean;
+  /** Vector size (word2vec -size, gensim vector_size), in floats: an integer in [1, 65536]. Default 100. */
   dim?: number;
-  /** Largest distance between a center and a context word (-window). Default 5. */
+  /** Largest distance between a center and a context word (-window), in words: an integer in [1, 100000]. Default 5. */
   window?: number;
-  /** Noise words per pair with loss 'negative' (-negative). Default 5. */
+  /**
+   * Noise words per prediction (a pair, or a CBOW center) with loss 'negative' (-negative): an
+   * integer in [0, 100000]; 0 turns negative sampling off (needs hs, else OPTION). Default 5.
+   */
   negative?: number;
-  /** Drop words seen fewer times (-min-count). Default 5. */
+  /** Drop words seen fewer times (-min-count), in occurrences: an integer >= 0. Default 5. */
   minCount?: number;
-  /** Subsampling threshold for frequent words, 0 disables (-sample). Default 1e-3. */
+  /** Subsampling threshold for frequent words, a fraction of the corpus in [0, 0.999999]; 0 disables (-sample). Default 1e-3. */
   sample?: number;
-  /** Initial learning rate (-alpha). Default 0.025. */
+  /** Initial learning rate (-alpha): a number in (0, 10]. Default 0.025 for skip-gram, 0.05 for CBOW (word2vec.c's defaults). */
   alpha?: number;
-  /** Final learning rate, reached linearly over all epochs. Default 0.0001. */
+  /** Final learning rate, reached linearly over all epochs: a number in [0, alpha]. Default 0.0001 (alpha if smaller). */
   minAlpha?: number;
-  /** Passes over the corpus (-iter). Default 5. */
+  /** Passes over the corpus (-iter): an integer in [1, 1e6]. Default 5. */
   epochs?: number;
-  /** Seeds the initial vectors and every draw. Default 1. */
+  /** Seeds the initial vectors and every draw: any safe integer (OPTION otherwise). Default 1. */
   seed?: number;
-  /** 'negative' (SGNS, default), 'sampled-softmax' or 'softmax' (exact, small vocabularies only). */
+  /**
+   * 'negative' (SGNS, default), 'sampled-softmax' or 'softmax' (exact, small vocabularies
+   * only: RANGE at buildVocab over {@link SOFTMAX_VOCAB_LIMIT} words).
+   */
   loss?: SkipGramLoss;
-  /** Keep at most this many words, the most frequent. Default: no limit. */
+  /** Keep at most this many words, the most frequent: an integer >= 1. Default: no limit. */
   maxVocab?: number;
-  /** Candidates per center word with loss 'sampled-softmax' (drawn from unigram^0.75). Default 64. */
+  /**
+   * Candidates per center word with loss 'sampled-softmax' (drawn from unigram^0.75): an
+   * integer in [1, 1e6], below the vocabulary size (RANGE at buildVocab otherwise). Default 64.
+   */
   numSampled?: number;
   /**
    * Words handed to the kernel per call (progress granularity; on one thread results do not
-   * depend on it). Default 65536 per thread: a batch's sentences are shared out among the
-   * threads, and more sentences a batch keep them evenly busy.
+   * depend on it): an integer in [1, 2^24]. Default 65536 per thread: a batch's sentences are
+   * shared out among the threads, and more sentences a batch keep them evenly busy.
    */
   batchWords?: number;
   /**
-   * Threads training runs on (gensim workers, word2vec -threads), at most the instance's
-   * (weft.features.threads, which is also the default). More than one trains Hogwild,
-   * as word2vec.c and gensim do: threads update shared vectors without locks, so runs
-   * are not reproducible bit for bit. With 1, a seed gives the same vectors every run
-   * and on every backend.
+   * Threads training runs on (gensim workers, word2vec -threads): an integer in [1, 1024],
+   * capped at the instance's (weft.features.threads, which is also the default). More than
+   * one trains Hogwild, as word2vec.c and gensim do: threads update shared vectors without
+   * locks, so runs are not reproducible bit for bit. With 1, a seed gives the same vectors
+   * every run and on every backend.
    */
   workers?: number;
   /**
-   * With loss 'negative': draw the noise words once per center word and share them among
-   * its context words, each output row updated once per window (Ji et al. 2016; BlazingText's
-   * batch_skipgram) instead of once per pair. Default: true when training on more than one
-   * thread, where threads writing the same frequent output rows at every pair slow each
-   * other down; false on one thread (word2vec.c's per-pair draws).
+   * Skip-gram with loss 'negative' (and no hs): draw the noise words once per center word and
+   * share them among its context words, each output row updated once per window (Ji et al. 2016;
+   * BlazingText's batch_skipgram) instead of once per pair. Default: true when training on more
+   * than one thread, where threads writing the same frequent output rows at every pair slow each
+   * other down; false on one thread (word2vec.c's per-pair draws). OPTION if true with another
+   * loss, hs, negative: 0 or CBOW.
    */
   shareNegatives?: boolean;
 }
@@ -85,6 +109,8 @@ const BATCH_WORDS_PER_THREAD = 65536;
 export const SOFTMAX_VOCAB_LIMIT = 10000;
 
 interface Config {
+  architecture: Word2VecArchitecture;
+  hs: boolean;
   dim: number;
   window: number;
   negative: number;
@@ -106,18 +132,32 @@ interface Config {
 }
 
 const LOSSES: readonly SkipGramLoss[] = ['negative', 'sampled-softmax', 'softmax'];
+const ARCHITECTURES: readonly Word2VecArchitecture[] = ['skip-gram', 'cbow'];
 
 function checkConfig(options: SkipGramOptions | undefined): Config {
   const o = checkOptionsObject('skipGram', options);
+  const architecture = checkChoice('skipGram: architecture', o.architecture, ARCHITECTURES, 'skip-gram');
   const loss = checkChoice('skipGram: loss', o.loss, LOSSES, 'negative');
-  if (o.shareNegatives === true && loss !== 'negative') {
-    throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared with loss 'negative' only, not '${loss}'`);
+  const hs = optionalBoolean('skipGram: hs', o.hs, false);
+  if (hs && loss !== 'negative') {
+    throw new WeftError('OPTION', `skipGram: hs: hierarchical softmax trains alone (negative: 0) or beside loss 'negative', not beside '${loss}'`);
   }
-  const alpha = checkNumber('skipGram: alpha', o.alpha, Number.MIN_VALUE, 10, 0.025);
+  const negative = checkInteger('skipGram: negative', o.negative, 0, 100000, 5);
+  if (negative === 0 && loss === 'negative' && !hs) {
+    throw new WeftError('OPTION', 'skipGram: negative: 0 leaves nothing to train; set hs: true for hierarchical softmax alone (CLI --hs 1), or negative >= 1');
+  }
+  if (o.shareNegatives === true) {
+    if (loss !== 'negative') throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared with loss 'negative' only, not '${loss}'`);
+    const why = negative === 0 ? 'negative: 0' : hs ? 'hs' : architecture === 'cbow' ? "architecture 'cbow' (it draws once per center already)" : '';
+    if (why) throw new WeftError('OPTION', `skipGram: shareNegatives: noise words are shared by skip-gram's negative sampling alone, not with ${why}`);
+  }
+  const alpha = checkNumber('skipGram: alpha', o.alpha, Number.MIN_VALUE, 10, architecture === 'cbow' ? 0.05 : 0.025);
   return {
+    architecture,
+    hs,
     dim: checkInteger('skipGram: dim', o.dim, 1, 65536, 100),
     window: checkInteger('skipGram: window', o.window, 1, 100000, 5),
-    negative: checkInteger('skipGram: negative', o.negative, loss === 'negative' ? 1 : 0, 100000, 5),
+    negative,
     minCount: checkInteger('skipGram: minCount', o.minCount, 0, Number.MAX_SAFE_INTEGER, 5),
     sample: checkNumber('skipGram: sample', o.sample, 0, 0.999999, 1e-3),
     alpha,
@@ -149,6 +189,8 @@ export class SkipGramModel {
   private space?: VectorSpace;
   private training = false;
   private loaded = false;
+  /** False for vectors read from a word2vec file, whose counts are made up. */
+  private countsKnown = true;
 
   /** Models come from weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
   private constructor(backend: ModelBackend, options?: SkipGramOptions) {
@@ -169,13 +211,43 @@ export class SkipGramModel {
   /**
    * Count words and allocate the tables (initial vectors uniform in ±1/dim, as gensim 4).
    * Synchronous for a string or an iterable; a Promise for { path } or an async iterable.
+   *
+   * `{ counts }` takes the counts instead of reading a corpus (gensim's
+   * build_vocab_from_freq; word2vec.c's -read-vocab with weft.skipGram.readVocab(text)): a
+   * Map, [word, count] pairs or an object. minCount and maxVocab apply, equal counts keep
+   * the order given, and `</s>` (word2vec.c's end-of-line token) is the sentence count that
+   * saveVocab writes back, not a word. The learning rate then decays over the sum of the
+   * counts per epoch (word2vec.c's train_words) unless train gets `totalWords`.
+   * Errors: DTYPE (a count or word of the wrong type), RANGE (a negative or fractional
+   * count, a word given twice or containing whitespace, minCount removing every word),
+   * SHAPE (no words).
    */
-  buildVocab(corpus: SyncCorpus): this;
+  buildVocab(source: { counts: VocabCounts }): this;
+  buildVocab(corpus: string | Iterable<Sentence>): this;
   buildVocab(corpus: CorpusFile | AsyncIterable<Sentence>): Promise<this>;
-  buildVocab(corpus: Corpus): this | Promise<this>;
-  buildVocab(corpus: Corpus): this | Promise<this> {
+  buildVocab(corpus: Corpus | { counts: VocabCounts }): this | Promise<this>;
+  buildVocab(corpus: Corpus | { counts: VocabCounts }): this | Promise<this> {
     if (this.training) throw new WeftError('UNSUPPORTED', 'buildVocab: this model is training (wait for train to finish)');
+    if (isCountsSource(corpus)) {
+      this.checkTrainable('buildVocab');
+      this.installVocabulary(vocabularyFromCounts(corpus.counts, this.config.minCount, this.config.maxVocab));
+      return this;
+    }
     return this.countVocab(corpus);
+  }
+
+  /**
+   * The vocabulary as word2vec.c's -save-vocab writes it: `word count` lines by descending
+   * count, after a first line `</s> <sentences>` (word2vec.c's end-of-line token, which
+   * it counts once per line: weft counts the non-empty lines, a line cut at 10,000 words
+   * once per piece). gensim reads it as `fvocab` of load_word2vec_format; readVocab and
+   * buildVocab({ counts }) read it back to the same vocabulary. UNSUPPORTED before a
+   * vocabulary exists and for vectors loaded from a word2vec file (they have no counts).
+   */
+  saveVocab(): string {
+    if (!this.vocabulary) throw new WeftError('UNSUPPORTED', 'saveVocab: no vocabulary yet; call buildVocab or train first');
+    if (!this.countsKnown) throw new WeftError('UNSUPPORTED', 'saveVocab: this model was loaded from word2vec vectors, which carry no word counts');
+    return formatVocab(this.vocabulary);
   }
 
   private countVocab(corpus: Corpus): this | Promise<this> {
@@ -213,6 +285,9 @@ export class SkipGramModel {
           '(the exact softmax costs O(V * dim) per pair); use loss "negative" or "sampled-softmax", or raise minCount / set maxVocab',
       );
     }
+    if (config.hs && vocab.size < 2) {
+      throw new WeftError('RANGE', `hs: hierarchical softmax needs a vocabulary of at least 2 words (a Huffman tree with an inner node), it has ${vocab.size}; lower minCount or add text`);
+    }
     if (config.loss === 'sampled-softmax' && config.numSampled >= vocab.size) {
       throw new WeftError('RANGE', `numSampled: ${config.numSampled} candidates need a vocabulary of more words, it has ${vocab.size}`);
     }
@@ -224,6 +299,12 @@ export class SkipGramModel {
     this.vocabulary = vocab;
     this.frozenWords = Object.freeze(vocab.words.slice());
     this.detachedVectors = undefined;
+    this.dropSpace();
+  }
+
+  /** Forget the cached unit vectors (and free their backend table): the vectors changed. */
+  private dropSpace(): void {
+    this.space?.releaseTable();
     this.space = undefined;
   }
 
@@ -249,15 +330,19 @@ export class SkipGramModel {
       try {
         const tables = this.tables!;
         const batchWords = this.config.batchWords ?? BATCH_WORDS_PER_THREAD * tables.threads;
-        const summary = await trainEpochs(tables, this.vocabulary!, corpus, { ...this.config, batchWords }, options);
-        this.space = undefined;
-        return summary;
+        // queries from onProgress see the vectors of the batches trained so far
+        const onProgress = options.onProgress && ((p: TrainProgress) => {
+          this.dropSpace();
+          options.onProgress!(p);
+        });
+        return await trainEpochs(tables, this.vocabulary!, corpus, { ...this.config, batchWords }, { ...options, onProgress });
       } catch (err) {
         // never leave NaN vectors behind: back to the untrained initial state
         if (err instanceof TrainingDiverged) this.installVocabulary(this.vocabulary!);
         throw err;
       }
     } finally {
+      this.dropSpace(); // the vectors changed
       this.training = false;
     }
   }
@@ -276,64 +361,133 @@ export class SkipGramModel {
     return { data: this.vectorSpace().vectors.slice(), shape: [this.vocab.length, this.config.dim] };
   }
 
-  /** Cosine similarity of two words. */
+  /**
+   * Cosine similarity of two words (gensim's similarity; 0 when either vector is zero).
+   * RANGE for a word not in the vocabulary, DTYPE for a non-string.
+   */
   similarity(a: string, b: string): number {
-    return this.vectorSpace().similarity(this.idOf(a, 'similarity'), this.idOf(b, 'similarity'));
-  }
-
-  /** The topN words closest to a word (itself excluded) or to a vector, by cosine. */
-  mostSimilar(query: string | ArrayLike<number>, topN = 10): Similar {
     const space = this.vectorSpace();
-    checkInteger('mostSimilar: topN', topN, 1);
-    if (typeof query === 'string') {
-      const id = this.idOf(query, 'mostSimilar');
-      return space.nearest(space.combine([{ id, sign: 1 }]), topN, new Set([id]));
-    }
-    if (typeof query !== 'object' || query === null || typeof query.length !== 'number') {
-      throw new WeftError('DTYPE', `mostSimilar: expected a word or a vector of ${this.config.dim} numbers, got ${describe(query)}`);
-    }
-    if (query.length !== this.config.dim) {
-      throw new WeftError('SHAPE', `mostSimilar: expected a vector of ${this.config.dim} numbers, got ${query.length}`);
-    }
-    for (let k = 0; k < query.length; k++) {
-      if (typeof query[k] !== 'number') throw new WeftError('DTYPE', `mostSimilar: query[${k}] is ${describe(query[k])}, expected a number`);
-      if (!Number.isFinite(query[k])) throw new WeftError('RANGE', `mostSimilar: query[${k}] is ${query[k]}, expected a finite number`);
-    }
-    return space.nearest(normalise(query, 'mostSimilar'), topN, new Set());
+    return space.similarity(wordId(space, 'similarity', 'a', a), wordId(space, 'similarity', 'b', b));
   }
 
-  /** Words closest to b - a + c (3CosAdd on unit vectors), excluding a, b and c: "a is to b as c is to ?". */
+  /**
+   * The words closest by cosine, best first, as gensim's most_similar:
+   * `mostSimilar({ positive, negative, topN, restrictVocab })` compares every word with the
+   * normalised sum of the positive terms minus the negative ones (a word counts as its unit
+   * vector, a vector as given); `mostSimilar(word | vector, topN)` is `{ positive: [it], topN }`.
+   * The query's words are never returned (its vectors may be: a word's own vector finds
+   * it at cosine 1). topN (default 10) may exceed the words there are; restrictVocab
+   * (default: all) searches only the first, most frequent, words. Equal cosines keep
+   * vocabulary order. The search is one mat-vec on the backend over unit vectors cached
+   * per model (built on the first search, dropped when training changes the vectors).
+   * Errors: RANGE for an unknown word, a word whose vector is zero, a zero or non-finite
+   * vector, terms that cancel out, topN or restrictVocab < 1 (gensim returns [] for
+   * topn < 1); SHAPE for a vector of the wrong length or no terms at all; DTYPE for a
+   * term that is neither a word nor numbers; OPTION for an unknown option or a
+   * non-integer topN. UNSUPPORTED before a vocabulary exists.
+   */
+  mostSimilar(options: MostSimilarOptions): Similar;
+  mostSimilar(query: QueryTerm, topN?: number): Similar;
+  mostSimilar(query: QueryTerm | MostSimilarOptions, topN?: number): Similar {
+    const space = this.vectorSpace();
+    if (isOptionsBag(query)) {
+      if (topN !== undefined) throw new WeftError('OPTION', 'mostSimilar: with an options object, topN goes in it ({ positive, negative, topN, restrictVocab })');
+      return mostSimilar(space, query);
+    }
+    return mostSimilar(space, { positive: [query], topN: topN ?? 10 });
+  }
+
+  /**
+   * The words closest by 3CosMul (Levy & Goldberg 2014), best first, as gensim's
+   * most_similar_cosmul: each word scores Π_p (1 + cos(w, p)) / 2 / (Π_n (1 + cos(w, n)) / 2 + 1e-6)
+   * over the positive terms p and negative terms n (cosines shifted to [0, 1]; without
+   * negative terms the denominator is 1 + 1e-6). `positive` needs at least one term; topN
+   * (default 10), restrictVocab and the exclusion of the query's words as mostSimilar.
+   * Differences from gensim 4.2: a vector term is normalised (gensim takes its dot products
+   * as they are, a cosine only for unit vectors), and restrictVocab is honoured (4.2 ignores
+   * it). All the terms' cosines come from one GEMM on the backend. Errors as mostSimilar;
+   * SHAPE when positive is empty.
+   */
+  mostSimilarCosmul(options: MostSimilarCosmulOptions): Similar {
+    return mostSimilarCosmul(this.vectorSpace(), options);
+  }
+
+  /**
+   * The word that does not go with the others (gensim's doesnt_match): the one least similar
+   * to the normalised mean of the words' unit vectors; of equal ones, the first in string
+   * order (gensim sorts (similarity, word) pairs). Errors: RANGE for an unknown word (gensim
+   * skips it with a warning) or a word whose vector is zero, SHAPE for an empty list, DTYPE
+   * for a non-list or a non-string.
+   */
+  doesntMatch(words: readonly string[]): string {
+    return doesntMatch(this.vectorSpace(), words);
+  }
+
+  /**
+   * Cosine of the mean vectors of two lists of words (gensim's n_similarity, which averages
+   * the raw vectors, not unit ones). Errors: RANGE for an unknown word (gensim skips it) or a
+   * mean that is zero, SHAPE for an empty list, DTYPE for a non-list or a non-string.
+   */
+  nSimilarity(wordsA: readonly string[], wordsB: readonly string[]): number {
+    return nSimilarity(this.vectorSpace(), wordsA, wordsB);
+  }
+
+  /**
+   * Words closest to b - a + c (3CosAdd on unit vectors), excluding a, b and c: "a is to b as
+   * c is to ?". `mostSimilar({ positive: [b, c], negative: [a], topN })`; topN default 1.
+   */
   analogy(a: string, b: string, c: string, topN = 1): Similar {
-    const space = this.vectorSpace();
-    checkInteger('analogy: topN', topN, 1);
-    const [ia, ib, ic] = [a, b, c].map((w) => this.idOf(w, 'analogy'));
-    const query = space.combine([{ id: ib, sign: 1 }, { id: ic, sign: 1 }, { id: ia, sign: -1 }]);
-    return space.nearest(query, topN, new Set([ia, ib, ic]));
+    return mostSimilar(this.vectorSpace(), { positive: [b, c], negative: [a], topN }, 'analogy');
   }
 
-  /** Accuracy on analogy questions in questions-words.txt format (gensim's evaluate_word_analogies). */
-  evaluateAnalogies(text: string, options: EvaluationOptions = {}): AnalogyResult {
-    return evaluateAnalogies(this.vectorSpace(), checkText('evaluateAnalogies', text), checkEvaluation('evaluateAnalogies', options));
+  /**
+   * Accuracy on analogy questions in questions-words.txt format, gensim's
+   * evaluate_word_analogies conventions (restrictVocab 300000, case-insensitive, questions
+   * with unknown words skipped). `method`: '3cosadd' (default, gensim's) or '3cosmul' (each
+   * question answered as gensim's most_similar_cosmul(positive=[b, c], negative=[a]) would:
+   * gensim's evaluation has no 3CosMul). Questions are scored in batches of GEMMs.
+   */
+  evaluateAnalogies(text: string, options: AnalogyOptions = {}): AnalogyResult {
+    const checked = checkEvaluation('evaluateAnalogies', options);
+    checkChoice('evaluateAnalogies: method', checked.method, ANALOGY_METHODS, '3cosadd');
+    return evaluateAnalogies(this.vectorSpace(), checkText('evaluateAnalogies', text), checked);
   }
 
-  /** Spearman / Pearson correlation with human similarity scores (gensim's evaluate_word_pairs). */
-  evaluateWordPairs(text: string, options: EvaluationOptions & { delimiter?: string } = {}): WordPairResult {
+  /**
+   * Spearman / Pearson correlation with human similarity scores (gensim's evaluate_word_pairs),
+   * from lines `word1<delimiter>word2<delimiter>score`.
+   */
+  evaluateWordPairs(text: string, options: EvaluationOptions & {
+    /** What separates a line's two words and its score: a non-empty string (OPTION otherwise). Default a tab. */
+    delimiter?: string;
+  } = {}): WordPairResult {
     return evaluateWordPairs(this.vectorSpace(), checkText('evaluateWordPairs', text), checkEvaluation('evaluateWordPairs', options));
   }
 
-  /** The vectors in word2vec's text (default) or binary format, readable by gensim and word2vec.c. */
-  toWord2Vec(options: { binary?: boolean } = {}): Uint8Array {
+  /**
+   * The vectors in word2vec's text (default) or binary format, readable by gensim and
+   * word2vec.c. RANGE for a word the format cannot store (empty, or with whitespace).
+   */
+  toWord2Vec(options: {
+    /** Write word2vec's binary format. Default false (text). */
+    binary?: boolean;
+  } = {}): Uint8Array {
     const binary = optionalBoolean('toWord2Vec: binary', checkOptionsObject('toWord2Vec', options).binary, false);
     const space = this.vectorSpace();
     return writeWord2Vec({ words: space.words as string[], vectors: space.vectors, dim: this.config.dim }, binary);
   }
 
-  /** Free the training tables (WASM memory). The vectors stay queryable; training ends. */
+  /**
+   * Free the model's WASM memory: the training tables and the unit vectors queries use.
+   * The vectors stay queryable (a later search copies its unit vectors in again, held until
+   * the next dispose or until the model is collected); training ends.
+   */
   dispose(): void {
     if (this.tables) {
       this.detachedVectors = this.vectorSpace().vectors;
       this.releaseTables();
     }
+    this.space?.releaseTable();
     this.loaded = true;
   }
 
@@ -348,16 +502,9 @@ export class SkipGramModel {
     if (!this.vocabulary) throw new WeftError('UNSUPPORTED', 'skip-gram model: no vocabulary yet; call buildVocab or train first');
     if (!this.space) {
       const vectors = this.detachedVectors ?? this.tables!.inputVectors();
-      this.space = new VectorSpace(this.vocabulary.words, vectors, this.config.dim, createMatmul(this.backend));
+      this.space = new VectorSpace(this.vocabulary.words, this.vocabulary.index, vectors, this.config.dim, this.backend.kernels);
     }
     return this.space;
-  }
-
-  private idOf(word: string, op: string): number {
-    if (typeof word !== 'string') throw new WeftError('DTYPE', `${op}: expected a word (string), got ${describe(word)}`);
-    const id = this.vocabulary?.index.get(word);
-    if (id === undefined) throw new WeftError('RANGE', `${op}: "${word}" is not in the vocabulary`);
-    return id;
   }
 
   private checkTrainable(op: string): void {
@@ -383,6 +530,7 @@ export class SkipGramModel {
     model.frozenWords = Object.freeze(file.words.slice());
     model.detachedVectors = file.vectors;
     model.loaded = true;
+    model.countsKnown = false;
     return model;
   }
 }
@@ -393,6 +541,19 @@ function withPathHint(err: unknown, corpus: SyncCorpus): unknown {
   const word = corpus.trim();
   if (word === '' || /\s/.test(word) || word.length > 4096) return err;
   return new WeftError(err.code, `${err.message}; the corpus string is one word: to read a file, pass { path: ${JSON.stringify(word)} }`);
+}
+
+const ANALOGY_METHODS: readonly AnalogyMethod[] = ['3cosadd', '3cosmul'];
+
+/** mostSimilar's options form: a plain object, not a vector (an array, a typed array or anything with a length). */
+function isOptionsBag(value: unknown): value is MostSimilarOptions {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) &&
+    typeof (value as { length?: unknown }).length !== 'number';
+}
+
+/** buildVocab({ counts }): counts given instead of a corpus. */
+function isCountsSource(value: unknown): value is { counts: VocabCounts } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, 'counts');
 }
 
 function checkText(op: string, text: unknown): string {

@@ -1,10 +1,12 @@
 // Everything a backend needs to start training a vocabulary: initial vectors,
 // subsampling thresholds, the noise distribution (unigram^0.75, as an alias table
-// and as probabilities) and word2vec's sigmoid tables.
+// and as probabilities), word2vec's sigmoid tables and, for hierarchical softmax, the
+// Huffman tree of the counts.
 
-import { MAX_EXP, SIGMOID_TABLE_SIZE, type SkipGramLoss, type SkipGramSetup } from './kernels.js';
+import { MAX_EXP, SIGMOID_TABLE_SIZE, type SkipGramLoss, type SkipGramSetup, type Word2VecArchitecture } from './kernels.js';
 import { Rng } from '../../rng.js';
 import { AliasTable, unigramWeights } from '../../sampling.js';
+import { huffmanTree } from '../../huffman.js';
 import { allocF32 } from '../../tensor.js';
 import { type Vocabulary, keepThresholds } from './vocab.js';
 
@@ -12,7 +14,9 @@ import { type Vocabulary, keepThresholds } from './vocab.js';
 export const NOISE_POWER = 0.75;
 
 export interface SetupOptions {
+  architecture: Word2VecArchitecture;
   loss: SkipGramLoss;
+  hs: boolean;
   dim: number;
   window: number;
   negative: number;
@@ -49,8 +53,12 @@ export function buildSetup(vocab: Vocabulary, options: SetupOptions, rng: Rng): 
   let total = 0;
   for (const w of weights) total += w;
   const { sigmoid, minusLogSigmoid } = sigmoidTables();
+  // the model refuses hs with fewer than 2 words (no inner node) before this
+  const tree = options.hs ? huffmanTree(vocab.counts) : undefined;
   return {
     ...options,
+    treeOffsets: tree?.offsets,
+    treePaths: tree?.packedPaths(),
     vocabSize: vocab.size,
     inputVectors,
     keepThreshold: keepThresholds(vocab, options.sample),

@@ -16,6 +16,7 @@ import { firstNonFinite } from '../../tensor.js';
 export interface TrainProgress {
   /** 1-based epoch. */
   epoch: number;
+  /** Epochs of the run. */
   epochs: number;
   /** Fraction of the whole run done, 0..1. */
   progress: number;
@@ -23,7 +24,7 @@ export interface TrainProgress {
   wordsPerSec: number;
   /** Learning rate of the last sentence trained. */
   alpha: number;
-  /** Mean loss per (context, center) pair in this epoch so far. */
+  /** Mean loss per (context, center) pair (CBOW: per center word) in this epoch so far. */
   loss: number;
   /** Milliseconds since train() started. */
   elapsedMs: number;
@@ -31,23 +32,29 @@ export interface TrainProgress {
   endOfEpoch: boolean;
 }
 
+/** Options of SkipGramModel.train. */
 export interface TrainOptions {
+  /** Called after every batch (OPTION if not a function); default none. */
   onProgress?: (progress: TrainProgress) => void;
-  /** Corpus words per epoch for the learning-rate schedule; default: the vocabulary corpus's. */
+  /** Corpus words per epoch for the learning-rate schedule: an integer >= 1 (RANGE below). Default: the vocabulary corpus's. */
   totalWords?: number;
 }
 
+/** What SkipGramModel.train resolves to. */
 export interface TrainSummary {
+  /** Epochs trained. */
   epochs: number;
   /** Raw corpus words read (all epochs). */
   words: number;
   /** Words left after subsampling (all epochs). */
   effectiveWords: number;
-  /** (context, center) pairs trained. */
+  /** (context, center) pairs trained; with CBOW, center words predicted from their context. */
   pairs: number;
-  /** Mean pair loss of each epoch. */
+  /** Mean pair (CBOW: center) loss of each epoch. */
   epochLoss: number[];
+  /** Wall-clock time of the run, in seconds. */
   seconds: number;
+  /** Raw corpus words per second over the run. */
   wordsPerSec: number;
 }
 
@@ -250,7 +257,9 @@ export async function trainEpochs(
       );
     }
     // the loss can stay finite while a weight runs off to infinity (sigmoid saturates): check them all
-    if (firstNonFinite(tables.inputVectors()) >= 0 || firstNonFinite(tables.outputVectors()) >= 0) throw diverged(epoch, alpha0);
+    if (firstNonFinite(tables.inputVectors()) >= 0 || firstNonFinite(tables.outputVectors()) >= 0 || firstNonFinite(tables.treeVectors()) >= 0) {
+      throw diverged(epoch, alpha0);
+    }
     report(true);
     words += epochWords;
     pairs += epochPairs;
