@@ -33,7 +33,7 @@ export { peakProbeChains, peakProbeLoadSplat } from "./peak";
 export { ACT_IDENTITY, ACT_TANH, ACT_RELU, ACT_SIGMOID } from "./activation";
 export { UNBOUNDED } from "./attention_tile";
 export { FEATURE_ELU1, FEATURE_RELU, FEATURE_FAVOR, LINEAR_CHUNK, PASS_CHUNK } from "./attention_linear";
-export { ARCH_SKIP_GRAM, ARCH_CBOW, LOSS_NEGATIVE, LOSS_SAMPLED, LOSS_SOFTMAX, SIGMOID_MAX_EXP, SIGMOID_TABLE_SIZE } from "./skipgram";
+export { ARCH_SKIP_GRAM, ARCH_CBOW, CONTEXT_CHUNK, LOSS_NEGATIVE, LOSS_SAMPLED, LOSS_SOFTMAX, SIGMOID_MAX_EXP, SIGMOID_TABLE_SIZE } from "./skipgram";
 
 /** First byte free for the caller's heap (after static data). */
 export function heapBase(): usize {

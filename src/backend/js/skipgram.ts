@@ -4,7 +4,7 @@
 // backends train the same vectors up to float rounding (f64 arithmetic here, f32
 // SIMD there). Tables are plain typed arrays with row stride dim (no padding).
 
-import { MAX_EXP, SIGMOID_TABLE_SIZE, sharesNegatives, trainsOutputVectors } from '../../ops/skipgram/kernels.js';
+import { CONTEXT_CHUNK, MAX_EXP, SIGMOID_TABLE_SIZE, sharesNegatives, trainsOutputVectors } from '../../ops/skipgram/kernels.js';
 import type { SkipGramBatch, SkipGramBatchStats, SkipGramSetup, SkipGramTables } from '../../ops/skipgram/kernels.js';
 import { Rng } from '../../rng.js';
 import { mulHigh32 } from '../../sampling.js';
@@ -29,10 +29,11 @@ class JsSkipGramTables implements SkipGramTables {
   private readonly neu1e: Float32Array;
   private kept: Int32Array;
   private readonly logits: Float64Array;
-  /** shareNegatives: the window's targets and their gradients [k + 1, dim]. */
+  /** shareNegatives: the window's targets [k + 1], a chunk's gradients G [CONTEXT_CHUNK, k + 1] and updates of X and T. */
   private readonly targets: Int32Array;
-  private readonly deltas: Float32Array;
-  private readonly blockNeu1e: Float32Array;
+  private readonly grads: Float64Array;
+  private readonly contextDeltas: Float32Array;
+  private readonly targetDeltas: Float32Array;
   private disposed = false;
 
   constructor(private readonly setup: SkipGramSetup) {
@@ -46,8 +47,9 @@ class JsSkipGramTables implements SkipGramTables {
     this.kept = new Int32Array(0);
     this.logits = new Float64Array(loss === 'softmax' ? vocabSize : loss === 'sampled-softmax' ? numSampled + 1 : 0);
     this.targets = new Int32Array(loss === 'negative' ? setup.negative + 1 : 0);
-    this.deltas = new Float32Array(this.targets.length * dim);
-    this.blockNeu1e = new Float32Array(loss === 'negative' ? 4 * dim : 0);
+    this.grads = new Float64Array(loss === 'negative' ? CONTEXT_CHUNK * this.targets.length : 0);
+    this.contextDeltas = new Float32Array(loss === 'negative' ? CONTEXT_CHUNK * dim : 0);
+    this.targetDeltas = new Float32Array(this.targets.length * dim);
   }
 
   private aliasDraw(): number {
@@ -206,11 +208,13 @@ class JsSkipGramTables implements SkipGramTables {
 
   /**
    * The window of kept[i] with shared negatives: see assembly/skipgram.ts. The contexts go
-   * in blocks of 4, then one of 2, then 1, each block's rows updated after the block.
+   * in chunks of CONTEXT_CHUNK positions; per chunk, with X its context rows and T the
+   * targets, F = X T^T, G = (label - σ(F)) alpha, then X += G T and T += G^T X, both from
+   * the rows as the chunk found them (a row appearing twice gets both updates).
    */
   private windowNegative(kept: Int32Array, i: number, first: number, last: number, alpha: number): number {
     const { dim, negative } = this.setup;
-    const { syn0, syn1, targets, deltas, blockNeu1e } = this;
+    const { syn0, syn1, targets, grads, contextDeltas, targetDeltas } = this;
     const center = kept[i];
     targets[0] = center;
     let count = 1;
@@ -218,35 +222,38 @@ class JsSkipGramTables implements SkipGramTables {
       const target = this.aliasDraw();
       if (target !== center) targets[count++] = target;
     }
-    deltas.fill(0, 0, count * dim);
-    const contexts: number[] = [];
-    for (let j = first; j <= last; j++) if (j !== i) contexts.push(kept[j] * dim);
     let loss = 0;
-    for (let at = 0; at < contexts.length;) {
-      const size = contexts.length - at >= 4 ? 4 : contexts.length - at >= 2 ? 2 : 1;
-      const block = contexts.slice(at, at + size);
-      blockNeu1e.fill(0, 0, size * dim);
-      for (let d = 0; d < count; d++) {
-        const l2 = targets[d] * dim;
-        for (let x = 0; x < size; x++) {
-          const l1 = block[x];
+    for (let chunk = first; chunk <= last; chunk += CONTEXT_CHUNK) {
+      const contexts: number[] = [];
+      for (let j = chunk; j <= Math.min(last, chunk + CONTEXT_CHUNK - 1); j++) if (j !== i) contexts.push(kept[j] * dim);
+      contexts.forEach((l1, x) => {
+        for (let d = 0; d < count; d++) {
           const f = this.dot(syn0, l1, syn1, targets[d]);
           const { sig, minusLogSig } = this.sigmoid(f);
           const label = d === 0 ? 1 : 0;
           loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
-          const g = f32((label - sig) * alpha);
+          grads[x * count + d] = f32((label - sig) * alpha);
+        }
+      });
+      // X += G T, T += G^T X: both deltas from the old rows, then applied
+      contextDeltas.fill(0, 0, contexts.length * dim);
+      targetDeltas.fill(0, 0, count * dim);
+      contexts.forEach((l1, x) => {
+        for (let d = 0; d < count; d++) {
+          const g = grads[x * count + d], l2 = targets[d] * dim;
           for (let k = 0; k < dim; k++) {
-            blockNeu1e[x * dim + k] += g * syn1[l2 + k];
-            deltas[d * dim + k] += g * syn0[l1 + k];
+            contextDeltas[x * dim + k] += g * syn1[l2 + k];
+            targetDeltas[d * dim + k] += g * syn0[l1 + k];
           }
         }
+      });
+      contexts.forEach((l1, x) => {
+        for (let k = 0; k < dim; k++) syn0[l1 + k] += contextDeltas[x * dim + k];
+      });
+      for (let d = 0; d < count; d++) {
+        const l2 = targets[d] * dim;
+        for (let k = 0; k < dim; k++) syn1[l2 + k] += targetDeltas[d * dim + k];
       }
-      for (let x = 0; x < size; x++) for (let k = 0; k < dim; k++) syn0[block[x] + k] += blockNeu1e[x * dim + k];
-      at += size;
-    }
-    for (let d = 0; d < count; d++) {
-      const l2 = targets[d] * dim;
-      for (let k = 0; k < dim; k++) syn1[l2 + k] += deltas[d * dim + k];
     }
     return loss;
   }

@@ -32,6 +32,8 @@ export const MAX_SENTENCE_WORDS = 10000;
 /** Sigmoid tables over [-MAX_EXP, MAX_EXP] (word2vec.c's EXP_TABLE), as assembly/skipgram.ts reads them. */
 export const MAX_EXP = KERNEL_CONSTANTS.SIGMOID_MAX_EXP;
 export const SIGMOID_TABLE_SIZE = KERNEL_CONSTANTS.SIGMOID_TABLE_SIZE;
+/** shareNegatives: context positions of a window trained as one chunk (assembly/skipgram.ts). */
+export const CONTEXT_CHUNK = KERNEL_CONSTANTS.CONTEXT_CHUNK;
 
 export interface SkipGramSetup {
   architecture: Word2VecArchitecture;
