@@ -24,6 +24,7 @@ const MODES: { label: string; weft: SkipGramOptions; gensim: Partial<GensimSetti
   // word2vec.c's CBOW alpha (gensim's default stays 0.025: set it)
   { label: 'CBOW', weft: { architecture: 'cbow', alpha: 0.05 }, gensim: { cbow: true, alpha: 0.05 } },
   { label: 'hs, negative 0', weft: { hs: true, negative: 0 }, gensim: { hs: true, negative: 0 } },
+  { label: 'CBOW, hs, negative 0', weft: { architecture: 'cbow', hs: true, negative: 0, alpha: 0.05 }, gensim: { cbow: true, hs: true, negative: 0, alpha: 0.05 } },
 ];
 /** --quick: a corpus slice and fewer epochs (labelled in the table). */
 const QUICK = { words: 400_000, epochs: 3 };
@@ -58,7 +59,7 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
   const pairsPath = dataFile('wordsim353.tsv');
   const title = `skip-gram training, one thread unless the row says (dim ${SETTINGS.dim}, window ${SETTINGS.window}, negative ${SETTINGS.negative}, ` +
     `sample ${SETTINGS.sample}, minCount ${SETTINGS.minCount}, ${epochs} epochs${ctx.quick ? ', QUICK: corpus slice' : ''}; ` +
-    `then CBOW (alpha 0.05) and hierarchical softmax (negative 0), x gensim against gensim in the same mode)`;
+    `then CBOW (alpha 0.05) and hierarchical softmax (negative 0), x gensim against gensim in the same mode on one worker)`;
   const threads = new ThreadColumns(ctx, 'skipgram', { headlines: ['training'] });
   const header = ['implementation', 'words/s', 'x gensim', 'words/CPU-s', 'x gensim (CPU)', 'train s', 'analogy %', 'correct/total', 'WS353 rho', ...threads.header(' words/s')];
   if (!corpus) return { slug: 'skipgram', title, header, rows: [], notes: ['skipped: corpus packages missing'] };
@@ -126,20 +127,29 @@ export async function benchSkipgram(ctx: BenchContext): Promise<FamilyTable> {
     gensimThreaded = gensimRun(`gensim (corpus_file) workers=${n}`, 'file', n);
     if (gensimThreaded) rows.push(gensimThreaded);
   }
-  // CBOW and hierarchical softmax: weft's best build against gensim in the same mode
+  // CBOW and hierarchical softmax: weft's best build against gensim in the same mode, then
+  // (full runs) on N threads against gensim's N workers
   const modeNotes: string[] = [];
+  const compare = (ours: Row, theirs: Row, what: string) =>
+    `${what}: weft ${(ours.wordsPerSec / theirs.wordsPerSec).toFixed(2)}x gensim's words/s ` +
+    `(${(ours.cpuWordsPerSec / theirs.cpuWordsPerSec).toFixed(2)}x per CPU-second), analogy ` +
+    `${((100 * ours.correct) / ours.total - (100 * theirs.correct) / theirs.total).toFixed(2)} points and WS353 rho ` +
+    `${(ours.spearman - theirs.spearman).toFixed(3)} from gensim with the same settings`;
   for (const mode of MODES) {
     const ours = await train(best.weft, `${best.label}, ${mode.label}`, { mode });
     rows.push(ours);
     const theirs = gensim ? gensimRun('gensim (corpus_file)', 'file', 1, mode) : null;
     if (!theirs) continue;
     rows.push(theirs);
-    modeNotes.push(
-      `${mode.label}: weft ${(ours.wordsPerSec / theirs.wordsPerSec).toFixed(2)}x gensim's words/s ` +
-        `(${(ours.cpuWordsPerSec / theirs.cpuWordsPerSec).toFixed(2)}x per CPU-second), analogy ` +
-        `${((100 * ours.correct) / ours.total - (100 * theirs.correct) / theirs.total).toFixed(2)} points and WS353 rho ` +
-        `${(ours.spearman - theirs.spearman).toFixed(3)} from gensim with the same settings`,
-    );
+    modeNotes.push(compare(ours, theirs, mode.label));
+    if (!threads.threaded || ctx.quick) continue;
+    const n = threads.threaded.threads;
+    const oursThreaded = await train(threads.threaded.weft, `${threads.threaded.label}, ${mode.label}`, { mode });
+    rows.push(oursThreaded);
+    const theirsThreaded = gensimRun(`gensim (corpus_file) workers=${n}`, 'file', n, mode);
+    if (!theirsThreaded) continue;
+    rows.push(theirsThreaded);
+    modeNotes.push(compare(oursThreaded, theirsThreaded, `${mode.label}, ${n} threads against ${n} workers`));
   }
   const gensimRow = gensim ? rows.find((r) => r.label.startsWith('gensim')) : undefined;
   const gensimRate = gensimRow?.wordsPerSec;
