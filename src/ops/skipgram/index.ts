@@ -4,13 +4,24 @@
 
 import type { OpBackend } from '../op.js';
 import type { SimilarityKernels, SkipGramKernels } from './kernels.js';
-import { SkipGramModel, type SkipGramOptions } from './model.js';
+import { SkipGramModel, type SkipGramLoadOptions, type SkipGramOptions } from './model.js';
 import { parseVocab } from './vocab.js';
 
-/** weft.skipGram(options), weft.skipGram.fromWord2Vec(bytes) and weft.skipGram.readVocab(text). */
+/** weft.skipGram(options), weft.skipGram.load(bytes), weft.skipGram.fromWord2Vec(bytes) and weft.skipGram.readVocab(text). */
 export interface SkipGramFactory {
   /** A model to train, with its options (all optional). */
   (options?: SkipGramOptions): SkipGramModel;
+  /**
+   * A model from weft's model file (model.save()): its options, vocabulary, vectors and
+   * generator state, ready to query and to train on (more text, or the rest of an unfinished
+   * run with `train(corpus, { resume: true })`). Either backend reads either backend's files.
+   * Errors: DTYPE when bytes is not a Uint8Array; SHAPE for a truncated file, a bad magic (a
+   * word2vec vectors file is named as one), a malformed header or array sizes that disagree
+   * with the vocabulary and options; UNSUPPORTED for another format version; RANGE for a
+   * non-finite weight; the file's options are checked as weft.skipGram's (OPTION, RANGE).
+   * A failed load allocates nothing.
+   */
+  load(bytes: Uint8Array, options?: SkipGramLoadOptions): SkipGramModel;
   /**
    * A query-only model from word2vec text or binary bytes. DTYPE if bytes is not a
    * Uint8Array, SHAPE for a malformed file.
@@ -32,6 +43,7 @@ export interface SkipGramFactory {
 /** weft.skipGram on a backend. */
 export function createSkipGram(backend: OpBackend<SkipGramKernels & SimilarityKernels>): SkipGramFactory {
   return Object.assign((options?: SkipGramOptions) => SkipGramModel.create(backend, options), {
+    load: (bytes: Uint8Array, options?: SkipGramLoadOptions) => SkipGramModel.load(backend, bytes, options),
     fromWord2Vec: (bytes: Uint8Array, options?: { binary?: boolean }) => SkipGramModel.fromWord2Vec(backend, bytes, options),
     readVocab: (text: string) => parseVocab(text),
   });
