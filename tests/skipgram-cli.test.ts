@@ -213,9 +213,9 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(exported))).vectors().data).toEqual(model.vectors().data);
     // flags that disagree with the file, and bad files
     const load = ['--load-model', saved, '--train', lee, '--output', output];
-    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--size', '9'], io), 'OPTION', /^--size: 9 disagrees with --load-model's file \(8\)/);
-    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--cbow', '1'], io), 'OPTION', /^--cbow: 1 disagrees with --load-model's file \(0\)/);
-    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--iter', '5'], io), 'OPTION', /^--iter: .*epoch 1 of a 3-epoch run/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--size', '9'], io), 'OPTION', /^--size: disagrees with --load-model's file \(dim: 8\)/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--cbow', '1'], io), 'OPTION', /^--cbow: disagrees with --load-model's file \(architecture: "skip-gram"\)/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--iter', '5'], io), 'OPTION', /^--iter: .*\(epoch 1 of 3\)/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--read-vocab', saved], io), 'OPTION', /^--read-vocab: the vocabulary comes from --load-model/);
     expect(await runSkipgramCommand([...load, '--size', '8', '--seed', '3', '--quiet'], io)).toBe(0); // agreeing flags are fine
     writeFileSync(join(dir, 'cut.weft'), checkpoint!.subarray(0, 100));

@@ -204,7 +204,7 @@ describe.each(backendsUnderTest())('bad model files on $label', ({ label, create
     expectWeftError(() => weft.skipGram.load(Uint8Array.of(...file, 0)), 'SHAPE', /1 bytes after the arrays/);
     const badMagic = file.slice();
     badMagic[1] ^= 0x20;
-    expectWeftError(() => weft.skipGram.load(badMagic), 'SHAPE', /not a weft model file/);
+    expectWeftError(() => weft.skipGram.load(badMagic), 'SHAPE', /not a weft model file \(bad magic\)/);
     expectWeftError(() => weft.skipGram.load(editHeader(file, () => {}, 2)), 'UNSUPPORTED', /version 2; this weft reads version 1/);
     const model = weft.skipGram({ dim: 3, minCount: 1, epochs: 1 });
     model.buildVocab('a b c a b a');
@@ -220,9 +220,9 @@ describe.each(backendsUnderTest())('bad model files on $label', ({ label, create
   it('names inconsistent sizes, a malformed header and bad options', () => {
     const live = weft.memory().liveBytes;
     const cases: [string, (h: Record<string, any>) => void, string, RegExp][] = [
-      ['input rows', (h) => { h.arrays.input[0] += 1; }, 'SHAPE', /input array is \[5, 3\], the vocabulary and options need \[4, 3\]/],
+      ['input rows', (h) => { h.arrays.input[0] += 1; }, 'SHAPE', /input array is \[5, 3\], expected \[4, 3\]/],
       ['tree rows', (h) => { h.arrays.tree = [0, 3]; }, 'SHAPE', /tree array/],
-      ['a word too many', (h) => { h.vocab.words.push('z'); h.vocab.counts.push(1); }, 'SHAPE', /input array is \[4, 3\], the vocabulary and options need \[5, 3\]/],
+      ['a word too many', (h) => { h.vocab.words.push('z'); h.vocab.counts.push(1); }, 'SHAPE', /input array is \[4, 3\], expected \[5, 3\]/],
       ['counts of another length', (h) => { h.vocab.counts.pop(); }, 'SHAPE', /4 words and 3 counts/],
       ['counts out of order', (h) => { h.vocab.counts.reverse(); }, 'SHAPE', /descending order/],
       ['a word twice', (h) => { h.vocab.words[1] = h.vocab.words[0]; }, 'SHAPE', /twice/],

@@ -6,11 +6,9 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createWeft, WeftError } from '../index.js';
 import type { SkipGramLoss, SkipGramModel, SkipGramOptions, Weft } from '../index.js';
-import { sentences } from '../ops/skipgram/corpus.js';
 import { StatusLine, formatDuration, formatProgress, type OutputStream } from './progress.js';
 
 export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --output <vectors> [options]
-       weft skipgram --load-model <model> [--train <more.txt>] --output <vectors> [options]
 
   --train <file>       text corpus, one sentence per line, words split on whitespace
   --output <file>      where to write the vectors (word2vec format)
@@ -18,16 +16,9 @@ export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --outpu
                        without --output or --save-model, stop there
   --read-vocab <file>  take the words and counts from this file instead of counting
                        the corpus (--min-count and --max-vocab still apply)
-  --save-model <file>  write the whole training state (weft's model file: options,
-                       vocabulary, all weights, generator) at the end of every epoch,
-                       so an interrupted run can go on with --load-model
-  --load-model <file>  start from a model file: its vocabulary, weights and options
-                       (a flag that disagrees with them is an error). An unfinished
-                       run (the file saved before its last epoch) trains its remaining
-                       epochs on --train, the same as the uninterrupted run; else
-                       --train is more text (new run of --iter epochs, alpha from
-                       the start again; words not in the vocabulary skipped). Without
-                       --train, just write --output / --save-vocab
+  --save-model <file>  write the training state (a model file) at every epoch's end
+  --load-model <file>  start from a model file: finish its run on --train, or train
+                       --iter epochs of --train as more text
   --size <n>           vector size (100)
   --window <n>         max skip length between words (5)
   --negative <n>       negative samples per pair (5); 0: none (then --hs 1)
@@ -225,7 +216,7 @@ async function train(weft: Weft, options: SkipGramOptions, values: Files & Run, 
   const resume = model.unfinishedRun;
   if (resume) log(`resuming the run of ${values.loadModel} at epoch ${resume.epochsDone + 1} of ${resume.epochs}`);
   // more text for a trained model: its words per epoch for the learning rate (gensim's total_words)
-  const totalWords = values.loadModel !== undefined && !resume ? await countWords(values.train) : undefined;
+  const totalWords = values.loadModel !== undefined && !resume ? await countWords(weft, values.train) : undefined;
   const progress = new StatusLine(io.stderr, { throttleMs: 100 });
   const summary = await model.train(corpus, {
     epochs: resume ? undefined : values.epochs,
@@ -265,22 +256,27 @@ function loadModelFile(weft: Weft, path: string, flags: SkipGramOptions, values:
     if (key === 'workers' || flags[key] === stored[key]) continue;
     model.dispose();
     const flag = FLAG_OF_OPTION[key];
-    const shown = key === 'hs' ? +flags.hs! : key === 'architecture' ? +(flags.architecture === 'cbow') : flags[key];
-    const file = key === 'hs' ? +stored.hs! : key === 'architecture' ? +(stored.architecture === 'cbow') : stored[key];
-    throw new WeftError('OPTION', `--${flag}: ${shown} disagrees with --load-model's file (${file}); the options come from the file, leave --${flag} out`);
+    throw new WeftError('OPTION', `--${flag}: disagrees with --load-model's file (${key}: ${JSON.stringify(stored[key])}); leave it out`);
   }
   const run = model.unfinishedRun;
   if (run && values.epochs !== undefined) {
     model.dispose();
-    throw new WeftError('OPTION', `--iter: --load-model's file is at epoch ${run.epochsDone} of a ${run.epochs}-epoch run, which it resumes; leave --iter out`);
+    throw new WeftError('OPTION', `--iter: --load-model resumes the file's run (epoch ${run.epochsDone} of ${run.epochs}); leave it out`);
   }
   return model;
 }
 
-/** Corpus words (tokens) of a file: the learning rate's words per epoch when it is more text for a loaded model. */
-async function countWords(path: string): Promise<number> {
+/**
+ * Corpus words (tokens) of a file: the learning rate's words per epoch when it is more text for
+ * a loaded model. Counted by the library's own reader (a vocabulary of every word, one float a
+ * word), so the tokens are the ones training reads; importing the reader here would bundle a
+ * second copy of it (and of WeftError) into the CLI.
+ */
+async function countWords(weft: Weft, path: string): Promise<number> {
+  const counter = await weft.skipGram({ dim: 1, minCount: 0, hs: false, negative: 1 }).buildVocab({ path });
   let words = 0;
-  for await (const sentence of sentences({ path })) words += sentence.length;
+  for (const line of counter.saveVocab().split('\n').slice(1)) if (line) words += Number(line.slice(line.lastIndexOf(' ') + 1));
+  counter.dispose();
   return words;
 }
 

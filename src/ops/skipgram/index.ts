@@ -12,14 +12,9 @@ export interface SkipGramFactory {
   /** A model to train, with its options (all optional). */
   (options?: SkipGramOptions): SkipGramModel;
   /**
-   * A model from weft's model file (model.save()): its options, vocabulary, vectors and
-   * generator state, ready to query and to train on (more text, or the rest of an unfinished
-   * run with `train(corpus, { resume: true })`). Either backend reads either backend's files.
-   * Errors: DTYPE when bytes is not a Uint8Array; SHAPE for a truncated file, a bad magic (a
-   * word2vec vectors file is named as one), a malformed header or array sizes that disagree
-   * with the vocabulary and options; UNSUPPORTED for another format version; RANGE for a
-   * non-finite weight; the file's options are checked as weft.skipGram's (OPTION, RANGE).
-   * A failed load allocates nothing.
+   * A model from a model file (model.save(), either backend's), to query and train on.
+   * DTYPE for a non-Uint8Array; SHAPE for a truncated or malformed file or sizes that
+   * disagree; UNSUPPORTED for another format version; RANGE for a non-finite weight.
    */
   load(bytes: Uint8Array, options?: SkipGramLoadOptions): SkipGramModel;
   /**

@@ -101,11 +101,7 @@ export interface SkipGramOptions {
 
 /** Options of weft.skipGram.load. */
 export interface SkipGramLoadOptions {
-  /**
-   * Threads the loaded model trains on (an integer in [1, 1024], capped at the instance's),
-   * in place of the file's workers option. Default: the file's (all the instance's threads
-   * when it had none).
-   */
+  /** Threads the model trains on (as SkipGramOptions.workers). Default: the file's. */
   workers?: number;
 }
 
@@ -256,29 +252,22 @@ export class SkipGramModel {
     return this.frozenWords;
   }
 
-  /**
-   * The model's options with their defaults filled in (a fresh object); maxVocab, batchWords,
-   * workers and shareNegatives appear only when they were given. A model file keeps them all.
-   */
+  /** The model's options, defaults filled in (maxVocab, batchWords, workers, shareNegatives only if given). */
   get options(): SkipGramOptions {
     return configOptions(this.config);
   }
 
-  /** Epochs trained over the model's life (across train calls and model files; 0 before training). */
+  /** Epochs trained over the model's life (model files keep it). */
   get epochsTrained(): number {
     return this.trainedEpochs;
   }
 
-  /** Corpus words (out-of-vocabulary ones included) the trained epochs read, over the model's life. */
+  /** Corpus words those epochs read. */
   get wordsTrained(): number {
     return this.trainedWords;
   }
 
-  /**
-   * The run train() stopped in at an epoch's end, which `train(corpus, { resume: true })`
-   * finishes (a model saved from onProgress at endOfEpoch, or a train whose onProgress threw
-   * there); undefined when there is none (every run finished, or one stopped mid-epoch).
-   */
+  /** The run train() stopped in at an epoch's end, for resume; else undefined. */
   get unfinishedRun(): Readonly<TrainingRun> | undefined {
     return this.run && { ...this.run };
   }
@@ -404,10 +393,10 @@ export class SkipGramModel {
     if (options.epochs !== undefined) checkInteger('train: epochs', options.epochs, 1, 1e6);
     const resume = optionalBoolean('train: resume', options.resume, this.run !== undefined);
     if (resume && !this.run) {
-      throw new WeftError('UNSUPPORTED', 'train: resume: this model holds no unfinished run (a model saved at the end of an epoch before its run\'s last has one)');
+      throw new WeftError('UNSUPPORTED', 'train: resume: this model holds no unfinished run');
     }
     if (resume && (options.epochs !== undefined || options.totalWords !== undefined)) {
-      throw new WeftError('OPTION', `train: resume continues a run of ${this.run!.epochs} epochs and ${this.run!.totalWords} words per epoch; leave out epochs and totalWords (or pass resume: false for a new run)`);
+      throw new WeftError('OPTION', `train: resume continues a run of ${this.run!.epochs} epochs; leave out epochs and totalWords, or pass resume: false`);
     }
     if (!isReiterable(corpus)) {
       throw new WeftError('UNSUPPORTED', 'corpus: a one-shot iterator (e.g. a generator) cannot be read once per epoch; pass an array or a re-iterable object');
@@ -582,20 +571,15 @@ export class SkipGramModel {
   }
 
   /**
-   * The model's whole training state as weft's model file (the README's "Model files"):
-   * options, vocabulary with counts, input and output vectors (syn1neg and/or the Huffman
-   * tree's inner nodes), the generator state, epochs and words trained, and the unfinished
-   * run if train() stopped at an epoch's end. weft.skipGram.load(bytes) reads it on either
-   * backend; the vectors alone go to other tools with toWord2Vec. Allowed during training
-   * only from onProgress at an epoch's end (endOfEpoch: a checkpoint to resume from).
-   * UNSUPPORTED before a vocabulary exists, mid-epoch, and for a model loaded from word2vec
-   * vectors or disposed (no training state).
+   * The whole training state as a model file (README "Model files"), for weft.skipGram.load.
+   * UNSUPPORTED before a vocabulary, mid-epoch (from onProgress: only at endOfEpoch), and
+   * for word2vec vectors or a disposed model.
    */
   save(): Uint8Array {
     if (!this.vocabulary) throw new WeftError('UNSUPPORTED', 'save: no vocabulary yet; call buildVocab or train first');
     this.checkTrainable('save');
     if (this.training && !this.atEpochBoundary) {
-      throw new WeftError('UNSUPPORTED', 'save: the model is in the middle of an epoch; save after train, or from onProgress when endOfEpoch is true');
+      throw new WeftError('UNSUPPORTED', 'save: mid-epoch; save from onProgress at endOfEpoch');
     }
     const tables = this.tables!, vocab = this.vocabulary;
     const input = tables.inputVectors(), output = tables.outputVectors(), tree = tables.treeVectors();

@@ -37,30 +37,16 @@ export interface TrainProgress {
 
 /** Options of SkipGramModel.train. */
 export interface TrainOptions {
-  /**
-   * Called after every batch (OPTION if not a function); default none. At the last report of
-   * an epoch (endOfEpoch) the model may be saved (model.save()): a checkpoint that
-   * `train(corpus, { resume: true })` continues from.
-   */
+  /** Called after every batch (OPTION if not a function; at endOfEpoch, model.save() makes a checkpoint); default none. */
   onProgress?: (progress: TrainProgress) => void;
-  /**
-   * Corpus words per epoch for the learning-rate schedule: an integer >= 1 (RANGE below).
-   * Default: the vocabulary corpus's (give it when training on other text, as gensim's
-   * train() needs total_words). OPTION with resume, which keeps the run's.
-   */
+  /** Corpus words per epoch for the learning rate: an integer >= 1. Default: the vocabulary corpus's (pass it for other text). */
   totalWords?: number;
-  /**
-   * Passes of this run (gensim's train(epochs=...)): an integer in [1, 1e6]. Default: the
-   * model's epochs option. OPTION with resume, which finishes the run's.
-   */
+  /** Passes of this run: an integer in [1, 1e6]. Default: the model's epochs. */
   epochs?: number;
   /**
-   * true: finish the run a model file stopped in (saved at the end of epoch k of N: train
-   * epochs k+1..N with the same learning-rate schedule, words per epoch and generator state,
-   * so on one thread the vectors are the bits the uninterrupted run gives); UNSUPPORTED when
-   * the model holds no unfinished run. false: a new run of `epochs` passes, the learning rate
-   * decaying from alpha to minAlpha over it again (gensim's train() on a loaded model).
-   * Default: true when the model holds an unfinished run, else false.
+   * true: finish the model's unfinishedRun (on one thread, the uninterrupted run's bits).
+   * false: a new run, alpha decaying from alpha to minAlpha again (gensim's train()).
+   * Default: true when there is an unfinished run.
    */
   resume?: boolean;
 }
