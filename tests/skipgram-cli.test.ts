@@ -169,10 +169,67 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     weft.dispose();
   });
 
+  it('saves the training state with --save-model and goes on from it with --load-model', async () => {
+    const io = { stdout: new Capture(), stderr: new Capture() };
+    const lee = join(dir, 'lee.txt'), saved = join(dir, 'model.weft'), output = join(dir, 'resumed.bin');
+    const more = join(dir, 'more.txt');
+    writeFileSync(more, 'the cat sat on the mat\nthe government said on tuesday\n'.repeat(50));
+    const flags = ['--size', '8', '--min-count', '4', '--window', '3', '--seed', '3', '--threads', '1'];
+    expect(await runSkipgramCommand(['--train', lee, '--save-model', saved, '--iter', '2', ...flags, '--quiet'], io)).toBe(0);
+    const weft = await createWeft();
+    const options = { dim: 8, minCount: 4, window: 3, seed: 3, workers: 1 };
+    const model = weft.skipGram({ ...options, epochs: 2 });
+    await model.train({ path: lee });
+    expect(new Uint8Array(readFileSync(saved))).toEqual(model.save());
+    // more text: a new run of --iter epochs over the file's words, as the library's train(more, { epochs, totalWords })
+    const stderr = new Capture();
+    const continued = join(dir, 'continued.weft');
+    expect(await runSkipgramCommand(['--load-model', saved, '--train', more, '--iter', '1', '--save-model', continued, '--size', '8', '--threads', '1'], { ...io, stderr })).toBe(0);
+    expect(stderr.text).toMatch(/^vocabulary: \d+ words from .*model\.weft/);
+    expect(stderr.text).not.toMatch(/resuming/);
+    await model.train({ path: more }, { epochs: 1, totalWords: 11 * 50 });
+    expect(new Uint8Array(readFileSync(continued))).toEqual(model.save());
+    // an interrupted run (a checkpoint saved at the end of epoch 1 of 3) finishes as the uninterrupted one
+    const full = weft.skipGram({ ...options, epochs: 3 });
+    await full.train({ path: lee });
+    let checkpoint: Uint8Array | undefined;
+    const stopped = weft.skipGram({ ...options, epochs: 3 });
+    await expect(stopped.train({ path: lee }, {
+      onProgress: (p) => {
+        if (!p.endOfEpoch) return;
+        checkpoint = stopped.save();
+        throw new Error('interrupted');
+      },
+    })).rejects.toThrow('interrupted');
+    writeFileSync(saved, checkpoint!);
+    const resumed = new Capture();
+    expect(await runSkipgramCommand(['--load-model', saved, '--train', lee, '--output', output, '--binary', '1', '--threads', '1'], { ...io, stderr: resumed })).toBe(0);
+    expect(resumed.text).toMatch(/resuming the run of .*model\.weft at epoch 2 of 3/);
+    expect(resumed.text.match(/^epoch \d\/3 /gm)).toEqual(['epoch 2/3 ', 'epoch 3/3 ']);
+    expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output))).vectors().data).toEqual(full.vectors().data);
+    // without --train: the file's vectors, no training
+    const exported = join(dir, 'exported.txt');
+    expect(await runSkipgramCommand(['--load-model', continued, '--output', exported, '--quiet'], io)).toBe(0);
+    expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(exported))).vectors().data).toEqual(model.vectors().data);
+    // flags that disagree with the file, and bad files
+    const load = ['--load-model', saved, '--train', lee, '--output', output];
+    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--size', '9'], io), 'OPTION', /^--size: disagrees with --load-model's file \(dim: 8\)/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--cbow', '1'], io), 'OPTION', /^--cbow: disagrees with --load-model's file \(architecture: "skip-gram"\)/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--iter', '5'], io), 'OPTION', /^--iter: .*\(epoch 1 of 3\)/);
+    await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--read-vocab', saved], io), 'OPTION', /^--read-vocab: the vocabulary comes from --load-model/);
+    expect(await runSkipgramCommand([...load, '--size', '8', '--seed', '3', '--quiet'], io)).toBe(0); // agreeing flags are fine
+    writeFileSync(join(dir, 'cut.weft'), checkpoint!.subarray(0, 100));
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--load-model', join(dir, 'cut.weft'), '--output', output], io), 'SHAPE', /^--load-model: .*cut\.weft: truncated/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--load-model', exported, '--output', output], io), 'SHAPE', /^--load-model: .*word2vec vectors file/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--load-model', join(dir, 'none.weft'), '--output', output], io), 'OPTION', /^--load-model: cannot read/);
+    for (const m of [model, full, stopped]) m.dispose();
+    weft.dispose();
+  });
+
   it('rejects missing and malformed flags', async () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
     expect(await runSkipgramCommand(['--train', 'x'], io)).toBe(1);
-    expect(io.stderr.text).toMatch(/--train and --output \(or --save-vocab\) are required/);
+    expect(io.stderr.text).toMatch(/--train \(or --load-model\) and --output \(or --save-vocab, --save-model\) are required/);
     const train = ['--train', join(dir, 'lee.txt'), '--output', join(dir, 'x')];
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', 'abc'], io), 'OPTION', /--size: expected an integer, got "abc"/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--binary', '2'], io), 'OPTION', /--binary/);

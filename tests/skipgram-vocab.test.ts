@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWeft, type SkipGramModel, type Weft } from '../src/index.js';
-import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensimScript } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { GENSIM_PYTHON, RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensimScript } from './helpers.js';
 
 const DATA = join(import.meta.dirname, '../data');
 const LEE = readFileSync(join(DATA, 'lee_background.cor'), 'utf8')
@@ -160,6 +161,32 @@ print(json.dumps({
     expect(gensim.fromFreq.map(([, c]) => c)).toEqual(again.map(([, c]) => c));
     model.dispose();
     rebuilt.dispose();
+    weft.dispose();
+  });
+
+  it('reads the vocabulary file gensim writes (save_word2vec_format fvocab) beside its vectors', async () => {
+    const script = `
+import json, sys
+from gensim.models import Word2Vec
+d = sys.argv[1]
+sentences = [line.split() for line in sys.stdin.read().split('\\n') if line]
+w2v = Word2Vec(sentences, vector_size=6, min_count=5, sg=1, epochs=1, workers=1, seed=3)
+w2v.wv.save_word2vec_format(d + '/gensim.bin', fvocab=d + '/gensim.vocab', binary=True)
+print(json.dumps([[w, int(w2v.wv.get_vecattr(w, 'count'))] for w in w2v.wv.index_to_key]))`;
+    const run = spawnSync(GENSIM_PYTHON, ['-c', script, dir], { input: LEE, encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const gensim = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as [string, number][];
+    const weft = await createWeft();
+    // `word count` lines without word2vec.c's </s>: the counts, in gensim's order
+    const counts = weft.skipGram.readVocab(readFileSync(join(dir, 'gensim.vocab'), 'utf8'));
+    expect([...counts]).toEqual(gensim);
+    const model = weft.skipGram({ dim: 6, minCount: 5 }).buildVocab({ counts });
+    const vectors = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(join(dir, 'gensim.bin'))));
+    expect(model.vocab).toEqual(vectors.vocab);
+    expect(model.vocab).toEqual(gensim.map(([w]) => w));
+    // written back: gensim's lines, after word2vec.c's </s> line (which gensim's fvocab reader leaves unused)
+    expect(model.saveVocab().split('\n').slice(1, -1)).toEqual(gensim.map(([w, c]) => `${w} ${c}`));
+    model.dispose();
     weft.dispose();
   });
 });

@@ -1,10 +1,11 @@
 // `weft skipgram`: train word vectors on a text file with word2vec's flags and
-// write them in word2vec's binary or text format.
+// write them in word2vec's binary or text format. Beyond word2vec.c: --save-model and
+// --load-model keep and resume the whole training state (weft's model file).
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createWeft, WeftError } from '../index.js';
-import type { SkipGramLoss, SkipGramOptions, Weft } from '../index.js';
+import type { SkipGramLoss, SkipGramModel, SkipGramOptions, Weft } from '../index.js';
 import { StatusLine, formatDuration, formatProgress, type OutputStream } from './progress.js';
 
 export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --output <vectors> [options]
@@ -12,9 +13,12 @@ export const SKIPGRAM_USAGE = `usage: weft skipgram --train <corpus.txt> --outpu
   --train <file>       text corpus, one sentence per line, words split on whitespace
   --output <file>      where to write the vectors (word2vec format)
   --save-vocab <file>  write the vocabulary ("word count" lines, word2vec.c's format);
-                       without --output, stop there
+                       without --output or --save-model, stop there
   --read-vocab <file>  take the words and counts from this file instead of counting
                        the corpus (--min-count and --max-vocab still apply)
+  --save-model <file>  write the training state (a model file) at every epoch's end
+  --load-model <file>  start from a model file: finish its run on --train, or train
+                       --iter epochs of --train as more text
   --size <n>           vector size (100)
   --window <n>         max skip length between words (5)
   --negative <n>       negative samples per pair (5); 0: none (then --hs 1)
@@ -45,11 +49,13 @@ export const SKIPGRAM_OPTIONS = {
   output: { type: 'string' },
   'save-vocab': { type: 'string' },
   'read-vocab': { type: 'string' },
+  'save-model': { type: 'string' },
+  'load-model': { type: 'string' },
   size: { type: 'string' },
   window: { type: 'string' },
   negative: { type: 'string' },
-  hs: { type: 'string', default: '0' },
-  cbow: { type: 'string', default: '0' },
+  hs: { type: 'string' },
+  cbow: { type: 'string' },
   'min-count': { type: 'string' },
   'max-vocab': { type: 'string' },
   sample: { type: 'string' },
@@ -104,13 +110,16 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
     io.stdout.write(SKIPGRAM_USAGE);
     return 0;
   }
-  if (!values.train || !(values.output || values['save-vocab'])) {
-    io.stderr.write(`weft skipgram: --train and --output (or --save-vocab) are required\n${SKIPGRAM_USAGE}`);
+  if (!(values.train || values['load-model']) || !(values.output || values['save-vocab'] || values['save-model'])) {
+    io.stderr.write(`weft skipgram: --train (or --load-model) and --output (or --save-vocab, --save-model) are required\n${SKIPGRAM_USAGE}`);
     return 1;
   }
   if (values.binary !== '0' && values.binary !== '1') throw new WeftError('OPTION', `--binary: expected 0 or 1, got "${values.binary}"`);
   for (const flag of ['hs', 'cbow'] as const) {
-    if (values[flag] !== '0' && values[flag] !== '1') throw new WeftError('OPTION', `--${flag}: expected 0 or 1, got "${values[flag]}"`);
+    if (values[flag] !== undefined && values[flag] !== '0' && values[flag] !== '1') throw new WeftError('OPTION', `--${flag}: expected 0 or 1, got "${values[flag]}"`);
+  }
+  if (values['load-model'] !== undefined && values['read-vocab'] !== undefined) {
+    throw new WeftError('OPTION', '--read-vocab: the vocabulary comes from --load-model\'s file; leave one of them out');
   }
   const threads = numberFlag('threads', values.threads, true);
   if (values.backend !== 'wasm' && values.backend !== 'js') throw new WeftError('OPTION', `--backend: expected wasm or js, got "${values.backend}"`);
@@ -131,31 +140,52 @@ export async function runSkipgramCommand(args: string[], io: Io = { stdout: proc
     seed: numberFlag('seed', values.seed, true),
     workers: threads,
   };
+  const epochs = options.epochs;
+  if (values['load-model'] !== undefined) delete options.epochs; // --iter is the new run's epochs then
+  const given = (Object.keys(options) as (keyof SkipGramOptions)[]).filter((key) => {
+    const flag = FLAG_OF_OPTION[key];
+    return flag !== undefined && values[flag as keyof typeof values] !== undefined;
+  });
   const weft = await (async () => createWeft({ backend: values.backend as 'wasm' | 'js', threads: threads ?? 'auto' }))().catch((err) => {
     throw err instanceof WeftError ? new WeftError(err.code, err.message.replace(/^createWeft: threads/, '--threads')) : err;
   });
   try {
-    const files = { train: values.train, output: values.output, saveVocab: values['save-vocab'], readVocab: values['read-vocab'] };
-    return await train(weft, options, { ...files, quiet: values.quiet, binary: values.binary }, io);
+    const files = {
+      train: values.train, output: values.output, saveVocab: values['save-vocab'], readVocab: values['read-vocab'],
+      saveModel: values['save-model'], loadModel: values['load-model'],
+    };
+    return await train(weft, options, { ...files, quiet: values.quiet, binary: values.binary, epochs, given }, io);
   } finally {
     weft.dispose();
   }
 }
 
 interface Files {
-  train: string;
+  train?: string;
   output?: string;
   saveVocab?: string;
   readVocab?: string;
+  saveModel?: string;
+  loadModel?: string;
 }
 
-async function train(weft: Weft, options: SkipGramOptions, values: Files & { quiet: boolean; binary: string }, io: Io): Promise<number> {
-  const corpus = { path: values.train };
+interface Run {
+  quiet: boolean;
+  binary: string;
+  /** --iter */
+  epochs?: number;
+  /** Options set by a flag (not by a default). */
+  given: (keyof SkipGramOptions)[];
+}
+
+async function train(weft: Weft, options: SkipGramOptions, values: Files & Run, io: Io): Promise<number> {
   const log = (line: string) => {
     if (!values.quiet) io.stderr.write(`${line}\n`);
   };
   const started = performance.now();
   const model = await (async () => {
+    if (values.loadModel !== undefined) return loadModelFile(weft, values.loadModel, options, values);
+    const corpus = { path: values.train! };
     // word2vec.c's -read-vocab: the file's counts instead of a pass over the corpus
     if (values.readVocab !== undefined) return weft.skipGram(options).buildVocab({ counts: readVocabFile(weft, values.readVocab) });
     return weft.skipGram(options).buildVocab(corpus);
@@ -166,7 +196,8 @@ async function train(weft: Weft, options: SkipGramOptions, values: Files & { qui
     throw withFlagName(err);
   });
   const workers = Math.min(options.workers ?? Infinity, weft.features.threads);
-  log(`vocabulary: ${model.vocab.length} words${values.readVocab !== undefined ? ` from ${values.readVocab}` : ''} ` +
+  const source = values.readVocab ?? values.loadModel;
+  log(`vocabulary: ${model.vocab.length} words${source !== undefined ? ` from ${source}` : ''} ` +
     `(${((performance.now() - started) / 1000).toFixed(1)} s); ` +
     `backend ${weft.backend}${weft.features.relaxedSimd ? ' (relaxed SIMD)' : weft.features.simd ? ' (SIMD)' : ''}, ` +
     `${workers} thread${workers === 1 ? '' : 's'}`);
@@ -174,19 +205,89 @@ async function train(weft: Weft, options: SkipGramOptions, values: Files & { qui
     writeOutput('save-vocab', values.saveVocab, model.saveVocab());
     log(`wrote the vocabulary to ${values.saveVocab}`);
   }
-  if (values.output === undefined) {
+  if (values.train === undefined || (values.output === undefined && values.saveModel === undefined)) {
     // word2vec.c returns after saving the vocabulary when no -output is given
+    if (values.output !== undefined) writeOutput('output', values.output, model.toWord2Vec({ binary: values.binary === '1' }));
+    if (values.saveModel !== undefined) writeModel(values.saveModel, model);
     model.dispose();
     return 0;
   }
+  const corpus = { path: values.train };
+  const resume = model.unfinishedRun;
+  if (resume) log(`resuming the run of ${values.loadModel} at epoch ${resume.epochsDone + 1} of ${resume.epochs}`);
+  // more text for a trained model: its words per epoch for the learning rate (gensim's total_words)
+  const totalWords = values.loadModel !== undefined && !resume ? await countWords(weft, values.train) : undefined;
   const progress = new StatusLine(io.stderr, { throttleMs: 100 });
-  const summary = await model.train(corpus, { onProgress: values.quiet ? undefined : (p) => progress.show(formatProgress(p), p.endOfEpoch) });
+  const summary = await model.train(corpus, {
+    epochs: resume ? undefined : values.epochs,
+    totalWords,
+    onProgress: (p) => {
+      if (!values.quiet) progress.show(formatProgress(p), p.endOfEpoch);
+      // a checkpoint at every epoch's end: an interrupted run resumes from the last one
+      if (p.endOfEpoch && values.saveModel !== undefined) writeModel(values.saveModel, model);
+    },
+  });
   progress.finish();
-  writeOutput('output', values.output, model.toWord2Vec({ binary: values.binary === '1' }));
+  if (values.output !== undefined) writeOutput('output', values.output, model.toWord2Vec({ binary: values.binary === '1' }));
+  const wrote = [values.output, values.saveModel].filter((f) => f !== undefined).join(' and ');
   log(`trained ${summary.words} words (${summary.effectiveWords} after subsampling) in ${formatDuration(summary.seconds)}, ` +
-    `${Math.round(summary.wordsPerSec)} words/s; wrote ${values.output}`);
+    `${Math.round(summary.wordsPerSec)} words/s; wrote ${wrote}`);
   model.dispose();
   return 0;
+}
+
+/** --load-model: the file's model; a flag that disagrees with its options is an error naming both. */
+function loadModelFile(weft: Weft, path: string, flags: SkipGramOptions, values: Run): SkipGramModel {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new WeftError('OPTION', `--load-model: cannot read "${path}": ${(err as Error).message}`);
+  }
+  let model: SkipGramModel;
+  try {
+    model = weft.skipGram.load(bytes, { workers: flags.workers });
+  } catch (err) {
+    if (!(err instanceof WeftError)) throw err;
+    throw new WeftError(err.code, `--load-model: ${path}: ${err.message.replace(/^load: /, '')}`);
+  }
+  const stored = model.options;
+  for (const key of values.given) {
+    if (key === 'workers' || flags[key] === stored[key]) continue;
+    model.dispose();
+    const flag = FLAG_OF_OPTION[key];
+    throw new WeftError('OPTION', `--${flag}: disagrees with --load-model's file (${key}: ${JSON.stringify(stored[key])}); leave it out`);
+  }
+  const run = model.unfinishedRun;
+  if (run && values.epochs !== undefined) {
+    model.dispose();
+    throw new WeftError('OPTION', `--iter: --load-model resumes the file's run (epoch ${run.epochsDone} of ${run.epochs}); leave it out`);
+  }
+  return model;
+}
+
+/**
+ * Corpus words (tokens) of a file: the learning rate's words per epoch when it is more text for
+ * a loaded model. Counted by the library's own reader (a vocabulary of every word, one float a
+ * word), so the tokens are the ones training reads; importing the reader here would bundle a
+ * second copy of it (and of WeftError) into the CLI.
+ */
+async function countWords(weft: Weft, path: string): Promise<number> {
+  const counter = await weft.skipGram({ dim: 1, minCount: 0, hs: false, negative: 1 }).buildVocab({ path });
+  let words = 0;
+  for (const line of counter.saveVocab().split('\n').slice(1)) if (line) words += Number(line.slice(line.lastIndexOf(' ') + 1));
+  counter.dispose();
+  return words;
+}
+
+/** Write a model file whole or not at all: to a temporary file first, then renamed over the old one. */
+function writeModel(path: string, model: SkipGramModel): void {
+  writeOutput('save-model', `${path}.tmp`, model.save());
+  try {
+    renameSync(`${path}.tmp`, path);
+  } catch (err) {
+    throw new WeftError('OPTION', `--save-model: cannot write "${path}": ${(err as Error).message}`);
+  }
 }
 
 /** The counts of a vocabulary file; a file that cannot be read, or a bad line, is a WeftError naming the flag. */

@@ -41,6 +41,8 @@ class JsSkipGramTables implements SkipGramTables {
     this.syn0 = setup.inputVectors.slice();
     this.syn1 = new Float32Array(trainsOutputVectors(setup) ? vocabSize * dim : 0);
     this.tree = new Float32Array(setup.hs ? (vocabSize - 1) * dim : 0);
+    if (setup.outputVectors) this.syn1.set(setup.outputVectors);
+    if (setup.treeVectors) this.tree.set(setup.treeVectors);
     this.rng = new Rng(setup.rngState.slice());
     this.neu1 = new Float32Array(dim);
     this.neu1e = new Float32Array(dim);
@@ -330,6 +332,11 @@ class JsSkipGramTables implements SkipGramTables {
   treeVectors(): Float32Array {
     this.checkLive();
     return this.tree.slice();
+  }
+
+  rngState(): Uint32Array {
+    this.checkLive();
+    return this.rng.state.slice();
   }
 
   dispose(): void {

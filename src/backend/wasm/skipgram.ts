@@ -76,7 +76,9 @@ class WasmSkipGramTables implements SkipGramTables {
       if (this.syn1) this.bytes(this.syn1, outputBytes).fill(0);
       if (this.tree) this.bytes(this.tree, treeBytes).fill(0);
       this.bytes(this.scratch, scratchBytes).fill(0);
-      this.writeRows(this.syn0, setup.inputVectors);
+      this.writeRows(this.syn0, setup.inputVectors, vocabSize);
+      if (setup.outputVectors && this.syn1) this.writeRows(this.syn1, setup.outputVectors, this.outputRows);
+      if (setup.treeVectors && this.tree) this.writeRows(this.tree, setup.treeVectors, this.treeRows);
     } catch (err) {
       this.dispose();
       throw err;
@@ -100,10 +102,10 @@ class WasmSkipGramTables implements SkipGramTables {
     return new Uint8Array(this.instance.memory.buffer, address, count);
   }
 
-  private writeRows(address: number, rows: Float32Array): void {
-    const { vocabSize, dim } = this.setup;
-    const view = new Float32Array(this.instance.memory.buffer, address, vocabSize * this.stride);
-    for (let v = 0; v < vocabSize; v++) view.set(rows.subarray(v * dim, (v + 1) * dim), v * this.stride);
+  private writeRows(address: number, data: Float32Array, rows: number): void {
+    const { dim } = this.setup;
+    const view = new Float32Array(this.instance.memory.buffer, address, rows * this.stride);
+    for (let v = 0; v < rows; v++) view.set(data.subarray(v * dim, (v + 1) * dim), v * this.stride);
   }
 
   private readRows(address: number, rows: number): Float32Array {
@@ -160,6 +162,11 @@ class WasmSkipGramTables implements SkipGramTables {
 
   treeVectors(): Float32Array {
     return this.readRows(this.tree, this.treeRows);
+  }
+
+  rngState(): Uint32Array {
+    this.checkLive();
+    return new Uint32Array(this.instance.memory.buffer, this.rng, 4).slice();
   }
 
   dispose(): void {

@@ -46,8 +46,12 @@ export interface SkipGramSetup {
   /** Noise words per prediction with loss 'negative'; 0: hierarchical softmax alone. */
   negative: number;
   numSampled: number;
-  /** [V, dim]: initial input vectors; the output vectors start at zero. */
+  /** [V, dim]: initial input vectors. */
   inputVectors: Float32Array;
+  /** Initial output vectors ([V, dim] when the loss trains them, as outputVectors() returns them); zero when absent. */
+  outputVectors?: Float32Array;
+  /** With hs: initial inner-node vectors [V - 1, dim], as treeVectors() returns them; zero when absent. */
+  treeVectors?: Float32Array;
   /** [V]: keep a word when a u32 draw <= its threshold; 0xFFFFFFFF keeps it without a draw. */
   keepThreshold: Uint32Array;
   /** [V, 2]: (threshold, alias) per column of the noise distribution's alias table. */
@@ -108,6 +112,8 @@ export interface SkipGramTables {
   outputVectors(): Float32Array;
   /** [V - 1, dim]: the Huffman tree's inner-node vectors, a fresh copy; empty without hs. */
   treeVectors(): Float32Array;
+  /** The xoshiro128** state (4 words) the next batch draws from (thread 0's), a copy. */
+  rngState(): Uint32Array;
   /** Free the tables; later calls throw. Idempotent. */
   dispose(): void;
 }
@@ -122,7 +128,7 @@ export function sharesNegatives(setup: SkipGramSetup, threads: number): boolean 
 }
 
 /** The output rows a setup trains: the words' (syn1) unless hierarchical softmax trains alone. */
-export function trainsOutputVectors(setup: SkipGramSetup): boolean {
+export function trainsOutputVectors(setup: Pick<SkipGramSetup, 'loss' | 'negative'>): boolean {
   return setup.loss !== 'negative' || setup.negative > 0;
 }
 

@@ -6,7 +6,7 @@ import { WeftError, describe } from '../../errors.js';
 import { Rng, checkSeed } from '../../rng.js';
 import type { Tensor } from '../../tensor.js';
 import type { OpBackend } from '../op.js';
-import type { SimilarityKernels, SkipGramKernels, SkipGramLoss, SkipGramTables, Word2VecArchitecture } from './kernels.js';
+import { type SimilarityKernels, type SkipGramKernels, type SkipGramLoss, type SkipGramTables, type Word2VecArchitecture, trainsOutputVectors } from './kernels.js';
 
 /** What a model needs from a backend: its training tables and a similarity table (for queries). */
 type ModelBackend = OpBackend<SkipGramKernels & SimilarityKernels>;
@@ -15,8 +15,9 @@ import {
   type Corpus, type CorpusFile, type Sentence, type SyncCorpus, checkCorpus, isReiterable, isSyncCorpus, sentences, syncSentences,
 } from './corpus.js';
 import { type VocabCounts, VocabCounter, Vocabulary, formatVocab, vocabularyFromCounts } from './vocab.js';
-import { buildSetup } from './setup.js';
+import { type TrainedTables, buildSetup, setupFrom } from './setup.js';
 import { type TrainOptions, type TrainProgress, type TrainSummary, TrainingDiverged, trainEpochs } from './trainer.js';
+import { type ModelFileHeader, type TrainingRun, readModelFile, writeModelFile } from './model_file.js';
 import { type Similar, VectorSpace } from './similarity.js';
 import {
   type MostSimilarCosmulOptions, type MostSimilarOptions, type QueryTerm, doesntMatch, mostSimilar, mostSimilarCosmul, nSimilarity, wordId,
@@ -100,6 +101,12 @@ export interface SkipGramOptions {
   shareNegatives?: boolean;
 }
 
+/** Options of weft.skipGram.load. */
+export interface SkipGramLoadOptions {
+  /** Threads the model trains on (as SkipGramOptions.workers). Default: the file's. */
+  workers?: number;
+}
+
 /**
  * Default words of a batch per thread. On two threads, 65536-word batches of the benchmark
  * corpus (~5000-word lines) trained 1.66x one thread's words/s, 131072-word ones 1.75x:
@@ -175,6 +182,36 @@ function checkConfig(options: SkipGramOptions | undefined): Config {
   };
 }
 
+/** The options a Config was resolved from, defaults filled in; the ones left unset (maxVocab, batchWords, workers, shareNegatives) left out. */
+function configOptions(config: Config): SkipGramOptions {
+  const options: SkipGramOptions = { ...config };
+  for (const key of ['maxVocab', 'batchWords', 'shareNegatives'] as const) if (config[key] === undefined) delete options[key];
+  if (config.workers === Infinity) delete options.workers;
+  return options;
+}
+
+/** The option names a model file stores (every SkipGramOptions field). */
+const FILE_OPTIONS: readonly (keyof Config)[] = [
+  'architecture', 'hs', 'dim', 'window', 'negative', 'minCount', 'sample', 'alpha', 'minAlpha', 'epochs', 'seed', 'loss',
+  'maxVocab', 'numSampled', 'batchWords', 'workers', 'shareNegatives',
+];
+
+/** A model file's options (null: unset) checked as weft.skipGram's; errors name the file. */
+function configFromFile(stored: Record<string, unknown>, workers: number | undefined): Config {
+  const options: Record<string, unknown> = {};
+  for (const key of FILE_OPTIONS) {
+    if (!Object.hasOwn(stored, key)) throw new WeftError('SHAPE', `load: the header's options have no "${key}"`);
+    if (stored[key] !== null) options[key] = stored[key];
+  }
+  if (workers !== undefined) options.workers = workers;
+  try {
+    return checkConfig(options as SkipGramOptions);
+  } catch (err) {
+    if (!(err instanceof WeftError)) throw err;
+    throw new WeftError(err.code, `load: the file's options: ${err.message.replace(/^skipGram: /, '')}`);
+  }
+}
+
 // Tables the user forgot to dispose are freed when the model is collected.
 const orphanedTables =
   typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<SkipGramTables>((tables) => tables.dispose()) : undefined;
@@ -193,6 +230,13 @@ export class SkipGramModel {
   private loaded = false;
   /** False for vectors read from a word2vec file, whose counts are made up. */
   private countsKnown = true;
+  /** Epochs trained and corpus words they read, over the model's life (model files keep them). */
+  private trainedEpochs = 0;
+  private trainedWords = 0;
+  /** The run a train() stopped in at an epoch's end (a checkpoint), which train({ resume }) finishes. */
+  private run?: TrainingRun;
+  /** False while an epoch trains: the tables are between epochs only at an epoch's end. */
+  private atEpochBoundary = true;
 
   /** Models come from weft.skipGram(options) and weft.skipGram.fromWord2Vec(bytes). */
   private constructor(backend: ModelBackend, options?: SkipGramOptions) {
@@ -208,6 +252,26 @@ export class SkipGramModel {
   /** Words by descending count (file order for a loaded model). */
   get vocab(): readonly string[] {
     return this.frozenWords;
+  }
+
+  /** The model's options, defaults filled in (maxVocab, batchWords, workers, shareNegatives only if given). */
+  get options(): SkipGramOptions {
+    return configOptions(this.config);
+  }
+
+  /** Epochs trained over the model's life (model files keep it). */
+  get epochsTrained(): number {
+    return this.trainedEpochs;
+  }
+
+  /** Corpus words those epochs read. */
+  get wordsTrained(): number {
+    return this.trainedWords;
+  }
+
+  /** The run train() stopped in at an epoch's end, for resume; else undefined. */
+  get unfinishedRun(): Readonly<TrainingRun> | undefined {
+    return this.run && { ...this.run };
   }
 
   /**
@@ -277,8 +341,8 @@ export class SkipGramModel {
     this.installVocabulary(counter.finish(config.minCount, config.maxVocab));
   }
 
-  /** Fresh tables (initial vectors from the seed) for `vocab`. */
-  private installVocabulary(vocab: Vocabulary): void {
+  /** Fresh tables for `vocab`: initial vectors from the seed, or `trained` ones (a model file's). */
+  private installVocabulary(vocab: Vocabulary, trained?: TrainedTables): void {
     const { config } = this;
     if (config.loss === 'softmax' && vocab.size > SOFTMAX_VOCAB_LIMIT) {
       throw new WeftError(
@@ -293,8 +357,11 @@ export class SkipGramModel {
     if (config.loss === 'sampled-softmax' && config.numSampled >= vocab.size) {
       throw new WeftError('RANGE', `numSampled: ${config.numSampled} candidates need a vocabulary of more words, it has ${vocab.size}`);
     }
-    const setup = buildSetup(vocab, config, new Rng(config.seed));
+    const setup = trained ? setupFrom(vocab, config, trained) : buildSetup(vocab, config, new Rng(config.seed));
     const tables = this.backend.kernels.skipGramTables(setup);
+    this.trainedEpochs = 0;
+    this.trainedWords = 0;
+    this.run = undefined;
     this.releaseTables();
     this.tables = tables;
     orphanedTables?.register(this, tables, this);
@@ -313,6 +380,9 @@ export class SkipGramModel {
   /**
    * Train for `epochs` passes (building the vocabulary first if needed). Deterministic
    * for a seed; onProgress gets { epoch, progress, wordsPerSec, alpha, loss } per batch.
+   * A trained or loaded model trains on: a new run over `corpus` (gensim's train(): the
+   * vocabulary stays, words not in it are skipped, the learning rate decays from alpha to
+   * minAlpha over the run again), or with `resume` the rest of an unfinished run.
    */
   async train(corpus: Corpus, options: TrainOptions = {}): Promise<TrainSummary> {
     this.checkTrainable('train');
@@ -322,6 +392,14 @@ export class SkipGramModel {
       throw new WeftError('OPTION', `train: onProgress must be a function, got ${describe(options.onProgress)}`);
     }
     if (options.totalWords !== undefined) checkInteger('train: totalWords', options.totalWords, 1);
+    if (options.epochs !== undefined) checkInteger('train: epochs', options.epochs, 1, 1e6);
+    const resume = optionalBoolean('train: resume', options.resume, this.run !== undefined);
+    if (resume && !this.run) {
+      throw new WeftError('UNSUPPORTED', 'train: resume: this model holds no unfinished run');
+    }
+    if (resume && (options.epochs !== undefined || options.totalWords !== undefined)) {
+      throw new WeftError('OPTION', `train: resume continues a run of ${this.run!.epochs} epochs; leave out epochs and totalWords, or pass resume: false`);
+    }
     if (!isReiterable(corpus)) {
       throw new WeftError('UNSUPPORTED', 'corpus: a one-shot iterator (e.g. a generator) cannot be read once per epoch; pass an array or a re-iterable object');
     }
@@ -337,7 +415,21 @@ export class SkipGramModel {
           this.dropSpace();
           options.onProgress!(p);
         });
-        return await trainEpochs(tables, this.vocabulary!, corpus, { ...this.config, batchWords }, { ...options, onProgress });
+        const run: TrainingRun = this.run && resume ? this.run
+          : { epochs: options.epochs ?? this.config.epochs, epochsDone: 0, totalWords: options.totalWords ?? this.vocabulary!.corpusWords };
+        const schedule = { ...this.config, batchWords, epochs: run.epochs, firstEpoch: run.epochsDone, totalWords: run.totalWords };
+        return await trainEpochs(tables, this.vocabulary!, corpus, schedule, { onProgress }, {
+          epochStart: () => {
+            this.run = undefined; // mid-epoch: nothing to resume from
+            this.atEpochBoundary = false;
+          },
+          epochEnd: (epoch, words) => {
+            this.trainedEpochs++;
+            this.trainedWords += words;
+            this.run = epoch + 1 < run.epochs ? { ...run, epochsDone: epoch + 1 } : undefined;
+            this.atEpochBoundary = true;
+          },
+        });
       } catch (err) {
         // never leave NaN vectors behind: back to the untrained initial state
         if (err instanceof TrainingDiverged) this.installVocabulary(this.vocabulary!);
@@ -346,6 +438,7 @@ export class SkipGramModel {
     } finally {
       this.dropSpace(); // the vectors changed
       this.training = false;
+      this.atEpochBoundary = true;
     }
   }
 
@@ -480,6 +573,34 @@ export class SkipGramModel {
   }
 
   /**
+   * The whole training state as a model file (README "Model files"), for weft.skipGram.load.
+   * UNSUPPORTED before a vocabulary, mid-epoch (from onProgress: only at endOfEpoch), and
+   * for word2vec vectors or a disposed model.
+   */
+  save(): Uint8Array {
+    if (!this.vocabulary) throw new WeftError('UNSUPPORTED', 'save: no vocabulary yet; call buildVocab or train first');
+    this.checkTrainable('save');
+    if (this.training && !this.atEpochBoundary) {
+      throw new WeftError('UNSUPPORTED', 'save: mid-epoch; save from onProgress at endOfEpoch');
+    }
+    const tables = this.tables!, vocab = this.vocabulary;
+    const input = tables.inputVectors(), output = tables.outputVectors(), tree = tables.treeVectors();
+    const { dim } = this.config;
+    const stored: Record<string, unknown> = {};
+    for (const key of FILE_OPTIONS) stored[key] = this.config[key] ?? null;
+    if (this.config.workers === Infinity) stored.workers = null;
+    const header: ModelFileHeader = {
+      options: stored,
+      vocab: { words: vocab.words, counts: Array.from(vocab.counts), corpusWords: vocab.corpusWords, sentences: vocab.sentences },
+      trained: { epochs: this.trainedEpochs, words: this.trainedWords },
+      run: this.run ?? null,
+      rngState: Array.from(tables.rngState()),
+      arrays: { input: [vocab.size, dim], output: [output.length / dim, dim], tree: [tree.length / dim, dim] },
+    };
+    return writeModelFile({ header, input, output, tree });
+  }
+
+  /**
    * Free the model's WASM memory: the training tables and the unit vectors queries use.
    * The vectors stay queryable (a later search copies its unit vectors in again, held until
    * the next dispose or until the model is collected); training ends.
@@ -515,7 +636,6 @@ export class SkipGramModel {
     }
   }
 
-  /** A model holding vectors read from a word2vec file (query and evaluate only). */
   /** @internal weft.skipGram(options) on a backend. */
   static create(backend: ModelBackend, options?: SkipGramOptions): SkipGramModel {
     return new SkipGramModel(backend, options);
@@ -533,6 +653,33 @@ export class SkipGramModel {
     model.detachedVectors = file.vectors;
     model.loaded = true;
     model.countsKnown = false;
+    return model;
+  }
+
+  /** @internal weft.skipGram.load(bytes) on a backend. */
+  static load(backend: ModelBackend, bytes: Uint8Array, options: SkipGramLoadOptions = {}): SkipGramModel {
+    const { workers } = checkOptionsObject('load', options);
+    if (workers !== undefined) checkInteger('load: workers', workers, 1, 1024);
+    let config: Config | undefined;
+    const file = readModelFile(bytes, (header) => {
+      config = configFromFile(header.options, workers);
+      const size = header.vocab.words.length, { dim } = config;
+      return { input: [size, dim], output: [trainsOutputVectors(config) ? size : 0, dim], tree: [config.hs ? size - 1 : 0, dim] };
+    });
+    const { vocab, trained, run } = file.header;
+    const model = new SkipGramModel(backend, configOptions(config!));
+    const vocabulary = new Vocabulary(vocab.words, Float64Array.from(vocab.counts), vocab.corpusWords, vocab.sentences);
+    try {
+      model.installVocabulary(vocabulary, {
+        inputVectors: file.input, outputVectors: file.output, treeVectors: file.tree, rngState: Uint32Array.from(file.header.rngState),
+      });
+    } catch (err) {
+      if (!(err instanceof WeftError)) throw err;
+      throw new WeftError(err.code, `load: the file's vocabulary: ${err.message}`);
+    }
+    model.trainedEpochs = trained.epochs;
+    model.trainedWords = trained.words;
+    model.run = run ?? undefined;
     return model;
   }
 }

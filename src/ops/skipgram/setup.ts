@@ -49,6 +49,22 @@ export function buildSetup(vocab: Vocabulary, options: SetupOptions, rng: Rng): 
   const { dim } = options;
   const inputVectors = allocF32('skip-gram input vectors', vocab.size * dim);
   for (let i = 0; i < inputVectors.length; i++) inputVectors[i] = (2 * rng.nextFloat() - 1) / dim;
+  return setupFrom(vocab, options, { inputVectors, rngState: rng.state.slice() });
+}
+
+/** Trained tables to continue from (a model file's): the vectors and the generator state. */
+export interface TrainedTables {
+  /** [V, dim] */
+  inputVectors: Float32Array;
+  /** As SkipGramTables.outputVectors() returns them; absent: zero. */
+  outputVectors?: Float32Array;
+  /** As SkipGramTables.treeVectors() returns them; absent: zero. */
+  treeVectors?: Float32Array;
+  rngState: Uint32Array;
+}
+
+/** The setup for a vocabulary whose tables start from `tables` (buildSetup's draws, or a model file's). */
+export function setupFrom(vocab: Vocabulary, options: SetupOptions, tables: TrainedTables): SkipGramSetup {
   const weights = unigramWeights(vocab.counts, NOISE_POWER);
   let total = 0;
   for (const w of weights) total += w;
@@ -60,12 +76,14 @@ export function buildSetup(vocab: Vocabulary, options: SetupOptions, rng: Rng): 
     treeOffsets: tree?.offsets,
     treePaths: tree?.packedPaths(),
     vocabSize: vocab.size,
-    inputVectors,
+    inputVectors: tables.inputVectors,
+    outputVectors: tables.outputVectors,
+    treeVectors: tables.treeVectors,
     keepThreshold: keepThresholds(vocab, options.sample),
     aliasEntries: new AliasTable(weights).entries,
     noiseProbability: weights.map((w) => w / total),
     sigmoidTable: sigmoid,
     minusLogSigmoidTable: minusLogSigmoid,
-    rngState: rng.state.slice(),
+    rngState: tables.rngState.slice(),
   };
 }

@@ -5,6 +5,9 @@
 // epoch's batches when the corpus cannot change (see replayable()). The learning rate
 // decays linearly from alpha to minAlpha over all epochs' words, per sentence:
 // alpha_s = alpha - (alpha - minAlpha) * (epoch + words before s / words per epoch) / epochs.
+// A run resumed at epoch k (a model file saved at an epoch's end) computes the same
+// alphas for epochs k.. as the run that was never stopped, so on one thread it trains
+// the same bits.
 
 import { WeftError } from '../../errors.js';
 import { MAX_SENTENCE_WORDS, type SkipGramBatch, type SkipGramTables } from './kernels.js';
@@ -34,15 +37,23 @@ export interface TrainProgress {
 
 /** Options of SkipGramModel.train. */
 export interface TrainOptions {
-  /** Called after every batch (OPTION if not a function); default none. */
+  /** Called after every batch (OPTION if not a function; at endOfEpoch, model.save() makes a checkpoint); default none. */
   onProgress?: (progress: TrainProgress) => void;
-  /** Corpus words per epoch for the learning-rate schedule: an integer >= 1 (RANGE below). Default: the vocabulary corpus's. */
+  /** Corpus words per epoch for the learning rate: an integer >= 1. Default: the vocabulary corpus's (pass it for other text). */
   totalWords?: number;
+  /** Passes of this run: an integer in [1, 1e6]. Default: the model's epochs. */
+  epochs?: number;
+  /**
+   * true: finish the model's unfinishedRun (on one thread, the uninterrupted run's bits).
+   * false: a new run, alpha decaying from alpha to minAlpha again (gensim's train()).
+   * Default: true when there is an unfinished run.
+   */
+  resume?: boolean;
 }
 
 /** What SkipGramModel.train resolves to. */
 export interface TrainSummary {
-  /** Epochs trained. */
+  /** Epochs trained by this call (a resumed run: the ones left). */
   epochs: number;
   /** Raw corpus words read (all epochs). */
   words: number;
@@ -59,7 +70,12 @@ export interface TrainSummary {
 }
 
 export interface Schedule {
+  /** Epochs of the run. */
   epochs: number;
+  /** The run's first epoch to train (0-based; > 0 resumes a run). */
+  firstEpoch: number;
+  /** Corpus words per epoch for the learning rate. */
+  totalWords: number;
   alpha: number;
   minAlpha: number;
   batchWords: number;
@@ -171,11 +187,19 @@ function diverged(epoch: number, alpha: number): TrainingDiverged {
   );
 }
 
+/** Where a run is, for SkipGramModel's run position (model files resume from an epoch's end). */
+export interface EpochHooks {
+  /** Before the first batch of `epoch` (0-based): the tables leave the epoch boundary. */
+  epochStart(epoch: number): void;
+  /** After `epoch` trained `words` corpus words, before its endOfEpoch report. */
+  epochEnd(epoch: number, words: number): void;
+}
+
 export async function trainEpochs(
-  tables: SkipGramTables, vocab: Vocabulary, corpus: Corpus, schedule: Schedule, options: TrainOptions,
+  tables: SkipGramTables, vocab: Vocabulary, corpus: Corpus, schedule: Schedule,
+  options: Pick<TrainOptions, 'onProgress'>, hooks: EpochHooks,
 ): Promise<TrainSummary> {
-  const { epochs, alpha: alpha0, minAlpha } = schedule;
-  const totalWords = options.totalWords ?? vocab.corpusWords;
+  const { epochs, firstEpoch, totalWords, alpha: alpha0, minAlpha } = schedule;
   const builder = new BatchBuilder(schedule.batchWords);
   const index = vocab.index;
   const started = now();
@@ -189,7 +213,8 @@ export async function trainEpochs(
   const alphaAt = (epoch: number, epochWords: number) =>
     Math.max(minAlpha, alpha0 - ((alpha0 - minAlpha) * (epoch + Math.min(1, epochWords / totalWords))) / epochs);
 
-  for (let epoch = 0; epoch < epochs; epoch++) {
+  for (let epoch = firstEpoch; epoch < epochs; epoch++) {
+    hooks.epochStart(epoch);
     let epochWords = 0, lossSum = 0, epochPairs = 0;
     const report = (endOfEpoch: boolean) => {
       const elapsedMs = now() - started;
@@ -217,7 +242,7 @@ export async function trainEpochs(
       }
     };
 
-    if (epoch > 0 && replay) {
+    if (epoch > firstEpoch && replay) {
       for (const cached of replay) {
         const alphas = Float32Array.from(cached.wordsBefore, (before) => alphaAt(epoch, before));
         alpha = alphas[alphas.length - 1];
@@ -260,11 +285,12 @@ export async function trainEpochs(
     if (firstNonFinite(tables.inputVectors()) >= 0 || firstNonFinite(tables.outputVectors()) >= 0 || firstNonFinite(tables.treeVectors()) >= 0) {
       throw diverged(epoch, alpha0);
     }
+    hooks.epochEnd(epoch, epochWords);
     report(true);
     words += epochWords;
     pairs += epochPairs;
     epochLoss.push(epochPairs > 0 ? lossSum / epochPairs : 0);
   }
   const seconds = (now() - started) / 1000;
-  return { epochs, words, effectiveWords, pairs, epochLoss, seconds, wordsPerSec: seconds > 0 ? words / seconds : 0 };
+  return { epochs: epochs - firstEpoch, words, effectiveWords, pairs, epochLoss, seconds, wordsPerSec: seconds > 0 ? words / seconds : 0 };
 }
