@@ -1,7 +1,10 @@
 // Shared test plumbing: which backends a test file runs against, closeness
 // checks that print where they fail, and plain f64 references.
 
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createWeft, type Weft, type Tensor } from '../src/index.js';
 import { supportsRelaxedSimd } from '../src/backend/wasm/instantiate.js';
@@ -163,4 +166,17 @@ export function runGensimScript(script: string, args: string[], timeoutMs = 120_
   const run = spawnSync(GENSIM_PYTHON, ['-c', script, ...args], { encoding: 'utf8', timeout: timeoutMs });
   expect(run.status, run.stderr).toBe(0);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+}
+
+/**
+ * A temporary directory for one describe block: made before its tests, removed after them.
+ * `dir.path()` is the directory, `dir.path(name)` a file in it.
+ */
+export function tempDirFixture(prefix: string): { path(name?: string): string } {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return { path: (name) => (name === undefined ? dir : join(dir, name)) };
 }

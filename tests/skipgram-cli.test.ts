@@ -1,13 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWeft } from '../src/index.js';
 import { runSkipgramCommand } from '../src/cli/skipgram.js';
 import { runEvalCommand } from '../src/cli/eval.js';
 import { StatusLine, formatDuration, formatProgress } from '../src/cli/progress.js';
 import type { TrainProgress } from '../src/ops/skipgram/trainer.js';
-import { RELAXED_PROJECT, expectWeftErrorAsync } from './helpers.js';
+import { RELAXED_PROJECT, expectWeftErrorAsync, tempDirFixture } from './helpers.js';
 
 class Capture {
   text = '';
@@ -62,19 +61,17 @@ describe('progress line', () => {
 });
 
 describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
-  let dir: string;
+  const dir = tempDirFixture('weft-cli-');
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
     const lee = readFileSync(join(DATA, 'lee_background.cor'), 'utf8').toLowerCase().replace(/[^a-z\n]+/g, ' ');
-    writeFileSync(join(dir, 'lee.txt'), lee);
+    writeFileSync(dir.path('lee.txt'), lee);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('trains with word2vec flags, writes vectors equal to the library’s, and evaluates them', async () => {
     const stdout = new Capture(), stderr = new Capture();
-    const output = join(dir, 'vectors.bin');
+    const output = dir.path('vectors.bin');
     const code = await runSkipgramCommand(
-      ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '16', '--window', '4', '--negative', '3',
+      ['--train', dir.path('lee.txt'), '--output', output, '--size', '16', '--window', '4', '--negative', '3',
         '--min-count', '4', '--sample', '1e-3', '--iter', '2', '--alpha', '0.03', '--binary', '1', '--seed', '7', '--threads', '1'],
       { stdout, stderr },
     );
@@ -85,7 +82,7 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     // the library on all threads with workers: 1 trains the bits of --threads 1
     const weft = await createWeft();
     const model = weft.skipGram({ dim: 16, window: 4, negative: 3, minCount: 4, sample: 1e-3, epochs: 2, alpha: 0.03, seed: 7, workers: 1 });
-    await model.train({ path: join(dir, 'lee.txt') });
+    await model.train({ path: dir.path('lee.txt') });
     const written = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output)), { binary: true });
     expect(written.vocab).toEqual(model.vocab);
     expect(written.vectors().data).toEqual(model.vectors().data);
@@ -110,8 +107,8 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
 
   it('trains on two threads (Hogwild) with --threads 2', async () => {
     const stdout = new Capture(), stderr = new Capture();
-    const output = join(dir, 'hogwild.txt');
-    const args = ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '8', '--iter', '1', '--threads', '2'];
+    const output = dir.path('hogwild.txt');
+    const args = ['--train', dir.path('lee.txt'), '--output', output, '--size', '8', '--iter', '1', '--threads', '2'];
     expect(await runSkipgramCommand(args, { stdout, stderr })).toBe(0);
     expect(stderr.text).toMatch(/, 2 threads\n/);
     const vectors = readFileSync(output, 'utf8').split('\n');
@@ -125,14 +122,14 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
   ] as const) {
     it(`trains with ${flags.join(' ')}: the library’s bits`, async () => {
       const io = { stdout: new Capture(), stderr: new Capture() };
-      const output = join(dir, 'modes.bin');
-      const args = ['--train', join(dir, 'lee.txt'), '--output', output, '--size', '12', '--min-count', '4', '--iter', '1', '--binary', '1',
+      const output = dir.path('modes.bin');
+      const args = ['--train', dir.path('lee.txt'), '--output', output, '--size', '12', '--min-count', '4', '--iter', '1', '--binary', '1',
         ...flags, '--threads', '1', '--quiet'];
       expect(await runSkipgramCommand(args, io)).toBe(0);
       const weft = await createWeft({ threads: 1 });
       // --cbow 1 without --alpha: CBOW's default alpha (0.05), as word2vec.c
       const model = weft.skipGram({ dim: 12, minCount: 4, epochs: 1, ...options });
-      await model.train({ path: join(dir, 'lee.txt') });
+      await model.train({ path: dir.path('lee.txt') });
       expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output))).vectors().data).toEqual(model.vectors().data);
       model.dispose();
       weft.dispose();
@@ -141,7 +138,7 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
 
   it('saves and reads vocabularies with --save-vocab / --read-vocab, as word2vec.c', async () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
-    const lee = join(dir, 'lee.txt'), vocab = join(dir, 'vocab.txt'), output = join(dir, 'from-vocab.txt');
+    const lee = dir.path('lee.txt'), vocab = dir.path('vocab.txt'), output = dir.path('from-vocab.txt');
     // without --output: the vocabulary only, no training (word2vec.c returns after SaveVocab)
     expect(await runSkipgramCommand(['--train', lee, '--save-vocab', vocab, '--min-count', '4', '--quiet'], io)).toBe(0);
     const weft = await createWeft();
@@ -155,7 +152,7 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(stderr.text).toMatch(/^vocabulary: 3 words from .*vocab\.txt/);
     expect(readFileSync(output, 'utf8').split('\n').slice(0, 4).map((line) => line.split(' ')[0])).toEqual(['3', 'the', 'of', 'and']);
     // both at once: the vocabulary read is the one saved
-    const saved = join(dir, 'saved.txt');
+    const saved = dir.path('saved.txt');
     expect(await runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--save-vocab', saved, '--min-count', '5', '--quiet'], io)).toBe(0);
     expect(readFileSync(saved, 'utf8')).toBe('</s> 300\nthe 5000\nof 3000\nand 2999\n');
     writeFileSync(vocab, 'the 5\nof x\n');
@@ -164,15 +161,15 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output], io), 'SHAPE', /^--read-vocab: .*vocab\.txt: counts: no words given/);
     writeFileSync(vocab, 'the 3\n');
     await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', vocab, '--output', output], io), 'RANGE', /^--min-count: 5 removes every word \(the counts have 1 distinct words/);
-    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', join(dir, 'none.txt'), '--output', output], io), 'OPTION', /^--read-vocab: cannot read ".*none\.txt"/);
-    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--save-vocab', join(dir, 'no/such/dir.txt')], io), 'OPTION', /^--save-vocab: cannot write ".*dir\.txt"/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--read-vocab', dir.path('none.txt'), '--output', output], io), 'OPTION', /^--read-vocab: cannot read ".*none\.txt"/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', lee, '--save-vocab', dir.path('no/such/dir.txt')], io), 'OPTION', /^--save-vocab: cannot write ".*dir\.txt"/);
     weft.dispose();
   });
 
   it('saves the training state with --save-model and goes on from it with --load-model', async () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
-    const lee = join(dir, 'lee.txt'), saved = join(dir, 'model.weft'), output = join(dir, 'resumed.bin');
-    const more = join(dir, 'more.txt');
+    const lee = dir.path('lee.txt'), saved = dir.path('model.weft'), output = dir.path('resumed.bin');
+    const more = dir.path('more.txt');
     writeFileSync(more, 'the cat sat on the mat\nthe government said on tuesday\n'.repeat(50));
     const flags = ['--size', '8', '--min-count', '4', '--window', '3', '--seed', '3', '--threads', '1'];
     expect(await runSkipgramCommand(['--train', lee, '--save-model', saved, '--iter', '2', ...flags, '--quiet'], io)).toBe(0);
@@ -183,7 +180,7 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(new Uint8Array(readFileSync(saved))).toEqual(model.save());
     // more text: a new run of --iter epochs over the file's words, as the library's train(more, { epochs, totalWords })
     const stderr = new Capture();
-    const continued = join(dir, 'continued.weft');
+    const continued = dir.path('continued.weft');
     expect(await runSkipgramCommand(['--load-model', saved, '--train', more, '--iter', '1', '--save-model', continued, '--size', '8', '--threads', '1'], { ...io, stderr })).toBe(0);
     expect(stderr.text).toMatch(/^vocabulary: \d+ words from .*model\.weft/);
     expect(stderr.text).not.toMatch(/resuming/);
@@ -208,7 +205,7 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     expect(resumed.text.match(/^epoch \d\/3 /gm)).toEqual(['epoch 2/3 ', 'epoch 3/3 ']);
     expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(output))).vectors().data).toEqual(full.vectors().data);
     // without --train: the file's vectors, no training
-    const exported = join(dir, 'exported.txt');
+    const exported = dir.path('exported.txt');
     expect(await runSkipgramCommand(['--load-model', continued, '--output', exported, '--quiet'], io)).toBe(0);
     expect(weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(exported))).vectors().data).toEqual(model.vectors().data);
     // flags that disagree with the file, and bad files
@@ -218,10 +215,10 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--iter', '5'], io), 'OPTION', /^--iter: .*\(epoch 1 of 3\)/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...load, '--read-vocab', saved], io), 'OPTION', /^--read-vocab: the vocabulary comes from --load-model/);
     expect(await runSkipgramCommand([...load, '--size', '8', '--seed', '3', '--quiet'], io)).toBe(0); // agreeing flags are fine
-    writeFileSync(join(dir, 'cut.weft'), checkpoint!.subarray(0, 100));
-    await expectWeftErrorAsync(() => runSkipgramCommand(['--load-model', join(dir, 'cut.weft'), '--output', output], io), 'SHAPE', /^--load-model: .*cut\.weft: truncated/);
+    writeFileSync(dir.path('cut.weft'), checkpoint!.subarray(0, 100));
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--load-model', dir.path('cut.weft'), '--output', output], io), 'SHAPE', /^--load-model: .*cut\.weft: truncated/);
     await expectWeftErrorAsync(() => runSkipgramCommand(['--load-model', exported, '--output', output], io), 'SHAPE', /^--load-model: .*word2vec vectors file/);
-    await expectWeftErrorAsync(() => runSkipgramCommand(['--load-model', join(dir, 'none.weft'), '--output', output], io), 'OPTION', /^--load-model: cannot read/);
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--load-model', dir.path('none.weft'), '--output', output], io), 'OPTION', /^--load-model: cannot read/);
     for (const m of [model, full, stopped]) m.dispose();
     weft.dispose();
   });
@@ -230,7 +227,7 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
     const io = { stdout: new Capture(), stderr: new Capture() };
     expect(await runSkipgramCommand(['--train', 'x'], io)).toBe(1);
     expect(io.stderr.text).toMatch(/--train \(or --load-model\) and --output \(or --save-vocab, --save-model\) are required/);
-    const train = ['--train', join(dir, 'lee.txt'), '--output', join(dir, 'x')];
+    const train = ['--train', dir.path('lee.txt'), '--output', dir.path('x')];
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--size', 'abc'], io), 'OPTION', /--size: expected an integer, got "abc"/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--binary', '2'], io), 'OPTION', /--binary/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--threads', '0'], io), 'RANGE', /^--threads must be in \[1, 64\], got 0/);
@@ -247,8 +244,8 @@ describe.skipIf(RELAXED_PROJECT)('weft skipgram / weft eval', () => {
       () => runSkipgramCommand([...train, '--loss', 'sampled-softmax', '--num-sampled', '100000', '--min-count', '1'], io),
       'RANGE', /^--num-sampled: 100000 candidates need/,
     );
-    const missing = join(dir, 'missing.txt');
-    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', missing, '--output', join(dir, 'x')], io), 'OPTION', /^--train: cannot read ".*missing\.txt"/);
+    const missing = dir.path('missing.txt');
+    await expectWeftErrorAsync(() => runSkipgramCommand(['--train', missing, '--output', dir.path('x')], io), 'OPTION', /^--train: cannot read ".*missing\.txt"/);
     await expectWeftErrorAsync(() => runEvalCommand(['--vectors', missing, '--pairs', missing], io), 'OPTION', /^--vectors: cannot read ".*missing\.txt"/);
     await expectWeftErrorAsync(() => runSkipgramCommand([...train, '--cbow', '2'], io), 'OPTION', /^--cbow: expected 0 or 1, got "2"/);
     await expect(runSkipgramCommand([...train, '--classes', '10'], io)).rejects.toThrow(/classes/);

@@ -3,13 +3,12 @@
 // backend, bad input, the cached unit vectors following training, and gensim itself.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWeft, type SkipGramModel, type Similar, type Weft } from '../src/index.js';
 import { Rng, fillNormal } from '../src/rng.js';
 import { writeWord2Vec } from '../src/ops/skipgram/word2vec.js';
-import { RELAXED_PROJECT, backendsUnderTest, expectClose, expectWeftError, hasGensim, runGensimScript } from './helpers.js';
+import { RELAXED_PROJECT, backendsUnderTest, expectClose, expectWeftError, hasGensim, runGensimScript, tempDirFixture } from './helpers.js';
 
 const DATA = join(import.meta.dirname, '../data');
 const LEE = readFileSync(join(DATA, 'lee_background.cor'), 'utf8')
@@ -265,17 +264,13 @@ interface GensimAnswers {
 }
 
 describe.skipIf(!hasGensim || RELAXED_PROJECT)('queries against gensim', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'weft-queries-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFixture('weft-queries-');
 
   it('gives gensim 4’s words and scores for every query and analogy method', async () => {
     const weft = await createWeft();
     const model = weft.skipGram({ dim: 32, minCount: 3, epochs: 3, seed: 9 });
     await model.train(LEE);
-    writeFileSync(join(dir, 'vectors.txt'), model.toWord2Vec());
+    writeFileSync(dir.path('vectors.txt'), model.toWord2Vec());
     const vocab = model.vocab;
     const w = (i: number) => vocab[i];
     const vector = Array.from(model.vector(w(40))!, (x, k) => x * 3 + (k % 5) * 0.01);
@@ -287,12 +282,12 @@ describe.skipIf(!hasGensim || RELAXED_PROJECT)('queries against gensim', () => {
       if (q % 200 === 0) lines.push(`: section-${q / 200}`);
       lines.push([0, 1, 2, 3].map(() => w(rng.nextBelow(400))).join(' '));
     }
-    writeFileSync(join(dir, 'questions.txt'), `${lines.join('\n')}\n`);
+    writeFileSync(dir.path('questions.txt'), `${lines.join('\n')}\n`);
     const queries = {
       a: w(30), b: w(31), c: w(45), d: w(60), V: vocab.length, vector, unit,
       odd: [w(20), w(21), w(22), w(300)], setA: [w(50), w(51), w(52)], setB: [w(70), w(71)],
     };
-    writeFileSync(join(dir, 'queries.json'), JSON.stringify(queries));
+    writeFileSync(dir.path('queries.json'), JSON.stringify(queries));
     const script = `
 import json, sys, numpy as np
 from gensim.models import KeyedVectors
@@ -321,9 +316,9 @@ kv.most_similar = kv.most_similar_cosmul  # gensim's evaluation with 3CosMul in 
 score, sections = kv.evaluate_word_analogies(d + '/questions.txt')
 out['mul'] = [len(sections[-1]['correct']), len(sections[-1]['correct']) + len(sections[-1]['incorrect'])]
 print(json.dumps(out))`;
-    const gensim = runGensimScript(script, [dir]) as GensimAnswers;
+    const gensim = runGensimScript(script, [dir.path()]) as GensimAnswers;
     // vectors read back from the text file, as gensim reads them (the same floats)
-    const same = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(join(dir, 'vectors.txt'))));
+    const same = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(dir.path('vectors.txt'))));
     for (const m of [model, same]) {
       const { a, b, c, d } = queries;
       expectSimilar(m.mostSimilar(a), gensim.one, 1e-5, 'most_similar(a)');
@@ -340,7 +335,7 @@ print(json.dumps(out))`;
       expect(m.doesntMatch(queries.odd)).toBe(gensim.odd);
       expect(m.nSimilarity(queries.setA, queries.setB)).toBeCloseTo(gensim.n, 5);
       expect(m.similarity(a, b)).toBeCloseTo(gensim.sim, 5);
-      const questions = readFileSync(join(dir, 'questions.txt'), 'utf8');
+      const questions = readFileSync(dir.path('questions.txt'), 'utf8');
       const add = m.evaluateAnalogies(questions), mul = m.evaluateAnalogies(questions, { method: '3cosmul' });
       expect([add.total, mul.total]).toEqual([gensim.add[1], gensim.mul[1]]);
       // f32 GEMM scores vs numpy's: a near-tie may flip, nothing more

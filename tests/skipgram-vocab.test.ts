@@ -2,13 +2,12 @@
 // model.saveVocab(), weft.skipGram.readVocab(text), model.buildVocab({ counts }), and
 // gensim reading the files.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWeft, type SkipGramModel, type Weft } from '../src/index.js';
 import { spawnSync } from 'node:child_process';
-import { GENSIM_PYTHON, RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensimScript } from './helpers.js';
+import { GENSIM_PYTHON, RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensimScript, tempDirFixture } from './helpers.js';
 
 const DATA = join(import.meta.dirname, '../data');
 const LEE = readFileSync(join(DATA, 'lee_background.cor'), 'utf8')
@@ -122,18 +121,14 @@ describe.each(backendsUnderTest())('vocabulary files on $label', ({ create }) =>
 });
 
 describe.skipIf(!hasGensim || RELAXED_PROJECT)('vocabulary files and gensim', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'weft-vocab-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFixture('weft-vocab-');
 
   it('gensim reads our file as fvocab and builds the same vocabulary from its counts', async () => {
     const weft = await createWeft();
     const model = weft.skipGram({ dim: 8, minCount: 5, epochs: 1, seed: 2 });
     await model.train(LEE);
-    writeFileSync(join(dir, 'vectors.txt'), model.toWord2Vec());
-    writeFileSync(join(dir, 'vocab.txt'), model.saveVocab());
+    writeFileSync(dir.path('vectors.txt'), model.toWord2Vec());
+    writeFileSync(dir.path('vocab.txt'), model.saveVocab());
     const script = `
 import json, sys
 from gensim.models import KeyedVectors, Word2Vec
@@ -150,7 +145,7 @@ print(json.dumps({
   'fvocab': [[w, int(kv.get_vecattr(w, 'count'))] for w in kv.index_to_key],
   'fromFreq': [[w, int(w2v.wv.get_vecattr(w, 'count'))] for w in w2v.wv.index_to_key],
 }))`;
-    const gensim = runGensimScript(script, [dir]) as { fvocab: [string, number][]; fromFreq: [string, number][] };
+    const gensim = runGensimScript(script, [dir.path()]) as { fvocab: [string, number][]; fromFreq: [string, number][] };
     const ours = model.saveVocab().trim().split('\n').slice(1).map((line) => line.split(' ')).map(([w, c]): [string, number] => [w, Number(c)]);
     expect(gensim.fvocab).toEqual(ours);
     // min_count 30 on both sides; gensim's sort is not stable, so compare ties as sets
@@ -173,15 +168,15 @@ sentences = [line.split() for line in sys.stdin.read().split('\\n') if line]
 w2v = Word2Vec(sentences, vector_size=6, min_count=5, sg=1, epochs=1, workers=1, seed=3)
 w2v.wv.save_word2vec_format(d + '/gensim.bin', fvocab=d + '/gensim.vocab', binary=True)
 print(json.dumps([[w, int(w2v.wv.get_vecattr(w, 'count'))] for w in w2v.wv.index_to_key]))`;
-    const run = spawnSync(GENSIM_PYTHON, ['-c', script, dir], { input: LEE, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(GENSIM_PYTHON, ['-c', script, dir.path()], { input: LEE, encoding: 'utf8', timeout: 120_000 });
     expect(run.status, run.stderr).toBe(0);
     const gensim = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as [string, number][];
     const weft = await createWeft();
     // `word count` lines without word2vec.c's </s>: the counts, in gensim's order
-    const counts = weft.skipGram.readVocab(readFileSync(join(dir, 'gensim.vocab'), 'utf8'));
+    const counts = weft.skipGram.readVocab(readFileSync(dir.path('gensim.vocab'), 'utf8'));
     expect([...counts]).toEqual(gensim);
     const model = weft.skipGram({ dim: 6, minCount: 5 }).buildVocab({ counts });
-    const vectors = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(join(dir, 'gensim.bin'))));
+    const vectors = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(dir.path('gensim.bin'))));
     expect(model.vocab).toEqual(vectors.vocab);
     expect(model.vocab).toEqual(gensim.map(([w]) => w));
     // written back: gensim's lines, after word2vec.c's </s> line (which gensim's fvocab reader leaves unused)

@@ -11,7 +11,7 @@ import { VocabCounter, keepThresholds } from '../src/ops/skipgram/vocab.js';
 import { MAX_SENTENCE_WORDS } from '../src/ops/skipgram/kernels.js';
 import { huffmanTree } from '../src/huffman.js';
 import {
-  RELAXED_PROJECT, backendsUnderTest, expectClose, expectWeftError, expectWeftErrorAsync, hasGensim, runGensimScript,
+  RELAXED_PROJECT, backendsUnderTest, expectClose, expectWeftError, expectWeftErrorAsync, hasGensim, runGensimScript, tempDirFixture,
 } from './helpers.js';
 
 /** The Lee corpus, lowercased, a-z runs as words, one document per line (~60K words). */
@@ -30,11 +30,7 @@ async function collect(corpus: Corpus): Promise<string[][]> {
 }
 
 describe('corpus', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'weft-corpus-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFixture('weft-corpus-');
 
   it('reads lines of a string, sentences of an iterable, token arrays, and cuts long sentences', async () => {
     expect(await collect('a b\n\n  c\td  \r\ne\u00a0f')).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f']]);
@@ -54,12 +50,12 @@ describe('corpus', () => {
     // one 3 MB line (3 chunks) of words with multi-byte letters, then short lines
     const words = Array.from({ length: 400_000 }, (_, i) => ['été', 'naïve', 'x', 'λόγος', 'word'][i % 5] + (i % 11));
     const text = words.join(' ') + '\nlast line\n\nend';
-    const path = join(dir, 'corpus.txt');
+    const path = dir.path('corpus.txt');
     writeFileSync(path, text);
     const fromFile = await collect({ path });
     expect(fromFile).toEqual([...syncSentences(text)]);
     expect(fromFile.length).toBe(Math.ceil(words.length / MAX_SENTENCE_WORDS) + 2);
-    await expectWeftErrorAsync(() => collect({ path: join(dir, 'missing.txt') }), 'OPTION', /cannot read/);
+    await expectWeftErrorAsync(() => collect({ path: dir.path('missing.txt') }), 'OPTION', /cannot read/);
   });
 });
 
@@ -570,15 +566,13 @@ describe.each(backendsUnderTest())('skipGram on $label', ({ label, create }) => 
 // gensim as the outside oracle: the same corpus and settings, one worker; the vectors are
 // compared by what they learned (separation above), as two runs never share their draws.
 describe.skipIf(!hasGensim || RELAXED_PROJECT)('against gensim', () => {
-  let dir: string;
+  const dir = tempDirFixture('weft-gensim-train-');
   let weft: Weft;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'weft-gensim-train-'));
-    writeFileSync(join(dir, 'lee.txt'), LEE_TEXT);
+    writeFileSync(dir.path('lee.txt'), LEE_TEXT);
     weft = await createWeft({ threads: 1 });
   });
   afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
     weft.dispose();
   });
 
@@ -600,8 +594,8 @@ print(json.dumps({'vocab': len(model.wv)}))`;
       sg: options.architecture === 'cbow' ? 0 : 1, hs: options.hs ? 1 : 0, negative: options.negative ?? 5,
       alpha: options.alpha ?? (options.architecture === 'cbow' ? 0.05 : 0.025), seed: options.seed ?? 1,
     };
-    runGensimScript(SCRIPT, [dir, JSON.stringify(settings)]);
-    const model = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(join(dir, 'gensim.bin'))));
+    runGensimScript(SCRIPT, [dir.path(), JSON.stringify(settings)]);
+    const model = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(dir.path('gensim.bin'))));
     return separation(model, close, random);
   }
 

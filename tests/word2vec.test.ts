@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWeft, type SkipGramModel, type Weft } from '../src/index.js';
 import { Rng, fillNormal } from '../src/rng.js';
 import { formatFloat32, writeWord2Vec } from '../src/ops/skipgram/word2vec.js';
-import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensimScript } from './helpers.js';
+import { RELAXED_PROJECT, backendsUnderTest, expectWeftError, hasGensim, runGensimScript, tempDirFixture } from './helpers.js';
 
 const DATA = join(import.meta.dirname, '../data');
 const LEE = readFileSync(join(DATA, 'lee_background.cor'), 'utf8')
@@ -253,18 +252,14 @@ function averageRanks(values: number[]): number[] {
 
 // gensim (tests/helpers.ts) as an independent oracle.
 describe.skipIf(!hasGensim || RELAXED_PROJECT)('gensim interop', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'weft-gensim-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFixture('weft-gensim-');
 
   it('gensim loads our text and binary files, we load its files, and both evaluate alike', async () => {
     const weft = await createWeft();
     const model = weft.skipGram({ dim: 32, minCount: 3, epochs: 3, seed: 9 });
     await model.train(LEE);
-    writeFileSync(join(dir, 'ours.txt'), model.toWord2Vec());
-    writeFileSync(join(dir, 'ours.bin'), model.toWord2Vec({ binary: true }));
+    writeFileSync(dir.path('ours.txt'), model.toWord2Vec());
+    writeFileSync(dir.path('ours.bin'), model.toWord2Vec({ binary: true }));
     const script = `
 import json, sys, numpy as np
 from gensim.models import KeyedVectors
@@ -282,7 +277,7 @@ print(json.dumps({
   'pearson': pearson[0], 'spearman': spearman.correlation, 'oov': oov,
   'analogy': score, 'correct': len(total['correct']), 'total': len(total['correct']) + len(total['incorrect']),
 }))`;
-    const gensim = runGensimScript(script, [dir, DATA], 60_000) as {
+    const gensim = runGensimScript(script, [dir.path(), DATA], 60_000) as {
       words: string[]; same: boolean; first: number[]; last: number[]; pearson: number; spearman: number; oov: number; correct: number; total: number;
     };
     const vectors = model.vectors().data;
@@ -292,7 +287,7 @@ print(json.dumps({
     expect(Float32Array.from(gensim.last)).toEqual(vectors.subarray(vectors.length - 32));
     // gensim's files read back to the same vectors
     for (const file of ['gensim.txt', 'gensim.bin']) {
-      const back = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(join(dir, file))));
+      const back = weft.skipGram.fromWord2Vec(new Uint8Array(readFileSync(dir.path(file))));
       expect(back.vocab).toEqual(model.vocab);
       expect(back.vectors().data).toEqual(vectors);
     }
