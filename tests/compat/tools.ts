@@ -45,11 +45,10 @@ function toolPath(name: ToolName): string | undefined {
     case 'deno':
       return bin(join(TOOLS_DIR, 'node_modules/.bin', name));
     default:
-      try {
-        return createRequire(join(TOOLS_DIR, 'package.json')).resolve(name);
-      } catch {
-        return undefined;
-      }
+      // only from the tools folder: resolving up the tree would find this repository's esbuild and vitest's vite
+      return existsSync(join(TOOLS_DIR, 'node_modules', name, 'package.json'))
+        ? createRequire(join(TOOLS_DIR, 'package.json')).resolve(name)
+        : undefined;
   }
 }
 
@@ -87,10 +86,11 @@ export async function requireTool(name: ToolName, skip: (note: string) => never)
   const failure = await installTools();
   const path = toolPath(name);
   if (path !== undefined) return path;
-  const missing = `compat: ${name} (npm ${TOOL_PACKAGES[name]}) is not installed in ${TOOLS_DIR}: ` +
-    `npm install there failed (${failure ?? 'no error'}); it needs the npm registry. ` +
-    'CI sets WEFT_REQUIRE_COMPAT=1, so it cannot skip there';
-  if (compatRequired) throw new Error(missing);
-  console.warn(missing);
-  return skip(missing);
+  const spec = TOOL_PACKAGES[name].startsWith('npm:') ? TOOL_PACKAGES[name].slice(4) : `${name}@${TOOL_PACKAGES[name]}`;
+  const missing = `${name} (npm package ${spec}) is not installed in ${TOOLS_DIR}: ` +
+    `npm install there failed (${failure ?? 'no error'}); it needs the npm registry`;
+  if (compatRequired) throw new Error(`WEFT_REQUIRE_COMPAT=1, but ${missing}`);
+  const note = `compat case skipped: ${missing} (CI sets WEFT_REQUIRE_COMPAT=1, so it cannot skip there)`;
+  console.warn(note);
+  return skip(note);
 }
