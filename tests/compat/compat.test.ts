@@ -1,7 +1,7 @@
 // The packed package (`npm pack`) installed into fresh consumer projects, each running the one
 // smoke run (consumer/smoke.mjs: createWeft, one op of each family against backend 'js', a bad
 // call's WeftError, dispose) and reporting back as JSON:
-//  - Node 20 (this process's), 22 and 24, each by `import` and by `require`;
+//  - Node 20 (the machine's, this process's), 22 and 24, each by `import` and by `require`;
 //  - a TypeScript .cts consumer compiled by strict TypeScript without skipLibCheck, then run;
 //  - Bun and Deno (no permission flags), by `import` and by `require`;
 //  - pages bundled by esbuild, Vite and webpack 5 from `import { createWeft } from 'weft-wasm'`,
@@ -27,13 +27,21 @@ const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'node_modules/.bin');
 const BUNDLE_SCRIPT = join(import.meta.dirname, 'bundle.mjs');
 
-/** Elements each op's result holds (consumer/smoke.mjs's sizes): a report of the wrong op fails here. */
+/** Elements each op's result holds (consumer/smoke.mjs's sizes; skip-gram: 13 words, dim 8): a report of the wrong op fails here. */
 const RESULT_LENGTHS = { matmul: 5 * 3, attention: 2 * 9 * 4, rnn2d: 4 * 5 * 6, conv2d: 6 * 5 * 4, softmax: 1 + 3 * 8, skipGram: 13 * 8 };
 
-/** The checks every consumer's report passes; `relaxedSimd`: whether the runtime compiles the relaxed build without a flag. */
-function expectSmokeReport(report: SmokeReport | { failure: string }, relaxedSimd: boolean, threads = availableParallelism()): void {
+/** V8 compiles relaxed SIMD without a flag from Node 22 on. */
+const THIS_NODE_RELAXED = Number(process.versions.node.split('.')[0]) >= 22;
+
+/**
+ * The checks every consumer's report passes: it ran in `runtime` (a pattern of SmokeReport.runtime),
+ * which compiles the relaxed build without a flag or not (`relaxedSimd`).
+ */
+function expectSmokeReport(report: SmokeReport | { failure: string }, runtime: RegExp, relaxedSimd: boolean, threads = availableParallelism()): void {
   expect(report, 'failure' in report ? report.failure : '').not.toHaveProperty('failure');
   const smoke = report as SmokeReport;
+  expect(smoke.runtime).toMatch(runtime);
+  console.log(`${smoke.runtime}: ${JSON.stringify(smoke.features)}`);
   expect(smoke.backend).toBe('wasm');
   expect(smoke.features).toEqual({ simd: true, relaxedSimd, threads });
   expect(Object.keys(smoke.ops).sort()).toEqual(Object.keys(RESULT_LENGTHS).sort());
@@ -76,6 +84,8 @@ afterAll(() => {
 /** A runtime: its executable (this Node, or a tool), how it runs a file, and whether it compiles relaxed SIMD unflagged. */
 interface Runtime {
   name: string;
+  /** What the smoke run reports as its runtime. */
+  reports: RegExp;
   tool?: ToolName;
   args: (file: string) => string[];
   env?: Record<string, string>;
@@ -83,12 +93,13 @@ interface Runtime {
 }
 
 const RUNTIMES: Runtime[] = [
-  { name: `node ${process.versions.node}`, args: (file) => [file], relaxedSimd: false },
-  { name: 'node 22', tool: 'node22', args: (file) => [file], relaxedSimd: true },
-  { name: 'node 24', tool: 'node24', args: (file) => [file], relaxedSimd: true },
-  { name: 'bun', tool: 'bun', args: (file) => [file], relaxedSimd: true },
+  { name: `node ${process.versions.node}`, reports: new RegExp(`^node ${process.versions.node}$`), args: (file) => [file], relaxedSimd: THIS_NODE_RELAXED },
+  { name: 'node 22', reports: /^node 22\./, tool: 'node22', args: (file) => [file], relaxedSimd: true },
+  { name: 'node 24', reports: /^node 24\./, tool: 'node24', args: (file) => [file], relaxedSimd: true },
+  { name: 'bun', reports: /^bun 1\./, tool: 'bun', args: (file) => [file], relaxedSimd: true },
   {
     name: 'deno',
+    reports: /^deno 2\./,
     tool: 'deno',
     // the package from the project's node_modules (npm installed it), and no permission at all
     args: (file) => ['run', '--node-modules-dir=manual', '--no-prompt', file],
@@ -103,7 +114,7 @@ describe.concurrent('the packed package in a consumer project', () => {
       it(`${runtime.name}: ${entry === 'import.mjs' ? 'import' : 'require'}`, async ({ skip }) => {
         const executable = runtime.tool ? await requireTool(runtime.tool, skip) : process.execPath;
         const cwd = await project(runtime.tool ?? 'node');
-        expectSmokeReport(await runJson(executable, runtime.args(entry), { cwd, env: runtime.env }) as SmokeReport, runtime.relaxedSimd);
+        expectSmokeReport(await runJson(executable, runtime.args(entry), { cwd, env: runtime.env }) as SmokeReport, runtime.reports, runtime.relaxedSimd);
       });
     }
   }
@@ -120,7 +131,7 @@ describe.concurrent('the packed package in a consumer project', () => {
       compile('--module', 'nodenext', '--moduleResolution', 'nodenext', '--noEmit'),
       compile('--module', 'node16', '--moduleResolution', 'node16'),
     ]);
-    expectSmokeReport(await runJson(process.execPath, ['typed.cjs'], { cwd }) as SmokeReport, false);
+    expectSmokeReport(await runJson(process.execPath, ['typed.cjs'], { cwd }) as SmokeReport, new RegExp(`^node ${process.versions.node}$`), THIS_NODE_RELAXED);
   });
 
   describe.skipIf(!chromiumPath)('a page bundled from the package, in Chromium', () => {
@@ -137,7 +148,7 @@ describe.concurrent('the packed package in a consumer project', () => {
           await chromium.page.waitForFunction(() => 'smokeReport' in window, undefined, { timeout: 60_000 });
           const report = await chromium.page.evaluate(() => (window as unknown as { smokeReport: SmokeReport }).smokeReport);
           const cores = await chromium.page.evaluate(() => navigator.hardwareConcurrency);
-          expectSmokeReport(report, true, cores);
+          expectSmokeReport(report, /HeadlessChrome\/\d+/, true, cores);
           expect(chromium.errors).toEqual([]);
         } finally {
           await chromium.close();

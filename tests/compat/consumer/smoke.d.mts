@@ -15,6 +15,8 @@ export interface Difference {
 }
 
 export interface SmokeReport {
+  /** 'node 22.23.3', 'bun 1.4.5', 'deno 2.9.6' or a browser's user agent. */
+  runtime: string;
   backend: 'wasm' | 'js';
   features: weft.Weft['features'];
   ops: Record<'matmul' | 'attention' | 'rnn2d' | 'conv2d' | 'softmax', Difference> & {

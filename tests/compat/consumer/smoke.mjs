@@ -16,6 +16,14 @@ function difference(a, b) {
   return { maxAbsDiff, maxAbsRef };
 }
 
+/** Which runtime runs this, and its version: 'node 22.23.3', 'bun 1.4.5', 'deno 2.9.6' or a browser's user agent. */
+function runtimeName() {
+  if (typeof Bun !== 'undefined') return `bun ${Bun.version}`;
+  if (typeof Deno !== 'undefined') return `deno ${Deno.version.deno}`;
+  if (typeof process !== 'undefined' && process.versions?.node) return `node ${process.versions.node}`;
+  return navigator.userAgent;
+}
+
 // Tiny corpus for skip-gram: 12 words, each sentence a variation on a few pairs.
 const CORPUS = Array.from({ length: 40 }, (_, i) =>
   ['the cat sat on the mat', 'a dog ate the bone', 'the bird sang a song', 'a cat saw the bird'][i % 4],
@@ -88,5 +96,5 @@ export async function smoke({ createWeft, WeftError }) {
   const liveBytes = wasm.memory().liveBytes;
   wasm.dispose();
   js.dispose();
-  return { backend: wasm.backend, features, ops: { ...ops, skipGram }, error, liveBytes };
+  return { runtime: runtimeName(), backend: wasm.backend, features, ops: { ...ops, skipGram }, error, liveBytes };
 }
