@@ -3,14 +3,13 @@
 // bundles that embed it and nowhere else. Then, in child processes (no vitest module
 // graph in between): `import` (the ESM bundle, which embeds them), `require('weft-wasm')`
 // (dist/index.cjs, which requires that same ES module; a clear error on a Node that cannot
-// require ES modules), a TypeScript `.cts` consumer
-// compiled with the repository's TypeScript under node16 and nodenext resolution, without
-// skipLibCheck, then run; the one declaration file (the names src/index.ts exports and
+// require ES modules); the one declaration file (the names src/index.ts exports and
 // no other), and an ESM, a CommonJS and a <script> consumer compiled by strict TypeScript
 // 5.0, 5.4, the current release and the repository's. The project folder is a temporary
 // directory whose node_modules/weft-wasm links to this repository, so resolution goes
 // through the exports map exactly as from an installed package. Needs `npm run build`
-// (npm test runs it).
+// (npm test runs it). The packed tarball itself, installed and run by other runtimes and
+// bundlers and by a compiled .cts consumer: tests/compat/.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
@@ -224,33 +223,6 @@ describe.skipIf(RELAXED_PROJECT)('the package from a user project', () => {
     const threads = 'const weft = await createWeft({ threads: 2 }); console.log(JSON.stringify(weft.features.threads)); weft.dispose();';
     expect(runNode(project, 'old-node.mjs', `${hide} const { createWeft } = await import('weft-wasm'); ${threads}`)).toBe(2);
     expect(runNode(project, 'old-node.cjs', `${hide} const { createWeft } = require('weft-wasm'); (async () => { ${threads} })();`)).toBe(2);
-  });
-
-  it('a TypeScript .cts consumer typechecks (node16 and nodenext, no skipLibCheck) and runs', () => {
-    writeFileSync(join(project, 'main.cts'), `
-      import { createWeft, WeftError, type Tensor, type Weft } from 'weft-wasm';
-      async function main(): Promise<void> {
-        const weft: Weft = await createWeft({ threads: 1 });
-        const c: Tensor = weft.matmul(weft.tensor(new Float32Array([1, 2]), [1, 2]), weft.tensor(new Float32Array([3, 4]), [2, 1]));
-        let code: string | undefined;
-        try {
-          weft.matmul(weft.zeros([2, 3]), weft.zeros([2, 3]));
-        } catch (err) {
-          if (err instanceof WeftError) code = err.code;
-        }
-        console.log(JSON.stringify({ product: Array.from(c.data), code }));
-      }
-      void main();
-    `);
-    for (const resolution of ['node16', 'nodenext']) {
-      const outDir = join(project, `out-${resolution}`);
-      execFileSync(process.execPath, [
-        TSC, '--module', resolution, '--moduleResolution', resolution, '--target', 'es2022', '--lib', 'es2022,dom',
-        '--strict', '--skipLibCheck', 'false', '--outDir', outDir, 'main.cts',
-      ], { cwd: project, encoding: 'utf8' });
-      const out = JSON.parse(execFileSync(process.execPath, [join(outDir, 'main.cjs')], { cwd: project, encoding: 'utf8' }));
-      expect(out, resolution).toEqual({ product: [11], code: 'SHAPE' });
-    }
   });
 
   it("the ESM and CommonJS declarations are the ones a wrong call is checked against", () => {
