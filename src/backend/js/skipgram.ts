@@ -29,9 +29,8 @@ class JsSkipGramTables implements SkipGramTables {
   private readonly neu1e: Float32Array;
   private kept: Int32Array;
   private readonly logits: Float64Array;
-  /** shareNegatives: the window's targets [k + 1], a chunk's gradients G [CONTEXT_CHUNK, k + 1] and updates of X and T. */
+  /** shareNegatives: the window's targets [k + 1] and a chunk's updates of X [CONTEXT_CHUNK, dim] and T [k + 1, dim]. */
   private readonly targets: Int32Array;
-  private readonly grads: Float64Array;
   private readonly contextDeltas: Float32Array;
   private readonly targetDeltas: Float32Array;
   private disposed = false;
@@ -49,7 +48,6 @@ class JsSkipGramTables implements SkipGramTables {
     this.kept = new Int32Array(0);
     this.logits = new Float64Array(loss === 'softmax' ? vocabSize : loss === 'sampled-softmax' ? numSampled + 1 : 0);
     this.targets = new Int32Array(loss === 'negative' ? setup.negative + 1 : 0);
-    this.grads = new Float64Array(loss === 'negative' ? CONTEXT_CHUNK * this.targets.length : 0);
     this.contextDeltas = new Float32Array(loss === 'negative' ? CONTEXT_CHUNK * dim : 0);
     this.targetDeltas = new Float32Array(this.targets.length * dim);
   }
@@ -216,7 +214,7 @@ class JsSkipGramTables implements SkipGramTables {
    */
   private windowNegative(kept: Int32Array, i: number, first: number, last: number, alpha: number): number {
     const { dim, negative } = this.setup;
-    const { syn0, syn1, targets, grads, contextDeltas, targetDeltas } = this;
+    const { syn0, syn1, targets, contextDeltas, targetDeltas } = this;
     const center = kept[i];
     targets[0] = center;
     let count = 1;
@@ -228,21 +226,16 @@ class JsSkipGramTables implements SkipGramTables {
     for (let chunk = first; chunk <= last; chunk += CONTEXT_CHUNK) {
       const contexts: number[] = [];
       for (let j = chunk; j <= Math.min(last, chunk + CONTEXT_CHUNK - 1); j++) if (j !== i) contexts.push(kept[j] * dim);
+      // X += G T, T += G^T X: every dot product and both deltas from the old rows, then applied
+      contextDeltas.fill(0, 0, contexts.length * dim);
+      targetDeltas.fill(0, 0, count * dim);
       contexts.forEach((l1, x) => {
         for (let d = 0; d < count; d++) {
           const f = this.dot(syn0, l1, syn1, targets[d]);
           const { sig, minusLogSig } = this.sigmoid(f);
           const label = d === 0 ? 1 : 0;
           loss += label > 0 ? minusLogSig : f32(f + minusLogSig);
-          grads[x * count + d] = f32((label - sig) * alpha);
-        }
-      });
-      // X += G T, T += G^T X: both deltas from the old rows, then applied
-      contextDeltas.fill(0, 0, contexts.length * dim);
-      targetDeltas.fill(0, 0, count * dim);
-      contexts.forEach((l1, x) => {
-        for (let d = 0; d < count; d++) {
-          const g = grads[x * count + d], l2 = targets[d] * dim;
+          const g = f32((label - sig) * alpha), l2 = targets[d] * dim;
           for (let k = 0; k < dim; k++) {
             contextDeltas[x * dim + k] += g * syn1[l2 + k];
             targetDeltas[d * dim + k] += g * syn0[l1 + k];
